@@ -1,0 +1,186 @@
+"""The likelihood plug-in contract and its registry.
+
+Every experiment, built in or third party, is a subclass of `Likelihood`:
+
+* class attributes declare its ``name``, a one-line ``description``, the standard
+  parameters it ``reads`` (e.g. ``("th12", "dm21")``; couplings are always available) and
+  its ``nuisance_parameters`` with default priors, written exactly as in a run card
+  (``{"prior": "gaussian", "mean": 1.0, "sigma": 0.04, "latex": "..."}``);
+* ``__init__(**options)`` validates its options and loads its data once;
+* ``loglike(point)`` returns ``ln L`` (up to a constant that does not depend on the point);
+* ``observables(point)`` returns predictions beside measurements, so that a user sees
+  why a point is excluded.
+
+Nuisance parameters are namespaced by the likelihood's name in the run
+(``kamland.norm``); inside a likelihood read them with ``self.nuisance(point, "norm")``.
+
+Registry: built-in likelihoods are listed in ``likelihoods.BUILTIN``; third-party packages
+register under the entry-point group ``globalfit.likelihoods``; a run card may also name
+``package.module:Class`` directly.
+"""
+from __future__ import annotations
+
+import abc
+import difflib
+import hashlib
+import importlib
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+
+from globalfit.couplings import STANDARD_MODEL, Couplings
+
+ENTRY_POINT_GROUP = "globalfit.likelihoods"
+
+OSCILLATION_PARAMETERS = ("th12", "th13", "th23", "dcp", "dm21", "dm31")
+"""Standard oscillation parameters: angles and phase in radians, mass splittings in eV^2."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of parameter space as every likelihood sees it.
+
+    ``params`` holds every parameter by name in internal units (radians, eV^2, GeV),
+    oscillation parameters and nuisance parameters included; ``couplings`` is what the
+    model made of them.
+    """
+
+    params: Mapping[str, float]
+    couplings: Couplings = STANDARD_MODEL
+
+    def __post_init__(self):
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def __getitem__(self, name: str) -> float:
+        try:
+            return self.params[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, self.params, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise KeyError(f"parameter {name!r} is not set at this point{hint}") from None
+
+    def oscillation(self) -> dict[str, float]:
+        """The six oscillation parameters as a dict (the engine's ``params``)."""
+        return {name: self[name] for name in OSCILLATION_PARAMETERS}
+
+
+class Likelihood(abc.ABC):
+    """Base class of every likelihood plug-in (see the module docstring)."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    reads: ClassVar[tuple[str, ...]] = ()
+    nuisance_parameters: ClassVar[Mapping[str, Mapping[str, Any]]] = MappingProxyType({})
+    options_allowed: ClassVar[tuple[str, ...]] = ()
+    """Option names accepted by ``__init__``; anything else is a configuration error."""
+
+    def __init__(self, **options):
+        unknown = set(options) - set(self.options_allowed)
+        if unknown:
+            bad = sorted(unknown)[0]
+            close = difflib.get_close_matches(bad, self.options_allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"likelihoods.{self.name}.{bad}: unknown option{hint} "
+                f"(allowed: {', '.join(self.options_allowed) or 'none'})"
+            )
+        self.options = dict(options)
+        self.instance_name = self.name
+
+    # --- to implement -------------------------------------------------------------------
+    @abc.abstractmethod
+    def loglike(self, point: Point) -> float:
+        """ln L at ``point`` (a constant offset independent of the point is allowed)."""
+
+    def observables(self, point: Point):
+        """Predicted observables beside the measured ones, as a ``pandas.DataFrame`` with
+        at least the columns ``observable, predicted, measured, uncertainty``."""
+        raise NotImplementedError(f"{type(self).__name__} does not report observables")
+
+    def data_files(self) -> list[Path]:
+        """Files this likelihood read (their checksums go into the run's provenance)."""
+        return []
+
+    def approximations(self) -> list[str]:
+        """Approximations a user should know about, written into the run's provenance."""
+        return []
+
+    # --- helpers ------------------------------------------------------------------------
+    def chi2(self, point: Point) -> float:
+        """``-2 ln L``."""
+        return -2.0 * self.loglike(point)
+
+    def nuisance(self, point: Point, local_name: str) -> float:
+        """Value of this likelihood's nuisance parameter ``local_name`` at ``point``."""
+        return point[f"{self.instance_name}.{local_name}"]
+
+    def nuisance_names(self) -> list[str]:
+        return [f"{self.instance_name}.{n}" for n in self.nuisance_parameters]
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, for provenance records."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- registry -------------------------------------------------------------------------------
+def _import_target(target: str):
+    module_name, _, attribute = target.partition(":")
+    if not attribute:
+        raise ValueError(f"{target!r}: expected 'package.module:ClassName'")
+    module = importlib.import_module(module_name)
+    return getattr(module, attribute)
+
+
+def available_likelihoods() -> dict[str, str]:
+    """Name -> ``module:Class`` for built-in and entry-point likelihoods."""
+    from likelihoods import BUILTIN
+
+    table = dict(BUILTIN)
+    try:
+        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            table.setdefault(entry.name, entry.value)
+    except Exception as error:  # a broken third-party distribution must not stop us
+        warnings.warn(f"could not read entry points {ENTRY_POINT_GROUP!r}: {error}")
+    return table
+
+
+def likelihood_class(name: str) -> type[Likelihood]:
+    """Resolve a likelihood by registered name or ``package.module:Class``."""
+    if ":" in name:
+        cls = _import_target(name)
+    else:
+        table = available_likelihoods()
+        if name not in table:
+            close = difflib.get_close_matches(name, table, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"likelihoods.{name}: unknown likelihood{hint} "
+                f"(available: {', '.join(sorted(table))})"
+            )
+        cls = _import_target(table[name])
+    if not (isinstance(cls, type) and issubclass(cls, Likelihood)):
+        raise ValueError(f"likelihoods.{name}: {cls!r} is not a globalfit.likelihood.Likelihood")
+    return cls
+
+
+@dataclass
+class LikelihoodSet:
+    """Several likelihoods evaluated together; returns the total and the parts."""
+
+    members: dict[str, Likelihood] = field(default_factory=dict)
+
+    def loglikes(self, point: Point) -> dict[str, float]:
+        return {name: float(lk.loglike(point)) for name, lk in self.members.items()}
+
+    def loglike(self, point: Point) -> float:
+        return float(np.sum(list(self.loglikes(point).values())))
