@@ -16,6 +16,7 @@ BUILTIN = {
     "lfv_nsi": "globalfit.models.lfv:LFVNSI",
     "kinetic_mixing": "globalfit.models.kinetic_mixing:KineticMixing",
     "lma_dark_x": "globalfit.models.lma_dark:LMADarkX",
+    "solar_nsi": "globalfit.models.solar_nsi:SolarNSI",
 }
 
 __all__ = ["Model", "BUILTIN"]
