@@ -68,6 +68,22 @@ def _evolution(h_ev, baseline_km):
     return (vectors * phases[..., None, :]) @ np.conj(np.swapaxes(vectors, -1, -2))
 
 
+def evolution_operator(energy_gev, layers, params: Mapping, eps=None, antineutrino=False) -> np.ndarray:
+    """Amplitudes through layered matter: ``S[..., b, a] = A(nu_a -> nu_b)``.
+
+    ``layers`` is a sequence of ``(length_km, density_gcc, electron_fraction)`` in the order
+    the neutrino crosses them; ``S = S_n ... S_1``.
+    """
+    total = None
+    for length_km, density_gcc, electron_fraction in layers:
+        h = hamiltonian_ev(energy_gev, density_gcc, params, eps, antineutrino, electron_fraction)
+        s = _evolution(h, length_km)
+        total = s if total is None else s @ total
+    if total is None:
+        raise ValueError("layers: need at least one (length_km, density_gcc, electron_fraction)")
+    return total
+
+
 def probabilities(energy_gev, baseline_km, density_gcc, params: Mapping, eps=None,
                   antineutrino=False, electron_fraction=0.5) -> np.ndarray:
     """``P[..., a, b] = P(nu_a -> nu_b)`` at constant density (see module docstring)."""
