@@ -1,0 +1,662 @@
+"""Frequentist fits: best fit by multi-start minimisation and 1-D profile likelihoods.
+
+The objective is ``chi2(theta) = -2 ln L(theta)``: the likelihood only. Priors do not
+enter a frequentist profile; only the hard bounds of the parameters (``posterior.bounds``,
+a region's boxes) restrict the minimisation. A likelihood's nuisance parameters therefore
+enter only through what that likelihood's ``loglike`` itself contains; a run card's
+Gaussian prior on a nuisance parameter is a Bayesian statement and is *not* added as a pull
+term unless asked for with ``pull_terms`` (see `posterior_chi2`).
+
+Algorithms (see ``docs/statistics.md``):
+
+* `minimize_chi2`: one local minimisation, MINUIT2/MIGRAD (``"migrad"``, needs the optional
+  ``iminuit``) or scipy (``"l-bfgs-b"``, ``"nelder-mead"``, ``"powell"``).
+* `best_fit`: local minimisations from Latin-hypercube starts inside the bounds and from the
+  best chain points; distinct local minima are kept (they seed the profiles).
+* `profile_1d`: the parameter is fixed on a grid and all others minimised, sweeping the grid
+  left to right and right to left with warm starts from the neighbour and from every local
+  minimum found, so that a separated mode is not lost.
+* `allowed_intervals`: the set where ``Delta chi2 < level``, possibly several disjoint
+  intervals, with endpoints interpolated in ``sqrt(Delta chi2)`` (exact for a parabolic
+  profile) and optionally refined by root finding on the profile itself.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from scipy import optimize, stats
+
+CL90_1DOF = float(stats.chi2.ppf(0.90, 1))
+"""Delta chi^2 = 2.7055 for 90% CL, one degree of freedom."""
+THREE_SIGMA_1DOF = 9.0
+"""Delta chi^2 = 9 for 3 sigma, one degree of freedom."""
+LEVELS = {"90%": CL90_1DOF, "3sigma": THREE_SIGMA_1DOF}
+"""Level name -> Delta chi^2 threshold used by the tables."""
+
+BAD_CHI2 = 1.0e12
+"""Returned for points where the likelihood is NaN or -inf (the optimiser steps back)."""
+
+METHODS = ("migrad", "l-bfgs-b", "nelder-mead", "powell")
+DEFAULT_METHOD = "l-bfgs-b"
+"""Default local minimiser (benchmarks/profile.py; docs/statistics.md gives the numbers)."""
+
+Chi2Function = Callable[[np.ndarray], float]
+
+
+# --- objective ----------------------------------------------------------------------------
+def posterior_chi2(posterior: Any, pull_terms: Sequence[str] = ()) -> Chi2Function:
+    """``chi2(theta) = -2 ln L(theta)`` of a `globalfit.posterior.Posterior`.
+
+    Parameters
+    ----------
+    posterior : Posterior
+        Needs ``log_likelihood(theta) -> (lnL, parts)`` with ``theta`` in internal units in
+        the order of ``posterior.names``.
+    pull_terms : sequence of str
+        Names of parameters whose prior enters as a pull term ``-2 ln prior(x)`` (for
+        nuisance parameters whose Gaussian prior stands for an external measurement).
+        Each prior must provide ``log_pdf`` or ``logpdf`` (internal units).
+    """
+    names = list(posterior.names)
+    pulls = []
+    for name in pull_terms:
+        if name not in names:
+            raise ValueError(f"pull_terms: {name!r} is not sampled (sampled: {', '.join(names)})")
+        prior = posterior.parameters[names.index(name)].prior
+        log_pdf = getattr(prior, "log_pdf", None) or getattr(prior, "logpdf", None)
+        if log_pdf is None:
+            raise ValueError(f"pull_terms: the prior of {name!r} has no log_pdf to use")
+        pulls.append((names.index(name), log_pdf))
+
+    def chi2(theta: np.ndarray) -> float:
+        lnl = posterior.log_likelihood(np.asarray(theta, dtype=float))[0]
+        value = -2.0 * float(lnl)
+        for index, log_pdf in pulls:
+            value -= 2.0 * float(log_pdf(theta[index]))
+        return value
+
+    return chi2
+
+
+class _Counted:
+    """Wraps a chi2 function: counts calls, maps NaN/inf to `BAD_CHI2`, embeds fixed values."""
+
+    def __init__(self, chi2: Chi2Function, n: int, fixed: dict[int, float] | None = None):
+        self.chi2 = chi2
+        self.calls = 0
+        self.fixed = dict(fixed or {})
+        self.free = np.array([i for i in range(n) if i not in self.fixed], dtype=int)
+        self.full = np.zeros(n)
+        for i, value in self.fixed.items():
+            self.full[i] = value
+
+    def embed(self, x_free: np.ndarray) -> np.ndarray:
+        theta = self.full.copy()
+        theta[self.free] = x_free
+        return theta
+
+    def __call__(self, x_free: np.ndarray) -> float:
+        self.calls += 1
+        value = float(self.chi2(self.embed(np.asarray(x_free, dtype=float))))
+        return value if math.isfinite(value) else BAD_CHI2
+
+
+# --- one local minimisation ---------------------------------------------------------------
+@dataclass
+class Minimum:
+    """A local minimum: ``theta`` (all parameters, internal units), ``chi2``, ``calls``."""
+
+    theta: np.ndarray
+    chi2: float
+    calls: int
+    method: str
+    success: bool
+
+
+def _initial_steps(x0: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    width = bounds[:, 1] - bounds[:, 0]
+    finite = np.isfinite(width)
+    steps = np.where(finite, 0.05 * width, 0.1 * np.abs(x0) + 0.1)
+    return np.where(steps > 0, steps, 1e-3)
+
+
+def _minimize_free(
+    objective: _Counted, x0: np.ndarray, bounds: np.ndarray, method: str, tol: float
+) -> tuple[np.ndarray, float, bool]:
+    if objective.free.size == 0:
+        return x0, objective(x0), True
+    x0 = np.clip(x0, bounds[:, 0], bounds[:, 1])
+    if method == "migrad":
+        try:
+            from iminuit import Minuit
+        except ImportError as error:  # pragma: no cover - depends on the environment
+            raise ValueError(
+                "method: 'migrad' needs iminuit (pip install 'globalfit[minuit]'); "
+                f"use one of {', '.join(METHODS[1:])}"
+            ) from error
+        minuit = Minuit(objective, x0)
+        minuit.errordef = Minuit.LEAST_SQUARES
+        minuit.limits = [tuple(b) for b in bounds]
+        minuit.errors = _initial_steps(x0, bounds)
+        minuit.tol = max(tol, 1e-6) * 1e3  # MIGRAD's EDM goal is 2e-3 * tol * errordef
+        minuit.print_level = 0
+        minuit.migrad()
+        return np.array(minuit.values), float(minuit.fval), bool(minuit.valid)
+    scipy_method = {"l-bfgs-b": "L-BFGS-B", "nelder-mead": "Nelder-Mead", "powell": "Powell"}
+    if method not in scipy_method:
+        raise ValueError(f"method: {method!r} is not known (allowed: {', '.join(METHODS)})")
+    options = {"maxiter": 20000}
+    if method == "nelder-mead":
+        options.update(xatol=1e-6, fatol=tol, adaptive=objective.free.size > 3)
+    result = optimize.minimize(
+        objective,
+        x0,
+        method=scipy_method[method],
+        bounds=[tuple(b) for b in bounds],
+        tol=tol,
+        options=options,
+    )
+    return np.asarray(result.x, dtype=float), float(result.fun), bool(result.success)
+
+
+def minimize_chi2(
+    chi2: Chi2Function,
+    theta0: np.ndarray,
+    bounds: np.ndarray,
+    method: str = DEFAULT_METHOD,
+    fixed: dict[int, float] | None = None,
+    tol: float = 1e-8,
+) -> Minimum:
+    """Minimise ``chi2`` from ``theta0`` inside ``bounds``, optionally with parameters fixed.
+
+    Parameters
+    ----------
+    chi2 : callable
+        ``chi2(theta) -> float`` with ``theta`` the full parameter vector (internal units).
+    theta0 : array (n,)
+        Start (full vector; fixed entries are overwritten by ``fixed``).
+    bounds : array (n, 2)
+        Hard bounds (internal units); may be infinite.
+    method : str
+        One of `METHODS`.
+    fixed : dict index -> value, optional
+        Parameters held fixed (the profiled one).
+    tol : float
+        Convergence tolerance passed to the minimiser (absolute on chi2 for scipy).
+    """
+    theta0 = np.asarray(theta0, dtype=float)
+    bounds = np.asarray(bounds, dtype=float)
+    objective = _Counted(chi2, theta0.size, fixed)
+    x, value, success = _minimize_free(
+        objective, theta0[objective.free], bounds[objective.free], method, tol
+    )
+    return Minimum(objective.embed(x), value, objective.calls, method, success)
+
+
+# --- multi-start best fit -----------------------------------------------------------------
+@dataclass
+class BestFit:
+    """Result of `best_fit`: the global minimum and every distinct local minimum found."""
+
+    theta: np.ndarray
+    chi2_min: float
+    minima: list[Minimum]
+    calls: int
+    names: list[str] | None = None
+
+    def as_dict(self) -> dict[str, float]:
+        names = self.names or [f"x{i}" for i in range(self.theta.size)]
+        return dict(zip(names, map(float, self.theta)))
+
+
+def latin_hypercube_starts(bounds: np.ndarray, n: int, seed: int | None = 0) -> np.ndarray:
+    """``n`` starting points spread over finite ``bounds`` (Latin hypercube)."""
+    bounds = np.asarray(bounds, dtype=float)
+    if not np.all(np.isfinite(bounds)):
+        bad = np.where(~np.all(np.isfinite(bounds), axis=1))[0].tolist()
+        raise ValueError(
+            f"bounds: parameters {bad} have infinite bounds, so random starts cannot be "
+            "drawn; give finite min/max or pass chain samples (starts)"
+        )
+    if n <= 0:
+        return np.empty((0, bounds.shape[0]))
+    unit = stats.qmc.LatinHypercube(d=bounds.shape[0], seed=seed).random(n)
+    return bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
+
+
+def _distinct(minima: list[Minimum], bounds: np.ndarray, rel_distance: float) -> list[Minimum]:
+    """Drop minima closer than ``rel_distance`` (in units of the bounds' widths) to a better one."""
+    width = bounds[:, 1] - bounds[:, 0]
+    scale = np.where(np.isfinite(width) & (width > 0), width, 1.0)
+    kept: list[Minimum] = []
+    for minimum in sorted(minima, key=lambda m: m.chi2):
+        if all(np.max(np.abs(minimum.theta - k.theta) / scale) > rel_distance for k in kept):
+            kept.append(minimum)
+    return kept
+
+
+def best_fit(
+    chi2: Chi2Function,
+    bounds: np.ndarray,
+    n_starts: int = 8,
+    starts: np.ndarray | None = None,
+    method: str = DEFAULT_METHOD,
+    seed: int | None = 0,
+    names: Sequence[str] | None = None,
+    rel_distance: float = 1e-2,
+) -> BestFit:
+    """Global minimum of ``chi2`` by local minimisations from many starts.
+
+    Parameters
+    ----------
+    chi2 : callable
+        ``chi2(theta)`` (internal units).
+    bounds : array (n, 2)
+        Hard bounds; random starts need them finite.
+    n_starts : int
+        Latin-hypercube starts inside ``bounds``.
+    starts : array (m, n), optional
+        Further starts, e.g. the best chain samples (see `chain_starts`).
+    method : str
+        Local minimiser, one of `METHODS`.
+    seed : int, optional
+        Seed of the Latin hypercube.
+    names : sequence of str, optional
+        Parameter names, for `BestFit.as_dict`.
+    rel_distance : float
+        Minima closer than this fraction of the bounds' widths count as one.
+    """
+    bounds = np.asarray(bounds, dtype=float)
+    pool = [latin_hypercube_starts(bounds, n_starts, seed)] if n_starts > 0 else []
+    if starts is not None and len(starts):
+        pool.append(np.atleast_2d(np.asarray(starts, dtype=float)))
+    if not pool:
+        raise ValueError("n_starts/starts: no starting point (give n_starts > 0 or starts)")
+    points = np.vstack(pool)
+    inside = np.all((points >= bounds[:, 0]) & (points <= bounds[:, 1]), axis=1)
+    points = points[inside]
+    if points.size == 0:
+        raise ValueError("starts: no starting point lies inside the bounds")
+    minima = [minimize_chi2(chi2, point, bounds, method) for point in points]
+    calls = sum(m.calls for m in minima)
+    distinct = _distinct(minima, bounds, rel_distance)
+    best = distinct[0]
+    return BestFit(best.theta, best.chi2, distinct, calls, list(names) if names else None)
+
+
+def chain_starts(samples: np.ndarray, log_prob: np.ndarray, n: int = 5) -> np.ndarray:
+    """The ``n`` highest-``log_prob`` distinct samples (array (n, n_parameters))."""
+    samples = np.asarray(samples, dtype=float).reshape(-1, np.shape(samples)[-1])
+    log_prob = np.asarray(log_prob, dtype=float).reshape(-1)
+    order = np.argsort(-np.where(np.isfinite(log_prob), log_prob, -np.inf))
+    unique = []
+    for i in order:
+        if not any(np.array_equal(samples[i], u) for u in unique):
+            unique.append(samples[i])
+        if len(unique) == n:
+            break
+    return np.array(unique).reshape(-1, samples.shape[1])
+
+
+# --- 1-D profiles -------------------------------------------------------------------------
+@dataclass
+class Profile:
+    """A 1-D profile ``chi2_p(x) = min over the other parameters of chi2``.
+
+    Attributes
+    ----------
+    parameter : str
+        Profiled parameter (internal units on ``grid``).
+    grid : array
+        Values of the parameter; points outside the region have ``chi2 = inf``.
+    chi2 : array
+        Profiled chi^2 on ``grid``.
+    theta : array (len(grid), n)
+        Where the minimum over the other parameters was found.
+    chi2_min : float
+        Reference minimum: ``delta_chi2 = chi2 - chi2_min``.
+    region : str
+        Region label the profile is restricted to (``"all"`` for none).
+    calls : int
+        chi^2 evaluations spent.
+    """
+
+    parameter: str
+    grid: np.ndarray
+    chi2: np.ndarray
+    theta: np.ndarray
+    chi2_min: float
+    region: str = "all"
+    calls: int = 0
+    refine: Callable[[float], float] | None = field(default=None, repr=False)
+
+    @property
+    def delta_chi2(self) -> np.ndarray:
+        return self.chi2 - self.chi2_min
+
+    @property
+    def minimum_chi2(self) -> float:
+        """Lowest chi^2 along this profile (the region's own minimum)."""
+        return float(np.min(self.chi2))
+
+    @property
+    def best_value(self) -> float:
+        return float(self.grid[int(np.argmin(self.chi2))])
+
+    def intervals(self, level: float, refine: bool = False) -> list[tuple[float, float]]:
+        """Intervals where ``delta_chi2 < level`` (see `allowed_intervals`)."""
+        function = None
+        if refine and self.refine is not None:
+            function = lambda x: self.refine(x) - self.chi2_min  # noqa: E731
+        return allowed_intervals(self.grid, self.delta_chi2, level, function)
+
+    def with_reference(self, chi2_min: float) -> "Profile":
+        return Profile(self.parameter, self.grid, self.chi2, self.theta, chi2_min,
+                       self.region, self.calls, self.refine)
+
+
+def _sweep(chi2, grid, index, bounds, seeds, method, order) -> tuple[np.ndarray, np.ndarray, int]:
+    n = bounds.shape[0]
+    values = np.full(grid.size, np.inf)
+    thetas = np.full((grid.size, n), np.nan)
+    calls = 0
+    previous = None
+    for k in order:
+        candidates = list(seeds) + ([previous] if previous is not None else [])
+        for start in candidates:
+            result = minimize_chi2(chi2, start, bounds, method, fixed={index: grid[k]})
+            calls += result.calls
+            if result.chi2 < values[k]:
+                values[k], thetas[k] = result.chi2, result.theta
+        previous = thetas[k]
+    return values, thetas, calls
+
+
+def profile_1d(
+    chi2: Chi2Function,
+    index: int,
+    grid: np.ndarray,
+    bounds: np.ndarray,
+    seeds: Sequence[np.ndarray],
+    method: str = DEFAULT_METHOD,
+    chi2_min: float | None = None,
+    parameter: str | None = None,
+    region: str = "all",
+) -> Profile:
+    """Profile ``chi2`` in parameter ``index`` on ``grid``, minimising the others in ``bounds``.
+
+    Every grid point is minimised from each of ``seeds`` (e.g. the local minima of
+    `best_fit`) and from the neighbour's solution, in a left-to-right and a right-to-left
+    sweep; the lower result wins. Grid points outside ``bounds[index]`` get ``inf``.
+    """
+    grid = np.asarray(grid, dtype=float)
+    bounds = np.asarray(bounds, dtype=float)
+    inside = (grid >= bounds[index, 0]) & (grid <= bounds[index, 1])
+    seeds = [np.clip(np.asarray(s, dtype=float), bounds[:, 0], bounds[:, 1]) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds: at least one starting point is needed")
+    order = np.flatnonzero(inside)
+    forward, theta_f, calls_f = _sweep(chi2, grid, index, bounds, seeds, method, order)
+    backward, theta_b, calls_b = _backward(chi2, grid, index, bounds, method, order, theta_f,
+                                             forward)
+    better = backward < forward
+    values = np.where(better, backward, forward)
+    thetas = np.where(better[:, None], theta_b, theta_f)
+
+    def refine(x: float) -> float:
+        k = int(np.argmin(np.abs(np.where(inside, grid, np.inf) - x)))
+        return minimize_chi2(chi2, thetas[k], bounds, method, fixed={index: x}).chi2
+
+    reference = float(np.min(values)) if chi2_min is None else float(chi2_min)
+    return Profile(parameter or f"x{index}", grid, values, thetas, reference, region,
+                   calls_f + calls_b, refine)
+
+
+def _backward(chi2, grid, index, bounds, method, order, theta_forward, forward):
+    """Right-to-left sweep, warm-started from the right neighbour's better solution.
+
+    Carries a minimum that the forward sweep only reached late (a mode on the right) back
+    to the left; the rightmost point keeps its forward solution.
+    """
+    values = np.full(grid.size, np.inf)
+    thetas = np.full_like(theta_forward, np.nan)
+    calls = 0
+    previous = None
+    for k in order[::-1]:
+        if previous is not None:
+            result = minimize_chi2(chi2, previous, bounds, method, fixed={index: grid[k]})
+            calls += result.calls
+            values[k], thetas[k] = result.chi2, result.theta
+        better = values[k] < forward[k]
+        previous = thetas[k] if better else theta_forward[k]
+    return values, thetas, calls
+
+
+# --- intervals ----------------------------------------------------------------------------
+def _crossing(x0: float, d0: float, x1: float, d1: float, level: float) -> float:
+    """Where ``sqrt(delta_chi2)`` crosses ``sqrt(level)`` on the segment (linear in sqrt)."""
+    s0, s1, target = math.sqrt(max(d0, 0.0)), math.sqrt(max(d1, 0.0)), math.sqrt(level)
+    if s1 == s0:
+        return 0.5 * (x0 + x1)
+    return x0 + (target - s0) * (x1 - x0) / (s1 - s0)
+
+
+def allowed_intervals(
+    grid: np.ndarray,
+    delta_chi2: np.ndarray,
+    level: float,
+    profile: Callable[[float], float] | None = None,
+    xtol: float = 1e-10,
+) -> list[tuple[float, float]]:
+    """The set ``{x : delta_chi2(x) < level}`` as a list of disjoint closed intervals.
+
+    Parameters
+    ----------
+    grid, delta_chi2 : arrays
+        The profile on a grid (sorted or not); ``inf`` marks points outside the region.
+    level : float
+        Threshold, e.g. `CL90_1DOF` (2.71) or `THREE_SIGMA_1DOF` (9).
+    profile : callable, optional
+        ``delta_chi2(x)`` evaluated anew (a profile minimisation); if given, each endpoint
+        between two grid points is refined by Brent's method on ``profile(x) - level``.
+    xtol : float
+        Absolute tolerance of the refinement.
+
+    Returns
+    -------
+    list of (low, high)
+        An endpoint lying where the grid (or the region) ends is that grid value: the
+        interval is cut by the parameter range there, not by the data.
+    """
+    order = np.argsort(grid)
+    x = np.asarray(grid, dtype=float)[order]
+    d = np.asarray(delta_chi2, dtype=float)[order]
+    below = d < level
+    intervals = []
+    k = 0
+    while k < x.size:
+        if not below[k]:
+            k += 1
+            continue
+        start = k
+        while k + 1 < x.size and below[k + 1]:
+            k += 1
+        low = x[start] if start == 0 or not np.isfinite(d[start - 1]) else _endpoint(
+            x[start - 1], d[start - 1], x[start], d[start], level, profile, xtol)
+        high = x[k] if k == x.size - 1 or not np.isfinite(d[k + 1]) else _endpoint(
+            x[k], d[k], x[k + 1], d[k + 1], level, profile, xtol)
+        intervals.append((float(low), float(high)))
+        k += 1
+    return intervals
+
+
+def _endpoint(x0, d0, x1, d1, level, profile, xtol) -> float:
+    guess = _crossing(x0, d0, x1, d1, level)
+    if profile is None:
+        return guess
+    try:
+        return optimize.brentq(lambda x: profile(x) - level, x0, x1, xtol=xtol)
+    except ValueError:  # the re-minimised profile does not change sign on the segment
+        warnings.warn(f"profile refinement failed on [{x0}, {x1}]; using interpolation")
+        return guess
+
+
+def format_intervals(intervals: Sequence[tuple[float, float]], digits: int = 3) -> str:
+    """``"[a, b] + [c, d]"`` as in the published tables (``"none"`` if empty)."""
+    if not intervals:
+        return "none"
+    return " + ".join(f"[{low:.{digits}g}, {high:.{digits}g}]" for low, high in intervals)
+
+
+# --- profiles restricted to regions -------------------------------------------------------
+def _combine(profiles: Sequence[Profile], region: str) -> Profile:
+    """Pointwise minimum of profiles on the same grid (a union of boxes or of regions)."""
+    stacked = np.vstack([p.chi2 for p in profiles])
+    choice = np.argmin(stacked, axis=0)
+    columns = np.arange(stacked.shape[1])
+    thetas = np.stack([p.theta for p in profiles])[choice, columns]
+    refiners = [p.refine for p in profiles if p.refine is not None]
+
+    def refine(x: float) -> float:
+        values = [f(x) for f in refiners]
+        return float(min(values)) if values else math.inf
+
+    first = profiles[0]
+    return Profile(first.parameter, first.grid, stacked[choice, columns], thetas,
+                   first.chi2_min, region, sum(p.calls for p in profiles), refine)
+
+
+def _box_refiner(profile: Profile, low: float, high: float) -> Callable[[float], float]:
+    inner = profile.refine
+    return lambda x: inner(x) if low <= x <= high and inner is not None else math.inf
+
+
+def profile_regions(
+    chi2: Chi2Function,
+    names: Sequence[str],
+    bounds: np.ndarray,
+    parameter: str,
+    regions: Sequence[Any] = (),
+    grid: np.ndarray | None = None,
+    n_grid: int = 41,
+    best: BestFit | None = None,
+    starts: np.ndarray | None = None,
+    n_starts: int = 8,
+    method: str = DEFAULT_METHOD,
+    seed: int | None = 0,
+) -> dict[str, Profile]:
+    """Profiles of ``parameter`` over the whole space, each region and the regions' union.
+
+    Parameters
+    ----------
+    chi2 : callable
+        ``chi2(theta)``, internal units, in the order of ``names``.
+    names : sequence of str
+        Parameter names.
+    bounds : array (n, 2)
+        Hard bounds (internal units).
+    parameter : str
+        The profiled parameter.
+    regions : sequence of `globalfit.regions.Region`
+        Each profile is restricted to the region's boxes (the other parameters are minimised
+        inside them). ``Delta chi2`` of every profile is counted from the *global* minimum,
+        so that the allowed set of the union is the union of the regions' allowed sets;
+        each profile's own minimum is `Profile.minimum_chi2`.
+    grid : array, optional
+        Values of ``parameter`` (internal units); default ``n_grid`` points spanning its
+        bounds. The best-fit values and the regions' edges are always added.
+    best : BestFit, optional
+        A global fit already done; otherwise `best_fit` runs with ``starts``/``n_starts``.
+
+    Returns
+    -------
+    dict label -> Profile
+        Without regions, ``"all"`` (no restriction); with regions, one entry per region
+        label and one for their union (labels joined by ``+``, e.g. ``LMA+LMA-D``).
+    """
+    names = list(names)
+    if parameter not in names:
+        raise ValueError(f"parameter: {parameter!r} is not sampled (sampled: {', '.join(names)})")
+    index = names.index(parameter)
+    bounds = np.asarray(bounds, dtype=float)
+    if best is None:
+        best = best_fit(chi2, bounds, n_starts, starts, method, seed, names)
+    region_boxes = {r.label: r.box_bounds(names, bounds) for r in regions}
+    region_fits = {
+        label: [_box_fit(chi2, box, best, starts, n_starts, method, seed) for box in boxes]
+        for label, boxes in region_boxes.items()
+    }
+    grid = _profile_grid(bounds[index], grid, n_grid, index, best, region_boxes, region_fits)
+    seeds = [m.theta for m in best.minima]
+    profiles: dict[str, Profile] = {}
+    if not regions:
+        profiles["all"] = profile_1d(chi2, index, grid, bounds, seeds, method,
+                                     parameter=parameter, region="all")
+    for label, boxes in region_boxes.items():
+        parts = []
+        for box, fit in zip(boxes, region_fits[label]):
+            part = profile_1d(chi2, index, grid, box, seeds + [m.theta for m in fit.minima],
+                              method, parameter=parameter, region=label)
+            part.refine = _box_refiner(part, box[index, 0], box[index, 1])
+            parts.append(part)
+        if not parts:
+            raise ValueError(f"regions: {label!r} does not overlap the parameter bounds")
+        profiles[label] = _combine(parts, label)
+    if regions:
+        union = "+".join(r.label for r in regions)
+        profiles[union] = _combine([profiles[r.label] for r in regions], union)
+    chi2_min = min(best.chi2_min, *(float(np.min(p.chi2)) for p in profiles.values()))
+    if chi2_min < best.chi2_min - 1e-6:
+        warnings.warn(f"the profile of {parameter} found chi2 = {chi2_min:.6g} below the "
+                      f"best fit ({best.chi2_min:.6g}); Delta chi2 uses the lower value")
+    return {label: p.with_reference(chi2_min) for label, p in profiles.items()}
+
+
+def _box_fit(chi2, box, best, starts, n_starts, method, seed) -> BestFit:
+    seeds = [np.clip(m.theta, box[:, 0], box[:, 1]) for m in best.minima]
+    if starts is not None and len(starts):
+        starts = np.atleast_2d(starts)
+        inside = np.all((starts >= box[:, 0]) & (starts <= box[:, 1]), axis=1)
+        seeds.extend(starts[inside])
+    finite = bool(np.all(np.isfinite(box)))
+    return best_fit(chi2, box, n_starts if finite else 0, np.array(seeds), method, seed)
+
+
+def _profile_grid(range_, grid, n_grid, index, best, region_boxes, region_fits) -> np.ndarray:
+    if grid is None:
+        if not np.all(np.isfinite(range_)):
+            raise ValueError("grid: the profiled parameter has infinite bounds; give a grid")
+        grid = np.linspace(range_[0], range_[1], n_grid)
+    extra = [m.theta[index] for m in best.minima]
+    for label, boxes in region_boxes.items():
+        extra += [b[index, e] for b in boxes for e in (0, 1) if np.isfinite(b[index, e])]
+        extra += [m.theta[index] for fit in region_fits[label] for m in fit.minima]
+    values = np.concatenate([np.asarray(grid, dtype=float), extra])
+    values = values[(values >= range_[0]) & (values <= range_[1])]
+    return np.unique(values)
+
+
+def profile_posterior(
+    posterior: Any,
+    parameter: str,
+    regions: Sequence[Any] = (),
+    chain_samples: np.ndarray | None = None,
+    chain_log_prob: np.ndarray | None = None,
+    **options: Any,
+) -> dict[str, Profile]:
+    """`profile_regions` for a `globalfit.posterior.Posterior`.
+
+    The best chain points (``chain_samples`` with ``chain_log_prob``, internal units) join
+    the Latin-hypercube starts. ``options`` go to `profile_regions` (``grid``, ``n_grid``,
+    ``n_starts``, ``method``, ``seed``, ``best``); ``pull_terms`` to `posterior_chi2`.
+    """
+    pulls = options.pop("pull_terms", ())
+    starts = None
+    if chain_samples is not None and chain_log_prob is not None:
+        starts = chain_starts(chain_samples, chain_log_prob)
+    return profile_regions(posterior_chi2(posterior, pulls), posterior.names,
+                           posterior.bounds, parameter, regions, starts=starts, **options)

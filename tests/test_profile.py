@@ -1,0 +1,193 @@
+"""Profile likelihood on analytic chi^2 surfaces with known profiles and intervals."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from globalfit.regions import Comparison, Region
+from globalfit.samplers.profile import (
+    CL90_1DOF,
+    THREE_SIGMA_1DOF,
+    allowed_intervals,
+    best_fit,
+    chain_starts,
+    format_intervals,
+    minimize_chi2,
+    posterior_chi2,
+    profile_1d,
+    profile_regions,
+)
+
+MEAN = np.array([1.0, -2.0, 0.5])
+SIGMA = np.array([0.5, 2.0, 0.1])
+CORRELATION = np.array([[1.0, 0.6, -0.3], [0.6, 1.0, 0.2], [-0.3, 0.2, 1.0]])
+COVARIANCE = CORRELATION * np.outer(SIGMA, SIGMA)
+INVERSE = np.linalg.inv(COVARIANCE)
+BOUNDS = np.array([[-5.0, 5.0], [-30.0, 30.0], [-1.0, 2.0]])  # wide enough for every profile point
+CHI2_OFFSET = 3.7
+
+
+def gaussian_chi2(theta):
+    delta = np.asarray(theta) - MEAN
+    return CHI2_OFFSET + delta @ INVERSE @ delta
+
+
+def test_levels_are_the_one_dof_quantiles():
+    assert CL90_1DOF == pytest.approx(2.7055, abs=1e-4)
+    assert math.sqrt(CL90_1DOF) == pytest.approx(stats.norm.ppf(0.95), rel=1e-12)  # 1.645
+    assert THREE_SIGMA_1DOF == 9.0
+
+
+@pytest.mark.parametrize("method", ["l-bfgs-b", "nelder-mead", "powell", "migrad"])
+def test_correlated_gaussian_profile_gives_the_analytic_intervals(method):
+    if method == "migrad":
+        pytest.importorskip("iminuit")
+    profiles = profile_regions(gaussian_chi2, ["a", "b", "c"], BOUNDS, "a", n_grid=21,
+                               n_starts=3, method=method)
+    profile = profiles["all"]
+    assert profile.chi2_min == pytest.approx(CHI2_OFFSET, abs=1e-5)
+    # the profile of a Gaussian is a parabola in x with the marginal width sigma_a
+    expected = ((profile.grid - MEAN[0]) / SIGMA[0]) ** 2
+    assert np.allclose(profile.delta_chi2, expected, atol=2e-4)
+    z90 = stats.norm.ppf(0.95)
+    ((low, high),) = profile.intervals(CL90_1DOF)
+    assert low == pytest.approx(MEAN[0] - z90 * SIGMA[0], abs=2e-4)
+    assert high == pytest.approx(MEAN[0] + z90 * SIGMA[0], abs=2e-4)
+    ((low3, high3),) = profile.intervals(THREE_SIGMA_1DOF)
+    assert (low3, high3) == pytest.approx((MEAN[0] - 3 * SIGMA[0], MEAN[0] + 3 * SIGMA[0]),
+                                          abs=2e-4)
+
+
+def test_refined_endpoints_match_the_analytic_ones_on_a_coarse_grid():
+    profile = profile_regions(gaussian_chi2, ["a", "b", "c"], BOUNDS, "b", n_grid=7)["all"]
+    ((low, high),) = profile.intervals(CL90_1DOF, refine=True)
+    half = math.sqrt(CL90_1DOF) * SIGMA[1]
+    assert (low, high) == pytest.approx((MEAN[1] - half, MEAN[1] + half), abs=1e-5)
+
+
+def test_sqrt_interpolation_is_exact_for_a_parabola_even_on_a_coarse_grid():
+    grid = np.linspace(-3.0, 5.0, 5)
+    delta = ((grid - 0.7) / 1.3) ** 2
+    ((low, high),) = allowed_intervals(grid, delta, CL90_1DOF)
+    assert (low, high) == pytest.approx((0.7 - 1.3 * 1.6448536, 0.7 + 1.3 * 1.6448536), rel=1e-6)
+
+
+def test_intervals_at_the_grid_edge_and_around_excluded_points():
+    grid = np.arange(6.0)
+    delta = np.array([0.0, 1.0, 4.0, np.inf, 1.0, 0.5])
+    intervals = allowed_intervals(grid, delta, CL90_1DOF)
+    assert intervals[0][0] == 0.0  # cut by the range, not the data
+    assert 1.0 < intervals[0][1] < 2.0
+    assert intervals[1] == (4.0, 5.0)  # the region starts at 4: its edge is an endpoint
+    assert allowed_intervals(grid, delta + 10.0, CL90_1DOF) == []
+
+
+def bimodal_chi2(theta):
+    """Two separated Gaussian valleys: x ~ 1 (chi2 0) and x ~ -1 (chi2 1), with y shifting."""
+    x, y = theta
+    right = ((x - 1.0) / 0.2) ** 2 + (y / 1.0) ** 2
+    left = ((x + 1.0) / 0.3) ** 2 + ((y - 2.0) / 0.5) ** 2 + 1.0
+    return float(np.minimum(right, left))
+
+
+def analytic_bimodal_profile(x):
+    return np.minimum(((x - 1.0) / 0.2) ** 2, ((x + 1.0) / 0.3) ** 2 + 1.0)
+
+
+def test_bimodal_profile_has_two_disjoint_intervals_and_regional_minima():
+    left = Region("LEFT", "x < 0", ((Comparison("x", "<", 0.0),),))
+    right = left.complement("RIGHT_SIDE")
+    bounds = np.array([[-3.0, 3.0], [-5.0, 5.0]])
+    profiles = profile_regions(bimodal_chi2, ["x", "y"], bounds, "x", [right, left], n_grid=61)
+    assert set(profiles) == {"RIGHT-SIDE", "LEFT", "RIGHT-SIDE+LEFT"}
+    union = profiles["RIGHT-SIDE+LEFT"]
+    assert union.chi2_min == pytest.approx(0.0, abs=1e-6)
+    assert np.allclose(union.chi2, analytic_bimodal_profile(union.grid), atol=1e-4)
+    assert profiles["LEFT"].minimum_chi2 == pytest.approx(1.0, abs=1e-5)  # own minimum
+    assert profiles["RIGHT-SIDE"].minimum_chi2 == pytest.approx(0.0, abs=1e-6)
+    half_left, half_right = math.sqrt(CL90_1DOF - 1.0) * 0.3, math.sqrt(CL90_1DOF) * 0.2
+    expected = [(-1.0 - half_left, -1.0 + half_left), (1.0 - half_right, 1.0 + half_right)]
+    found = union.intervals(CL90_1DOF, refine=True)
+    assert len(found) == 2
+    assert np.allclose(found, expected, atol=1e-4)
+    assert format_intervals(found).count("] + [") == 1
+    ((low, high),) = profiles["LEFT"].intervals(CL90_1DOF, refine=True)
+    assert (low, high) == pytest.approx(expected[0], abs=1e-4)
+
+
+def hidden_valley_chi2(theta):
+    """A wide valley at x ~ 1 and a narrow deeper one at (x, y) ~ (-1, 3).
+
+    Along x = -1 a minimisation in y started near y = 0 stays in the wide valley
+    (chi2 = 1) and never sees the deeper one (chi2 = -3): only a start in that valley finds it.
+    """
+    x, y = theta
+    wide = ((x - 1.0) / 2.0) ** 2 + (y / 0.3) ** 2
+    narrow = ((x + 1.0) / 0.3) ** 2 + ((y - 3.0) / 0.3) ** 2 - 3.0
+    return float(np.minimum(wide, narrow))
+
+
+def test_profile_seeds_from_every_local_minimum_find_a_hidden_valley():
+    bounds = np.array([[-3.0, 3.0], [-5.0, 5.0]])
+    grid = np.linspace(-3.0, 3.0, 31)
+    expected = np.minimum(((grid - 1.0) / 2.0) ** 2, ((grid + 1.0) / 0.3) ** 2 - 3.0)
+    trapped = profile_1d(hidden_valley_chi2, 0, grid, bounds, seeds=[np.array([1.0, 0.0])])
+    assert trapped.chi2[15 - 5] > expected[15 - 5] + 3.0  # the trap is real at x = -1
+    profile = profile_regions(hidden_valley_chi2, ["x", "y"], bounds, "x", grid=grid,
+                              n_starts=16)["all"]
+    assert profile.chi2_min == pytest.approx(-3.0, abs=1e-6)
+    x = profile.grid  # the grid plus the best-fit values
+    expected = np.minimum(((x - 1.0) / 2.0) ** 2, ((x + 1.0) / 0.3) ** 2 - 3.0)
+    assert np.allclose(profile.chi2, expected, atol=1e-4)
+
+
+def test_multistart_best_fit_finds_the_global_minimum_of_a_multimodal_function():
+    def rastrigin(theta):
+        theta = np.asarray(theta) - 0.3
+        return float(10 * theta.size + np.sum(theta**2 - 10 * np.cos(2 * np.pi * theta)))
+
+    bounds = np.tile([-2.0, 2.0], (3, 1))
+    result = best_fit(rastrigin, bounds, n_starts=60, seed=3)
+    assert result.chi2_min == pytest.approx(0.0, abs=1e-6)
+    assert np.allclose(result.theta, 0.3, atol=1e-4)
+    assert len(result.minima) > 1  # other local minima are kept as profile seeds
+
+
+def test_minimum_on_a_hard_bound_and_nan_regions():
+    def chi2(theta):
+        x, y = theta
+        if y > 1.5:
+            return math.nan  # the likelihood is undefined there
+        return (x - 2.5) ** 2 + (y - 1.0) ** 2
+
+    result = minimize_chi2(chi2, np.array([0.0, 0.0]), np.array([[-1.0, 2.0], [-2.0, 2.0]]))
+    assert result.theta == pytest.approx([2.0, 1.0], abs=1e-5)
+    assert result.chi2 == pytest.approx(0.25, abs=1e-8)
+
+
+class StandInPosterior:
+    names = ["a", "b", "c"]
+    bounds = BOUNDS
+
+    def log_likelihood(self, theta):
+        chi2 = gaussian_chi2(theta)
+        return -0.5 * chi2, {"gauss": chi2}
+
+    def log_prior(self, theta):  # must not enter the profile
+        return -1e3 * float(theta[0] ** 2)
+
+
+def test_posterior_objective_uses_the_likelihood_only():
+    chi2 = posterior_chi2(StandInPosterior())
+    assert chi2(MEAN) == pytest.approx(CHI2_OFFSET)
+    result = best_fit(chi2, BOUNDS, n_starts=2)
+    assert result.theta == pytest.approx(MEAN, abs=1e-4)
+
+
+def test_chain_starts_are_the_best_distinct_samples():
+    samples = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 1.0], [2.0, 2.0]])
+    log_prob = np.array([-5.0, -1.0, -1.0, -np.inf])
+    assert chain_starts(samples, log_prob, n=2).tolist() == [[1.0, 1.0], [0.0, 0.0]]
