@@ -1,0 +1,488 @@
+"""Run cards: YAML -> validated `RunConfig`.
+
+``load_config(path_or_dict)`` reads a card (``yaml.safe_load`` only), checks it and returns
+a `RunConfig`. Checking collects *every* problem and raises one `ConfigError` listing them;
+each message names the key path (``parameters.th12.prior``), the bad value, what is allowed
+and, for a misspelt name, the closest valid one. The card format is documented in
+``docs/config.md``.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import yaml
+
+from globalfit.likelihood import OSCILLATION_PARAMETERS
+from globalfit.params import (
+    PRIOR_KINDS,
+    UNITS,
+    Parameter,
+    canonical_unit,
+    closest_hint,
+    parameter_from_spec,
+    unknown_name_message,
+)
+from globalfit.paths import CHAINS_DIR, DATA_DIR
+
+TOP_LEVEL_KEYS = ("name", "description", "model", "parameters", "likelihoods", "sampler",
+                  "regions", "output")
+SAMPLERS = {
+    "emcee": {"walkers": 32, "steps": 2000, "burn_in": 500, "thin": 1, "seed": None},
+}
+"""Samplers run by ``globalfit run`` and their settings with defaults."""
+OTHER_SAMPLERS = ("profile", "dynesty")
+"""Sampler names accepted in a card but run by other commands; their keys pass through."""
+REGION_WORDS = frozenset(
+    {"and", "or", "not", "abs", "sqrt", "log", "log10", "exp", "sin", "cos", "tan",
+     "min", "max", "pi", "True", "False"} | set(UNITS)
+)
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.+-]+$")
+_IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*")
+NUFIT_FILE = ("oscillation", "nufit52.yaml")
+
+
+class ConfigError(ValueError):
+    """A run card with one or more errors; ``errors`` lists them."""
+
+    def __init__(self, errors: list[str], source: str = "run card"):
+        self.errors = list(errors)
+        self.source = source
+        count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        super().__init__(f"{count} in {source}:\n" + "\n".join(f"  - {e}" for e in errors))
+
+
+@dataclass
+class ModelSpec:
+    """``model:`` block: registered name (or ``package.module:Class``) and options."""
+
+    name: str = "standard"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunConfig:
+    """A validated run card.
+
+    Attributes
+    ----------
+    name, description : str
+    model : ModelSpec
+    parameters : dict
+        Raw parameter specs as written in the card (display units).
+    likelihoods : dict
+        Name -> options.
+    sampler : dict
+        ``name`` plus the sampler's settings, defaults filled in.
+    regions : dict
+        Region name -> condition string (e.g. ``"th12 < 45 deg"``).
+    output : Path
+        Run folder (default ``chains/<name>``).
+    resolved : dict
+        After validation: every parameter of the run (oscillation, model, nuisance) ->
+        its spec, defaults included. Empty before.
+    source : str
+        Where the card came from (for messages).
+    """
+
+    name: str
+    description: str = ""
+    model: ModelSpec = field(default_factory=ModelSpec)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    likelihoods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sampler: dict[str, Any] = field(default_factory=lambda: {"name": "emcee", **SAMPLERS["emcee"]})
+    regions: dict[str, str] = field(default_factory=dict)
+    output: Path = Path()
+    resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str = "run card"
+
+    def __post_init__(self):
+        if self.output == Path():
+            self.output = CHAINS_DIR / self.name
+        self.output = Path(self.output)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved card (plain Python types; what ``config.yaml`` of a run holds)."""
+        card = {
+            "name": self.name,
+            "description": self.description,
+            "model": {"name": self.model.name, "options": dict(self.model.options)},
+            "parameters": dict(self.resolved or self.parameters),
+            "likelihoods": {k: dict(v) for k, v in self.likelihoods.items()},
+            "sampler": dict(self.sampler),
+            "regions": dict(self.regions),
+            "output": str(self.output),
+        }
+        return _plain(card)
+
+    def write(self, path: Path) -> None:
+        """Write ``to_dict()`` as YAML."""
+        header = f"# Resolved run card of run {self.name!r} (written by globalfit)\n"
+        Path(path).write_text(header + yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+    def validate(self) -> None:
+        """Full check (structure done at load; here: models, likelihoods, parameters)."""
+        errors = check_semantics(self)
+        if errors:
+            raise ConfigError(errors, self.source)
+
+
+def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -> RunConfig:
+    """Read and check a run card.
+
+    Parameters
+    ----------
+    source : path or mapping
+        A YAML file (read with ``yaml.safe_load``) or an already parsed card.
+    validate : bool
+        Also resolve the model and likelihoods and check every parameter (default). With
+        ``False`` only the structure is checked and nothing is imported.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem found, each with its key path.
+    FileNotFoundError
+        If ``source`` is a path that does not exist.
+    """
+    if isinstance(source, Mapping):
+        raw, label = copy.deepcopy(dict(source)), "run card"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"run card {path} not found")
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as error:
+            raise ConfigError([f"not valid YAML: {error}"], str(path)) from None
+        label = str(path)
+    errors: list[str] = []
+    config = _structure(raw, errors, label)
+    if validate and isinstance(raw, Mapping):
+        errors += check_semantics(config)
+    if errors:
+        raise ConfigError(errors, label)
+    return config
+
+
+# --- structure -----------------------------------------------------------------------------
+def _structure(raw: Any, errors: list[str], label: str) -> RunConfig:
+    if not isinstance(raw, Mapping):
+        errors.append(f"(top level): expected a mapping of {', '.join(TOP_LEVEL_KEYS)}, got {raw!r}")
+        return RunConfig(name="invalid")
+    for key in raw:
+        if key not in TOP_LEVEL_KEYS:
+            errors.append(unknown_name_message(str(key), key, "top-level key", TOP_LEVEL_KEYS))
+    name = raw.get("name")
+    if not isinstance(name, str) or not _NAME_PATTERN.match(name):
+        errors.append(f"name: {name!r} is not a valid run name (required; letters, digits, "
+                      f"'_', '-', '.', '+' only, as it names the output folder)")
+        name = "invalid"
+    description = raw.get("description", "") or ""
+    if not isinstance(description, str):
+        errors.append(f"description: expected text, got {description!r}")
+        description = ""
+    return RunConfig(
+        name=name,
+        description=description.strip(),
+        model=_model_spec(raw.get("model", "standard"), errors),
+        parameters=_mapping(raw.get("parameters"), "parameters", errors),
+        likelihoods=_likelihoods(raw.get("likelihoods"), errors),
+        sampler=_sampler(raw.get("sampler"), errors),
+        regions=_regions(raw.get("regions"), errors),
+        output=_output(raw.get("output"), name, errors),
+        source=label,
+    )
+
+
+def _mapping(value, key, errors) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        errors.append(f"{key}: expected a mapping, got {value!r}")
+        return {}
+    return {str(k): v for k, v in value.items()}
+
+
+def _model_spec(value, errors) -> ModelSpec:
+    if isinstance(value, str):
+        return ModelSpec(value, {})
+    if not isinstance(value, Mapping):
+        errors.append(f"model: expected a model name or {{name: ..., options: {{...}}}}, got {value!r}")
+        return ModelSpec()
+    for key in value:
+        if key not in ("name", "options"):
+            errors.append(unknown_name_message(f"model.{key}", key, "key", ("name", "options")))
+    name = value.get("name")
+    if not isinstance(name, str) or not name:
+        errors.append(f"model.name: expected a model name, got {name!r}")
+        name = "standard"
+    return ModelSpec(name, _mapping(value.get("options"), "model.options", errors))
+
+
+def _likelihoods(value, errors) -> dict[str, dict]:
+    if value is None:
+        return {}
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return {v: {} for v in value}
+    table = _mapping(value, "likelihoods", errors)
+    out = {}
+    for name, options in table.items():
+        if options is not None and not isinstance(options, Mapping):
+            errors.append(f"likelihoods.{name}: expected a mapping of options (or nothing), "
+                          f"got {options!r}")
+            continue
+        out[name] = dict(options or {})
+    return out
+
+
+def _sampler(value, errors) -> dict[str, Any]:
+    table = _mapping(value, "sampler", errors)
+    name = table.pop("name", "emcee")
+    if name in OTHER_SAMPLERS:
+        return {"name": name, **table}
+    if name not in SAMPLERS:
+        errors.append(unknown_name_message("sampler.name", name, "sampler",
+                                           list(SAMPLERS) + list(OTHER_SAMPLERS)))
+        return {"name": "emcee", **SAMPLERS["emcee"]}
+    settings = dict(SAMPLERS[name])
+    for key, setting in table.items():
+        if key not in settings:
+            errors.append(unknown_name_message(f"sampler.{key}", key, f"{name} setting", settings))
+            continue
+        minimum = {"walkers": 2, "steps": 1, "thin": 1}.get(key, 0)
+        if setting is None and key == "seed":
+            continue
+        if isinstance(setting, bool) or not isinstance(setting, int) or setting < minimum:
+            errors.append(f"sampler.{key}: expected an integer >= {minimum}, got {setting!r}")
+            continue
+        settings[key] = setting
+    if settings["walkers"] % 2:
+        errors.append(f"sampler.walkers: emcee needs an even number of walkers, got {settings['walkers']}")
+    if settings["burn_in"] >= settings["steps"]:
+        errors.append(f"sampler.burn_in: burn-in ({settings['burn_in']}) must be smaller than "
+                      f"steps ({settings['steps']})")
+    return {"name": name, **settings}
+
+
+def _regions(value, errors) -> dict[str, str]:
+    table = _mapping(value, "regions", errors)
+    out = {}
+    for name, condition in table.items():
+        if not isinstance(condition, str) or not condition.strip():
+            errors.append(f"regions.{name}: expected a condition such as \"th12 < 45 deg\", "
+                          f"got {condition!r}")
+            continue
+        out[name] = condition.strip()
+    return out
+
+
+def _output(value, name, errors) -> Path:
+    if value is None:
+        return CHAINS_DIR / name
+    if not isinstance(value, str) or not value:
+        errors.append(f"output: expected a folder path, got {value!r}")
+        return CHAINS_DIR / name
+    return Path(value)
+
+
+# --- semantics -----------------------------------------------------------------------------
+def oscillation_defaults() -> dict[str, dict[str, Any]]:
+    """Default (fixed) oscillation parameter specs: NuFIT 5.2, NO, with SK-atm.
+
+    Read from ``data/oscillation/nufit52.yaml`` (provenance inside; VERIFIED-3P).
+    """
+    path = DATA_DIR.joinpath(*NUFIT_FILE)
+    table = yaml.safe_load(path.read_text())["parameters"]
+    return {name: dict(table[name]) for name in OSCILLATION_PARAMETERS}
+
+
+def oscillation_internal_unit(name: str) -> str:
+    """``rad`` for angles and the phase, ``eV2`` for mass splittings."""
+    return "eV2" if name.startswith("dm") else "rad"
+
+
+@dataclass
+class ParameterSource:
+    """Where a parameter comes from and its default spec."""
+
+    owner: str                    # "oscillation", "model", or "likelihoods.<name>"
+    default: dict[str, Any]
+    internal_unit: str
+    physical: tuple[float, float] = (-np.inf, np.inf)
+
+
+def parameter_sources(model_cls, likelihood_classes: Mapping[str, type]) -> dict[str, ParameterSource]:
+    """Every parameter a run has, by name, with its default spec (before the card)."""
+    sources = {
+        name: ParameterSource("oscillation", spec, oscillation_internal_unit(name))
+        for name, spec in oscillation_defaults().items()
+    }
+    if model_cls is not None:
+        for name, spec in model_cls.parameters.items():
+            unit = canonical_unit(spec.get("unit"))
+            default = {"value": float(spec["default"]), "unit": unit, "latex": spec.get("latex", "")}
+            physical = (float(spec.get("min", -np.inf)), float(spec.get("max", np.inf)))
+            sources[name] = ParameterSource("model", default, unit, physical)
+    for instance, cls in likelihood_classes.items():
+        for local, spec in cls.nuisance_parameters.items():
+            unit = canonical_unit(spec.get("unit"))
+            sources[f"{instance}.{local}"] = ParameterSource(f"likelihoods.{instance}", dict(spec), unit)
+    return sources
+
+
+def resolve_classes(config: RunConfig, errors: list[str]):
+    """Model class and ``{instance name: likelihood class}``; problems go to ``errors``."""
+    from globalfit import registry
+
+    model_cls = None
+    try:
+        model_cls = registry.model_class(config.model.name)
+        _check_options(model_cls, config.model.options, "model.options", errors)
+    except ValueError as error:
+        errors.append(str(error))
+    classes = {}
+    for key, options in config.likelihoods.items():
+        try:
+            cls = registry.likelihood_class(key)
+        except ValueError as error:
+            errors.append(str(error))
+            continue
+        instance = registry.likelihood_instance_name(key, cls)
+        if instance in classes:
+            errors.append(f"likelihoods.{key}: a second likelihood named {instance!r}")
+            continue
+        _check_options(cls, options, f"likelihoods.{key}", errors)
+        classes[instance] = cls
+    return model_cls, classes
+
+
+def _check_options(cls, options, key, errors):
+    allowed = tuple(getattr(cls, "options_allowed", ()))
+    for option in options:
+        if option not in allowed:
+            errors.append(unknown_name_message(f"{key}.{option}", option, "option",
+                                               allowed) if allowed else
+                          f"{key}.{option}: {cls.__name__} takes no options")
+
+
+def resolve_parameters(config: RunConfig, sources: Mapping[str, ParameterSource],
+                       errors: list[str]) -> list[Parameter]:
+    """Build every `Parameter` of the run: card specs over defaults. Fills ``config.resolved``."""
+    for name in config.parameters:
+        if name not in sources:
+            errors.append(
+                f"parameters.{name}: no parameter {name!r} in this run{closest_hint(name, sources)} "
+                f"(model, oscillation and nuisance parameters: {', '.join(sources)})")
+    parameters, resolved = [], {}
+    for name, source in sources.items():
+        spec = _merged_spec(source.default, config.parameters.get(name))
+        parameter = parameter_from_spec(name, spec, internal_unit=source.internal_unit,
+                                        default_latex=source.default.get("latex", ""),
+                                        errors=errors)
+        if parameter is None:
+            continue
+        _check_physical(parameter, source, config.model.name, errors)
+        parameters.append(parameter)
+        resolved[name] = _plain(spec)
+    config.resolved = resolved
+    return parameters
+
+
+def _merged_spec(default: Mapping, card_spec) -> Any:
+    if card_spec is None:
+        return dict(default)
+    if not isinstance(card_spec, Mapping):
+        return card_spec  # a bare number (fixed value) or an error reported later
+    spec = {"latex": default["latex"]} if "latex" in default else {}
+    spec.update(card_spec)  # no unit in the card: values are in the internal unit
+    return spec
+
+
+def _check_physical(parameter: Parameter, source: ParameterSource, model_name, errors):
+    low, high = parameter.prior.bounds
+    phys_low, phys_high = source.physical
+    key = f"parameters.{parameter.name}"
+    factor = parameter.factor
+    if low < phys_low:
+        errors.append(f"{key}.min: {low / factor:g} {parameter.unit} is below the physical "
+                      f"minimum {phys_low / factor:g} of model {model_name!r}")
+    if high > phys_high:
+        errors.append(f"{key}.max: {high / factor:g} {parameter.unit} is above the physical "
+                      f"maximum {phys_high / factor:g} of model {model_name!r}")
+
+
+def check_semantics(config: RunConfig) -> list[str]:
+    """Resolve classes and parameters; return every error found."""
+    errors: list[str] = []
+    model_cls, classes = resolve_classes(config, errors)
+    sources = parameter_sources(model_cls, classes)
+    parameters = resolve_parameters(config, sources, errors)
+    if model_cls is not None:
+        _check_reads(classes, sources, config.model.name, errors)
+    _check_regions(config, sources, model_cls, errors)
+    n_free = sum(not p.fixed for p in parameters)
+    if config.sampler["name"] == "emcee" and not errors:
+        if n_free == 0:
+            errors.append("parameters: every parameter is fixed; give at least one a prior")
+        elif config.sampler["walkers"] < 2 * n_free:
+            errors.append(f"sampler.walkers: emcee needs at least 2 x (free parameters) = "
+                          f"{2 * n_free} walkers, got {config.sampler['walkers']}")
+    return errors
+
+
+def _check_reads(classes, sources, model_name, errors):
+    for instance, cls in classes.items():
+        for name in cls.reads:
+            if name not in sources:
+                errors.append(
+                    f"likelihoods.{instance}: reads parameter {name!r}, which neither model "
+                    f"{model_name!r} nor any likelihood provides{closest_hint(name, sources)} "
+                    f"(use a model that has it)")
+
+
+def _check_regions(config, sources, model_cls, errors):
+    known = set(sources) | REGION_WORDS | {f"chi2.{n}" for n in config.likelihoods} | {"chi2.total"}
+    known |= set(_derived_names(config, model_cls, sources))
+    for region, condition in config.regions.items():
+        for token in _IDENTIFIER.findall(condition):
+            if token not in known:
+                errors.append(unknown_name_message(f"regions.{region}", token, "name in condition",
+                                                   sorted(set(sources))))
+
+
+def _derived_names(config, model_cls, sources) -> list[str]:
+    """Names of the model's derived quantities (bare and ``derived.``-prefixed)."""
+    if model_cls is None:
+        return []
+    try:
+        model = model_cls(**config.model.options)
+        defaults = {}
+        for name, source in sources.items():
+            value = source.default.get("value", source.default.get("mean", 0.0))
+            defaults[name] = float(value)
+        names = list(model.derived(defaults))
+    except Exception:  # a model that cannot evaluate at its defaults: skip this check
+        return []
+    return names + [f"derived.{n}" for n in names]
+
+
+def _plain(value):
+    """Numpy scalars, tuples and paths -> plain YAML-safe Python."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+__all__ = ["ConfigError", "ModelSpec", "RunConfig", "load_config", "oscillation_defaults",
+           "PRIOR_KINDS"]

@@ -1,0 +1,101 @@
+"""Find models and likelihoods by name.
+
+A name resolves, in order, through the built-in tables (``globalfit.models.BUILTIN``,
+``likelihoods.BUILTIN``), the entry-point groups ``globalfit.models`` /
+``globalfit.likelihoods`` of installed packages, or a ``package.module:Class`` string
+written directly in the run card. Modules are imported only when a name is resolved, so a
+built-in whose module is missing or broken gives a clear error naming the key in the card
+instead of breaking every run.
+"""
+from __future__ import annotations
+
+import importlib
+import warnings
+from importlib import metadata
+
+from globalfit.likelihood import Likelihood, available_likelihoods
+from globalfit.models.base import Model
+from globalfit.params import unknown_name_message
+
+MODEL_ENTRY_POINT_GROUP = "globalfit.models"
+
+
+def available_models() -> dict[str, str]:
+    """Name -> ``module:Class`` for built-in and entry-point models."""
+    from globalfit.models import BUILTIN
+
+    table = dict(BUILTIN)
+    try:
+        for entry in metadata.entry_points(group=MODEL_ENTRY_POINT_GROUP):
+            table.setdefault(entry.name, entry.value)
+    except Exception as error:  # a broken third-party distribution must not stop us
+        warnings.warn(f"could not read entry points {MODEL_ENTRY_POINT_GROUP!r}: {error}")
+    return table
+
+
+def import_target(target: str, key: str):
+    """Import ``package.module:Attribute``; errors name the run-card ``key``.
+
+    Raises
+    ------
+    ValueError
+        If the string is malformed, the module cannot be imported (the reason is given)
+        or it has no such attribute.
+    """
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"{key}: {target!r} is not of the form 'package.module:ClassName'")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:  # ImportError, or an error raised while importing it
+        raise ValueError(
+            f"{key}: cannot import {module_name!r} (for {target!r}): "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        names = [n for n in dir(module) if not n.startswith("_")]
+        raise ValueError(unknown_name_message(key, attribute, f"class in {module_name}", names)) from None
+
+
+def model_class(name: str, key: str = "model.name") -> type[Model]:
+    """Resolve a model by registered name or ``package.module:Class``."""
+    if ":" in name:
+        target = name
+    else:
+        table = available_models()
+        if name not in table:
+            raise ValueError(unknown_name_message(key, name, "model", sorted(table)))
+        target = table[name]
+    cls = import_target(target, key)
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise ValueError(f"{key}: {target!r} is not a globalfit.models.base.Model subclass")
+    return cls
+
+
+def likelihood_class(name: str, key: str | None = None) -> type[Likelihood]:
+    """Resolve a likelihood by registered name or ``package.module:Class``."""
+    key = key or f"likelihoods.{name}"
+    if ":" in name:
+        target = name
+    else:
+        table = available_likelihoods()
+        if name not in table:
+            raise ValueError(unknown_name_message(key, name, "likelihood", sorted(table)))
+        target = table[name]
+    cls = import_target(target, key)
+    if not (isinstance(cls, type) and issubclass(cls, Likelihood)):
+        raise ValueError(f"{key}: {target!r} is not a globalfit.likelihood.Likelihood subclass")
+    return cls
+
+
+def likelihood_instance_name(key: str, cls: type[Likelihood]) -> str:
+    """Name a likelihood goes by in a run (nuisance prefix, chi^2 column).
+
+    The card key, unless the key is a ``package.module:Class`` path: then the class's
+    ``name`` (or the lower-case class name if it declares none).
+    """
+    if ":" not in key:
+        return key
+    return cls.name or cls.__name__.lower()
