@@ -9,7 +9,9 @@ be sampled) separately, e.g. the solar LMA and LMA-Dark solutions::
 
 Grammar (no ``eval``; a small tokenizer and parser)::
 
-    condition  := comparison ("and" comparison)*
+    condition  := conjunction ("or" conjunction)*
+    conjunction:= term ("and" term)*
+    term       := ["not"] comparison
     comparison := NAME OP NUMBER [UNIT]  |  NUMBER [UNIT] OP NAME
     OP         := "<" | "<=" | ">" | ">="
     UNIT       := rad | deg | eV2 | GeV | MeV | keV | eV
@@ -21,7 +23,8 @@ units with the parameter's own ``to_internal`` (which may include a log transfor
 
 Every comparison is a bound on one parameter, so a condition is a box; the complement of
 a box is a union of boxes. A `Region` is therefore a union of boxes (disjunctive normal
-form), which the profile likelihood uses directly as optimiser bounds.
+form), which the profile likelihood uses directly as optimiser bounds. Parentheses and
+functions (``abs``) are not part of the grammar.
 """
 from __future__ import annotations
 
@@ -228,7 +231,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             bad = text[position:].split()[0] if text[position:].split() else text[position:]
             raise ValueError(
                 f"region condition {text!r}: cannot read {bad!r} (expected a parameter name, "
-                f"an operator {', '.join(OPERATORS)}, a number, a unit or 'and')"
+                f"an operator {', '.join(OPERATORS)}, a number, a unit, 'and', 'or' or 'not')"
             )
         kind = match.lastgroup
         tokens.append((kind, match.group(kind)))
@@ -310,27 +313,34 @@ def _shape_error(text: str, tokens: list) -> str:
     return (
         f"region condition {text!r}: cannot read {found!r}; expected "
         f"'<parameter> <op> <number> [unit]' with op one of {', '.join(OPERATORS)} "
-        f"and unit one of {', '.join(UNIT_SCALES)} (e.g. 'th12 < 45 deg'), joined by 'and'"
+        f"and unit one of {', '.join(UNIT_SCALES)} (e.g. 'th12 < 45 deg'), joined by 'and' / 'or'"
     )
 
 
-def parse_condition(condition: str, parameters: Any, name: str | None = None) -> Region:
+def parse_condition(
+    condition: str, parameters: Any, name: str | None = None, derived: Sequence[str] = ()
+) -> Region:
     """Parse a condition such as ``"th12 < 45 deg and eps_u_ee > -0.5"``.
 
     Parameters
     ----------
     condition : str
-        Comparisons joined by ``and`` (see the module docstring for the grammar).
+        Comparisons joined by ``and`` / ``or`` (``and`` binds tighter), each optionally
+        preceded by ``not`` (see the module docstring for the grammar).
     parameters : sequence of Parameter or mapping name -> Parameter
         Objects with ``name``, display ``unit``, ``to_internal`` and ``from_internal``
         (``posterior.parameters``).
     name : str, optional
         Region name; defaults to the condition text.
+    derived : sequence of str
+        Further dimensionless names allowed in comparisons (derived quantities,
+        ``chi2.<likelihood>``); a region using them can mask samples but cannot restrict
+        a profile.
 
     Returns
     -------
     Region
-        A single box (a conjunction of comparisons).
+        A union of boxes.
 
     Raises
     ------
@@ -340,35 +350,66 @@ def parse_condition(condition: str, parameters: Any, name: str | None = None) ->
     if not isinstance(condition, str) or not condition.strip():
         raise ValueError(f"region condition: expected a non-empty string, got {condition!r}")
     table = _parameter_table(parameters)
-    tokens = _tokens(condition)
+    for extra in derived:
+        table.setdefault(extra, _Dimensionless(extra))
+    boxes = []
+    for alternative in _split_words(_tokens(condition), "or", condition):
+        box = []
+        for group in _split_words(alternative, "and", condition):
+            negate = bool(group) and group[0] == ("word", "not")
+            comparison = _parse_comparison(group[1:] if negate else group, condition, table)
+            box.append(comparison.negated() if negate else comparison)
+        boxes.append(tuple(box))
+    text = condition.strip()
+    return Region(name or text, text, tuple(boxes))
+
+
+@dataclass(frozen=True)
+class _Dimensionless:
+    name: str
+    unit: None = None
+
+    def to_internal(self, x):
+        return x
+
+    def from_internal(self, x):
+        return x
+
+
+def _split_words(tokens: list, word: str, text: str) -> list[list]:
     groups, current = [], []
     for kind, value in tokens:
-        if kind == "word" and value.lower() == "and":
+        if kind == "word" and value.lower() == word:
+            if not current:
+                raise ValueError(f"region condition {text!r}: {word!r} needs a comparison "
+                                 "on each side")
             groups.append(current)
             current = []
-        elif kind == "word" and value.lower() in ("or", "not"):
-            raise ValueError(
-                f"region condition {condition!r}: {value!r} is not supported; join "
-                f"comparisons with 'and' and declare alternatives as separate regions"
-            )
         else:
-            current.append((kind, value))
+            current.append((kind, value.lower() if value.lower() in ("and", "or", "not")
+                            and kind == "word" else value))
+    if not current:
+        raise ValueError(f"region condition {text!r}: {word!r} needs a comparison on each side")
     groups.append(current)
-    box = tuple(_parse_comparison(group, condition, table) for group in groups)
-    return Region(name or condition.strip(), condition.strip(), (box,))
+    return groups
 
 
-def parse_regions(regions: Mapping[str, str] | None, parameters: Any) -> list[Region]:
+def parse_regions(
+    regions: Mapping[str, str] | None, parameters: Any, derived: Sequence[str] = ()
+) -> list[Region]:
     """Parse a run card's ``regions:`` block (name -> condition) into `Region` objects."""
     if not regions:
         return []
     if not isinstance(regions, Mapping):
         raise ValueError(f"regions: expected a mapping name -> condition, got {regions!r}")
-    return [parse_condition(text, parameters, name=name) for name, text in regions.items()]
+    return [parse_condition(text, parameters, name, derived) for name, text in regions.items()]
 
 
 def split_regions(
-    condition: str, card_regions: Mapping[str, str] | None, parameters: Any
+    condition: str,
+    card_regions: Mapping[str, str] | None,
+    parameters: Any,
+    derived: Sequence[str] = (),
 ) -> tuple[Region, Region]:
     """The two regions of ``--split condition``: the condition and its complement.
 
@@ -376,9 +417,9 @@ def split_regions(
     (``th12 < 45 deg`` -> ``LMA``; its complement ``th12 >= 45 deg`` -> ``LMA_D``), else
     ``condition`` and ``not condition``.
     """
-    inside = parse_condition(condition, parameters)
+    inside = parse_condition(condition, parameters, derived=derived)
     outside = inside.complement(f"not {inside.name}")
-    named = parse_regions(card_regions, parameters)
+    named = parse_regions(card_regions, parameters, derived)
     for region in named:
         if region.same_set(inside):
             inside = Region(region.name, region.condition, inside.boxes)

@@ -187,6 +187,19 @@ def test_posterior_objective_uses_the_likelihood_only():
     assert result.theta == pytest.approx(MEAN, abs=1e-4)
 
 
+def test_pull_terms_add_the_prior_of_a_nuisance_parameter():
+    class GaussianPrior:
+        def log_prob(self, x):
+            return -0.5 * ((x - 0.0) / 0.05) ** 2
+
+    posterior = StandInPosterior()
+    posterior.parameters = [None, None, type("P", (), {"prior": GaussianPrior()})()]
+    chi2 = posterior_chi2(posterior, pull_terms=["c"])
+    assert chi2(MEAN) - gaussian_chi2(MEAN) == pytest.approx((0.5 / 0.05) ** 2)
+    with pytest.raises(ValueError, match="pull_terms: 'd' is not sampled"):
+        posterior_chi2(posterior, pull_terms=["d"])
+
+
 def test_chain_starts_are_the_best_distinct_samples():
     samples = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 1.0], [2.0, 2.0]])
     log_prob = np.array([-5.0, -1.0, -1.0, -np.inf])

@@ -85,6 +85,23 @@ def test_dotted_nuisance_names_and_scientific_numbers():
     assert region.mask(samples).tolist() == [True, False]
 
 
+def test_or_and_not_give_unions_of_boxes():
+    either = parse_condition("th12 < 30 deg or th12 > 60 deg and eps_u_ee > 0", PARAMETERS)
+    assert [len(box) for box in either.boxes] == [1, 2]  # 'and' binds tighter than 'or'
+    samples = {"th12": np.radians([20.0, 70.0, 70.0, 45.0]),
+               "eps_u_ee": np.array([-1.0, 1.0, -1.0, 1.0])}
+    assert either.mask(samples).tolist() == [True, True, False, False]
+    dark = parse_condition("not th12 < 45 deg", PARAMETERS)
+    assert dark.same_set(parse_condition("th12 >= 45 deg", PARAMETERS))
+
+
+def test_derived_quantities_mask_samples_but_do_not_bound_a_profile():
+    region = parse_condition("chi2.total < 100", PARAMETERS, derived=["chi2.total"])
+    assert region.mask({"chi2.total": np.array([50.0, 150.0])}).tolist() == [True, False]
+    with pytest.raises(ValueError, match="not sampled"):
+        region.box_bounds(NAMES, np.zeros((len(NAMES), 2)))
+
+
 def test_complement_partitions_the_samples():
     rng = np.random.default_rng(1)
     samples = {"th12": rng.uniform(0, np.pi / 2, 500), "eps_u_ee": rng.normal(0, 1, 500)}
@@ -127,7 +144,8 @@ def test_parse_regions_of_a_card():
         ("th12 < 45 MeV", "unit 'MeV' does not fit th12"),
         ("th12 < 45 furlong", "unit 'furlong' is not known"),
         ("th12 == 45 deg", "cannot read"),
-        ("th12 < 45 deg or th12 > 50 deg", "'or' is not supported"),
+        ("th12 < 45 deg or", "'or' needs a comparison on each side"),
+        ("abs(eps_u_ee) < 0.1", "cannot read"),
         ("eps_u_ee > 1 deg", "does not fit eps_u_ee"),
         ("th12 < __import__('os') deg", "cannot read"),
         ("", "non-empty"),

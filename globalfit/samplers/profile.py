@@ -59,7 +59,7 @@ def posterior_chi2(posterior: Any, pull_terms: Sequence[str] = ()) -> Chi2Functi
     pull_terms : sequence of str
         Names of parameters whose prior enters as a pull term ``-2 ln prior(x)`` (for
         nuisance parameters whose Gaussian prior stands for an external measurement).
-        Each prior must provide ``log_pdf`` or ``logpdf`` (internal units).
+        Each prior must provide ``log_prob`` (``globalfit.params.Prior``, internal units).
     """
     names = list(posterior.names)
     pulls = []
@@ -67,9 +67,9 @@ def posterior_chi2(posterior: Any, pull_terms: Sequence[str] = ()) -> Chi2Functi
         if name not in names:
             raise ValueError(f"pull_terms: {name!r} is not sampled (sampled: {', '.join(names)})")
         prior = posterior.parameters[names.index(name)].prior
-        log_pdf = getattr(prior, "log_pdf", None) or getattr(prior, "logpdf", None)
+        log_pdf = getattr(prior, "log_prob", None)
         if log_pdf is None:
-            raise ValueError(f"pull_terms: the prior of {name!r} has no log_pdf to use")
+            raise ValueError(f"pull_terms: the prior of {name!r} has no log_prob to use")
         pulls.append((names.index(name), log_pdf))
 
     def chi2(theta: np.ndarray) -> float:
