@@ -1,0 +1,181 @@
+"""MCMC convergence diagnostics: split R-hat, autocorrelation time, effective sample size.
+
+Chains are arrays ``(n_steps, n_chains)`` or ``(n_steps, n_chains, n_parameters)``; for
+emcee the "chains" are the walkers of one ensemble (``backend.get_chain()``), which are
+not independent: R-hat across walkers tests that every walker explores the same
+distribution, which is what a sampler stuck in one mode per walker fails.
+
+References
+----------
+* A. Gelman, D. Rubin, Stat. Sci. 7 (1992) 457 (R-hat); Gelman et al., *Bayesian Data
+  Analysis*, 3rd ed. (2013), sec. 11.4 (split R-hat).
+* A. Vehtari, A. Gelman, D. Simpson, B. Carpenter, P.-C. Buerkner, Bayesian Anal. 16
+  (2021) 667, arXiv:1903.08008 (rank normalisation, folded tail R-hat).
+* J. Goodman, J. Weare, CAMCoS 5 (2010) 65; D. Foreman-Mackey et al., PASP 125 (2013) 306
+  (integrated autocorrelation time, as in ``emcee.autocorr``).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+RHAT_GOOD = 1.01
+"""Vehtari et al. (2021) recommend R-hat < 1.01 before trusting intervals."""
+TAU_MULTIPLE = 50
+"""emcee's advice: trust the tau estimate when the chain is longer than 50 tau."""
+
+
+def _as_3d(chains: np.ndarray) -> np.ndarray:
+    chains = np.asarray(chains, dtype=float)
+    if chains.ndim == 2:
+        chains = chains[:, :, None]
+    if chains.ndim != 3:
+        raise ValueError(f"chains: expected shape (n_steps, n_chains[, n_parameters]), "
+                         f"got {chains.shape}")
+    return chains
+
+
+def _split(chains: np.ndarray) -> np.ndarray:
+    """Cut every chain in two halves (dropping a middle step if odd): 2m chains."""
+    half = chains.shape[0] // 2
+    if half < 2:
+        raise ValueError(f"chains: need at least 4 steps for split R-hat, got {chains.shape[0]}")
+    return np.concatenate([chains[:half], chains[-half:]], axis=1)
+
+
+def _rhat_basic(chains: np.ndarray) -> np.ndarray:
+    """Gelman-Rubin R-hat of chains (n, m, p) (no splitting); one value per parameter."""
+    n = chains.shape[0]
+    means = chains.mean(axis=0)
+    within = chains.var(axis=0, ddof=1).mean(axis=0)
+    between_over_n = means.var(axis=0, ddof=1)
+    var_plus = (n - 1) / n * within + between_over_n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(var_plus / within)
+
+
+def _rank_normalize(chains: np.ndarray) -> np.ndarray:
+    """Vehtari et al. (2021) eq. 14: normal scores of the pooled ranks, per parameter."""
+    n, m, p = chains.shape
+    flat = chains.reshape(n * m, p)
+    ranks = stats.rankdata(flat, axis=0)
+    return special.ndtri((ranks - 0.375) / (n * m + 0.25)).reshape(n, m, p)
+
+
+def split_rhat(chains: np.ndarray, rank_normalize: bool = True) -> np.ndarray:
+    """Split R-hat per parameter.
+
+    Parameters
+    ----------
+    chains : array (n_steps, n_chains[, n_parameters])
+        Post-burn-in samples.
+    rank_normalize : bool
+        If True (default), the Vehtari et al. (2021) version: the larger of the bulk R-hat
+        (rank-normalised draws) and the tail R-hat (rank-normalised ``|x - median|``),
+        robust to heavy tails. If False, the classic split R-hat of BDA3.
+
+    Returns
+    -------
+    array (n_parameters,)
+        Values near 1 for mixed chains; above `RHAT_GOOD` = 1.01 means "not yet".
+    """
+    split = _split(_as_3d(chains))
+    if not rank_normalize:
+        return _rhat_basic(split)
+    bulk = _rhat_basic(_rank_normalize(split))
+    folded = np.abs(split - np.median(split.reshape(-1, split.shape[2]), axis=0))
+    tail = _rhat_basic(_rank_normalize(folded))
+    return np.maximum(bulk, tail)
+
+
+def autocorrelation_time(chains: np.ndarray, c: float = 5.0) -> np.ndarray:
+    """Integrated autocorrelation time per parameter, in steps (``emcee.autocorr``).
+
+    The normalised autocorrelation function is averaged over chains and summed up to the
+    first window ``M >= c tau`` (Sokal's automatic windowing).
+    """
+    from emcee.autocorr import integrated_time
+
+    chains = _as_3d(chains)
+    return np.asarray(integrated_time(chains, c=c, tol=0, quiet=True), dtype=float)
+
+
+def effective_sample_size(chains: np.ndarray, tau: np.ndarray | None = None) -> np.ndarray:
+    """``n_steps * n_chains / tau`` per parameter."""
+    chains = _as_3d(chains)
+    tau = autocorrelation_time(chains) if tau is None else np.asarray(tau, dtype=float)
+    return chains.shape[0] * chains.shape[1] / tau
+
+
+def acceptance_summary(acceptance_fraction: Sequence[float]) -> dict[str, float]:
+    """Mean, min, max of the walkers' acceptance fractions and how many look stuck.
+
+    For emcee's stretch move a fraction between about 0.2 and 0.5 is healthy; walkers
+    below 0.05 are counted as ``stuck`` (they hardly move and bias the sample).
+    """
+    fractions = np.asarray(acceptance_fraction, dtype=float)
+    if fractions.size == 0:
+        raise ValueError("acceptance_fraction: empty")
+    return {
+        "mean": float(fractions.mean()),
+        "min": float(fractions.min()),
+        "max": float(fractions.max()),
+        "stuck": int(np.sum(fractions < 0.05)),
+        "walkers": int(fractions.size),
+    }
+
+
+def chain_diagnostics(chains: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
+    """Table of split R-hat, tau, ESS and a verdict per parameter.
+
+    Columns: ``parameter, rhat, tau_steps, ess, tau_reliable, converged`` where
+    ``tau_reliable`` is ``n_steps > 50 tau`` and ``converged`` is ``rhat < 1.01`` and a
+    reliable tau.
+    """
+    chains = _as_3d(chains)
+    if len(names) != chains.shape[2]:
+        raise ValueError(f"names: {len(names)} names for {chains.shape[2]} parameters")
+    rhat = split_rhat(chains)
+    tau = autocorrelation_time(chains)
+    reliable = chains.shape[0] > TAU_MULTIPLE * tau
+    return pd.DataFrame({
+        "parameter": list(names),
+        "rhat": rhat,
+        "tau_steps": tau,
+        "ess": effective_sample_size(chains, tau),
+        "tau_reliable": reliable,
+        "converged": (rhat < RHAT_GOOD) & reliable,
+    })
+
+
+def diagnostics_report(
+    chains: np.ndarray, names: Sequence[str], acceptance_fraction: Sequence[float] | None = None
+) -> dict:
+    """JSON-ready summary: per-parameter table, acceptance, and an overall verdict."""
+    table = chain_diagnostics(chains, names)
+    report = {
+        "n_steps": int(np.shape(chains)[0]),
+        "n_chains": int(np.shape(chains)[1]),
+        "parameters": table.to_dict(orient="records"),
+        "max_rhat": float(table["rhat"].max()),
+        "min_ess": float(table["ess"].min()),
+        "converged": bool(table["converged"].all()),
+    }
+    if acceptance_fraction is not None:
+        report["acceptance"] = acceptance_summary(acceptance_fraction)
+    return _plain(report)
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
