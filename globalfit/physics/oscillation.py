@@ -1,17 +1,39 @@
 """Three-flavour oscillation probabilities in matter with NSI.
 
-Public entry point::
+Public entry points::
 
     P = probabilities(energy_gev, baseline_km, density_gcc, params, eps=None,
                       antineutrino=False, electron_fraction=0.5)
     # P[..., a, b] = P(nu_a -> nu_b), flavour order (e, mu, tau)
+    S = evolution_operator(energy_gev, layers, params, eps=None, antineutrino=False)
+    # S[..., b, a] = amplitude(nu_a -> nu_b)
+    P = probabilities_layers(energy_gev, layers, params, eps=None, antineutrino=False)
 
-This first version diagonalises the Hamiltonian with batched ``numpy.linalg.eigh`` (the
-test oracle); faster closed forms replace it behind the same signature.
+Hamiltonian (physics.md section 1, eV)::
+
+    H_nu    = U diag(0, dm21, dm31) U^dag / (2E) + V_CC (diag(1, 0, 0) + eps)
+    H_nubar = conj(U diag(0, dm21, dm31) U^dag / (2E) - V_CC (diag(1, 0, 0) + eps))
+
+with ``V_CC = sqrt(2) G_F N_e`` (``MATTER_POTENTIAL_EV_PER_GCC * Y_e * rho``).
+
+Algorithm (docs/oscillation.md): the traceless part ``T`` of ``H L`` (dimensionless) has
+eigenvalues from the trigonometric (Viete-Cardano) solution of ``l^3 - a l - b = 0`` with
+``a = tr(T^2)/2``, ``b = det T``; the evolution operator follows from the Lagrange
+(Sylvester) formula ``exp(-i T) = A0 + A1 T + A2 T^2`` without eigenvectors. Because
+``T = w K + M`` is linear in ``w = L/(2E)`` (``K``: vacuum mass matrix, ``M``: matter
+term), ``a``, ``b`` and the entries of ``T`` and ``T^2`` are polynomials in ``w`` whose
+coefficients depend on the parameter point only; they are formed once per point. Where
+two eigenvalues nearly coincide (the formula divides by their difference) the points
+are recomputed with ``numpy.linalg.eigh``, which is also the test oracle
+(`probabilities_eigh`).
+
+``probabilities`` computes four moduli ``|S_ee|^2, |S_mue|^2, |S_emu|^2, |S_mumu|^2`` and
+completes the matrix by unitarity (rows and columns of ``|S|^2`` sum to one for a unitary
+``S``), as NuFast does; `evolution_operator` returns the full complex ``S``.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -19,9 +41,74 @@ from globalfit.physics.constants import EV, KM_IN_PER_GEV, MATTER_POTENTIAL_EV_P
 
 PARAMETER_NAMES = ("th12", "th13", "th23", "dcp", "dm21", "dm31")
 
+LENGTH_EV_INV_PER_KM = KM_IN_PER_GEV * EV
+"""eV^-1 in one km (about 5.068e9)."""
 
+BLOCK_SIZE = 8192
+"""Elements per block of the closed-form kernel (working set stays in the L2 cache)."""
+
+DEGENERACY_COS_TOL = 3.0e-7
+"""Points with ``|cos(3 theta)| > 1 - DEGENERACY_COS_TOL`` (relative gap of the two
+closest eigenvalues below about 1e-3 of ``sqrt(tr T^2 / 6)``) go to ``eigh``."""
+
+_SQRT3 = float(np.sqrt(3.0))
+
+
+# --------------------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------------------
+def _as_float_array(value, name: str, minimum=None, strictly_positive=False) -> np.ndarray:
+    array = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name}: must be finite (no NaN or inf), got {value!r}"[:300])
+    if strictly_positive and not np.all(array > 0):
+        raise ValueError(f"{name}: must be > 0, got minimum {array.min()!r}")
+    if minimum is not None and not np.all(array >= minimum):
+        raise ValueError(f"{name}: must be >= {minimum}, got minimum {array.min()!r}")
+    return array
+
+
+def _parameters(params: Mapping) -> dict:
+    if not isinstance(params, Mapping):
+        raise ValueError(f"params: expected a mapping with keys {PARAMETER_NAMES}, got {type(params).__name__}")
+    missing = [k for k in PARAMETER_NAMES if k not in params]
+    if missing:
+        raise ValueError(f"params: missing keys {missing}; required: {PARAMETER_NAMES}")
+    return {k: _as_float_array(params[k], f"params[{k!r}]") for k in PARAMETER_NAMES}
+
+
+def _nsi_matrix(eps) -> np.ndarray | None:
+    if eps is None:
+        return None
+    matrix = np.asarray(eps, dtype=complex)
+    if matrix.ndim < 2 or matrix.shape[-2:] != (3, 3):
+        raise ValueError(f"eps: expected shape (..., 3, 3), got {matrix.shape}")
+    if not np.all(np.isfinite(matrix)):
+        raise ValueError("eps: must be finite (no NaN or inf)")
+    deviation = np.abs(matrix - np.conj(np.swapaxes(matrix, -1, -2)))
+    if np.any(deviation > 1e-12 * (1.0 + np.abs(matrix).max())):
+        raise ValueError("eps: must be Hermitian, eps[..., b, a] == conj(eps[..., a, b]) "
+                         f"(largest deviation {deviation.max():.3g})")
+    return matrix
+
+
+# --------------------------------------------------------------------------------------
+# Hamiltonian pieces
+# --------------------------------------------------------------------------------------
 def pmns_matrix(th12, th13, th23, dcp) -> np.ndarray:
-    """PDG mixing matrix ``U = R23 U13(delta) R12``; broadcasts over parameter arrays."""
+    """PDG mixing matrix ``U = R23(th23) U13(th13, dcp) R12(th12)``.
+
+    Parameters
+    ----------
+    th12, th13, th23, dcp : array_like
+        Mixing angles and Dirac phase in radians; broadcast against each other.
+
+    Returns
+    -------
+    ndarray, complex, shape ``broadcast + (3, 3)``
+        ``U[..., a, i]``: flavour ``a`` in ``(e, mu, tau)``, mass state ``i``;
+        ``U_e3 = s13 exp(-i dcp)``.
+    """
     th12, th13, th23, dcp = np.broadcast_arrays(*(np.asarray(x, float) for x in (th12, th13, th23, dcp)))
     s12, c12 = np.sin(th12), np.cos(th12)
     s13, c13 = np.sin(th13), np.cos(th13)
@@ -40,53 +127,491 @@ def pmns_matrix(th12, th13, th23, dcp) -> np.ndarray:
     return u
 
 
-def hamiltonian_ev(energy_gev, density_gcc, params: Mapping, eps=None,
-                   antineutrino=False, electron_fraction=0.5) -> np.ndarray:
-    """Flavour-basis Hamiltonian in eV, shape ``broadcast(...) + (3, 3)``."""
-    energy = np.asarray(energy_gev, float)
-    u = pmns_matrix(params["th12"], params["th13"], params["th23"], params["dcp"])
-    dm21 = np.asarray(params["dm21"], float)
-    dm31 = np.asarray(params["dm31"], float)
-    masses = np.stack(np.broadcast_arrays(np.zeros_like(dm21 + dm31), dm21 + 0 * dm31, dm31 + 0 * dm21), axis=-1)
-    energy_ev = energy / EV
-    h_vac = (u * (masses[..., None, :] / (2.0 * energy_ev[..., None, None]))) @ np.conj(np.swapaxes(u, -1, -2))
-    v_cc = MATTER_POTENTIAL_EV_PER_GCC * np.asarray(electron_fraction, float) * np.asarray(density_gcc, float)
+def vacuum_mass_matrix_ev2(params: Mapping) -> np.ndarray:
+    """``U diag(0, dm21, dm31) U^dag`` in eV^2, shape ``params broadcast + (3, 3)``."""
+    p = params if all(isinstance(params[k], np.ndarray) for k in PARAMETER_NAMES) else _parameters(params)
+    u = pmns_matrix(p["th12"], p["th13"], p["th23"], p["dcp"])
+    dm21, dm31 = np.broadcast_arrays(p["dm21"], p["dm31"])
+    masses = np.stack([np.zeros_like(dm21), dm21, dm31], axis=-1)
+    u, masses = np.broadcast_arrays(u, masses[..., None, :])
+    return (u * masses) @ np.conj(np.swapaxes(u, -1, -2))
+
+
+def _matter_matrix(eps: np.ndarray | None) -> np.ndarray:
+    """``diag(1, 0, 0) + eps`` (complex, ``eps.shape``)."""
     matter = np.zeros((3, 3), dtype=complex)
     matter[0, 0] = 1.0
-    if eps is not None:
-        matter = matter + np.asarray(eps, dtype=complex)
-    h_mat = np.asarray(v_cc)[..., None, None] * matter
+    return matter if eps is None else matter + eps
+
+
+def hamiltonian_ev(energy_gev, density_gcc, params: Mapping, eps=None,
+                   antineutrino=False, electron_fraction=0.5) -> np.ndarray:
+    """Flavour-basis Hamiltonian in eV (module docstring), shape ``broadcast + (3, 3)``.
+
+    Parameters
+    ----------
+    energy_gev : array_like
+        Neutrino energy in GeV (> 0).
+    density_gcc : array_like
+        Matter density in g/cm^3 (>= 0).
+    params : mapping
+        ``th12, th13, th23, dcp`` (rad), ``dm21, dm31`` (eV^2); arrays broadcast.
+    eps : (..., 3, 3) complex Hermitian or None
+        NSI matrix in units of the electron-density potential (``Couplings.eps_matter``).
+    antineutrino : bool
+        Antineutrino Hamiltonian ``conj(H_vac - H_mat)``.
+    electron_fraction : array_like
+        Electrons per nucleon ``Y_e``.
+    """
+    energy = _as_float_array(energy_gev, "energy_gev", strictly_positive=True)
+    density = _as_float_array(density_gcc, "density_gcc", minimum=0.0)
+    y_e = _as_float_array(electron_fraction, "electron_fraction", minimum=0.0)
+    p = _parameters(params)
+    eps = _nsi_matrix(eps)
+    h_vac = vacuum_mass_matrix_ev2(p) / (2.0 * energy / EV)[..., None, None]
+    v_cc = MATTER_POTENTIAL_EV_PER_GCC * y_e * density
+    h_mat = v_cc[..., None, None] * _matter_matrix(eps)
     if antineutrino:
         return np.conj(h_vac - h_mat)
     return h_vac + h_mat
 
 
-def _evolution(h_ev, baseline_km):
-    values, vectors = np.linalg.eigh(h_ev)
-    length_per_ev = np.asarray(baseline_km, float) * KM_IN_PER_GEV * EV
-    phases = np.exp(-1j * values * length_per_ev[..., None])
-    return (vectors * phases[..., None, :]) @ np.conj(np.swapaxes(vectors, -1, -2))
+def _traceless(matrix: np.ndarray) -> np.ndarray:
+    trace = np.trace(matrix, axis1=-2, axis2=-1)
+    return matrix - (trace / 3.0)[..., None, None] * np.eye(3)
 
 
-def evolution_operator(energy_gev, layers, params: Mapping, eps=None, antineutrino=False) -> np.ndarray:
-    """Amplitudes through layered matter: ``S[..., b, a] = A(nu_a -> nu_b)``.
+def _kinematics(energy_gev, baseline_km, density_gcc, electron_fraction):
+    """``w = L/(2E)`` in eV^-2 and ``v = V_CC L / Y_e-weighted`` (dimensionless) arrays."""
+    energy = _as_float_array(energy_gev, "energy_gev", strictly_positive=True)
+    length = _as_float_array(baseline_km, "baseline_km", minimum=0.0)
+    density = _as_float_array(density_gcc, "density_gcc", minimum=0.0)
+    y_e = _as_float_array(electron_fraction, "electron_fraction", minimum=0.0)
+    if np.any(y_e > 1.0):
+        raise ValueError(f"electron_fraction: must lie in [0, 1], got maximum {y_e.max()!r}")
+    length_ev_inv = length * LENGTH_EV_INV_PER_KM
+    w = length_ev_inv * (0.5 * EV) / energy        # L / (2 E), eV^-2 * eV^2 -> multiply dm2
+    v = (MATTER_POTENTIAL_EV_PER_GCC * y_e * density) * length_ev_inv
+    return w, v
 
-    ``layers`` is a sequence of ``(length_km, density_gcc, electron_fraction)`` in the order
-    the neutrino crosses them; ``S = S_n ... S_1``.
+
+def _phase_matrices(params: Mapping, eps, antineutrino: bool, v: np.ndarray):
+    """Traceless ``K`` (eV^2, multiplies ``w``) and ``M = v * matter`` (dimensionless)."""
+    k = _traceless(vacuum_mass_matrix_ev2(params))
+    matter = _traceless(_matter_matrix(eps))
+    if antineutrino:
+        k = np.conj(k)
+        matter = -np.conj(matter)
+    m = v[..., None, None] * matter
+    return k, m
+
+
+# --------------------------------------------------------------------------------------
+# closed form: eigenvalues (Viete) and Lagrange coefficients
+# --------------------------------------------------------------------------------------
+class _Workspace:
+    """Named scratch arrays reused across blocks.
+
+    Allocating fresh temporaries for every numpy operation makes the allocator return
+    memory to the system and fault it back in (2 MiB transparent huge pages here), which
+    cost several times the arithmetic; one set of buffers per call avoids that.
     """
-    total = None
-    for length_km, density_gcc, electron_fraction in layers:
-        h = hamiltonian_ev(energy_gev, density_gcc, params, eps, antineutrino, electron_fraction)
-        s = _evolution(h, length_km)
-        total = s if total is None else s @ total
-    if total is None:
-        raise ValueError("layers: need at least one (length_km, density_gcc, electron_fraction)")
-    return total
+
+    def __init__(self, shape: tuple):
+        self.shape = shape
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def __call__(self, name: str, dtype=float) -> np.ndarray:
+        array = self._arrays.get(name)
+        if array is None:
+            array = self._arrays[name] = np.empty(self.shape, dtype=dtype)
+        return array
+
+
+def _lagrange_coefficients(a_third, b_half, ws: _Workspace):
+    """``exp(-i T) = A0 + A1 T + A2 T^2`` for traceless Hermitian ``T``.
+
+    Parameters
+    ----------
+    a_third : ndarray
+        ``tr(T^2) / 6`` (= a/3 in ``l^3 - a l - b = 0``).
+    b_half : ndarray
+        ``det(T) / 2``.
+    ws : _Workspace
+        Scratch arrays of the broadcast shape.
+
+    Returns
+    -------
+    (A0r, A0i, A1r, A1i, A2r, A2i, regular) : arrays in ``ws``; ``regular`` is False where
+    the two closest eigenvalues nearly coincide (or ``T = 0``): those entries are invalid.
+
+    Notes
+    -----
+    Eigenvalues ``l_k = 2 r cos(theta - 2 pi k / 3)``, ``r = sqrt(a/3)``,
+    ``cos(3 theta) = b / (2 r^3)``; ``cos`` and ``sin`` of ``theta`` and of the phases
+    come from ``tan`` of half angles (numpy's vectorised ``tan`` is several times faster
+    than ``sin``/``cos`` here); ``exp(-i l_2) = conj(exp(-i l_0) exp(-i l_1))`` since
+    ``sum l_k = 0``. ``A2 = sum c_k``, ``A1 = sum c_k l_k``,
+    ``A0 = sum_k exp(-i l_k) / 3 - (2 a / 3) A2`` with ``c_k = exp(-i l_k) / (3 l_k^2 - a)``.
+    """
+    tmp = ws("tmp")
+    r = np.sqrt(a_third, out=ws("r"))
+    cos_3theta = np.multiply(r, a_third, out=ws("cos3"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(b_half, cos_3theta, out=cos_3theta)
+        regular = np.less(np.abs(cos_3theta, out=tmp), 1.0 - DEGENERACY_COS_TOL, out=ws("regular", bool))
+        t = np.arccos(cos_3theta, out=ws("t"))
+    t *= 1.0 / 6.0
+    np.tan(t, out=t)                                   # tan(theta / 2)
+    cos_theta = np.multiply(t, t, out=ws("cos_theta"))
+    cos_theta += 1.0
+    np.divide(2.0, cos_theta, out=cos_theta)
+    sin_theta = np.multiply(cos_theta, t, out=t)
+    cos_theta -= 1.0
+    rc = np.multiply(r, cos_theta, out=ws("rc"))       # l0 / 2
+    rs = np.multiply(r, sin_theta, out=ws("rs"))
+    rs *= _SQRT3
+    l0 = np.add(rc, rc, out=ws("l0"))
+    l1 = np.subtract(rs, rc, out=ws("l1"))
+    l2 = np.add(rc, rs, out=ws("l2"))
+    np.negative(l2, out=l2)
+    # exp(-i l) = cos l + i im, im = -sin l, from tan(-l / 2)
+    half0 = np.negative(rc, out=rc)
+    half1 = np.multiply(l1, -0.5, out=rs)
+    re0, im0 = _cos_sin_from_half_tan(np.tan(half0, out=half0), ws("re0"))
+    re1, im1 = _cos_sin_from_half_tan(np.tan(half1, out=half1), ws("re1"))
+    re2 = np.multiply(re0, re1, out=ws("re2"))
+    re2 -= np.multiply(im0, im1, out=tmp)
+    im2 = np.multiply(re0, im1, out=ws("im2"))
+    im2 += np.multiply(im0, re1, out=tmp)
+    np.negative(im2, out=im2)
+    a0r = np.add(re0, re1, out=ws("a0r"))
+    a0r += re2
+    a0i = np.add(im0, im1, out=ws("a0i"))
+    a0i += im2
+    # c_k = exp(-i l_k) / (3 (l_k^2 - a/3)), overwriting re_k, im_k
+    for lk, re_k, im_k in ((l0, re0, im0), (l1, re1, im1), (l2, re2, im2)):
+        np.multiply(lk, lk, out=tmp)
+        tmp -= a_third
+        tmp *= 3.0
+        np.divide(1.0, tmp, out=tmp)
+        re_k *= tmp
+        im_k *= tmp
+    a2r = np.add(re0, re1, out=ws("a2r"))
+    a2r += re2
+    a2i = np.add(im0, im1, out=ws("a2i"))
+    a2i += im2
+    a1r = np.multiply(re0, l0, out=ws("a1r"))
+    a1r += np.multiply(re1, l1, out=tmp)
+    a1r += np.multiply(re2, l2, out=tmp)
+    a1i = np.multiply(im0, l0, out=ws("a1i"))
+    a1i += np.multiply(im1, l1, out=tmp)
+    a1i += np.multiply(im2, l2, out=tmp)
+    two_a3 = np.multiply(a_third, -2.0, out=l0)
+    a0r *= 1.0 / 3.0
+    a0r += np.multiply(two_a3, a2r, out=tmp)
+    a0i *= 1.0 / 3.0
+    a0i += np.multiply(two_a3, a2i, out=tmp)
+    return a0r, a0i, a1r, a1i, a2r, a2i, regular
+
+
+def _cos_sin_from_half_tan(t, cos_out):
+    """``cos(2x), sin(2x)`` from ``t = tan(x)``; ``sin`` overwrites ``t``."""
+    np.multiply(t, t, out=cos_out)
+    cos_out += 1.0
+    np.divide(2.0, cos_out, out=cos_out)
+    sin = np.multiply(cos_out, t, out=t)
+    cos_out -= 1.0
+    return cos_out, sin
+
+
+# --------------------------------------------------------------------------------------
+# fast probabilities: polynomial coefficients per point, blocks of energies x points
+# --------------------------------------------------------------------------------------
+def _polynomial_coefficients(k: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Coefficients (leading axis, 27 rows) of a/3, b/2 and entries of T, T^2 in ``w``.
+
+    ``T = w K + M``; rows: ``a/3`` (3), ``b/2`` (4), ``T_ee`` (2), ``(T^2)_ee`` (3),
+    ``T_mumu`` (2), ``(T^2)_mumumu`` (3), ``Re T_mue, Im T_mue`` (2 + 2),
+    ``Re (T^2)_mue, Im (T^2)_mue`` (3 + 3), highest power of ``w`` first.
+    ``det(wK + M) = w^3 det K + w^2 tr(K^2 M) + w tr(K M^2) + det M`` for traceless
+    ``K, M`` (Cayley-Hamilton: ``adj X = X^2 - tr(X^2)/2``), ``det X = tr(X^3)/3``.
+    """
+    k, m = np.broadcast_arrays(k, m)
+    kk = k @ k
+    mm = m @ m
+    km = k @ m
+    mixed = km + m @ k
+
+    def tr(x):
+        return np.real(np.trace(x, axis1=-2, axis2=-1))
+
+    rows = [
+        tr(kk) / 6.0, tr(km) / 3.0, tr(mm) / 6.0,
+        tr(kk @ k) / 6.0, tr(kk @ m) / 2.0, tr(k @ mm) / 2.0, tr(mm @ m) / 6.0,
+        k[..., 0, 0].real, m[..., 0, 0].real,
+        kk[..., 0, 0].real, mixed[..., 0, 0].real, mm[..., 0, 0].real,
+        k[..., 1, 1].real, m[..., 1, 1].real,
+        kk[..., 1, 1].real, mixed[..., 1, 1].real, mm[..., 1, 1].real,
+        k[..., 1, 0].real, m[..., 1, 0].real, k[..., 1, 0].imag, m[..., 1, 0].imag,
+        kk[..., 1, 0].real, mixed[..., 1, 0].real, mm[..., 1, 0].real,
+        kk[..., 1, 0].imag, mixed[..., 1, 0].imag, mm[..., 1, 0].imag,
+    ]
+    return np.stack(rows, axis=0)
+
+
+def _poly(c, first: int, n: int, w, out):
+    """Horner: ``c[first] w^(n-1) + ... + c[first+n-1]`` into ``out``."""
+    np.multiply(c[first], w, out=out)
+    for j in range(first + 1, first + n - 1):
+        out += c[j]
+        out *= w
+    out += c[first + n - 1]
+    return out
+
+
+def _block_probabilities(w, c, out, ws: _Workspace) -> np.ndarray:
+    """Fill ``out[..., a, b]`` for one block; returns the mask of regular points."""
+    a_third = _poly(c, 0, 3, w, ws("a_third"))
+    b_half = _poly(c, 3, 4, w, ws("b_half"))
+    a0r, a0i, a1r, a1i, a2r, a2i, regular = _lagrange_coefficients(a_third, b_half, ws)
+    t, q, re, im = ws("rc"), ws("rs"), ws("l1"), ws("l2")      # free after the above
+    for first, (row, col) in ((7, (0, 0)), (12, (1, 1))):
+        _poly(c, first, 2, w, t)
+        _poly(c, first + 2, 3, w, q)
+        np.multiply(a1r, t, out=re)
+        re += a0r
+        re += np.multiply(a2r, q, out=b_half)
+        np.multiply(a1i, t, out=im)
+        im += a0i
+        im += np.multiply(a2i, q, out=b_half)
+        re *= re
+        im *= im
+        np.add(re, im, out=out[..., row, col])
+    x = _poly(c, 17, 2, w, t)          # T_mue = x + i y
+    y = _poly(c, 19, 2, w, q)
+    qr = _poly(c, 21, 3, w, re)        # (T^2)_mue = qr + i qi
+    qi = _poly(c, 24, 3, w, im)
+    tmp = ws("tmp")
+    u1 = np.multiply(a1r, x, out=ws("u1"))
+    u1 += np.multiply(a2r, qr, out=tmp)
+    u2 = np.multiply(a1i, y, out=ws("u2"))
+    u2 += np.multiply(a2i, qi, out=tmp)
+    u3 = np.multiply(a1i, x, out=ws("u3"))
+    u3 += np.multiply(a2i, qr, out=tmp)
+    u4 = np.multiply(a1r, y, out=ws("u4"))
+    u4 += np.multiply(a2r, qi, out=tmp)
+    # S_mue = (u1 - u2) + i (u3 + u4);  S_emu = (u1 + u2) + i (u3 - u4)
+    np.subtract(u1, u2, out=x)
+    np.add(u3, u4, out=y)
+    x *= x
+    y *= y
+    np.add(x, y, out=out[..., 0, 1])
+    u1 += u2
+    u3 -= u4
+    u1 *= u1
+    u3 *= u3
+    np.add(u1, u3, out=out[..., 1, 0])
+    p_ee, p_em, p_me, p_mm = (out[..., 0, 0], out[..., 0, 1], out[..., 1, 0], out[..., 1, 1])
+    np.subtract(1.0, p_ee, out=tmp)
+    np.subtract(tmp, p_em, out=out[..., 0, 2])
+    np.subtract(tmp, p_me, out=out[..., 2, 0])
+    np.subtract(1.0, p_mm, out=tmp)
+    np.subtract(tmp, p_me, out=out[..., 1, 2])
+    np.subtract(tmp, p_em, out=out[..., 2, 1])
+    np.add(p_ee, p_mm, out=tmp)
+    tmp += p_em
+    tmp += p_me
+    np.subtract(tmp, 1.0, out=out[..., 2, 2])
+    return regular
+
+
+def _blocks(shape: tuple, block_size: int):
+    """Index tuples covering ``shape`` in blocks of about ``block_size`` elements."""
+    if len(shape) == 0:
+        yield ()
+        return
+    trailing = 1
+    split = len(shape) - 1
+    while split > 0 and trailing * shape[split] <= block_size:
+        trailing *= shape[split]
+        split -= 1
+    if trailing * shape[split] <= block_size:
+        yield (slice(None),) * len(shape)
+        return
+    rows = max(1, block_size // trailing)
+    for lead in np.ndindex(*shape[:split]):
+        for start in range(0, shape[split], rows):
+            yield lead + (slice(start, start + rows),)
+
+
+def _index_operand(operand: np.ndarray, index: tuple, ndim: int, leading: int = 0):
+    """Slice a broadcastable operand with a block index of the full shape."""
+    shape = operand.shape[leading:]
+    pad = ndim - len(shape)
+    view = operand.reshape(operand.shape[:leading] + (1,) * pad + shape)
+    full = []
+    for axis, item in enumerate(index):
+        size = view.shape[leading + axis]
+        if isinstance(item, slice):
+            full.append(item if size != 1 else slice(None))
+        else:
+            full.append(item if size != 1 else 0)
+    return view[(slice(None),) * leading + tuple(full)]
+
+
+def _eigh_operator(t: np.ndarray) -> np.ndarray:
+    """``exp(-i T)`` by ``eigh`` (the oracle); ``t`` dimensionless Hermitian ``(..., 3, 3)``."""
+    values, vectors = np.linalg.eigh(t)
+    return (vectors * np.exp(-1j * values)[..., None, :]) @ np.conj(np.swapaxes(vectors, -1, -2))
 
 
 def probabilities(energy_gev, baseline_km, density_gcc, params: Mapping, eps=None,
                   antineutrino=False, electron_fraction=0.5) -> np.ndarray:
-    """``P[..., a, b] = P(nu_a -> nu_b)`` at constant density (see module docstring)."""
-    h = hamiltonian_ev(energy_gev, density_gcc, params, eps, antineutrino, electron_fraction)
-    s = _evolution(h, baseline_km)
+    """Oscillation probabilities at constant density.
+
+    Parameters
+    ----------
+    energy_gev : array_like
+        Neutrino energy in GeV (> 0), any shape.
+    baseline_km : array_like
+        Baseline in km (>= 0).
+    density_gcc : array_like
+        Matter density in g/cm^3 (>= 0).
+    params : mapping
+        ``th12, th13, th23, dcp`` (rad), ``dm21, dm31`` (eV^2, ``dm31 < 0``: inverted
+        ordering). Values may be arrays with leading batch axes (parameter points).
+    eps : (..., 3, 3) complex Hermitian or None
+        NSI matrix in units of ``V_CC`` (``Couplings.eps_matter(y_n)``); a batch of them
+        broadcasts like the parameters.
+    antineutrino : bool
+        Antineutrinos (``H -> conj(H_vac - H_mat)``).
+    electron_fraction : array_like
+        ``Y_e`` in [0, 1].
+
+    Returns
+    -------
+    ndarray, shape ``broadcast(params, eps[..., 0, 0], energy, baseline, density, Y_e) + (3, 3)``
+        ``P[..., a, b] = P(nu_a -> nu_b)``, flavours ``(e, mu, tau)``.
+
+    Notes
+    -----
+    Closed-form evaluation (module docstring); points with nearly degenerate eigenvalues
+    are recomputed with ``eigh``. Rounding is at the 1e-14 level; entries computed by
+    unitarity may be ``-1e-16`` instead of zero.
+    """
+    p = _parameters(params)
+    eps = _nsi_matrix(eps)
+    w, v = _kinematics(energy_gev, baseline_km, density_gcc, electron_fraction)
+    k, m = _phase_matrices(p, eps, antineutrino, v)
+    coefficients = _polynomial_coefficients(k, m)
+    shape = np.broadcast_shapes(coefficients.shape[1:], w.shape)
+    out = np.empty(shape + (3, 3))
+    ndim = len(shape)
+    k, m = np.broadcast_arrays(k, m)
+    workspaces: dict[tuple, _Workspace] = {}
+    for index in _blocks(shape, BLOCK_SIZE):
+        out_block = out[index]
+        block_shape = out_block.shape[:-2]
+        ws = workspaces.get(block_shape) or workspaces.setdefault(block_shape, _Workspace(block_shape))
+        w_block = _index_operand(w, index, ndim)
+        c_block = _index_operand(coefficients, index, ndim, leading=1)
+        regular = _block_probabilities(w_block, c_block, out_block, ws)
+        if not regular.all():
+            _fallback(~regular, w_block, k, m, index, ndim, out_block)
+    return out
+
+
+def _fallback(mask, w_block, k, m, index, ndim, out_block) -> None:
+    """Recompute the masked points of a block with ``eigh``."""
+    block_shape = mask.shape
+    w_sel = np.broadcast_to(w_block, block_shape)[mask]
+    k_sel = np.broadcast_to(_index_operand(k, index + (slice(None),) * 2, ndim + 2), block_shape + (3, 3))[mask]
+    m_sel = np.broadcast_to(_index_operand(m, index + (slice(None),) * 2, ndim + 2), block_shape + (3, 3))[mask]
+    s = _eigh_operator(w_sel[:, None, None] * k_sel + m_sel)
+    out_block[mask] = np.abs(np.swapaxes(s, -1, -2)) ** 2
+
+
+# --------------------------------------------------------------------------------------
+# full evolution operator (layers)
+# --------------------------------------------------------------------------------------
+def _layer_operator(w, k, m, trace_phase) -> np.ndarray:
+    """Full ``S = exp(-i (T + trace_phase))`` for ``T = w K + M`` (closed form + fallback)."""
+    t = w[..., None, None] * k + m
+    t2 = t @ t
+    a_third = np.real(np.trace(t2, axis1=-2, axis2=-1)) / 6.0
+    b_half = np.real(np.einsum("...ij,...ji->...", t2, t)) / 6.0
+    a0r, a0i, a1r, a1i, a2r, a2i, regular = _lagrange_coefficients(a_third, b_half, _Workspace(a_third.shape))
+    degenerate = ~regular
+    a0 = (a0r + 1j * a0i)[..., None, None]
+    s = (a1r + 1j * a1i)[..., None, None] * t + (a2r + 1j * a2i)[..., None, None] * t2
+    s[..., 0, 0] += a0[..., 0, 0]
+    s[..., 1, 1] += a0[..., 0, 0]
+    s[..., 2, 2] += a0[..., 0, 0]
+    if np.any(degenerate):
+        s[degenerate] = _eigh_operator(t[degenerate])
+    return s * np.exp(-1j * trace_phase)[..., None, None]
+
+
+def evolution_operator(energy_gev, layers: Sequence, params: Mapping, eps=None,
+                       antineutrino=False) -> np.ndarray:
+    """Amplitudes through layered matter: ``S[..., b, a] = A(nu_a -> nu_b)``.
+
+    Parameters
+    ----------
+    energy_gev : array_like
+        Neutrino energy in GeV (> 0).
+    layers : sequence of (length_km, density_gcc, electron_fraction)
+        Constant-density layers in the order the neutrino crosses them
+        (e.g. `globalfit.physics.matter.earth_layers`); ``S = S_n ... S_1``. Entries may be
+        arrays broadcasting against the energies (e.g. one chord per zenith angle).
+    params, eps, antineutrino
+        As in `probabilities`.
+
+    Returns
+    -------
+    ndarray, complex, shape ``broadcast + (3, 3)``
+        The evolution operator including the overall phase ``exp(-i tr(H) L / 3)``.
+    """
+    p = _parameters(params)
+    eps = _nsi_matrix(eps)
+    if len(layers) == 0:
+        raise ValueError("layers: need at least one (length_km, density_gcc, electron_fraction)")
+    vacuum = vacuum_mass_matrix_ev2(p)
+    trace_k = np.real(np.trace(vacuum, axis1=-2, axis2=-1))
+    trace_matter = np.real(np.trace(_matter_matrix(eps), axis1=-2, axis2=-1))
+    total = None
+    for number, layer in enumerate(layers):
+        if len(layer) != 3:
+            raise ValueError(f"layers[{number}]: expected (length_km, density_gcc, electron_fraction), got {layer!r}")
+        length_km, density_gcc, y_e = layer
+        w, v = _kinematics(energy_gev, length_km, density_gcc, y_e)
+        k, m = _phase_matrices(p, eps, antineutrino, v)
+        sign = -1.0 if antineutrino else 1.0
+        trace_phase = (w * trace_k + sign * v * trace_matter) / 3.0
+        s = _layer_operator(w, k, m, trace_phase)
+        total = s if total is None else s @ total
+    return total
+
+
+def probabilities_layers(energy_gev, layers: Sequence, params: Mapping, eps=None,
+                         antineutrino=False) -> np.ndarray:
+    """``P[..., a, b] = |S[..., b, a]|^2`` through layered matter (see `evolution_operator`)."""
+    s = evolution_operator(energy_gev, layers, params, eps, antineutrino)
     return np.abs(np.swapaxes(s, -1, -2)) ** 2
+
+
+def probabilities_eigh(energy_gev, baseline_km, density_gcc, params: Mapping, eps=None,
+                       antineutrino=False, electron_fraction=0.5) -> np.ndarray:
+    """Reference probabilities by batched ``numpy.linalg.eigh`` (the test oracle)."""
+    h = hamiltonian_ev(energy_gev, density_gcc, params, eps, antineutrino, electron_fraction)
+    length = _as_float_array(baseline_km, "baseline_km", minimum=0.0) * LENGTH_EV_INV_PER_KM
+    values, vectors = np.linalg.eigh(h)
+    phases = np.exp(-1j * values * length[..., None])
+    s = (vectors * phases[..., None, :]) @ np.conj(np.swapaxes(vectors, -1, -2))
+    return np.abs(np.swapaxes(s, -1, -2)) ** 2
+
+
+def fast_available() -> bool:
+    """Whether the optional compiled (numba) path can be used."""
+    return False

@@ -1,0 +1,141 @@
+"""Benchmark of the oscillation engine against the installed peers, in one run.
+
+Problem (issue #2): all nine probabilities with complex NSI at L = 1300 km,
+rho = 2.848 g/cm^3 (Y_e = 0.5), ``n_energies`` energies (0.5-5 GeV) x ``n_points``
+parameter points (NuFIT-like values jittered per point, one complex NSI matrix per point).
+
+Prints, for each engine, the best wall time of ``--repeat`` runs (after one warm-up run)
+divided by ``n_energies * n_points``, and ratios to NuOscProbExact (prebuilt Hamiltonian)
+and to batched ``eigh`` measured in the same run, plus the largest difference to ``eigh``.
+
+Run single-threaded::
+
+    OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/oscillation.py
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+from globalfit.physics import oscillation as osc  # noqa: E402
+from globalfit.physics.constants import EV, MATTER_POTENTIAL_EV_PER_GCC  # noqa: E402
+
+BASELINE_KM = 1300.0
+DENSITY_GCC = 2.848
+ELECTRON_FRACTION = 0.5
+
+
+def problem(n_energies: int, n_points: int, seed: int = 7):
+    """Energies (n_energies,), params of shape (n_points, 1), eps (n_points, 1, 3, 3)."""
+    rng = np.random.default_rng(seed)
+    energy = np.geomspace(0.5, 5.0, n_energies)
+    base = {"th12": 0.5831, "th13": 0.1497, "th23": 0.7365, "dcp": 4.05, "dm21": 7.41e-5, "dm31": 2.507e-3}
+    params = {}
+    for key, value in base.items():
+        jitter = rng.normal(scale=0.02, size=(n_points, 1))
+        params[key] = value * (1.0 + jitter)
+    eps = np.zeros((n_points, 1, 3, 3), complex)
+    diag = rng.uniform(-0.5, 0.5, size=(n_points, 3))
+    for a in range(3):
+        eps[:, 0, a, a] = diag[:, a]
+    for a, b in ((0, 1), (0, 2), (1, 2)):
+        value = rng.uniform(0, 0.3, n_points) * np.exp(1j * rng.uniform(0, 2 * np.pi, n_points))
+        eps[:, 0, a, b] = value
+        eps[:, 0, b, a] = np.conj(value)
+    return energy, params, eps
+
+
+def best_time(function, repeat: int) -> tuple[float, object]:
+    result = function()                       # warm-up (page faults, numba compilation)
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def nuoscprobexact_engines(energy, params, eps):
+    """(prebuilt, as_shipped) callables for NuOscProbExact, or None if absent."""
+    try:
+        import hamiltonians3nu
+        import oscprob3nu
+    except ImportError:
+        return None
+    n_points = params["th12"].shape[0]
+    v_cc = MATTER_POTENTIAL_EV_PER_GCC * ELECTRON_FRACTION * DENSITY_GCC
+    length = BASELINE_KM * osc.LENGTH_EV_INV_PER_KM
+    energy_ev = energy / EV
+
+    def build():
+        stacks = []
+        for i in range(n_points):
+            h_vac = hamiltonians3nu.hamiltonian_3nu_vacuum_energy_independent(
+                np.sin(params["th12"][i, 0]), np.sin(params["th23"][i, 0]), np.sin(params["th13"][i, 0]),
+                params["dcp"][i, 0], params["dm21"][i, 0], params["dm31"][i, 0])
+            e = eps[i, 0]
+            nsi = [e[0, 0].real, e[0, 1], e[0, 2], e[1, 1].real, e[1, 2], e[2, 2].real]
+            stacks.append(hamiltonians3nu.hamiltonian_3nu_nsi(h_vac, energy_ev, v_cc, nsi))
+        return np.stack(stacks)
+
+    prebuilt_h = build()
+
+    def prebuilt():
+        return oscprob3nu.probabilities_3nu(prebuilt_h, length).reshape(prebuilt_h.shape[:-2] + (3, 3))
+
+    def as_shipped():
+        h = build()
+        return oscprob3nu.probabilities_3nu(h, length).reshape(h.shape[:-2] + (3, 3))
+
+    return prebuilt, as_shipped
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--energies", type=int, default=10_000)
+    parser.add_argument("--points", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    energy, params, eps = problem(args.energies, args.points)
+    n = args.energies * args.points
+
+    engines = {
+        "globalfit closed form (numpy)": lambda: osc.probabilities(
+            energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
+        "globalfit eigh (oracle)": lambda: osc.probabilities_eigh(
+            energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
+    }
+    if osc.fast_available():
+        engines["globalfit closed form (numba, extra 'fast')"] = lambda: osc.probabilities(
+            energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION, backend="numba")
+    peers = nuoscprobexact_engines(energy, params, eps)
+    if peers is not None:
+        engines["NuOscProbExact, Hamiltonian prebuilt"] = peers[0]
+        engines["NuOscProbExact, as shipped (builds H)"] = peers[1]
+
+    times, results = {}, {}
+    for name, function in engines.items():
+        times[name], results[name] = best_time(function, args.repeat)
+    reference = results["globalfit eigh (oracle)"]
+    t_eigh = times["globalfit eigh (oracle)"]
+    t_peer = times.get("NuOscProbExact, Hamiltonian prebuilt")
+    print(f"{args.energies} energies x {args.points} points, L = {BASELINE_KM} km, rho = {DENSITY_GCC} g/cm3, "
+          f"complex NSI, best of {args.repeat}, OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, "
+          f"NUMBA_NUM_THREADS={os.environ['NUMBA_NUM_THREADS']}")
+    header = f"{'engine':46s} {'ns/(E,point)':>12s} {'vs NuOscProbExact':>18s} {'vs eigh':>8s} {'max|dP| vs eigh':>16s}"
+    print(header)
+    for name in engines:
+        ns = times[name] / n * 1e9
+        vs_peer = f"{times[name] / t_peer:18.3f}" if t_peer else f"{'n/a':>18s}"
+        diff = np.abs(np.asarray(results[name]) - reference).max()
+        print(f"{name:46s} {ns:12.1f} {vs_peer} {times[name] / t_eigh:8.3f} {diff:16.2e}")
+
+
+if __name__ == "__main__":
+    main()
