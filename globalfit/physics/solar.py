@@ -1,0 +1,287 @@
+"""Solar-neutrino survival probability with NSI in the effective two-state picture.
+
+After the third mass state decouples (``Dm31 L / E >> 1``, ``V << Dm31 / E``),
+
+    P_ee = c13^4 P_eff + s13^4,
+
+with ``P_eff`` from the traceless two-state Hamiltonian (physics.md section 2;
+Gonzalez-Garcia & Maltoni, Phys. Rept. 460 (2008) 1; Esteban et al., JHEP 08 (2018) 180)
+
+    H_eff = [[-A, B], [conj(B), A]]
+    A = (Dm21 / 4E) cos 2th12 - c13^2 V_CC / 2 + V_f eps_D
+    B = (Dm21 / 4E) sin 2th12 + V_f eps_N,        V_f = V_CC N_f / N_e.
+
+``N_f / N_e`` is 1 for electrons, ``2 + Y_n`` for up quarks and ``1 + 2 Y_n`` for down
+quarks (``Y_n = N_n / N_e``). For antineutrinos ``H -> conj(H_vac - H_mat)``.
+
+What this module offers
+-----------------------
+* `SolarOscillation`: oscillation parameters and ``eps_D``, ``eps_N`` per electron and per
+  neutron (built for one fermion or from 3x3 matrices with `effective_nsi`);
+* `p_eff_adiabatic`: day-time ``P_eff`` at given production densities (adiabatic, phases
+  averaged); `day_p_ee` averages it over a source's production region;
+* `layered_amplitudes`: exact 2x2 evolution through constant-density layers (vectorised);
+  `p_eff_numerical` uses it for a fine-step evolution from the production point through the
+  solar profile (the validation of the adiabatic result);
+* `p_eff_constant_density`: 2x2 survival probability at constant density (KamLAND);
+* `p2e_earth`, `night_p_eff`: Earth regeneration of ``nu_2`` and the night probability
+  ``P_N = P_D + (1 - 2 P_D)(P_2e - s12^2) / cos 2th12``.
+
+Energies are in MeV here (``energy_mev``), potentials in eV, lengths in km.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from globalfit.physics.constants import KM_IN_PER_GEV, MATTER_POTENTIAL_EV_PER_GCC
+
+KM_TIMES_EV = KM_IN_PER_GEV * 1.0e-9
+"""Multiply ``energy[eV] * length[km]`` by this for a dimensionless phase (5.068e9)."""
+
+FERMIONS = ("e", "u", "d")
+
+
+@dataclass(frozen=True)
+class SolarOscillation:
+    """The parameters of the solar two-state problem.
+
+    NSI enter through ``sum_f V_f eps_X^f = V_CC (eps_X^{pe} + Y_n eps_X^{n})`` for
+    ``X = D, N``, with the per-electron (proton + electron) and per-neutron combinations
+    ``eps^{pe} = eps^e + 2 eps^u + eps^d`` and ``eps^{n} = eps^u + 2 eps^d``
+    (``N_u = 2 N_p + N_n``, ``N_d = N_p + 2 N_n``, ``N_p = N_e``).
+
+    Attributes
+    ----------
+    th12, th13 : float
+        Mixing angles in radians.
+    dm21_ev2 : float
+        ``Dm21`` in eV^2.
+    eps_d_pe, eps_d_n : float
+        ``eps_D`` per electron (with its proton) and per neutron.
+    eps_n_pe, eps_n_n : complex
+        ``eps_N`` per electron and per neutron.
+    """
+
+    th12: float
+    th13: float
+    dm21_ev2: float
+    eps_d_pe: float = 0.0
+    eps_d_n: float = 0.0
+    eps_n_pe: complex = 0.0
+    eps_n_n: complex = 0.0
+
+    def __post_init__(self):
+        if not self.dm21_ev2 > 0:
+            raise ValueError(f"dm21_ev2: must be > 0, got {self.dm21_ev2}")
+
+    @classmethod
+    def with_fermion(cls, th12: float, th13: float, dm21_ev2: float, eps_d: float = 0.0,
+                     eps_n: complex = 0.0, fermion: str = "u") -> "SolarOscillation":
+        """NSI ``eps_D``, ``eps_N`` with a single fermion ``f`` in ``("e", "u", "d")``."""
+        weights = {"e": (1.0, 0.0), "u": (2.0, 1.0), "d": (1.0, 2.0)}
+        if fermion not in weights:
+            raise ValueError(f"fermion: {fermion!r} not allowed; choose from {FERMIONS}")
+        w_pe, w_n = weights[fermion]
+        return cls(th12, th13, dm21_ev2, w_pe * eps_d, w_n * eps_d, w_pe * eps_n, w_n * eps_n)
+
+    @classmethod
+    def from_matrices(cls, th12: float, th13: float, th23: float, dcp: float, dm21_ev2: float,
+                      eps_by_fermion) -> "SolarOscillation":
+        """From the 3x3 NSI matrices ``{f: eps^f}`` (physics.md section 2 projection)."""
+        d_pe = d_n = 0.0
+        n_pe = n_n = 0.0j
+        for fermion, (w_pe, w_n) in {"e": (1.0, 0.0), "u": (2.0, 1.0), "d": (1.0, 2.0)}.items():
+            if fermion not in eps_by_fermion:
+                continue
+            eps_d, eps_n = effective_nsi(eps_by_fermion[fermion], th13, th23, dcp)
+            d_pe, d_n = d_pe + w_pe * eps_d, d_n + w_n * eps_d
+            n_pe, n_n = n_pe + w_pe * eps_n, n_n + w_n * eps_n
+        return cls(th12, th13, dm21_ev2, d_pe, d_n, n_pe, n_n)
+
+
+def effective_nsi(eps, th13: float, th23: float, dcp: float) -> tuple[float, complex]:
+    """``(eps_D, eps_N)`` of a 3x3 NSI matrix (Gonzalez-Garcia & Maltoni 2013; physics.md 2)."""
+    e = np.asarray(eps, dtype=complex)
+    if e.shape != (3, 3):
+        raise ValueError(f"eps: expected a 3x3 matrix, got shape {e.shape}")
+    s13, c13 = np.sin(th13), np.cos(th13)
+    s23, c23 = np.sin(th23), np.cos(th23)
+    ee_mm = (e[0, 0] - e[1, 1]).real
+    tt_mm = (e[2, 2] - e[1, 1]).real
+    eps_d = (c13 * s13 * np.real(np.exp(1j * dcp) * (s23 * e[0, 1] + c23 * e[0, 2]))
+             - (1 + s13**2) * c23 * s23 * e[1, 2].real
+             - 0.5 * c13**2 * ee_mm
+             + 0.5 * (s23**2 - s13**2 * c23**2) * tt_mm)
+    eps_n = (c13 * (c23 * e[0, 1] - s23 * e[0, 2])
+             + s13 * np.exp(-1j * dcp) * (s23**2 * e[1, 2] - c23**2 * np.conj(e[1, 2])
+                                          + c23 * s23 * tt_mm))
+    return float(eps_d), complex(eps_n)
+
+
+def fermion_to_electron_ratio(fermion: str, neutron_fraction) -> np.ndarray:
+    """``N_f / N_e`` in neutral matter with ``Y_n = N_n / N_e``."""
+    y_n = np.asarray(neutron_fraction, float)
+    if fermion == "e":
+        return np.ones_like(y_n)
+    if fermion == "u":
+        return 2.0 + y_n
+    if fermion == "d":
+        return 1.0 + 2.0 * y_n
+    raise ValueError(f"fermion: {fermion!r} not allowed; choose from {FERMIONS}")
+
+
+def charged_current_potential_ev(electron_density_na) -> np.ndarray:
+    """``V_CC = sqrt(2) G_F n_e`` in eV for ``n_e / N_A`` in cm^-3 (7.63e-14 eV per unit)."""
+    return MATTER_POTENTIAL_EV_PER_GCC * np.asarray(electron_density_na, float)
+
+
+def hamiltonian_terms(energy_mev, v_cc_ev, neutron_fraction, osc: SolarOscillation, antineutrino=False):
+    """``(A, B)`` of ``H_eff`` in eV (broadcast over energy, ``V_CC`` and ``Y_n``)."""
+    energy_ev = np.asarray(energy_mev, float) * 1.0e6
+    k = osc.dm21_ev2 / (4.0 * energy_ev)
+    v_cc = np.asarray(v_cc_ev, float)
+    y_n = np.asarray(neutron_fraction, float)
+    c13sq = np.cos(osc.th13) ** 2
+    sign = -1.0 if antineutrino else 1.0
+    nsi_d = v_cc * (osc.eps_d_pe + y_n * osc.eps_d_n)
+    nsi_n = v_cc * (osc.eps_n_pe + y_n * osc.eps_n_n)
+    a = k * np.cos(2 * osc.th12) + sign * (-0.5 * c13sq * v_cc + nsi_d)
+    b = k * np.sin(2 * osc.th12) + sign * nsi_n
+    if antineutrino:
+        b = np.conj(b)
+    return a, np.asarray(b, dtype=complex)
+
+
+def p_eff_adiabatic(energy_mev, v_cc_ev, neutron_fraction, osc: SolarOscillation) -> np.ndarray:
+    """Day-time adiabatic ``P_eff = (1 + cos 2th_m cos 2th12) / 2`` at the production point."""
+    a, b = hamiltonian_terms(energy_mev, v_cc_ev, neutron_fraction, osc)
+    cos2m = a / np.sqrt(a**2 + np.abs(b) ** 2)
+    return 0.5 * (1.0 + cos2m * np.cos(2 * osc.th12))
+
+
+def p_ee_from_p_eff(p_eff, th13: float) -> np.ndarray:
+    """Three-flavour ``P_ee = c13^4 P_eff + s13^4``."""
+    return np.cos(th13) ** 4 * np.asarray(p_eff) + np.sin(th13) ** 4
+
+
+def day_p_eff(energy_mev, radius_grid, production_weights, electron_density_na, neutron_fraction,
+              osc: SolarOscillation) -> np.ndarray:
+    """Adiabatic ``P_eff`` averaged over a production distribution.
+
+    Parameters
+    ----------
+    energy_mev : array_like, shape (n_e,)
+    radius_grid : array, shape (n_r,)
+        Radii ``r / R_sun`` (only used for documentation of the weights).
+    production_weights : array, shape (n_r,)
+        Normalised weights (sum to 1) of the production distribution on `radius_grid`.
+    electron_density_na, neutron_fraction : arrays, shape (n_r,)
+        ``n_e / N_A`` (cm^-3) and ``Y_n`` on the same grid.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_e,)
+    """
+    v_cc = charged_current_potential_ev(electron_density_na)
+    p = p_eff_adiabatic(np.asarray(energy_mev, float)[..., None], v_cc, neutron_fraction, osc)
+    return p @ np.asarray(production_weights, float)
+
+
+# --- exact evolution through constant-density layers ----------------------------------
+def layered_amplitudes(energy_mev, lengths_km, v_cc_ev, neutron_fraction, osc: SolarOscillation,
+                       initial_state, antineutrino=False) -> np.ndarray:
+    """Evolve a two-component state through layers of constant density.
+
+    Each layer's evolution is ``exp(-i H L) = cos(w L) - i sin(w L) H / w``,
+    ``w = sqrt(A^2 + |B|^2)``: exact for piecewise-constant density.
+
+    Parameters
+    ----------
+    energy_mev : array, shape (n,)
+    lengths_km, v_cc_ev, neutron_fraction : arrays, shape (n_layers,) or (n, n_layers)
+        Layers in the order crossed.
+    initial_state : array, shape (2,) or (n, 2)
+        Amplitudes in the effective flavour basis ``(nu_e', nu_x')``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, 2): final amplitudes.
+    """
+    energy = np.atleast_1d(np.asarray(energy_mev, float))
+    lengths = np.broadcast_to(np.asarray(lengths_km, float), energy.shape + np.shape(lengths_km)[-1:])
+    v_cc = np.broadcast_to(np.asarray(v_cc_ev, float), lengths.shape)
+    y_n = np.broadcast_to(np.asarray(neutron_fraction, float), lengths.shape)
+    a, b = hamiltonian_terms(energy[:, None], v_cc, y_n, osc, antineutrino)
+    w = np.sqrt(a**2 + np.abs(b) ** 2)
+    phase = w * lengths * KM_TIMES_EV
+    cos_p, sin_over_w = np.cos(phase), np.sin(phase) / w
+    state = np.array(np.broadcast_to(np.asarray(initial_state, complex), energy.shape + (2,)))
+    for j in range(lengths.shape[-1]):
+        c, s, aj, bj = cos_p[:, j], sin_over_w[:, j], a[:, j], b[:, j]
+        up = c * state[:, 0] - 1j * s * (-aj * state[:, 0] + bj * state[:, 1])
+        down = c * state[:, 1] - 1j * s * (np.conj(bj) * state[:, 0] + aj * state[:, 1])
+        state[:, 0], state[:, 1] = up, down
+    return state
+
+
+def p_eff_constant_density(energy_mev, length_km, v_cc_ev, neutron_fraction, osc: SolarOscillation,
+                           antineutrino=False) -> np.ndarray:
+    """``P(nu_e' -> nu_e')`` of the two-state system at constant density (broadcasts).
+
+    ``1 - |B|^2 / w^2 sin^2(w L)``, ``w = sqrt(A^2 + |B|^2)``.
+    """
+    a, b = hamiltonian_terms(energy_mev, v_cc_ev, neutron_fraction, osc, antineutrino)
+    w2 = a**2 + np.abs(b) ** 2
+    phase = np.sqrt(w2) * np.asarray(length_km, float) * KM_TIMES_EV
+    return 1.0 - np.abs(b) ** 2 / w2 * np.sin(phase) ** 2
+
+
+def vacuum_mass_states(th12: float) -> np.ndarray:
+    """Rows: ``nu_1``, ``nu_2`` in the effective flavour basis ``(nu_e', nu_x')``."""
+    s, c = np.sin(th12), np.cos(th12)
+    return np.array([[c, -s], [s, c]], dtype=complex)
+
+
+def p_eff_numerical(energy_mev, production_radius, electron_density_fn, neutron_fraction_fn,
+                    osc: SolarOscillation, steps: int = 20000, radius_max: float = 1.0) -> np.ndarray:
+    """``P_eff`` from a numerical evolution through the solar profile.
+
+    A ``nu_e'`` produced at ``production_radius`` (units of R_sun) travels radially out to
+    ``radius_max`` through `steps` constant-density slices (exact exponentials per slice,
+    midpoint densities; error O(step^2) in the density gradient). At the surface the state is
+    projected on the vacuum mass states and the interference between them is dropped
+    (it averages out over the production region and the Earth-Sun distance):
+    ``P_eff = sum_i |<nu_e'|nu_i>|^2 |<nu_i|psi>|^2``.
+    """
+    from globalfit.physics.constants import SOLAR_RADIUS_KM
+
+    edges = np.linspace(production_radius, radius_max, steps + 1)
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    lengths = np.diff(edges) * SOLAR_RADIUS_KM
+    v_cc = charged_current_potential_ev(electron_density_fn(mid))
+    state = layered_amplitudes(energy_mev, lengths, v_cc, neutron_fraction_fn(mid), osc, np.array([1.0, 0.0]))
+    mass = vacuum_mass_states(osc.th12)
+    overlap = np.abs(state @ mass.conj().T) ** 2
+    return overlap @ (np.abs(mass[:, 0]) ** 2)
+
+
+# --- Earth regeneration ------------------------------------------------------------------
+def p2e_earth(energy_mev, lengths_km, electron_density_na, neutron_fraction, osc: SolarOscillation) -> np.ndarray:
+    """Probability that ``nu_2`` arriving at the Earth is detected as ``nu_e'``.
+
+    ``lengths_km``, ``electron_density_na`` and ``neutron_fraction`` describe the path as
+    constant-density layers (shape (n_layers,)).
+    """
+    v_cc = charged_current_potential_ev(electron_density_na)
+    state = layered_amplitudes(energy_mev, lengths_km, v_cc, neutron_fraction, osc, vacuum_mass_states(osc.th12)[1])
+    return np.abs(state[:, 0]) ** 2
+
+
+def night_p_eff(p_eff_day, p2e, th12: float) -> np.ndarray:
+    """``P_N = P_D + (1 - 2 P_D)(P_2e - s12^2) / cos 2th12`` (physics.md section 2).
+
+    Valid for ``cos 2th12 != 0``; both LMA and LMA-Dark are far from maximal mixing.
+    """
+    return p_eff_day + (1.0 - 2.0 * p_eff_day) * (p2e - np.sin(th12) ** 2) / np.cos(2.0 * th12)
