@@ -216,9 +216,11 @@ def _columns(samples: Any, names: Sequence[str] | None, needed: Iterable[str]) -
 def _length(samples: Any, columns: Mapping[str, np.ndarray]) -> int:
     if columns:
         return len(next(iter(columns.values())))
-    if isinstance(samples, np.ndarray):
-        return np.atleast_2d(samples).shape[0]
-    return len(samples) if hasattr(samples, "__len__") else 0
+    if hasattr(samples, "shape"):
+        return int(np.shape(samples)[0]) if np.ndim(samples) else 0
+    if isinstance(samples, Mapping):
+        return len(next(iter(samples.values()))) if samples else 0
+    return len(samples)
 
 
 # --- parsing ----------------------------------------------------------------------------

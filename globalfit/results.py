@@ -1,0 +1,529 @@
+"""Run results: read a run folder, Bayesian summary tables, frequentist profile tables.
+
+A run folder ``chains/<run>/`` holds ``config.yaml`` (resolved card), ``provenance.json``,
+``chain.h5`` (emcee ``HDFBackend``, group ``mcmc``; samples in internal units in the order
+of ``posterior.names``; structured blobs ``chi2.<likelihood>``, ``chi2.total``,
+``derived.<name>``) and ``diagnostics.json``. `load_run` turns it into a `RunResult`.
+
+Two kinds of tables (``docs/statistics.md``):
+
+* `summary_table` (Bayesian): per parameter and derived quantity the maximum-posterior
+  sample, the posterior median and 68/90/95% credible intervals, both highest-posterior-
+  density (HPD: the shortest interval holding the mass) and equal-tailed (ET: the
+  quantiles ``(1 -+ p) / 2``), per region with the region's posterior mass.
+* `profile_table` (frequentist, physics.md sec. 10): best fit and the 1-dof ranges where
+  the profiled ``Delta chi2 < 2.71`` (90% CL) and ``< 9`` (3 sigma), for each region and
+  for their union, in the long format ``parameter, region, level, best_fit, low, high``
+  (a range of two intervals is two rows).
+"""
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from globalfit.regions import UNIT_SCALES, WHOLE_SPACE, Region, parse_regions, split_regions
+
+CHAIN_FILE = "chain.h5"
+CHAIN_GROUP = "mcmc"
+CREDIBLE_LEVELS = (0.68, 0.90, 0.95)
+LONG_COLUMNS = ["parameter", "region", "level", "best_fit", "low", "high"]
+"""Columns of the long (CSV) profile table."""
+
+
+# --- parameters as a result needs them -----------------------------------------------------
+@dataclass(frozen=True)
+class DisplayParameter:
+    """Name, LaTeX label and display unit of a sampled quantity (pure scale conversion).
+
+    Built from the resolved run card when no `globalfit.params.Parameter` is at hand;
+    has the same ``name``, ``latex``, ``unit``, ``to_internal`` and ``from_internal``.
+    """
+
+    name: str
+    latex: str = ""
+    unit: str = "none"
+    factor: float = 1.0
+
+    def to_internal(self, x):
+        return np.asarray(x, dtype=float) * self.factor
+
+    def from_internal(self, x):
+        return np.asarray(x, dtype=float) / self.factor
+
+    @property
+    def label(self) -> str:
+        text = self.latex or self.name.replace("_", r"\_")
+        return text if self.unit in ("none", "", None) else f"{text}\\ [\\mathrm{{{self.unit}}}]"
+
+
+def parameters_from_card(card: dict) -> list[DisplayParameter]:
+    """The sampled (non-fixed) parameters of a resolved card, in card order."""
+    out = []
+    for name, spec in (card.get("parameters") or {}).items():
+        if not isinstance(spec, dict) or "value" in spec:
+            continue
+        unit = spec.get("unit") or "none"
+        factor = UNIT_SCALES[unit][1] if unit in UNIT_SCALES else 1.0
+        out.append(DisplayParameter(name, str(spec.get("latex", "") or ""), unit, factor))
+    return out
+
+
+# --- the result object ---------------------------------------------------------------------
+@dataclass
+class RunResult:
+    """Samples and metadata of one run (after burn-in and thinning).
+
+    Attributes
+    ----------
+    run_dir : Path
+    config : dict
+        The resolved run card (``config.yaml``).
+    provenance : dict
+        ``provenance.json`` (empty if absent).
+    parameters : list
+        Sampled parameters (``name``, ``latex``, ``unit``, ``from_internal``), chain order.
+    chain : array (n_steps, n_walkers, n_parameters)
+        Internal units.
+    log_prob : array (n_steps, n_walkers)
+        ln posterior of each sample.
+    blobs : pandas.DataFrame
+        Flattened blobs (``chi2.*``, ``derived.*``), one row per flat sample.
+    acceptance_fraction : array (n_walkers,)
+    burn_in, thin : int
+    """
+
+    run_dir: Path
+    config: dict
+    provenance: dict
+    parameters: list
+    chain: np.ndarray
+    log_prob: np.ndarray
+    blobs: pd.DataFrame
+    acceptance_fraction: np.ndarray
+    burn_in: int = 0
+    thin: int = 1
+    diagnostics: dict = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.parameters]
+
+    @property
+    def flat_chain(self) -> np.ndarray:
+        return self.chain.reshape(-1, self.chain.shape[-1])
+
+    @property
+    def flat_log_prob(self) -> np.ndarray:
+        return self.log_prob.reshape(-1)
+
+    @property
+    def samples_internal(self) -> pd.DataFrame:
+        """Flat samples, internal units, one column per parameter."""
+        return pd.DataFrame(self.flat_chain, columns=self.names)
+
+    @property
+    def samples(self) -> pd.DataFrame:
+        """Flat samples in display units, with the derived quantities and chi^2 blobs."""
+        table = pd.DataFrame({p.name: p.from_internal(self.flat_chain[:, i])
+                              for i, p in enumerate(self.parameters)})
+        return pd.concat([table, self.blobs.reset_index(drop=True)], axis=1)
+
+    @property
+    def regions(self) -> list[Region]:
+        """The run card's regions, parsed."""
+        return parse_regions(self.config.get("regions"), self.parameters, self.blobs.columns)
+
+    def region_mask(self, region: Region) -> np.ndarray:
+        """Which flat samples lie in ``region`` (parameters in internal units, blobs as is)."""
+        columns = pd.concat([self.samples_internal, self.blobs.reset_index(drop=True)], axis=1)
+        return region.mask(columns)
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: is {path.parent} a globalfit run folder?")
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _names_in_chain(path: Path) -> list[str] | None:
+    import h5py
+
+    with h5py.File(path, "r") as handle:
+        group = handle.get(CHAIN_GROUP)
+        names = group.attrs.get("parameter_names") if group is not None else None
+    if names is None:
+        return None
+    return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+
+
+def _order_parameters(parameters, run_dir: Path, provenance: dict, n: int) -> list:
+    """Parameters in chain order: ``parameter_names`` in chain.h5, provenance, or card order."""
+    names = _names_in_chain(run_dir / CHAIN_FILE) or provenance.get("parameter_names")
+    if names:
+        table = {p.name: p for p in parameters}
+        missing = [name for name in names if name not in table]
+        if missing:
+            raise ValueError(f"{run_dir}: chain parameters {missing} are not in config.yaml")
+        parameters = [table[name] for name in names]
+    if len(parameters) != n:
+        raise ValueError(f"{run_dir}: chain.h5 has {n} parameters, config.yaml samples "
+                         f"{len(parameters)} ({', '.join(p.name for p in parameters)})")
+    return parameters
+
+
+def load_run(run_dir: str | Path, burn_in: int | None = None, thin: int | None = None,
+             parameters: Sequence[Any] | None = None) -> RunResult:
+    """Read a run folder.
+
+    Parameters
+    ----------
+    run_dir : path
+        ``chains/<run>/``.
+    burn_in, thin : int, optional
+        Override the card's ``sampler.burn_in`` / ``sampler.thin`` (steps).
+    parameters : sequence of Parameter, optional
+        ``posterior.parameters``; by default built from the resolved card (display unit,
+        LaTeX label).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``config.yaml`` or ``chain.h5`` is missing.
+    ValueError
+        If burn-in leaves no sample, or the chain and card disagree.
+    """
+    import emcee
+
+    run_dir = Path(run_dir)
+    config = _read_yaml(run_dir / "config.yaml")
+    provenance = _read_json(run_dir / "provenance.json")
+    chain_path = run_dir / CHAIN_FILE
+    if not chain_path.exists():
+        raise FileNotFoundError(f"{chain_path} not found (has the run started?)")
+    sampler = config.get("sampler") or {}
+    burn_in = int(sampler.get("burn_in", 0) if burn_in is None else burn_in)
+    thin = int(sampler.get("thin", 1) if thin is None else thin)
+    backend = emcee.backends.HDFBackend(str(chain_path), name=CHAIN_GROUP, read_only=True)
+    steps = backend.iteration
+    if steps <= burn_in:
+        raise ValueError(f"burn_in: the chain has {steps} steps, burn-in is {burn_in}; "
+                         f"run longer or pass a smaller burn_in")
+    chain = backend.get_chain(discard=burn_in, thin=thin)
+    log_prob = backend.get_log_prob(discard=burn_in, thin=thin)
+    blobs = _blob_table(backend.get_blobs(discard=burn_in, thin=thin, flat=True))
+    params = list(parameters) if parameters is not None else parameters_from_card(config)
+    params = _order_parameters(params, run_dir, provenance, chain.shape[-1])
+    return RunResult(run_dir, config, provenance, params, chain, log_prob, blobs,
+                     np.asarray(backend.accepted / steps), burn_in, thin,
+                     _read_json(run_dir / "diagnostics.json"))
+
+
+def _blob_table(blobs) -> pd.DataFrame:
+    if blobs is None:
+        return pd.DataFrame()
+    blobs = np.asarray(blobs)
+    if blobs.dtype.names is None:
+        return pd.DataFrame()
+    return pd.DataFrame({name: np.asarray(blobs[name], dtype=float) for name in blobs.dtype.names})
+
+
+# --- credible intervals --------------------------------------------------------------------
+def hpd_interval(samples: np.ndarray, mass: float) -> tuple[float, float]:
+    """Shortest interval holding the fraction ``mass`` of the samples.
+
+    For a unimodal density this is the highest-posterior-density interval; a multimodal
+    marginal is split into regions first (`summary_table` with ``split``).
+    """
+    values = np.sort(np.asarray(samples, dtype=float))
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return (math.nan, math.nan)
+    count = max(int(math.ceil(mass * values.size)), 1)
+    widths = values[count - 1:] - values[: values.size - count + 1]
+    start = int(np.argmin(widths))
+    return float(values[start]), float(values[start + count - 1])
+
+
+def equal_tailed_interval(samples: np.ndarray, mass: float) -> tuple[float, float]:
+    """Quantiles ``(1 - mass) / 2`` and ``(1 + mass) / 2``."""
+    values = np.asarray(samples, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return (math.nan, math.nan)
+    low, high = np.quantile(values, [(1 - mass) / 2, (1 + mass) / 2])
+    return float(low), float(high)
+
+
+# --- Bayesian summary ----------------------------------------------------------------------
+def resolve_split(result: RunResult, split: Any) -> list[Region]:
+    """Regions for ``split``: None (whole space), ``"card"``, a condition, or Regions."""
+    if split is None:
+        return [WHOLE_SPACE]
+    if isinstance(split, str) and split == "card":
+        return result.regions or [WHOLE_SPACE]
+    if isinstance(split, str):
+        return list(split_regions(split, result.config.get("regions"), result.parameters,
+                                  list(result.blobs.columns)))
+    return list(split)
+
+
+def _quantities(result: RunResult) -> list[tuple[str, str, np.ndarray]]:
+    """(name, unit, flat values in display units) of parameters and derived quantities."""
+    flat = result.flat_chain
+    out = [(p.name, p.unit, p.from_internal(flat[:, i])) for i, p in enumerate(result.parameters)]
+    for column in result.blobs.columns:
+        if column.startswith("derived."):
+            out.append((column[len("derived."):], "none", result.blobs[column].to_numpy()))
+    return out
+
+
+def summary_table(result: RunResult, split: Any = None,
+                  levels: Sequence[float] = CREDIBLE_LEVELS,
+                  profile_best_fit: dict[str, float] | None = None) -> pd.DataFrame:
+    """Bayesian summary, one row per region and quantity.
+
+    Parameters
+    ----------
+    result : RunResult
+    split : None, "card", str or sequence of Region
+        None: the whole space; ``"card"``: the run card's regions; a condition such as
+        ``"th12 < 45 deg"``: that region and its complement (named from the card where a
+        card region matches).
+    levels : sequence of float
+        Credible masses.
+    profile_best_fit : dict name -> value (display units), optional
+        Frequentist best fit to show beside the maximum-posterior sample.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``region, mass, parameter, unit, max_posterior, median`` and for each level
+        ``hpd68_low, hpd68_high, et68_low, et68_high, ...``; ``profile_best_fit`` if given.
+        ``mass`` is the fraction of samples in the region: a posterior mass only if the
+        walkers moved between the regions (see docs/statistics.md).
+    """
+    quantities = _quantities(result)
+    log_prob = result.flat_log_prob
+    rows = []
+    for region in resolve_split(result, split):
+        mask = result.region_mask(region)
+        mass = float(mask.mean()) if mask.size else math.nan
+        best = int(np.flatnonzero(mask)[np.argmax(log_prob[mask])]) if mask.any() else None
+        for name, unit, values in quantities:
+            rows.append(_summary_row(region.label, mass, name, unit, values[mask],
+                                     values[best] if best is not None else math.nan, levels,
+                                     profile_best_fit))
+    return pd.DataFrame(rows)
+
+
+def _summary_row(region, mass, name, unit, values, max_posterior, levels, profile_best_fit):
+    row = {"region": region, "mass": mass, "parameter": name, "unit": unit,
+           "max_posterior": float(max_posterior),
+           "median": float(np.median(values)) if values.size else math.nan}
+    if profile_best_fit is not None:
+        row["profile_best_fit"] = profile_best_fit.get(name, math.nan)
+    for level in levels:
+        tag = f"{round(100 * level)}"
+        row[f"hpd{tag}_low"], row[f"hpd{tag}_high"] = hpd_interval(values, level)
+        row[f"et{tag}_low"], row[f"et{tag}_high"] = equal_tailed_interval(values, level)
+    return row
+
+
+# --- frequentist profile table -------------------------------------------------------------
+def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
+                  regions: Sequence[Region] = (), chain: RunResult | None = None,
+                  **options: Any) -> pd.DataFrame:
+    """Frequentist table of physics.md sec. 10 in the long format.
+
+    Parameters
+    ----------
+    posterior : Posterior
+        ``names``, ``parameters``, ``bounds``, ``log_likelihood``.
+    parameters : sequence of str, optional
+        Parameters to profile (default: all sampled ones).
+    regions : sequence of Region
+        Rows for each region and for their union (``LMA``, ``LMA-D``, ``LMA+LMA-D``);
+        without regions one region ``all``.
+    chain : RunResult, optional
+        Its best samples join the starting points of the minimisations.
+    options
+        Passed to `globalfit.samplers.profile.profile_regions` (``n_grid``, ``n_starts``,
+        ``method``, ``seed``, ``refine``: refine endpoints by root finding, default True).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns `LONG_COLUMNS` in display units; level ``90%`` or ``3sigma``; an empty
+        allowed set is one row with NaN ``low``/``high``. ``attrs["chi2_min"]`` maps each
+        region to its own minimum chi^2 and ``attrs["chi2_min_global"]`` is the global one.
+    """
+    from globalfit.samplers.profile import LEVELS, best_fit, chain_starts, posterior_chi2
+
+    names = list(posterior.names)
+    wanted = list(parameters) if parameters else names
+    refine = options.pop("refine", True)
+    pulls = options.pop("pull_terms", ())
+    chi2 = posterior_chi2(posterior, pulls)
+    starts = None if chain is None else chain_starts(chain.flat_chain, chain.flat_log_prob)
+    best = best_fit(chi2, posterior.bounds, options.pop("n_starts", 8), starts,
+                    options.get("method", "l-bfgs-b"), options.get("seed", 0), names)
+    rows, minima = [], {}
+    for name in wanted:
+        profiles = _profiles(chi2, posterior, name, regions, best, starts, options)
+        display = posterior.parameters[names.index(name)].from_internal
+        for label, profile in profiles.items():
+            minima[label] = profile.minimum_chi2
+            for level_name, level in LEVELS.items():
+                intervals = profile.intervals(level, refine=refine) or [(math.nan, math.nan)]
+                for low, high in intervals:
+                    rows.append([name, label, level_name, float(display(profile.best_value)),
+                                 float(display(low)), float(display(high))])
+    table = pd.DataFrame(rows, columns=LONG_COLUMNS)
+    table.attrs["chi2_min"] = minima
+    table.attrs["chi2_min_global"] = float(min([best.chi2_min, *minima.values()]))
+    return table
+
+
+def _profiles(chi2, posterior, name, regions, best, starts, options):
+    from globalfit.samplers.profile import profile_regions
+
+    if name not in posterior.names:
+        raise ValueError(f"parameters: {name!r} is not sampled "
+                         f"(sampled: {', '.join(posterior.names)})")
+    return profile_regions(chi2, posterior.names, posterior.bounds, name, list(regions),
+                           best=best, starts=starts, **options)
+
+
+# --- formatting ----------------------------------------------------------------------------
+def _number(value: float, digits: int = 3) -> str:
+    return "nan" if not np.isfinite(value) else f"{value:.{digits}g}"
+
+
+def _ranges(group: pd.DataFrame, digits: int) -> str:
+    if group["low"].isna().all():
+        return "none"
+    return " + ".join(f"[{_number(lo, digits)}, {_number(hi, digits)}]"
+                      for lo, hi in zip(group["low"], group["high"]))
+
+
+def profile_rows(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """Wide form of the long profile table: one row per parameter and region."""
+    rows = []
+    for (parameter, region), group in table.groupby(["parameter", "region"], sort=False):
+        row = {"parameter": parameter, "region": region,
+               "best fit": _number(group["best_fit"].iloc[0], digits)}
+        for level, level_group in group.groupby("level", sort=False):
+            row[f"{level} range"] = _ranges(level_group, digits)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_rows(table: pd.DataFrame, digits: int = 3, kind: str = "hpd") -> pd.DataFrame:
+    """Readable form of `summary_table`: intervals as ``[a, b]``, one kind (hpd or et)."""
+    levels = sorted({c[len(kind):-4] for c in table.columns
+                     if c.startswith(kind) and c.endswith("_low")}, key=int)
+    rows = []
+    for _, row in table.iterrows():
+        out = {"region": row["region"], "mass": f"{row['mass']:.3f}",
+               "parameter": row["parameter"], "unit": row["unit"],
+               "max posterior": _number(row["max_posterior"], digits),
+               "median": _number(row["median"], digits)}
+        if "profile_best_fit" in row:
+            out["profile best fit"] = _number(row["profile_best_fit"], digits)
+        for level in levels:
+            low, high = row[f"{kind}{level}_low"], row[f"{kind}{level}_high"]
+            out[f"{level}% {kind.upper()}"] = f"[{_number(low, digits)}, {_number(high, digits)}]"
+        rows.append(out)
+    return pd.DataFrame(rows)
+
+
+def to_markdown(table: pd.DataFrame, title: str | None = None) -> str:
+    """A Markdown pipe table (no optional dependency)."""
+    header = "| " + " | ".join(map(str, table.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in table.columns) + "|"
+    body = ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)]
+    lines = ([f"{title}", ""] if title else []) + [header, rule, *body]
+    return "\n".join(lines) + "\n"
+
+
+_LATEX_ESCAPES = {"_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#"}
+
+
+def _latex_cell(text: Any) -> str:
+    text = str(text)
+    if text.startswith("$") and text.endswith("$"):
+        return text
+    return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in text)
+
+
+def to_latex(table: pd.DataFrame, caption: str | None = None,
+             labels: dict[str, str] | None = None) -> str:
+    """A ``tabular`` (booktabs) of ``table``; ``labels`` maps parameter names to LaTeX."""
+    labels = labels or {}
+    lines = [r"\begin{table}", r"\centering"]
+    if caption:
+        lines.append(rf"\caption{{{_latex_cell(caption)}}}")
+    lines += [r"\begin{tabular}{" + "l" * len(table.columns) + "}", r"\toprule",
+              " & ".join(_latex_cell(c) for c in table.columns) + r" \\", r"\midrule"]
+    for row in table.itertuples(index=False):
+        cells = [f"${labels[v]}$" if isinstance(v, str) and v in labels else _latex_cell(v)
+                 for v in row]
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+SUMMARY_HEADER = (
+    "Bayesian summary: maximum-posterior sample, posterior median and highest-posterior-"
+    "density (HPD, shortest) credible intervals; summary.csv also has equal-tailed (ET) "
+    "intervals. `mass` is the fraction of samples in the region (a posterior mass only if "
+    "the sampler moved between regions)."
+)
+PROFILE_HEADER = (
+    "Frequentist profile likelihood: best fit and 1-dof ranges where Delta chi^2 < 2.71 "
+    "(90% CL) and < 9 (3 sigma), minimised over all other parameters; Delta chi^2 is "
+    "counted from the global minimum."
+)
+
+
+def write_summary(run_dir: str | Path) -> tuple[Path, Path]:
+    """Write ``summary.csv`` (every column) and ``summary.md`` into ``run_dir``.
+
+    Uses the run card's regions when it declares some (plus the whole space), else the
+    whole space. Returns the two paths.
+    """
+    run_dir = Path(run_dir)
+    result = load_run(run_dir)
+    regions = [WHOLE_SPACE, *result.regions]
+    table = summary_table(result, split=regions)
+    csv_path, md_path = run_dir / "summary.csv", run_dir / "summary.md"
+    table.to_csv(csv_path, index=False, float_format="%.8g")
+    title = (f"# Run {result.config.get('name', run_dir.name)}\n\n{SUMMARY_HEADER}\n\n"
+             f"Burn-in {result.burn_in} steps, thinning {result.thin}, "
+             f"{result.flat_chain.shape[0]} samples.")
+    md_path.write_text(to_markdown(summary_rows(table), title))
+    if result.regions:
+        _warn_unmixed(result)
+    return csv_path, md_path
+
+
+def _warn_unmixed(result: RunResult) -> None:
+    """Warn if every walker stayed in one region (region masses then mean nothing)."""
+    for region in result.regions:
+        mask = result.region_mask(region).reshape(result.chain.shape[:2])
+        per_walker = mask.mean(axis=0)
+        if np.all((per_walker == 0) | (per_walker == 1)) and 0 < per_walker.mean() < 1:
+            warnings.warn(f"region {region.label}: no walker moved in or out of it; its mass "
+                          "is the fraction of walkers that started there, not a posterior mass")

@@ -1,0 +1,220 @@
+"""Results: run folders written with emcee's HDFBackend, summary and profile tables."""
+from __future__ import annotations
+
+import json
+import math
+
+import emcee
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats
+
+from globalfit.regions import parse_condition
+from globalfit.results import (
+    LONG_COLUMNS,
+    DisplayParameter,
+    equal_tailed_interval,
+    hpd_interval,
+    load_run,
+    profile_rows,
+    profile_table,
+    summary_rows,
+    summary_table,
+    to_latex,
+    to_markdown,
+    write_summary,
+)
+
+TH12_MEAN_DEG, TH12_SIGMA_DEG = 44.0, 2.0
+EPS_MEAN, EPS_SIGMA = -0.2, 0.1
+N_WALKERS, N_STEPS, BURN_IN = 16, 1500, 300
+
+
+def log_posterior(thetas):
+    """Gaussian in th12 (radians) and eps; blobs: chi2.gauss, chi2.total, derived.eps2.
+
+    Vectorised over walkers: one (ln p, blobs...) tuple per walker, as emcee expects.
+    """
+    th12_deg, eps = np.degrees(thetas[:, 0]), thetas[:, 1]
+    chi2 = ((th12_deg - TH12_MEAN_DEG) / TH12_SIGMA_DEG) ** 2 + ((eps - EPS_MEAN) / EPS_SIGMA) ** 2
+    return list(zip(-0.5 * chi2, chi2, chi2, 2.0 * eps))
+
+
+def write_run(folder, name="gauss", regions=None):
+    """A run folder as `globalfit run` writes it, from an emcee run on `log_posterior`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    card = {
+        "name": name,
+        "parameters": {
+            "th13": {"value": 8.58, "unit": "deg"},
+            "th12": {"prior": "uniform", "min": 20.0, "max": 70.0, "unit": "deg",
+                     "latex": r"\theta_{12}"},
+            "eps": {"prior": "uniform", "min": -1.0, "max": 1.0, "latex": r"\varepsilon"},
+        },
+        "sampler": {"name": "emcee", "walkers": N_WALKERS, "steps": N_STEPS, "burn_in": BURN_IN,
+                    "thin": 1, "seed": 1},
+        "regions": regions or {},
+    }
+    (folder / "config.yaml").write_text(yaml.safe_dump(card, sort_keys=False))
+    (folder / "provenance.json").write_text(json.dumps({"globalfit": "test"}))
+    backend = emcee.backends.HDFBackend(str(folder / "chain.h5"), name="mcmc")
+    backend.reset(N_WALKERS, 2)
+    dtype = [("chi2.gauss", float), ("chi2.total", float), ("derived.eps2", float)]
+    sampler = emcee.EnsembleSampler(N_WALKERS, 2, log_posterior, backend=backend,
+                                    blobs_dtype=dtype, vectorize=True)
+    rng = np.random.default_rng(7)
+    start = np.column_stack([np.radians(rng.normal(TH12_MEAN_DEG, 1.0, N_WALKERS)),
+                             rng.normal(EPS_MEAN, 0.05, N_WALKERS)])
+    sampler._random = np.random.mtrand.RandomState(11)
+    sampler.run_mcmc(start, N_STEPS)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return write_run(tmp_path_factory.mktemp("runs") / "gauss",
+                     regions={"LMA": "th12 < 45 deg", "LMA_D": "th12 >= 45 deg"})
+
+
+def test_skewed_distribution_hpd_and_equal_tailed_intervals():
+    """Exponential(1): ET 90% = [-ln 0.95, -ln 0.05]; HPD 90% = [0, -ln 0.1]."""
+    samples = stats.expon.rvs(size=400_000, random_state=np.random.default_rng(0))
+    low, high = equal_tailed_interval(samples, 0.90)
+    assert (low, high) == pytest.approx((-math.log(0.95), -math.log(0.05)), abs=0.01)
+    low, high = hpd_interval(samples, 0.90)
+    assert low == pytest.approx(0.0, abs=1e-3)
+    assert high == pytest.approx(-math.log(0.10), abs=0.01)
+    # the HPD interval is the shorter one, by the analytic amount
+    assert (high - low) < -math.log(0.05) + math.log(0.95) - 0.6
+
+
+def test_gamma_hpd_has_equal_density_at_both_ends():
+    dist = stats.gamma(a=3.0)
+    samples = dist.rvs(size=400_000, random_state=np.random.default_rng(1))
+    low, high = hpd_interval(samples, 0.68)
+    assert dist.cdf(high) - dist.cdf(low) == pytest.approx(0.68, abs=2e-3)
+    assert dist.pdf(low) == pytest.approx(dist.pdf(high), rel=0.03)
+
+
+def test_load_run_applies_burn_in_and_converts_units(run_dir):
+    result = load_run(run_dir)
+    assert result.names == ["th12", "eps"]  # fixed th13 is not sampled
+    assert result.chain.shape == (N_STEPS - BURN_IN, N_WALKERS, 2)
+    assert result.samples.columns.tolist() == ["th12", "eps", "chi2.gauss", "chi2.total",
+                                               "derived.eps2"]
+    assert result.samples["th12"].to_numpy() == pytest.approx(
+        np.degrees(result.samples_internal["th12"].to_numpy()))
+    assert np.all((result.acceptance_fraction > 0.2) & (result.acceptance_fraction < 0.9))
+    thinned = load_run(run_dir, burn_in=0, thin=10)
+    assert thinned.chain.shape == (N_STEPS // 10, N_WALKERS, 2)
+    with pytest.raises(ValueError, match="burn_in"):
+        load_run(run_dir, burn_in=N_STEPS)
+
+
+def test_summary_matches_the_analytic_gaussian_and_region_masses(run_dir):
+    result = load_run(run_dir)
+    table = summary_table(result, split="th12 < 45 deg")
+    assert table["region"].unique().tolist() == ["LMA", "LMA-D"]
+    mass = table.groupby("region")["mass"].first()
+    expected_lma = stats.norm.cdf((45.0 - TH12_MEAN_DEG) / TH12_SIGMA_DEG)  # 0.691
+    assert mass["LMA"] == pytest.approx(expected_lma, abs=0.05)
+    assert mass.sum() == pytest.approx(1.0)
+    whole = summary_table(result).set_index("parameter")
+    assert whole.loc["th12", "median"] == pytest.approx(TH12_MEAN_DEG, abs=0.3)
+    half = stats.norm.ppf(0.95) * TH12_SIGMA_DEG
+    assert whole.loc["th12", "et90_low"] == pytest.approx(TH12_MEAN_DEG - half, abs=0.4)
+    assert whole.loc["th12", "hpd90_high"] == pytest.approx(TH12_MEAN_DEG + half, abs=0.4)
+    assert whole.loc["eps2", "median"] == pytest.approx(2 * EPS_MEAN, abs=0.02)  # derived
+    assert whole.loc["th12", "max_posterior"] == pytest.approx(TH12_MEAN_DEG, abs=0.5)
+    lma = table[(table.region == "LMA") & (table.parameter == "th12")].iloc[0]
+    assert lma["hpd95_high"] < 45.0 <= table[(table.region == "LMA-D")
+                                             & (table.parameter == "th12")].iloc[0]["hpd95_low"]
+
+
+def test_parameter_names_attribute_sets_the_chain_order(run_dir, tmp_path):
+    """Card order is the fallback; a ``parameter_names`` attribute in chain.h5 wins."""
+    import shutil
+
+    import h5py
+
+    folder = tmp_path / "named"
+    shutil.copytree(run_dir, folder)
+    card = yaml.safe_load((folder / "config.yaml").read_text())
+    card["parameters"] = dict(reversed(list(card["parameters"].items())))
+    (folder / "config.yaml").write_text(yaml.safe_dump(card, sort_keys=False))
+    assert load_run(folder).names == ["eps", "th12"]  # card order: wrong for this chain
+    with h5py.File(folder / "chain.h5", "a") as handle:
+        handle["mcmc"].attrs["parameter_names"] = ["th12", "eps"]
+    result = load_run(folder)
+    assert result.names == ["th12", "eps"]
+    assert result.samples["th12"].median() == pytest.approx(TH12_MEAN_DEG, abs=0.3)
+
+
+def test_write_summary_files(run_dir):
+    csv_path, md_path = write_summary(run_dir)
+    table = pd.read_csv(csv_path)
+    assert set(table["region"]) == {"all", "LMA", "LMA-D"}
+    assert {"hpd68_low", "et95_high", "mass", "max_posterior"} <= set(table.columns)
+    text = md_path.read_text()
+    assert "highest-posterior-density" in text and "| LMA-D |" in text
+
+
+def test_missing_run_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="config.yaml"):
+        load_run(tmp_path / "nothing")
+
+
+# --- frequentist table ----------------------------------------------------------------------
+class BimodalPosterior:
+    """Stand-in `Posterior`: chi2 with an LMA-like and an LMA-D-like valley in th12.
+
+    th12 valley at 34 deg (chi2 0) and at 56 deg (chi2 2.0); eps follows th12.
+    """
+
+    names = ["th12", "eps"]
+    parameters = [DisplayParameter("th12", r"\theta_{12}", "deg", math.pi / 180.0),
+                  DisplayParameter("eps", r"\varepsilon", "none", 1.0)]
+    bounds = np.array([[math.radians(20.0), math.radians(70.0)], [-2.0, 2.0]])
+
+    def log_likelihood(self, theta):
+        th12 = math.degrees(theta[0])
+        lma = ((th12 - 34.0) / 1.5) ** 2 + ((theta[1] - 0.1) / 0.2) ** 2
+        dark = ((th12 - 56.0) / 1.5) ** 2 + ((theta[1] + 1.0) / 0.2) ** 2 + 2.0
+        chi2 = min(lma, dark)
+        return -0.5 * chi2, {"solar": chi2}
+
+
+def test_profile_table_long_format_regions_and_union():
+    posterior = BimodalPosterior()
+    regions = [parse_condition("th12 < 45 deg", posterior.parameters, "LMA"),
+               parse_condition("th12 >= 45 deg", posterior.parameters, "LMA_D")]
+    table = profile_table(posterior, ["eps"], regions, n_grid=41, n_starts=6)
+    assert table.columns.tolist() == LONG_COLUMNS
+    assert set(table["region"]) == {"LMA", "LMA-D", "LMA+LMA-D"}
+    assert set(table["level"]) == {"90%", "3sigma"}
+    lma90 = table[(table.region == "LMA") & (table.level == "90%")]
+    assert len(lma90) == 1
+    half = math.sqrt(2.7055) * 0.2
+    assert lma90[["low", "high"]].iloc[0].tolist() == pytest.approx([0.1 - half, 0.1 + half],
+                                                                     abs=1e-3)
+    union90 = table[(table.region == "LMA+LMA-D") & (table.level == "90%")]
+    assert len(union90) == 2  # two disjoint intervals: two rows
+    dark_half = math.sqrt(2.7055 - 2.0) * 0.2
+    assert union90["low"].min() == pytest.approx(-1.0 - dark_half, abs=1e-3)
+    assert table.attrs["chi2_min"]["LMA-D"] == pytest.approx(2.0, abs=1e-6)
+    assert table.attrs["chi2_min_global"] == pytest.approx(0.0, abs=1e-6)
+    wide = profile_rows(table)
+    assert wide.set_index("region").loc["LMA+LMA-D", "90% range"].count("] + [") == 1
+    th12 = profile_table(posterior, ["th12"], regions, n_grid=41, n_starts=6)
+    best = th12[(th12.region == "LMA-D") & (th12.level == "3sigma")]["best_fit"].iloc[0]
+    assert best == pytest.approx(56.0, abs=1e-3)  # display unit: degrees
+
+
+def test_markdown_and_latex_output(run_dir):
+    rows = summary_rows(summary_table(load_run(run_dir)))
+    markdown = to_markdown(rows, "Title")
+    assert markdown.splitlines()[2].startswith("| region | mass | parameter")
+    latex = to_latex(rows, caption="90% HPD", labels={"th12": r"\theta_{12}"})
+    assert r"$\theta_{12}$" in latex and r"90\% HPD" in latex and r"\toprule" in latex
