@@ -416,6 +416,21 @@ def _check_physical(parameter: Parameter, source: ParameterSource, model_name, e
                       f"maximum {phys_high / factor:g} of model {model_name!r}")
 
 
+def run_parameters(config: RunConfig) -> list[Parameter]:
+    """Every parameter of the run (fixed and free), card specs over defaults.
+
+    Raises
+    ------
+    ConfigError
+        With every problem found (see `check_semantics`).
+    """
+    errors = check_semantics(config)
+    if errors:
+        raise ConfigError(errors, config.source)
+    model_cls, classes = resolve_classes(config, errors)
+    return resolve_parameters(config, parameter_sources(model_cls, classes), errors)
+
+
 def check_semantics(config: RunConfig) -> list[str]:
     """Resolve classes and parameters; return every error found."""
     errors: list[str] = []
@@ -424,7 +439,7 @@ def check_semantics(config: RunConfig) -> list[str]:
     parameters = resolve_parameters(config, sources, errors)
     if model_cls is not None:
         _check_reads(classes, sources, config.model.name, errors)
-    _check_regions(config, sources, model_cls, errors)
+    _check_regions(config, parameters, sources, model_cls, list(classes), errors)
     n_free = sum(not p.fixed for p in parameters)
     if config.sampler["name"] == "emcee" and not errors:
         if n_free == 0:
@@ -445,14 +460,32 @@ def _check_reads(classes, sources, model_name, errors):
                     f"(use a model that has it)")
 
 
-def _check_regions(config, sources, model_cls, errors):
-    known = set(sources) | REGION_WORDS | {f"chi2.{n}" for n in config.likelihoods} | {"chi2.total"}
-    known |= set(_derived_names(config, model_cls, sources))
+def _check_regions(config, parameters, sources, model_cls, instances, errors):
+    """Parse each region with ``globalfit.regions`` (where present) or, failing that,
+    check that every name in a condition is known."""
+    extra = ([f"chi2.{n}" for n in instances] + ["chi2.total"]
+             + _derived_names(config, model_cls, sources))
+    try:
+        from globalfit.regions import parse_condition
+    except ImportError:
+        parse_condition = None
+    known = set(sources) | REGION_WORDS | set(extra)
     for region, condition in config.regions.items():
+        if parse_condition is not None:
+            try:
+                parse_condition(condition, parameters, name=region, derived=extra)
+            except ValueError as error:
+                errors.append(f"regions.{region}: {error}{_name_hint(condition, known, sources)}")
+            continue
         for token in _IDENTIFIER.findall(condition):
             if token not in known:
                 errors.append(unknown_name_message(f"regions.{region}", token, "name in condition",
                                                    sorted(set(sources))))
+
+
+def _name_hint(condition, known, sources) -> str:
+    unknown = [t for t in _IDENTIFIER.findall(condition) if t not in known]
+    return closest_hint(unknown[0], sources) if unknown else ""
 
 
 def _derived_names(config, model_cls, sources) -> list[str]:
@@ -485,4 +518,4 @@ def _plain(value):
 
 
 __all__ = ["ConfigError", "ModelSpec", "RunConfig", "load_config", "oscillation_defaults",
-           "PRIOR_KINDS"]
+           "run_parameters", "PRIOR_KINDS"]

@@ -142,10 +142,11 @@ class Posterior:
 
     def log_posterior(self, theta) -> float:
         """``ln prior + ln L`` (unnormalised)."""
-        return self(theta)[0]
+        return self.evaluate(theta)[0]
 
-    def __call__(self, theta) -> tuple[float, tuple[float, ...]]:
-        """``(ln posterior, blob)`` for emcee; ``blob`` follows ``blob_names``."""
+    def evaluate(self, theta) -> tuple[float, tuple[float, ...]]:
+        """``(ln posterior, blob)``; ``blob`` holds the values named by ``blob_names``
+        (NaN where the point is outside the prior; chi^2 ``inf`` where a likelihood failed)."""
         log_prior = self.log_prior(theta)
         if not math.isfinite(log_prior):
             return -math.inf, (math.nan,) * len(self.blob_names)
@@ -159,6 +160,12 @@ class Posterior:
         blob = (tuple(chi2.values()) + (total_chi2,)
                 + tuple(float(derived.get(n, math.nan)) for n in self.derived_names))
         return log_prior + log_like, blob
+
+    def __call__(self, theta) -> tuple[float, ...]:
+        """``(ln posterior, *blob)``: the flat form emcee expects from a function with blobs
+        (``blob = result[1:]``, one value per ``blob_names``)."""
+        log_post, blob = self.evaluate(theta)
+        return (log_post,) + blob
 
     # --- helpers -------------------------------------------------------------------------
     def _derived(self, theta) -> dict[str, float]:
@@ -177,15 +184,6 @@ class Posterior:
         if isinstance(reason, BaseException):
             reason = f"{type(reason).__name__}: {str(reason)[:120]}"
         self.failure_counts[f"{where}: {reason}"] += 1
-
-    def provenance(self) -> dict[str, Any]:
-        """Data files and approximations of every likelihood (for ``provenance.json``)."""
-        return {
-            name: {"class": f"{type(lk).__module__}:{type(lk).__qualname__}",
-                   "data_files": [str(p) for p in lk.data_files()],
-                   "approximations": list(lk.approximations())}
-            for name, lk in self.likelihoods.items()
-        }
 
 
 def build_posterior(config: RunConfig) -> Posterior:

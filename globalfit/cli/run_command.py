@@ -1,0 +1,174 @@
+"""``globalfit run [CARD]``: sample the posterior of a run card into ``chains/<name>/``."""
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+from globalfit import provenance
+from globalfit.config import RunConfig, load_config
+from globalfit.paths import CONFIG_DIR
+
+HELP = "Run a fit from a run card (default: configs/default.yaml) and write chains/<name>/."
+DEFAULT_CARD = CONFIG_DIR / "default.yaml"
+RUN_MARKERS = ("config.yaml", "chain.h5", "provenance.json")
+"""Files that make a folder a globalfit run folder."""
+EXIT_INTERRUPTED = 130
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("card", nargs="?", default=None,
+                        help=f"run card (YAML); default: {DEFAULT_CARD}")
+    add_sampling_options(parser)
+    parser.add_argument("--steps", type=int, default=None,
+                        help="number of emcee steps (overrides sampler.steps)")
+    parser.add_argument("--seed", type=int, default=None, help="overrides sampler.seed")
+    parser.add_argument("--output", default=None,
+                        help="run folder (overrides output:, default chains/<name>)")
+    parser.add_argument("--force", action="store_true",
+                        help="delete an existing run in the output folder and start afresh")
+
+
+def add_sampling_options(parser: argparse.ArgumentParser) -> None:
+    """``--cores`` and ``--no-progress`` (shared with ``resume``)."""
+    parser.add_argument("--cores", type=int, default=1,
+                        help="worker processes evaluating the posterior (default 1)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def main(args: argparse.Namespace) -> int:
+    card = Path(args.card) if args.card else DEFAULT_CARD
+    config = load_config(card)
+    apply_overrides(config, steps=args.steps, seed=args.seed, output=args.output)
+    prepare_run_dir(config.output, force=args.force)
+    from globalfit.posterior import build_posterior
+
+    posterior = build_posterior(config)
+    config.write(config.output / "config.yaml")
+    record = provenance.start_record(posterior, config)
+    record["card"] = str(card)
+    record["arguments"] = arguments_record(args)
+    provenance.write(config.output, record)
+    print(f"globalfit run: {config.name}: model {config.model.name!r}, likelihoods "
+          f"{', '.join(posterior.likelihoods) or 'none'}; {posterior.ndim} free parameters "
+          f"({', '.join(posterior.names)}); output {config.output}")
+    return sample_and_report(posterior, config, args, command="run")
+
+
+def apply_overrides(config: RunConfig, *, steps=None, seed=None, output=None) -> None:
+    """Command-line overrides; a run without a seed gets a random one (recorded)."""
+    if steps is not None:
+        if steps < 1:
+            raise ValueError(f"--steps: expected a positive number of steps, got {steps}")
+        config.sampler["steps"] = steps
+        config.sampler["burn_in"] = min(config.sampler.get("burn_in", 0), steps // 2)
+    if seed is not None:
+        config.sampler["seed"] = seed
+    if config.sampler.get("seed") is None:
+        config.sampler["seed"] = secrets.randbelow(2**32)
+    if output is not None:
+        config.output = Path(output)
+
+
+def prepare_run_dir(run_dir: Path, force: bool) -> None:
+    """Create the run folder; refuse to overwrite a run unless ``force``.
+
+    Raises
+    ------
+    ValueError
+        If the folder holds a run and ``force`` is not set (suggesting ``resume``), or it
+        holds other files (never deleted).
+    """
+    run_dir = Path(run_dir)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        is_run = any((run_dir / marker).exists() for marker in RUN_MARKERS)
+        if not is_run:
+            raise ValueError(f"output {run_dir}: folder exists and is not a globalfit run "
+                             f"folder; choose another --output (nothing was deleted)")
+        if not force:
+            raise ValueError(f"output {run_dir}: already holds a run; continue it with "
+                             f"`globalfit resume {run_dir}` or start afresh with --force")
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+
+def arguments_record(args: argparse.Namespace) -> dict:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+            if not k.startswith("_")}
+
+
+def sample_and_report(posterior, config: RunConfig, args, command: str) -> int:
+    """Run emcee, record the session, print diagnostics, then the results layer."""
+    from globalfit.samplers.emcee_sampler import format_diagnostics, run_emcee
+
+    run_dir = Path(config.output)
+    steps_before = stored_steps(run_dir)
+    started = provenance.utc_now()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_emcee(posterior, config, run_dir, cores=args.cores,
+                           progress=not args.no_progress)
+    status = "complete" if result.complete else "interrupted"
+    provenance.add_session(run_dir, command=command, argv=None, started=started,
+                           steps_before=steps_before, steps_after=result.steps,
+                           target=result.target_steps, status=status, posterior=posterior)
+    print(format_diagnostics(result.diagnostics))
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    print(f"wrote {run_dir / 'chain.h5'}, {run_dir / 'diagnostics.json'}, "
+          f"{run_dir / 'provenance.json'}")
+    if not result.complete:
+        print(f"stopped at step {result.steps} of {result.target_steps}; continue with "
+              f"`globalfit resume {run_dir}`")
+        return EXIT_INTERRUPTED
+    write_results(run_dir)
+    return 0
+
+
+def stored_steps(run_dir: Path) -> int:
+    """Steps already saved in ``run_dir/chain.h5`` (0 if none)."""
+    path = Path(run_dir) / "chain.h5"
+    if not path.is_file():
+        return 0
+    import emcee
+
+    backend = emcee.backends.HDFBackend(str(path), read_only=True)
+    return int(backend.iteration) if backend.initialized else 0
+
+
+def write_results(run_dir: Path) -> None:
+    """Summary table and corner plot, where the results layer is installed.
+
+    Failures there are reported but do not undo the run (the chain is saved).
+    """
+    for module_name, function_name in (("globalfit.results", "write_summary"),
+                                       ("globalfit.plots", "corner_plot")):
+        try:
+            module = __import__(module_name, fromlist=[function_name])
+            function = getattr(module, function_name)
+        except (ImportError, AttributeError):
+            continue
+        try:
+            written = function(run_dir)
+        except Exception as error:  # the chain is safe; tell the user what failed
+            print(f"warning: {module_name}.{function_name} failed: "
+                  f"{type(error).__name__}: {error}", file=sys.stderr)
+            continue
+        for path in _as_paths(written):
+            print(f"wrote {path}")
+
+
+def _as_paths(written) -> list:
+    if written is None:
+        return []
+    if isinstance(written, (str, Path)):
+        return [written]
+    if isinstance(written, dict):
+        return list(written.values())
+    try:
+        return list(written)
+    except TypeError:
+        return [written]

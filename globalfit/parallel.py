@@ -1,0 +1,105 @@
+"""Local parallelism: a process pool that evaluates a `Posterior` on many points.
+
+emcee calls ``pool.map(log_prob_fn, walkers)`` once per half-ensemble. `PosteriorPool`
+sends the posterior to each worker process once (at start-up), then ships only the
+parameter vectors: the points are cut into one contiguous chunk per worker and the results
+come back in order, so a chain run with a pool is identical to a serial one with the same
+seed (all random numbers are drawn in the parent). Each worker also reports the failures
+(NaN / inf / errors) it met, and they are added to the parent posterior's
+``failure_counts``, so the end-of-run report is complete.
+
+Workers ignore SIGINT: Ctrl-C is handled by the parent, which finishes the current step
+and stops (see `globalfit.samplers.emcee_sampler`).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections import Counter
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+_WORKER_POSTERIOR = None
+
+
+def _init_worker(posterior) -> None:
+    global _WORKER_POSTERIOR
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_POSTERIOR = posterior
+
+
+def _evaluate_chunk(thetas: list) -> tuple[list, dict[str, int]]:
+    posterior = _WORKER_POSTERIOR
+    before = Counter(posterior.failure_counts)
+    results = [posterior(theta) for theta in thetas]
+    return results, dict(posterior.failure_counts - before)
+
+
+class PosteriorPool:
+    """A ``multiprocessing`` pool with the posterior preloaded in every worker.
+
+    Parameters
+    ----------
+    posterior : Posterior
+        Sent to each worker once (pickled where the start method needs it).
+    cores : int
+        Number of worker processes (>= 1).
+    start_method : str, optional
+        ``"fork"`` (default where available) or ``"spawn"``.
+
+    Use as a context manager, or call `close`.
+    """
+
+    def __init__(self, posterior, cores: int, start_method: str | None = None):
+        if int(cores) < 1:
+            raise ValueError(f"cores: expected a positive integer, got {cores!r}")
+        if start_method is None:
+            methods = multiprocessing.get_all_start_methods()
+            start_method = "fork" if "fork" in methods else "spawn"
+        context = multiprocessing.get_context(start_method)
+        self.posterior = posterior
+        self.cores = int(cores)
+        self._pool = context.Pool(self.cores, initializer=_init_worker, initargs=(posterior,))
+
+    def _is_our_posterior(self, function: Callable) -> bool:
+        # emcee wraps the log-probability in a _FunctionWrapper(f, args, kwargs)
+        target = getattr(function, "f", function)
+        no_extra = not getattr(function, "args", None) and not getattr(function, "kwargs", None)
+        return target is self.posterior and no_extra
+
+    def map(self, function: Callable, iterable: Iterable) -> list[Any]:
+        """``[function(x) for x in iterable]``, in order, computed by the workers."""
+        items = list(iterable)
+        if not self._is_our_posterior(function):
+            return self._pool.map(function, items)
+        if not items:
+            return []
+        chunks = [list(chunk) for chunk in np.array_split(np.arange(len(items)), self.cores)
+                  if len(chunk)]
+        payload = [[items[i] for i in chunk] for chunk in chunks]
+        results = []
+        for values, failures in self._pool.map(_evaluate_chunk, payload):
+            results.extend(values)
+            self.posterior.failure_counts.update(failures)
+        return results
+
+    def close(self) -> None:
+        """Stop the workers after their current task."""
+        self._pool.close()
+        self._pool.join()
+
+    def terminate(self) -> None:
+        """Stop the workers now."""
+        self._pool.terminate()
+        self._pool.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if kind is None:
+            self.close()
+        else:
+            self.terminate()
+        return False

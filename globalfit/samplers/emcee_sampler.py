@@ -1,0 +1,341 @@
+"""emcee ensemble sampling with an HDF5 chain that survives interruptions.
+
+``run_emcee(posterior, config, output_dir)`` runs (or continues) the affine-invariant
+ensemble sampler of Foreman-Mackey et al. (PASP 125 (2013) 306, arXiv:1202.3665) with
+emcee's ``HDFBackend`` at ``output_dir/chain.h5``. Every step is written as it is made,
+together with the sampler's random state, so:
+
+* a seed (``sampler.seed``) gives identical chains: it seeds both the walkers' starting
+  positions and emcee's own random generator;
+* a run that was stopped (Ctrl-C, SIGTERM, a killed job) continues from its last saved
+  step with ``run_emcee`` on the same folder, up to the target number of steps and no
+  further, and the continued chain is identical to an uninterrupted one;
+* SIGINT / SIGTERM finish the current step, save it and stop (a second signal aborts).
+
+Blobs: for every stored sample, one float field per likelihood (``chi2.<name>``),
+``chi2.total`` and the model's derived quantities (``derived.<name>``).
+
+After sampling it reports the acceptance fraction and the integrated autocorrelation time
+(``emcee.autocorr.integrated_time``, Goodman & Weare / Sokal windowing) and warns if the
+chain is shorter than 50 autocorrelation times; all of it goes to ``diagnostics.json``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import signal
+import sys
+import threading
+import time
+import warnings
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import emcee
+import numpy as np
+
+from globalfit.parallel import PosteriorPool
+
+CHAIN_FILE = "chain.h5"
+DIAGNOSTICS_FILE = "diagnostics.json"
+GROUP = "mcmc"
+MIN_AUTOCORR_TIMES = 50
+"""A chain shorter than this many autocorrelation times gets a warning."""
+MAX_START_ROUNDS = 100
+"""Rounds of redrawing walkers whose starting point has zero posterior."""
+
+
+class ChainTooShortWarning(UserWarning):
+    """The chain is shorter than ``MIN_AUTOCORR_TIMES`` autocorrelation times."""
+
+
+@dataclass
+class EmceeResult:
+    """What `run_emcee` did; ``diagnostics`` is also written to ``diagnostics.json``."""
+
+    output_dir: Path
+    steps: int
+    target_steps: int
+    interrupted: bool
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return self.steps >= self.target_steps
+
+
+# --- seeding and starting points ---------------------------------------------------------
+def seed_streams(seed: int) -> tuple[np.random.Generator, np.random.RandomState]:
+    """Two independent streams from one seed: walker start positions and emcee's moves."""
+    start_seq, move_seq = np.random.SeedSequence(int(seed)).spawn(2)
+    return (np.random.default_rng(start_seq),
+            np.random.RandomState(int(move_seq.generate_state(1)[0])))
+
+
+def draw_start(posterior, nwalkers: int, rng: np.random.Generator) -> np.ndarray:
+    """Walker positions (nwalkers, ndim) from the priors, or from ``start`` hints.
+
+    A hint ``start: x`` puts the walkers in a small ball around ``x`` (1e-3 of the prior
+    width, or of the Gaussian sigma); ``start: [low, high]`` spreads them uniformly.
+    """
+    columns = []
+    for parameter in posterior.parameters:
+        prior, hint = parameter.prior, parameter.start
+        if hint is None:
+            column = prior.sample(rng, nwalkers)
+        elif len(hint) == 2:
+            column = rng.uniform(hint[0], hint[1], nwalkers)
+        else:
+            low, high = prior.bounds
+            scale = getattr(prior, "sigma", None) or (high - low)
+            column = np.clip(hint[0] + 1e-3 * scale * rng.standard_normal(nwalkers), low, high)
+        columns.append(np.asarray(column, dtype=float))
+    return np.column_stack(columns) if columns else np.zeros((nwalkers, 0))
+
+
+def initial_state(posterior, nwalkers: int, rng, evaluate) -> emcee.State:
+    """Starting walkers with finite posterior, evaluated (``evaluate`` = a map function).
+
+    Walkers that land on ``ln p = -inf`` are redrawn (up to ``MAX_START_ROUNDS`` rounds).
+
+    Raises
+    ------
+    ValueError
+        If no finite starting point is found for some walkers (with the failure counts).
+    """
+    coords = draw_start(posterior, nwalkers, rng)
+    results = list(evaluate(posterior, coords))
+    for _ in range(MAX_START_ROUNDS):
+        bad = [i for i, result in enumerate(results) if not np.isfinite(result[0])]
+        if not bad:
+            break
+        coords[bad] = draw_start(posterior, nwalkers, rng)[: len(bad)]
+        for i, result in zip(bad, evaluate(posterior, coords[bad])):
+            results[i] = result
+    else:
+        failures = dict(posterior.failure_counts) or "none recorded (zero likelihood or prior)"
+        raise ValueError(
+            f"sampler: {len(bad)} of {nwalkers} walkers found no starting point with finite "
+            f"posterior in {MAX_START_ROUNDS} rounds of draws from the priors; failures: "
+            f"{failures}. Narrow the priors or give 'start' hints."
+        )
+    dtype = blob_dtype(posterior)
+    log_prob = np.array([result[0] for result in results], dtype=float)
+    blobs = np.array([tuple(result[1:]) for result in results], dtype=dtype)
+    return emcee.State(coords, log_prob=log_prob, blobs=blobs)
+
+
+def blob_dtype(posterior) -> np.dtype:
+    """Structured dtype of the per-sample record: one float64 field per ``blob_names``."""
+    return np.dtype([(name, np.float64) for name in posterior.blob_names])
+
+
+# --- signals -------------------------------------------------------------------------------
+class GracefulStop:
+    """Turns the first SIGINT/SIGTERM into a request to stop after the current step.
+
+    A second signal raises ``KeyboardInterrupt`` at once. Outside the main thread (where
+    handlers cannot be installed) this does nothing.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        name = signal.Signals(signum).name
+        print(f"\nglobalfit: {name} received: finishing the current step, saving, stopping "
+              f"(send it again to abort at once)", file=sys.stderr, flush=True)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        return False
+
+
+# --- the run -------------------------------------------------------------------------------
+def _serial_map(posterior, coords):
+    return [posterior(theta) for theta in coords]
+
+
+def open_backend(output_dir: Path, posterior, nwalkers: int) -> tuple[emcee.backends.HDFBackend, bool]:
+    """The HDF5 backend, and whether it already holds steps of this same run.
+
+    Raises
+    ------
+    ValueError
+        If ``chain.h5`` holds a chain of other shape or other parameters.
+    """
+    path = Path(output_dir) / CHAIN_FILE
+    backend = emcee.backends.HDFBackend(str(path), name=GROUP)
+    if backend.initialized and backend.iteration > 0:
+        stored_walkers, stored_ndim = backend.shape
+        with backend.open() as handle:
+            names = [n.decode() if isinstance(n, bytes) else str(n)
+                     for n in handle[GROUP].attrs.get("parameter_names", [])]
+        if (stored_walkers, stored_ndim) != (nwalkers, posterior.ndim) or names != posterior.names:
+            raise ValueError(
+                f"{path}: holds a chain with {stored_walkers} walkers over {names}, but the run "
+                f"has {nwalkers} walkers over {posterior.names}; use --force to start afresh"
+            )
+        return backend, True
+    backend.reset(nwalkers, posterior.ndim)
+    with backend.open("a") as handle:
+        attrs = handle[GROUP].attrs
+        attrs["parameter_names"] = np.array(posterior.names, dtype="S")
+        attrs["blob_names"] = np.array(posterior.blob_names, dtype="S")
+    return backend, False
+
+
+def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = True,
+              target_steps: int | None = None) -> EmceeResult:
+    """Run emcee on ``posterior`` into ``output_dir/chain.h5``, or continue it.
+
+    Parameters
+    ----------
+    posterior : globalfit.posterior.Posterior
+    config : globalfit.config.RunConfig
+        ``config.sampler``: ``walkers``, ``steps`` (target total), ``seed``.
+    output_dir : path
+        Run folder; created if needed. An existing chain of the same run is continued.
+    cores : int
+        Worker processes (1 = serial).
+    progress : bool
+        Show a progress bar.
+    target_steps : int, optional
+        Total number of steps to reach (default ``config.sampler["steps"]``).
+
+    Returns
+    -------
+    EmceeResult
+    """
+    settings = config.sampler
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    nwalkers = int(settings["walkers"])
+    target = int(target_steps or settings["steps"])
+    if settings.get("seed") is None:
+        raise ValueError("sampler.seed: a seed is needed (globalfit run draws one if the card "
+                         "has none)")
+    backend, resuming = open_backend(output_dir, posterior, nwalkers)
+    previous_failures = _previous_failures(output_dir) if resuming else {}
+    started = time.time()
+    pool_context = PosteriorPool(posterior, cores) if cores > 1 else nullcontext(None)
+    with pool_context as pool, GracefulStop() as stop:
+        sampler = emcee.EnsembleSampler(nwalkers, posterior.ndim, posterior, pool=pool,
+                                        backend=backend, blobs_dtype=blob_dtype(posterior))
+        if resuming:
+            state = backend.get_last_sample()
+            state.random_state = tuple(state.random_state)
+        else:
+            start_rng, move_random = seed_streams(settings["seed"])
+            evaluate = (lambda post, coords: pool.map(post, list(coords))) if pool else _serial_map
+            state = initial_state(posterior, nwalkers, start_rng, evaluate)
+            state.random_state = move_random.get_state()
+        remaining = target - backend.iteration
+        if remaining > 0 and not stop.requested:
+            for _ in sampler.sample(state, iterations=remaining, progress=progress):
+                if stop.requested:
+                    break
+    elapsed = time.time() - started
+    diagnostics = chain_diagnostics(backend, posterior, target)
+    diagnostics["interrupted"] = backend.iteration < target
+    diagnostics["seconds_this_session"] = round(elapsed, 2)
+    diagnostics["failure_counts"] = _merge(previous_failures, posterior.failure_counts)
+    diagnostics["failure_counts_this_session"] = dict(posterior.failure_counts)
+    write_json(output_dir / DIAGNOSTICS_FILE, diagnostics)
+    return EmceeResult(output_dir, int(backend.iteration), target,
+                       bool(diagnostics["interrupted"]), diagnostics)
+
+
+def chain_diagnostics(backend, posterior, target: int) -> dict[str, Any]:
+    """Acceptance fractions and autocorrelation times of the stored chain."""
+    steps = int(backend.iteration)
+    out: dict[str, Any] = {"steps": steps, "target_steps": int(target),
+                           "walkers": int(backend.shape[0]), "parameters": list(posterior.names)}
+    if steps == 0:
+        return out
+    acceptance = np.asarray(backend.accepted, dtype=float) / steps
+    tau = emcee.autocorr.integrated_time(backend.get_chain(), tol=0, quiet=True)
+    tau_max = float(np.max(tau))
+    out.update({
+        "acceptance_fraction_mean": float(np.mean(acceptance)),
+        "acceptance_fraction": acceptance.round(4).tolist(),
+        "autocorr_time": {n: float(t) for n, t in zip(posterior.names, tau)},
+        "steps_per_autocorr_time": steps / tau_max if tau_max > 0 else math.inf,
+        "suggested_burn_in": int(math.ceil(2 * tau_max)),
+        "suggested_thin": max(1, int(0.5 * float(np.min(tau)))),
+    })
+    out["long_enough"] = bool(out["steps_per_autocorr_time"] >= MIN_AUTOCORR_TIMES)
+    if not out["long_enough"]:
+        warnings.warn(
+            f"chain of {steps} steps is only {out['steps_per_autocorr_time']:.1f} "
+            f"autocorrelation times long (tau_max = {tau_max:.1f} steps); at least "
+            f"{MIN_AUTOCORR_TIMES} are advised: continue it with `globalfit resume RUN_DIR "
+            f"--steps {int(math.ceil(MIN_AUTOCORR_TIMES * tau_max))}`",
+            ChainTooShortWarning, stacklevel=2,
+        )
+    return out
+
+
+def format_diagnostics(diagnostics: dict[str, Any]) -> str:
+    """A few lines for the terminal."""
+    lines = [f"steps: {diagnostics['steps']} of {diagnostics['target_steps']} "
+             f"({diagnostics['walkers']} walkers)"]
+    if "acceptance_fraction_mean" in diagnostics:
+        lines.append(f"mean acceptance fraction: {diagnostics['acceptance_fraction_mean']:.3f}")
+        taus = ", ".join(f"{n} {t:.1f}" for n, t in diagnostics["autocorr_time"].items())
+        lines.append(f"autocorrelation time [steps]: {taus}")
+        lines.append(f"chain length / tau_max: {diagnostics['steps_per_autocorr_time']:.1f}"
+                     + ("" if diagnostics["long_enough"] else
+                        f" (< {MIN_AUTOCORR_TIMES}: too short for reliable intervals)"))
+    failures = diagnostics.get("failure_counts") or {}
+    if failures:
+        lines.append("points rejected because a likelihood failed:")
+        lines += [f"  {count:>8d}  {reason}" for reason, count in failures.items()]
+    return "\n".join(lines)
+
+
+def _previous_failures(output_dir: Path) -> dict[str, int]:
+    path = output_dir / DIAGNOSTICS_FILE
+    if not path.is_file():
+        return {}
+    return dict(json.loads(path.read_text()).get("failure_counts", {}))
+
+
+def _merge(first: dict, second) -> dict[str, int]:
+    total = dict(first)
+    for key, value in dict(second).items():
+        total[key] = total.get(key, 0) + int(value)
+    return total
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write ``data`` as indented JSON (atomically: temporary file, then rename)."""
+    path = Path(path)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+    temporary.replace(path)
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
