@@ -1,0 +1,222 @@
+"""``globalfit scan``: fixed-purpose frequentist scans.
+
+Each scan is a sub-command registered in `SCANS` (name -> (help, configure, run)); adding
+a scan is adding an entry. Available:
+
+``lma-dark``
+    The LMA-Dark test of Denton, Farzan and Shoemaker (arXiv:1804.03660) against CEvNS:
+    the model ``eps^u = eps^d = diag(x/4 - 1/2, x/4, x/4)`` with a vector mediator of mass
+    ``m_Z'`` (physics.md section 9; ``(eps_ee, eps_mumu, eps_tautau) = (x - 2, x, x)`` in
+    matter, so LMA-Dark in oscillations for every ``x``). For each ``m_Z'``::
+
+        Delta chi2(m_Z') = min_{x, nuisances} chi2_LMAD(x, m_Z') - min_{nuisances} chi2_SM
+
+    i.e. relative to the Standard Model (no NSI; the standard LMA solution, which fits
+    CEvNS). LMA-Dark "survives" at 95 % CL where ``Delta chi2 < 3.84`` (one degree of
+    freedom, the usual convention for a fixed mediator mass). The command prints, per
+    data set and for their sum, the ``m_Z'`` below which LMA-Dark survives (log-linear
+    interpolation of the crossing).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+import numpy as np
+
+from globalfit.couplings import Couplings
+from globalfit.physics.constants import MEV
+
+HELP = "frequentist scans (e.g. 'scan lma-dark': LMA-Dark vs CEvNS as a function of m_Z')"
+
+DELTA_CHI2_95 = 3.841458820694124
+"""95 % CL for one degree of freedom."""
+DEFAULT_LMA_DARK_DATASETS = ("coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020")
+CEVNS_DATASETS = DEFAULT_LMA_DARK_DATASETS + ("conus",)
+X_RANGE = (-10.0, 10.0)
+
+
+# --- physics of the scan ------------------------------------------------------------------
+def lma_dark_couplings(x: float, mzp_gev: float | None) -> Couplings:
+    """``eps^u = eps^d = diag(x/4 - 1/2, x/4, x/4)`` with mediator mass ``mzp_gev``."""
+    eps = np.diag([x / 4.0 - 0.5, x / 4.0, x / 4.0])
+    return Couplings(eps0={"u": eps, "d": eps}, mzp_gev=mzp_gev)
+
+
+def build_cevns_likelihoods(names: Sequence[str], release_root: str | None = None) -> dict:
+    """Instantiate the named CEvNS likelihoods (release mode when ``release_root`` holds
+    a folder of the same name)."""
+    from pathlib import Path
+
+    from globalfit.likelihood import likelihood_class
+
+    result = {}
+    for name in names:
+        if name not in CEVNS_DATASETS:
+            raise ValueError(f"--datasets: {name!r} is not a CEvNS data set; choose from "
+                             f"{', '.join(CEVNS_DATASETS)}")
+        options = {}
+        if release_root is not None and name != "conus":
+            folder = Path(release_root) / name
+            if not folder.is_dir():
+                raise ValueError(f"--release-root: {str(folder)!r} not found")
+            options["release_path"] = str(folder)
+        result[name] = likelihood_class(name)(**options)
+    return result
+
+
+def profile_over_x(chi2_of_x: Callable[[float], float], x_range=X_RANGE,
+                   grid_points: int = 201) -> tuple[float, float]:
+    """``(min chi2, argmin x)`` on a grid followed by a bounded Brent refinement."""
+    from scipy.optimize import minimize_scalar
+
+    grid = np.linspace(*x_range, grid_points)
+    values = np.array([chi2_of_x(x) for x in grid])
+    best = int(np.argmin(values))
+    lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, grid_points - 1)]
+    refined = minimize_scalar(chi2_of_x, bounds=(lo, hi), method="bounded",
+                              options={"xatol": 1e-6})
+    if refined.fun < values[best]:
+        return float(refined.fun), float(refined.x)
+    return float(values[best]), float(grid[best])
+
+
+def lma_dark_delta_chi2(likelihoods: dict, mzp_mev: np.ndarray) -> dict[str, np.ndarray]:
+    """``Delta chi2`` of LMA-Dark relative to the SM for each data set and their sum
+    (key ``"combined"``), profiled over ``x`` (separately for each entry)."""
+    sm = {name: lk.chi2_couplings(Couplings()) for name, lk in likelihoods.items()}
+    out = {name: np.empty(len(mzp_mev)) for name in likelihoods}
+    out["combined"] = np.empty(len(mzp_mev))
+    for i, m in enumerate(mzp_mev):
+        mzp_gev = float(m) * MEV
+        for name, lk in likelihoods.items():
+            chi2, _ = profile_over_x(lambda x: lk.chi2_couplings(lma_dark_couplings(x, mzp_gev)))
+            out[name][i] = chi2 - sm[name]
+        combined, _ = profile_over_x(lambda x: sum(
+            lk.chi2_couplings(lma_dark_couplings(x, mzp_gev)) for lk in likelihoods.values()))
+        out["combined"][i] = combined - sum(sm.values())
+    return out
+
+
+def survival_threshold(mzp_mev: np.ndarray, delta_chi2: np.ndarray,
+                       level: float = DELTA_CHI2_95) -> float:
+    """The ``m_Z'`` (MeV) below which ``Delta chi2 < level``: the first upward crossing,
+    interpolated linearly in ``log m``. ``nan`` if excluded already at the lightest mass,
+    ``inf`` if it survives at every mass of the grid."""
+    allowed = delta_chi2 < level
+    if not allowed[0]:
+        return float("nan")
+    if np.all(allowed):
+        return float("inf")
+    k = int(np.argmin(allowed))  # first excluded point
+    x0, x1 = np.log(mzp_mev[k - 1]), np.log(mzp_mev[k])
+    y0, y1 = delta_chi2[k - 1], delta_chi2[k]
+    return float(np.exp(x0 + (level - y0) * (x1 - x0) / (y1 - y0)))
+
+
+# --- the lma-dark sub-command ---------------------------------------------------------
+def _configure_lma_dark(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--datasets", default=",".join(DEFAULT_LMA_DARK_DATASETS),
+                        help="comma-separated CEvNS likelihoods (default: the three COHERENT sets; "
+                             "'conus' also allowed)")
+    parser.add_argument("--mzp-min", type=float, default=1.0, help="lightest m_Z' in MeV (default 1)")
+    parser.add_argument("--mzp-max", type=float, default=1000.0,
+                        help="heaviest m_Z' in MeV (default 1000)")
+    parser.add_argument("--points", type=int, default=25, help="log-spaced m_Z' points (default 25)")
+    parser.add_argument("--format", choices=("table", "csv"), default="table",
+                        help="output format (default table)")
+    parser.add_argument("--plot", metavar="FILE", help="draw Delta chi2 vs m_Z' into FILE (PNG/PDF)")
+    parser.add_argument("--release-root", metavar="DIR",
+                        help="folder holding the official COHERENT releases (coherent_csi_2017/, ...): "
+                             "use the binned release likelihoods")
+
+
+def _run_lma_dark(args: argparse.Namespace) -> int:
+    if not (0 < args.mzp_min < args.mzp_max):
+        raise ValueError(f"--mzp-min/--mzp-max: need 0 < min < max, got {args.mzp_min}, {args.mzp_max}")
+    if args.points < 2:
+        raise ValueError(f"--points: need at least 2, got {args.points}")
+    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    if not names:
+        raise ValueError("--datasets: empty list")
+    likelihoods = build_cevns_likelihoods(names, args.release_root)
+    mzp = np.geomspace(args.mzp_min, args.mzp_max, args.points)
+    curves = lma_dark_delta_chi2(likelihoods, mzp)
+    thresholds = {name: survival_threshold(mzp, curve) for name, curve in curves.items()}
+    if args.format == "csv":
+        _write_csv(mzp, curves, thresholds, sys.stdout)
+    else:
+        _write_table(mzp, curves, thresholds, sys.stdout)
+    if args.plot:
+        plot_lma_dark(mzp, curves, args.plot)
+    return 0
+
+
+def _write_csv(mzp, curves, thresholds, stream) -> None:
+    stream.write("dataset,mzp_mev,delta_chi2\n")
+    for name, curve in curves.items():
+        for m, value in zip(mzp, curve):
+            stream.write(f"{name},{m:.6g},{value:.6g}\n")
+    stream.write("\ndataset,threshold_mzp_mev\n")
+    for name, value in thresholds.items():
+        stream.write(f"{name},{value:.6g}\n")
+
+
+def _write_table(mzp, curves, thresholds, stream) -> None:
+    names = list(curves)
+    width = max(len(n) for n in names) + 2
+    stream.write("LMA-Dark (x-2, x, x) vs CEvNS: Delta chi2 = min_x chi2(x, m_Z') - chi2(SM)\n")
+    stream.write("m_Z' [MeV]".ljust(12) + "".join(n.rjust(width) for n in names) + "\n")
+    for i, m in enumerate(mzp):
+        stream.write(f"{m:<12.4g}" + "".join(f"{curves[n][i]:{width}.2f}" for n in names) + "\n")
+    stream.write(f"\nLMA-Dark survives at 95% CL (Delta chi2 < {DELTA_CHI2_95:.2f}) for m_Z' below:\n")
+    for name, value in thresholds.items():
+        text = ("excluded at every mass" if np.isnan(value)
+                else "allowed at every mass scanned" if np.isinf(value) else f"{value:.1f} MeV")
+        stream.write(f"  {name.ljust(width)} {text}\n")
+
+
+def plot_lma_dark(mzp, curves, filename: str) -> None:
+    """``Delta chi2`` against ``m_Z'`` with the 95 % CL line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    for name, curve in curves.items():
+        style = dict(lw=2.5, color="k") if name == "combined" else dict(lw=1.5)
+        ax.plot(mzp, curve, label=name, **style)
+    ax.axhline(DELTA_CHI2_95, color="grey", ls="--", lw=1, label="95% CL (1 dof)")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$m_{Z'}$ [MeV]")
+    ax.set_ylabel(r"$\Delta\chi^2$ (LMA-Dark $-$ SM), profiled over $x$")
+    ax.set_title(r"LMA-Dark $(x-2, x, x)$ against CEvNS")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(filename, dpi=130)
+    plt.close(fig)
+
+
+SCANS = {
+    "lma-dark": ("LMA-Dark (x-2, x, x) vs CEvNS as a function of m_Z'",
+                 _configure_lma_dark, _run_lma_dark),
+}
+"""Scan name -> (help, configure(parser), run(args) -> int)."""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="scan", metavar="SCAN")
+    for name, (help_text, configure_scan, run) in SCANS.items():
+        scan_parser = sub.add_parser(name, help=help_text, description=help_text)
+        configure_scan(scan_parser)
+        scan_parser.set_defaults(_scan_handler=run)
+
+
+def main(args: argparse.Namespace) -> int:
+    handler = getattr(args, "_scan_handler", None)
+    if handler is None:
+        raise ValueError(f"choose a scan: {', '.join(SCANS)} (globalfit scan --help)")
+    return int(handler(args) or 0)

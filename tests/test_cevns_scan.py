@@ -1,0 +1,59 @@
+"""The `globalfit scan lma-dark` command and its pieces."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from globalfit.cli import main as cli_main
+from globalfit.cli.scan_command import (
+    DELTA_CHI2_95,
+    lma_dark_couplings,
+    profile_over_x,
+    survival_threshold,
+)
+
+
+def test_lma_dark_couplings_give_minus_two_in_matter():
+    c = lma_dark_couplings(0.7, 0.01)
+    matter = c.eps_matter(1.0 / 3.0)  # the reference neutron fraction of the model
+    assert matter[0, 0].real - matter[1, 1].real == pytest.approx(-2.0)
+
+
+def test_matches_model_layer_when_available():
+    lma = pytest.importorskip("globalfit.models.lma_dark")
+    model = lma.LMADarkX()
+    ours = lma_dark_couplings(1.3, 0.02)
+    theirs = model.couplings({"x": 1.3, "mzp": 0.02})
+    for f in ("u", "d"):
+        np.testing.assert_allclose(ours.eps(f, 1e-3), theirs.eps(f, 1e-3), atol=1e-12)
+
+
+def test_profile_over_x_finds_parabola_minimum():
+    chi2, x = profile_over_x(lambda x: (x - 1.234) ** 2 + 3.0)
+    assert chi2 == pytest.approx(3.0, abs=1e-9)
+    assert x == pytest.approx(1.234, abs=1e-4)
+
+
+def test_survival_threshold_interpolates_in_log_mass():
+    m = np.array([1.0, 10.0, 100.0])
+    d = np.array([0.0, 0.0, 2 * DELTA_CHI2_95])
+    assert survival_threshold(m, d) == pytest.approx(np.sqrt(10.0 * 100.0))
+    assert np.isnan(survival_threshold(m, d + 10))
+    assert np.isinf(survival_threshold(m, 0 * d))
+
+
+def test_cli_csv_and_physics(capsys):
+    """Heavy mediators exclude LMA-Dark (Delta chi2 > 3.84 at 1 GeV), light ones allow it."""
+    assert cli_main(["scan", "lma-dark", "--datasets", "coherent_lar_2020", "--points", "4",
+                     "--mzp-min", "1", "--mzp-max", "1000", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    blocks = out.strip().split("\n\n")
+    rows = [line.split(",") for line in blocks[0].splitlines()[1:]]
+    lar = [(float(m), float(d)) for name, m, d in rows if name == "coherent_lar_2020"]
+    assert lar[0][1] < DELTA_CHI2_95 < lar[-1][1]
+    assert blocks[1].splitlines()[0] == "dataset,threshold_mzp_mev"
+
+
+def test_cli_rejects_unknown_dataset(capsys):
+    assert cli_main(["scan", "lma-dark", "--datasets", "kamland", "--points", "2"]) == 2
+    assert "CEvNS" in capsys.readouterr().err
