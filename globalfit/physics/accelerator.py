@@ -24,7 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.interpolate import BSpline, make_lsq_spline
 from scipy.special import ndtr
+
+from globalfit.physics.constants import AVOGADRO_PER_MOL  # noqa: F401  (re-exported for rates)
 
 DIS_SLOPE_NU_CM2_PER_GEV = 0.677e-38
 """High-energy charged-current sigma/E for neutrinos on an isoscalar nucleon (PDG; FROM MEMORY)."""
@@ -116,6 +119,53 @@ class OffAxisFlux:
         return core + self.tail_fraction * tail
 
 
+@dataclass(frozen=True)
+class SplineFlux:
+    """Flux shape as a cubic B-spline in ``ln phi`` versus ``E`` (zero outside the knot range).
+
+    ``phi(E) = exp(sum_k c_k B_k(E))`` with the clamped knot vector ``knots_gev``; produced by
+    `fit_spline_flux` from a tabulated flux (units of the table).
+    """
+
+    knots_gev: tuple[float, ...]
+    coefficients: tuple[float, ...]
+    degree: int = 3
+
+    def __post_init__(self):
+        if len(self.knots_gev) != len(self.coefficients) + self.degree + 1:
+            raise ValueError(f"SplineFlux: need len(knots) = len(coefficients) + degree + 1, got "
+                             f"{len(self.knots_gev)} and {len(self.coefficients)}")
+
+    def __call__(self, energy_gev) -> np.ndarray:
+        energy = np.asarray(energy_gev, dtype=float)
+        spline = BSpline(np.asarray(self.knots_gev), np.asarray(self.coefficients), self.degree,
+                         extrapolate=False)
+        log_flux = spline(energy)
+        return np.where(np.isfinite(log_flux), np.exp(np.nan_to_num(log_flux, nan=-np.inf)), 0.0)
+
+
+def fit_spline_flux(energy_gev, values, interior_knots_gev, degree: int = 3) -> SplineFlux:
+    """Least-squares cubic B-spline fit of ``ln(values)`` versus energy (bins with zero flux dropped).
+
+    Parameters
+    ----------
+    energy_gev, values : arrays
+        Bin centres in GeV and tabulated flux (any units; the fit keeps them).
+    interior_knots_gev : sequence of float
+        Interior knots in GeV; the boundary knots are the first and last positive bins.
+    """
+    energy = np.asarray(energy_gev, dtype=float)
+    flux_values = np.asarray(values, dtype=float)
+    keep = flux_values > 0
+    x, y = energy[keep], np.log(flux_values[keep])
+    interior = np.asarray(interior_knots_gev, dtype=float)
+    if x.size < interior.size + degree + 1 or np.any(interior <= x[0]) or np.any(interior >= x[-1]):
+        raise ValueError(f"interior_knots_gev: {interior} must lie inside ({x[0]}, {x[-1]}) with enough bins")
+    knots = np.r_[[x[0]] * (degree + 1), interior, [x[-1]] * (degree + 1)]
+    spline = make_lsq_spline(x, y, knots, degree)
+    return SplineFlux(tuple(float(k) for k in knots), tuple(float(c) for c in spline.c), degree)
+
+
 def smearing_matrix(true_energy_gev, reco_edges_gev, resolution_fraction: float,
                     resolution_floor_gev: float = 0.0, energy_scale=0.0) -> np.ndarray:
     """Probability that an event of true energy ``E_i`` lands in reconstructed bin ``j``.
@@ -158,14 +208,17 @@ class Channel:
 
     ``relative_rate`` is the ratio of this channel's unoscillated charged-current event count to that
     of the sample's first (main) channel (e.g. the wrong-sign fraction of an antineutrino-mode beam);
-    it is ignored for the first channel.
+    it is ignored for the first channel. ``None`` keeps the channel's own flux normalisation (for
+    fluxes in absolute units, such as the DUNE flux fits).
     """
 
     initial: int
     final: int
     antineutrino: bool
-    relative_rate: float = 1.0
+    relative_rate: float | None = 1.0
     cross_section: str = "cc"
+    flux: OffAxisFlux | SplineFlux | None = None
+    """Own flux shape (e.g. a beam's intrinsic nu_e); ``None``: the sample's flux."""
 
 
 class SampleModel:
@@ -177,7 +230,7 @@ class SampleModel:
     per batch point the matrix is recomputed in one vectorised call.
     """
 
-    def __init__(self, energy_gev, width_gev, flux: OffAxisFlux, channels: tuple[Channel, ...],
+    def __init__(self, energy_gev, width_gev, flux: OffAxisFlux | SplineFlux, channels: tuple[Channel, ...],
                  reco_edges_gev, resolution_fraction: float, resolution_floor_gev: float = 0.0):
         if not channels:
             raise ValueError("channels: a sample needs at least one oscillated channel")
@@ -186,20 +239,23 @@ class SampleModel:
         self.reco_edges_gev = np.asarray(reco_edges_gev, dtype=float)
         self.resolution_fraction = float(resolution_fraction)
         self.resolution_floor_gev = float(resolution_floor_gev)
-        flux_values = flux(self.energy_gev) * np.asarray(width_gev, dtype=float)
+        width = np.asarray(width_gev, dtype=float)
         lepton = {0: "e", 1: "mu", 2: "mu"}
         # unoscillated flux x sigma x dE per channel, shape (n_channels, n_true); channel c is scaled so
         # that its unoscillated event count is relative_rate times that of the first channel
         raw = np.stack([
-            flux_values * cc_cross_section_cm2(
+            (ch.flux or flux)(self.energy_gev) * width * cc_cross_section_cm2(
                 self.energy_gev, ch.antineutrino, lepton[ch.final], ch.cross_section) / 1e-38
             for ch in self.channels
         ])
         totals = raw.sum(axis=1)
         if np.any(totals <= 0):
             raise ValueError("channels: a channel has no events on the energy grid (check thresholds)")
-        rates = np.array([1.0] + [ch.relative_rate for ch in self.channels[1:]])
-        self.true_weights = raw * (rates * totals[0] / totals)[:, None]
+        factors = np.array([
+            1.0 if (i == 0 or ch.relative_rate is None) else ch.relative_rate * totals[0] / totals[i]
+            for i, ch in enumerate(self.channels)
+        ])
+        self.true_weights = raw * factors[:, None]
         self.nominal_smearing = self.smearing(0.0)
 
     def smearing(self, energy_scale) -> np.ndarray:
