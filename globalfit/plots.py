@@ -1,0 +1,167 @@
+"""Plots of a run: corner plot, profile likelihoods, chi^2 traces.
+
+All functions write a PNG (matplotlib's non-interactive ``Agg`` backend) and return its
+path. Labels are the parameters' LaTeX labels with their display unit (mathtext, no TeX
+installation needed).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from globalfit.regions import WHOLE_SPACE  # noqa: E402
+from globalfit.results import RunResult, load_run, resolve_split  # noqa: E402
+from globalfit.samplers.profile import CL90_1DOF, THREE_SIGMA_1DOF, Profile  # noqa: E402
+
+REGION_COLOURS = ("#1f4e9c", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#555555")
+MIN_REGION_SAMPLES = 50
+"""A region with fewer samples is left out of the corner plot (its contours mean nothing)."""
+
+
+def _label(parameter: Any) -> str:
+    label = getattr(parameter, "label", None) or parameter.name
+    return f"${label}$" if "\\" in label or "_" in label or "^" in label else label
+
+
+def _result(run: str | Path | RunResult, **load_options) -> RunResult:
+    return run if isinstance(run, RunResult) else load_run(run, **load_options)
+
+
+def corner_plot(run: str | Path | RunResult, output: str | Path | None = None,
+                split: Any = "card", parameters: Sequence[str] | None = None) -> Path:
+    """Corner plot of the posterior -> ``<run_dir>/corner.png`` by default.
+
+    Parameters
+    ----------
+    run : path or RunResult
+        Run folder (``chains/<run>``) or a loaded result.
+    output : path, optional
+        PNG file to write.
+    split : None, "card", str or sequence of Region
+        ``"card"`` (default): one colour per region of the run card (none: one colour);
+        a condition splits in two; None plots all samples in one colour.
+    parameters : sequence of str, optional
+        Subset of sampled parameters to show.
+
+    Notes
+    -----
+    Truth lines mark the maximum-posterior sample. Each region's contours are drawn from
+    its own samples (normalised within the region): they show where each mode lies, not
+    the relative mass, which the summary table gives.
+    """
+    import corner
+
+    result = _result(run)
+    names = list(parameters) if parameters else result.names
+    unknown = [n for n in names if n not in result.names]
+    if unknown:
+        raise ValueError(f"parameters: {unknown} are not sampled (sampled: {', '.join(result.names)})")
+    columns = [result.names.index(n) for n in names]
+    params = [result.parameters[i] for i in columns]
+    samples = np.column_stack([p.from_internal(result.flat_chain[:, i])
+                               for p, i in zip(params, columns)])
+    best = samples[int(np.argmax(result.flat_log_prob))]
+    ranges = [_range(samples[:, k]) for k in range(samples.shape[1])]
+    regions = resolve_split(result, split)
+    figure = None
+    drawn = []
+    for colour, region in zip(REGION_COLOURS, regions):
+        mask = result.region_mask(region)
+        if mask.sum() < max(MIN_REGION_SAMPLES, samples.shape[1] + 1):
+            continue
+        figure = corner.corner(samples[mask], fig=figure, labels=[_label(p) for p in params],
+                               range=ranges, color=colour, truth_color="k",
+                               truths=best if best.size > 1 else None,  # corner 2.2 fails on 1-D
+                               plot_datapoints=False, fill_contours=False, smooth=1.0,
+                               levels=(0.68, 0.95), show_titles=figure is None and
+                               len(regions) == 1, hist_kwargs={"density": True})
+        drawn.append((region, colour, mask.mean()))
+    if figure is None:
+        raise ValueError(f"{result.run_dir}: too few samples to draw a corner plot")
+    if best.size == 1:
+        figure.axes[0].axvline(best[0], color="k")
+    if len(drawn) > 1 or drawn[0][0] is not WHOLE_SPACE:
+        handles = [plt.Line2D([], [], color=c, label=f"{r.label} ({100 * m:.0f}% of samples)")
+                   for r, c, m in drawn]
+        figure.legend(handles=handles, loc="upper right", frameon=False)
+    path = Path(output) if output else Path(result.run_dir) / "corner.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _range(values: np.ndarray) -> tuple[float, float]:
+    low, high = np.min(values), np.max(values)
+    if low == high:
+        return (low - 0.5, high + 0.5)
+    return (float(low), float(high))
+
+
+def profile_plot(profiles: Mapping[str, Profile], parameter: Any, output: str | Path,
+                 levels: Mapping[str, float] | None = None) -> Path:
+    """``Delta chi^2`` against a parameter, one curve per region, with the 2.71 and 9 lines.
+
+    Parameters
+    ----------
+    profiles : mapping label -> Profile
+        From `globalfit.samplers.profile.profile_regions` (internal units).
+    parameter : Parameter
+        The profiled parameter (``from_internal`` and ``label`` for the axis).
+    output : path
+        PNG to write.
+    levels : mapping name -> Delta chi^2, optional
+        Horizontal lines (default 90% CL and 3 sigma, 1 dof).
+    """
+    levels = levels or {"90% CL": CL90_1DOF, r"3$\sigma$": THREE_SIGMA_1DOF}
+    figure, axis = plt.subplots(figsize=(5.5, 4.0))
+    for colour, (label, profile) in zip(REGION_COLOURS, profiles.items()):
+        finite = np.isfinite(profile.chi2)
+        x = parameter.from_internal(profile.grid[finite])
+        style = "--" if "+" in label else "-"
+        axis.plot(x, profile.delta_chi2[finite], style, color=colour, label=label)
+    for name, value in levels.items():
+        axis.axhline(value, color="0.5", lw=0.8, ls=":")
+        axis.annotate(name, (1.0, value), xycoords=("axes fraction", "data"), ha="right",
+                      va="bottom", fontsize=8, color="0.4")
+    axis.set_xlabel(_label(parameter))
+    axis.set_ylabel(r"$\Delta\chi^2$")
+    axis.set_ylim(0, 1.5 * max(levels.values()))
+    axis.legend(frameon=False)
+    figure.tight_layout()
+    path = Path(output)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def trace_plot(run: str | Path | RunResult, output: str | Path | None = None) -> Path:
+    """chi^2 of every likelihood (and the total) against step, all walkers, burn-in marked.
+
+    Reads the whole chain (no burn-in); writes ``<run_dir>/traces.png`` by default.
+    """
+    result = _result(run, burn_in=0) if not isinstance(run, RunResult) else run
+    columns = [c for c in result.blobs.columns if c.startswith("chi2.")]
+    if not columns:
+        raise ValueError(f"{result.run_dir}: chain.h5 has no chi2.* blobs to plot")
+    n_steps, n_walkers = result.chain.shape[:2]
+    figure, axes = plt.subplots(len(columns), 1, figsize=(7.0, 1.8 * len(columns) + 0.6),
+                                sharex=True, squeeze=False)
+    burn_in = int((result.config.get("sampler") or {}).get("burn_in", 0))
+    for axis, column in zip(axes[:, 0], columns):
+        values = result.blobs[column].to_numpy().reshape(n_steps, n_walkers)
+        axis.plot(np.arange(n_steps) * result.thin, values, lw=0.4, alpha=0.5)
+        axis.set_ylabel(rf"$\chi^2$ {column[len('chi2.'):]}", fontsize=8)
+        if 0 < burn_in < n_steps * result.thin:
+            axis.axvline(burn_in, color="k", ls="--", lw=0.8)
+    axes[-1, 0].set_xlabel("step")
+    figure.tight_layout()
+    path = Path(output) if output else Path(result.run_dir) / "traces.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

@@ -1,0 +1,83 @@
+"""Plots are written from a real (small) emcee run folder and from analytic profiles."""
+from __future__ import annotations
+
+import math
+
+import emcee
+import numpy as np
+import pytest
+import yaml
+
+from globalfit.plots import corner_plot, profile_plot, trace_plot
+from globalfit.results import DisplayParameter
+from globalfit.samplers.profile import profile_regions
+
+N_WALKERS, N_STEPS = 12, 400
+
+
+def log_posterior(thetas):
+    """Two-parameter Gaussian straddling th12 = 45 deg; blobs chi2.a, chi2.b, chi2.total."""
+    chi2_a = ((np.degrees(thetas[:, 0]) - 45.0) / 3.0) ** 2
+    chi2_b = (thetas[:, 1] / 0.2) ** 2
+    return list(zip(-0.5 * (chi2_a + chi2_b), chi2_a, chi2_b, chi2_a + chi2_b))
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("plots") / "run"
+    folder.mkdir()
+    card = {"name": "run",
+            "parameters": {"th12": {"prior": "uniform", "min": 20, "max": 70, "unit": "deg",
+                                    "latex": r"\theta_{12}"},
+                           "eps_u_ee": {"prior": "uniform", "min": -1, "max": 1,
+                                        "latex": r"\varepsilon^u_{ee}"}},
+            "sampler": {"name": "emcee", "walkers": N_WALKERS, "steps": N_STEPS,
+                        "burn_in": 100, "thin": 1},
+            "regions": {"LMA": "th12 < 45 deg", "LMA_D": "th12 >= 45 deg"}}
+    (folder / "config.yaml").write_text(yaml.safe_dump(card, sort_keys=False))
+    backend = emcee.backends.HDFBackend(str(folder / "chain.h5"))
+    backend.reset(N_WALKERS, 2)
+    dtype = [("chi2.a", float), ("chi2.b", float), ("chi2.total", float)]
+    sampler = emcee.EnsembleSampler(N_WALKERS, 2, log_posterior, backend=backend,
+                                    blobs_dtype=dtype, vectorize=True)
+    rng = np.random.default_rng(3)
+    sampler._random = np.random.mtrand.RandomState(3)
+    start = np.column_stack([np.radians(rng.normal(45, 2, N_WALKERS)),
+                             rng.normal(0, 0.1, N_WALKERS)])
+    sampler.run_mcmc(start, N_STEPS)
+    return folder
+
+
+def _is_png(path):
+    return path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_corner_plot_per_region(run_dir):
+    path = corner_plot(run_dir)
+    assert path == run_dir / "corner.png" and _is_png(path)
+
+
+def test_corner_plot_subset_and_bad_name(run_dir, tmp_path):
+    assert _is_png(corner_plot(run_dir, tmp_path / "c.png", split=None, parameters=["th12"]))
+    with pytest.raises(ValueError, match="not sampled"):
+        corner_plot(run_dir, tmp_path / "c.png", parameters=["th13"])
+
+
+def test_trace_plot(run_dir):
+    assert _is_png(trace_plot(run_dir))
+
+
+def test_profile_plot(tmp_path):
+    parameter = DisplayParameter("x", r"\varepsilon", "none")
+
+    def chi2(theta):
+        return float(min(((theta[0] - 1) / 0.2) ** 2, ((theta[0] + 1) / 0.3) ** 2 + 1)
+                     + theta[1] ** 2)
+
+    from globalfit.regions import Comparison, Region
+
+    left = Region("L", "x < 0", ((Comparison("x", "<", 0.0),),))
+    profiles = profile_regions(chi2, ["x", "y"], np.array([[-2, 2], [-3, 3.0]]), "x",
+                               [left, left.complement("R")], n_grid=21)
+    assert _is_png(profile_plot(profiles, parameter, tmp_path / "p.png"))
+    assert math.isfinite(profiles["L+R"].chi2_min)
