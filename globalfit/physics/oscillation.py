@@ -197,6 +197,13 @@ def _kinematics(energy_gev, baseline_km, density_gcc, electron_fraction):
 
 def _phase_matrices(params: Mapping, eps, antineutrino: bool, v: np.ndarray):
     """Traceless ``K`` (eV^2, multiplies ``w``) and ``M = v * matter`` (dimensionless)."""
+    try:
+        np.broadcast_shapes(*(np.shape(params[k]) for k in PARAMETER_NAMES),
+                            () if eps is None else eps.shape[:-2])
+    except ValueError:
+        shapes = {k: np.shape(params[k]) for k in PARAMETER_NAMES}
+        raise ValueError(f"params: shapes {shapes} and eps batch shape "
+                         f"{None if eps is None else eps.shape[:-2]} do not broadcast") from None
     k = _traceless(vacuum_mass_matrix_ev2(params))
     matter = _traceless(_matter_matrix(eps))
     if antineutrino:
@@ -505,10 +512,25 @@ def probabilities(energy_gev, baseline_km, density_gcc, params: Mapping, eps=Non
     w, v = _kinematics(energy_gev, baseline_km, density_gcc, electron_fraction)
     k, m = _phase_matrices(p, eps, antineutrino, v)
     coefficients = _polynomial_coefficients(k, m)
-    shape = np.broadcast_shapes(coefficients.shape[1:], w.shape)
+    shape = _broadcast_shape(coefficients.shape[1:], w.shape)
     out = np.empty(shape + (3, 3))
-    ndim = len(shape)
     k, m = np.broadcast_arrays(k, m)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # degenerate points: NaN, replaced below
+        _fill_blocks(shape, w, coefficients, k, m, out)
+    return out
+
+
+def _broadcast_shape(point_shape: tuple, kinematic_shape: tuple) -> tuple:
+    try:
+        return np.broadcast_shapes(point_shape, kinematic_shape)
+    except ValueError:
+        raise ValueError(f"params/eps batch shape {point_shape} does not broadcast against the shape "
+                         f"{kinematic_shape} of energy_gev, baseline_km, density_gcc, electron_fraction; "
+                         "give parameter points their own leading axes, e.g. (n_points, 1)") from None
+
+
+def _fill_blocks(shape, w, coefficients, k, m, out) -> None:
+    ndim = len(shape)
     workspaces: dict[tuple, _Workspace] = {}
     for index in _blocks(shape, BLOCK_SIZE):
         out_block = out[index]
@@ -519,7 +541,6 @@ def probabilities(energy_gev, baseline_km, density_gcc, params: Mapping, eps=Non
         regular = _block_probabilities(w_block, c_block, out_block, ws)
         if not regular.all():
             _fallback(~regular, w_block, k, m, index, ndim, out_block)
-    return out
 
 
 def _fallback(mask, w_block, k, m, index, ndim, out_block) -> None:
@@ -541,10 +562,11 @@ def _layer_operator(w, k, m, trace_phase) -> np.ndarray:
     t2 = t @ t
     a_third = np.real(np.trace(t2, axis1=-2, axis2=-1)) / 6.0
     b_half = np.real(np.einsum("...ij,...ji->...", t2, t)) / 6.0
-    a0r, a0i, a1r, a1i, a2r, a2i, regular = _lagrange_coefficients(a_third, b_half, _Workspace(a_third.shape))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # degenerate points replaced below
+        a0r, a0i, a1r, a1i, a2r, a2i, regular = _lagrange_coefficients(a_third, b_half, _Workspace(a_third.shape))
+        a0 = (a0r + 1j * a0i)[..., None, None]
+        s = (a1r + 1j * a1i)[..., None, None] * t + (a2r + 1j * a2i)[..., None, None] * t2
     degenerate = ~regular
-    a0 = (a0r + 1j * a0i)[..., None, None]
-    s = (a1r + 1j * a1i)[..., None, None] * t + (a2r + 1j * a2i)[..., None, None] * t2
     s[..., 0, 0] += a0[..., 0, 0]
     s[..., 1, 1] += a0[..., 0, 0]
     s[..., 2, 2] += a0[..., 0, 0]

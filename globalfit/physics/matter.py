@@ -1,0 +1,257 @@
+"""Earth matter profiles and neutrino paths through the Earth.
+
+* `PREM`: the Preliminary Reference Earth Model, A. M. Dziewonski and D. L. Anderson,
+  Phys. Earth Planet. Inter. 25 (1981) 297, Table I: density in each shell is a
+  polynomial in ``x = r / 6371 km``. Coefficients checked against two independent
+  transcriptions (SPECFEM3D_GLOBE ``prem_model.f90``; Helffrich's R routines), status
+  VERIFIED-3P.
+* Electron fraction ``Y_e = Z / A`` per shell (not part of PREM): 0.466 in the core
+  (iron-nickel with light elements) and 0.494 in the mantle and crust, the values used in
+  atmospheric and solar day-night analyses (e.g. the PREM-based profiles of
+  Gonzalez-Garcia & Maltoni; FROM MEMORY, typical spread +-0.002); ocean water 0.555
+  (= 10/18) where the ocean layer is kept.
+* `lisi_montanari_model`: the 5-shell model of Lisi & Montanari (hep-ph/9702343),
+  electron density ``N_e / N_A = alpha + beta x^2 + gamma x^4`` (mol/cm^3), read from a
+  user-supplied file in the format of PEANUTS' ``Earth_Density.csv``.
+
+Geometry: a detector at the surface; a neutrino arriving with nadir angle ``eta``
+(``eta = pi - zenith``; 0 = vertically up-going through the centre) crossed the chord of
+length ``2 R cos(eta)``; its closest approach to the centre is ``R sin(eta)``.
+`earth_layers` cuts the chord at the shell boundaries, subdivides each piece into steps
+of at most ``max_step_km`` and gives each step its path-averaged density (4-point
+Gauss-Legendre), the first-order Magnus approximation within a step.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from globalfit.physics.constants import EARTH_RADIUS_KM
+
+CORE_ELECTRON_FRACTION = 0.466
+MANTLE_ELECTRON_FRACTION = 0.494
+OCEAN_ELECTRON_FRACTION = 10.0 / 18.0
+CORE_MANTLE_BOUNDARY_KM = 3480.0
+
+Layer = tuple  # (length_km, density_gcc, electron_fraction)
+
+
+@dataclass(frozen=True)
+class Shell:
+    """A spherical shell ``inner_km <= r < outer_km`` with polynomial density.
+
+    ``density_gcc(r) = sum_j coefficients[j] * (r / R_E)^(j * power_step)``;
+    ``power_step`` is 1 for PREM and 2 for Lisi-Montanari (even polynomial).
+    """
+
+    inner_km: float
+    outer_km: float
+    coefficients: tuple
+    electron_fraction: float
+    name: str = ""
+    power_step: int = 1
+
+    def density_gcc(self, radius_km) -> np.ndarray:
+        x = np.asarray(radius_km, float) / EARTH_RADIUS_KM
+        if self.power_step != 1:
+            x = x**self.power_step
+        return np.polynomial.polynomial.polyval(x, self.coefficients)
+
+
+@dataclass(frozen=True)
+class EarthModel:
+    """Spherically symmetric Earth: shells ordered from the centre outwards."""
+
+    shells: tuple
+    name: str
+
+    @property
+    def boundaries_km(self) -> np.ndarray:
+        return np.array([s.outer_km for s in self.shells])
+
+    def shell_index(self, radius_km) -> np.ndarray:
+        """Index of the shell holding each radius (a boundary belongs to the outer shell)."""
+        radius = np.asarray(radius_km, float)
+        if np.any(radius < 0) or np.any(radius > self.shells[-1].outer_km * (1 + 1e-12)):
+            raise ValueError(f"radius_km: must lie in [0, {self.shells[-1].outer_km}] km")
+        return np.minimum(np.searchsorted(self.boundaries_km, radius, side="right"), len(self.shells) - 1)
+
+    def density_gcc(self, radius_km) -> np.ndarray:
+        """Mass density in g/cm^3 (for `lisi_montanari_model`: N_e / (Y_e N_A))."""
+        radius = np.asarray(radius_km, float)
+        index = self.shell_index(radius)
+        out = np.empty(radius.shape)
+        for i, shell in enumerate(self.shells):
+            mask = index == i
+            out[mask] = shell.density_gcc(radius[mask])
+        return out
+
+    def electron_fraction(self, radius_km) -> np.ndarray:
+        """Electrons per nucleon ``Y_e`` at each radius."""
+        fractions = np.array([s.electron_fraction for s in self.shells])
+        return fractions[self.shell_index(radius_km)]
+
+
+def _prem(ocean: bool) -> EarthModel:
+    core, mantle = CORE_ELECTRON_FRACTION, MANTLE_ELECTRON_FRACTION
+    table = [  # outer radius km, rho(x) coefficients (x^0, x^1, ...), Y_e, region
+        (1221.5, (13.0885, 0.0, -8.8381), core, "inner core"),
+        (3480.0, (12.5815, -1.2638, -3.6426, -5.5281), core, "outer core"),
+        (5701.0, (7.9565, -6.4761, 5.5283, -3.0807), mantle, "lower mantle"),
+        (5771.0, (5.3197, -1.4836), mantle, "transition zone"),
+        (5971.0, (11.2494, -8.0298), mantle, "transition zone"),
+        (6151.0, (7.1089, -3.8045), mantle, "upper mantle"),
+        (6346.6, (2.6910, 0.6924), mantle, "LVZ and LID"),
+        (6356.0, (2.900,), mantle, "lower crust"),
+        (6368.0, (2.600,), mantle, "upper crust"),
+        (6371.0, (1.020,) if ocean else (2.600,), OCEAN_ELECTRON_FRACTION if ocean else mantle,
+         "ocean" if ocean else "upper crust (replacing the ocean)"),
+    ]
+    shells, inner = [], 0.0
+    for outer, coefficients, y_e, name in table:
+        shells.append(Shell(inner, outer, coefficients, y_e, name))
+        inner = outer
+    return EarthModel(tuple(shells), "PREM" + (" with ocean" if ocean else " (continental)"))
+
+
+PREM = _prem(ocean=False)
+"""PREM with the 3 km ocean replaced by upper crust (2.6 g/cm^3): continental detectors."""
+PREM_OCEAN = _prem(ocean=True)
+"""PREM as published, 3 km ocean (1.02 g/cm^3) on top."""
+
+
+def lisi_montanari_model(path) -> EarthModel:
+    """The 5-shell Lisi-Montanari electron-density model from a user-supplied file.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV in the format of PEANUTS' ``Earth_Density.csv``: ``#`` comment lines, then rows
+        ``x_outer, alpha, beta, gamma`` with ``N_e / N_A = alpha + beta x^2 + gamma x^4``
+        (mol/cm^3) for ``x = r / R_E`` up to ``x_outer`` (E. Lisi and D. Montanari,
+        Phys. Rev. D 56 (1997) 1792, hep-ph/9702343).
+
+    Returns
+    -------
+    EarthModel
+        Shells whose ``density_gcc`` is ``N_e / (Y_e N_A)`` with ``Y_e`` = 0.466 inside the
+        core-mantle boundary and 0.494 outside, so that ``density * Y_e`` (all that the
+        oscillation engine uses) is the tabulated electron density.
+    """
+    rows = []
+    with open(Path(path), newline="") as handle:
+        for line in csv.reader(handle):
+            if not line or line[0].lstrip().startswith("#") or not "".join(line).strip():
+                continue
+            try:
+                rows.append([float(v) for v in line[:4]])
+            except ValueError as error:
+                raise ValueError(f"path: {path}: cannot parse row {line!r} as x_outer, alpha, beta, gamma") from error
+    if not rows:
+        raise ValueError(f"path: {path}: no data rows")
+    shells, inner = [], 0.0
+    for x_outer, alpha, beta, gamma in rows:
+        outer = x_outer * EARTH_RADIUS_KM
+        y_e = CORE_ELECTRON_FRACTION if outer <= CORE_MANTLE_BOUNDARY_KM + 1.0 else MANTLE_ELECTRON_FRACTION
+        shells.append(Shell(inner, outer, tuple(np.array([alpha, beta, gamma]) / y_e), y_e,
+                            f"x < {x_outer}", power_step=2))
+        inner = outer
+    if abs(inner - EARTH_RADIUS_KM) > 1e-6 * EARTH_RADIUS_KM:
+        raise ValueError(f"path: {path}: last shell ends at x = {inner / EARTH_RADIUS_KM}, expected 1")
+    return EarthModel(tuple(shells), f"Lisi-Montanari ({Path(path).name})")
+
+
+# --------------------------------------------------------------------------------------
+# geometry
+# --------------------------------------------------------------------------------------
+def _check_nadir(nadir_angle_rad) -> np.ndarray:
+    nadir = np.asarray(nadir_angle_rad, float)
+    if not np.all(np.isfinite(nadir)) or np.any(nadir < 0) or np.any(nadir > np.pi / 2 + 1e-12):
+        raise ValueError(f"nadir_angle_rad: must lie in [0, pi/2] (0 = through the centre), got {nadir_angle_rad!r}")
+    return np.minimum(nadir, np.pi / 2)
+
+
+def nadir_from_zenith(zenith_rad):
+    """Nadir angle ``pi - zenith`` (zenith 0 = down-going, pi = up-going)."""
+    return np.pi - np.asarray(zenith_rad, float)
+
+
+def zenith_from_nadir(nadir_rad):
+    """Zenith angle ``pi - nadir``."""
+    return np.pi - np.asarray(nadir_rad, float)
+
+
+def chord_length_km(nadir_angle_rad, radius_km: float = EARTH_RADIUS_KM):
+    """Path length through the Earth, ``2 R cos(nadir)`` (0 at the horizon)."""
+    return 2.0 * radius_km * np.cos(_check_nadir(nadir_angle_rad))
+
+
+_GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(4)
+
+
+def _average(function: Callable, start, stop):
+    """Average of ``function`` over ``[start, stop]`` (4-point Gauss-Legendre)."""
+    mid, half = 0.5 * (start + stop), 0.5 * (stop - start)
+    values = function(mid[..., None] + half[..., None] * _GAUSS_NODES)
+    return values @ _GAUSS_WEIGHTS / 2.0
+
+
+def earth_layers(nadir_angle_rad: float, max_step_km: float = 200.0,
+                 model: EarthModel = PREM) -> list[Layer]:
+    """Constant-density layers along the chord, in crossing order.
+
+    Parameters
+    ----------
+    nadir_angle_rad : float
+        Nadir angle in [0, pi/2]; 0 crosses the centre. At pi/2 the chord is empty.
+    max_step_km : float
+        Largest layer length in km; pieces between shell boundaries are split into equal
+        steps no longer than this.
+    model : EarthModel
+        `PREM` (default), `PREM_OCEAN` or `lisi_montanari_model(path)`.
+
+    Returns
+    -------
+    list of (length_km, density_gcc, electron_fraction)
+        Density is the average over the step; total length ``chord_length_km(nadir)``.
+        Pass to `globalfit.physics.oscillation.evolution_operator`.
+    """
+    nadir = float(_check_nadir(nadir_angle_rad))
+    if not (np.isfinite(max_step_km) and max_step_km > 0):
+        raise ValueError(f"max_step_km: must be > 0, got {max_step_km!r}")
+    radius = model.shells[-1].outer_km
+    length = 2.0 * radius * np.cos(nadir)
+    if length <= 1e-6:          # horizontal (cos(pi/2) rounds to 6e-17): no Earth crossing
+        return []
+    impact = radius * np.sin(nadir)
+    inner_boundaries = np.array([s.outer_km for s in model.shells[:-1]])
+    crossed = inner_boundaries[inner_boundaries > impact]
+    offsets = np.sqrt(crossed**2 - impact**2)
+    cuts = np.unique(np.concatenate([[0.0, length], length / 2 - offsets, length / 2 + offsets]))
+    edges = [cuts[:1]]
+    for start, stop in zip(cuts[:-1], cuts[1:]):
+        steps = max(1, int(np.ceil((stop - start) / max_step_km - 1e-9)))
+        edges.append(np.linspace(start, stop, steps + 1)[1:])
+    edges = np.concatenate(edges)
+    starts, stops = edges[:-1], edges[1:]
+
+    def radius_at(s):
+        return np.sqrt((s - length / 2) ** 2 + impact**2)
+
+    mid_radius = radius_at(0.5 * (starts + stops))
+    shell = model.shell_index(np.minimum(mid_radius, radius))
+    densities = np.empty(len(starts))
+    for i, shell_i in enumerate(shell):
+        densities[i] = _average(lambda s: model.shells[shell_i].density_gcc(radius_at(s)),
+                                np.array(starts[i]), np.array(stops[i]))
+    fractions = np.array([model.shells[i].electron_fraction for i in shell])
+    return [(float(b - a), float(d), float(y)) for a, b, d, y in zip(starts, stops, densities, fractions)]
+
+
+def total_column(layers: Sequence[Layer]) -> float:
+    """Electron column ``sum L rho Y_e`` in km g/cm^3 (a quick check of a path)."""
+    return float(sum(length * density * y_e for length, density, y_e in layers))
