@@ -81,3 +81,31 @@ def test_profile_plot(tmp_path):
                                [left, left.complement("R")], n_grid=21)
     assert _is_png(profile_plot(profiles, parameter, tmp_path / "p.png"))
     assert math.isfinite(profiles["L+R"].chi2_min)
+
+
+def test_cli_plot_corner_traces_and_profile(run_dir, tmp_path, monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from globalfit.cli import main, table_command
+
+    assert main(["plot", str(run_dir), "--corner", "--traces", "--output-dir",
+                 str(tmp_path)]) == 0
+    assert _is_png(tmp_path / "corner.png") and _is_png(tmp_path / "traces.png")
+
+    class Posterior:
+        names = ["th12", "eps_u_ee"]
+        parameters = [DisplayParameter("th12", r"\theta_{12}", "deg", math.pi / 180),
+                      DisplayParameter("eps_u_ee", r"\varepsilon", "none")]
+        bounds = np.array([[math.radians(20), math.radians(70)], [-1.0, 1.0]])
+
+        def log_likelihood(self, theta):
+            chi2 = float(log_posterior(np.atleast_2d(theta))[0][-1])
+            return -0.5 * chi2, {"total": chi2}
+
+    card = SimpleNamespace(regions={"LMA": "th12 < 45 deg", "LMA_D": "th12 >= 45 deg"})
+    monkeypatch.setattr(table_command, "load_posterior", lambda run: (Posterior(), card))
+    assert main(["plot", str(run_dir), "--profile", "eps_u_ee", "--grid", "11",
+                 "--output-dir", str(tmp_path)]) == 0
+    assert _is_png(tmp_path / "profile_eps_u_ee.png")
+    assert main(["plot", str(run_dir), "--profile", "th13"]) == 2
+    assert "--profile: ['th13'] not sampled" in capsys.readouterr().err

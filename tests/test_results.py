@@ -218,3 +218,37 @@ def test_markdown_and_latex_output(run_dir):
     assert markdown.splitlines()[2].startswith("| region | mass | parameter")
     latex = to_latex(rows, caption="90% HPD", labels={"th12": r"\theta_{12}"})
     assert r"$\theta_{12}$" in latex and r"90\% HPD" in latex and r"\toprule" in latex
+
+
+# --- the `globalfit table` command ----------------------------------------------------------
+def test_cli_table_posterior_formats(run_dir, tmp_path, capsys):
+    from globalfit.cli import main
+
+    assert main(["table", str(run_dir), "--split", "th12 < 45 deg", "--parameters", "th12"]) == 0
+    text = capsys.readouterr().out
+    assert "| LMA | " in text and "| LMA-D | " in text and "| eps |" not in text
+    out = tmp_path / "table.csv"
+    assert main(["table", str(run_dir), "--format", "csv", "--output", str(out)]) == 0
+    assert {"all", "LMA", "LMA-D"} == set(pd.read_csv(out)["region"])
+    assert main(["table", str(run_dir), "--format", "latex", "--intervals", "et"]) == 0
+    assert r"$\theta_{12}$" in capsys.readouterr().out
+    assert main(["table", str(run_dir), "--parameters", "th13"]) == 2  # not sampled
+    assert "--parameters: unknown ['th13']" in capsys.readouterr().err
+
+
+def test_cli_table_profile_names_regions_from_the_card(monkeypatch, capsys):
+    """`--profile --split` with a stand-in posterior: rows LMA, LMA-D and LMA+LMA-D."""
+    from types import SimpleNamespace
+
+    from globalfit.cli import main, table_command
+
+    card = SimpleNamespace(regions={"LMA": "th12 < 45 deg", "LMA_D": "th12 >= 45 deg"})
+    monkeypatch.setattr(table_command, "load_posterior",
+                        lambda run_dir: (BimodalPosterior(), card))
+    assert main(["table", "no-chain-here", "--profile", "--split", "th12 < 45 deg",
+                 "--parameters", "eps", "--format", "csv", "--grid", "21"]) == 0
+    table = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert table.columns.tolist() == LONG_COLUMNS
+    assert list(dict.fromkeys(table["region"])) == ["LMA", "LMA-D", "LMA+LMA-D"]
+    union = table[(table.region == "LMA+LMA-D") & (table.level == "90%")]
+    assert len(union) == 2

@@ -1,0 +1,71 @@
+"""``globalfit plot RUN``: corner plot, profile-likelihood plots and chi^2 traces of a run."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "Draw a run's corner plot (default), profile likelihoods (--profile P) or chi^2 traces."
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", help="run folder (chains/<name>)")
+    parser.add_argument("--corner", action="store_true", help="corner plot -> corner.png")
+    parser.add_argument("--profile", action="append", default=[], metavar="PARAM",
+                        help="profile likelihood of PARAM -> profile_PARAM.png (repeatable)")
+    parser.add_argument("--traces", action="store_true",
+                        help="chi^2 of each likelihood against step -> traces.png")
+    parser.add_argument("--split", default=None, metavar="COND",
+                        help="colour/profile the region COND and its complement separately "
+                             "(default: the run card's regions)")
+    parser.add_argument("--parameters", default=None, metavar="A,B",
+                        help="corner plot: comma-separated subset of parameters")
+    parser.add_argument("--grid", type=int, default=41, help="profile grid points (default 41)")
+    parser.add_argument("--output-dir", default=None,
+                        help="folder for the PNG files (default: the run folder)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from globalfit import plots
+
+    run_dir = Path(args.run)
+    out_dir = Path(args.output_dir) if args.output_dir else run_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    do_corner = args.corner or not (args.profile or args.traces)
+    written = []
+    if do_corner:
+        names = [n.strip() for n in args.parameters.split(",")] if args.parameters else None
+        written.append(plots.corner_plot(run_dir, out_dir / "corner.png",
+                                         split=args.split or "card", parameters=names))
+    if args.traces:
+        written.append(plots.trace_plot(run_dir, out_dir / "traces.png"))
+    if args.profile:
+        written += _profile_plots(args, run_dir, out_dir)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
+    from globalfit import plots
+    from globalfit.cli.table_command import load_posterior, profile_regions_for
+    from globalfit.results import load_run
+    from globalfit.samplers.profile import best_fit, chain_starts, posterior_chi2, profile_regions
+
+    posterior, config = load_posterior(run_dir)
+    unknown = [p for p in args.profile if p not in posterior.names]
+    if unknown:
+        raise ValueError(f"--profile: {unknown} not sampled (sampled: {', '.join(posterior.names)})")
+    regions = profile_regions_for(args, posterior, config.regions)
+    starts = None
+    if (run_dir / "chain.h5").exists():
+        chain = load_run(run_dir, parameters=posterior.parameters)
+        starts = chain_starts(chain.flat_chain, chain.flat_log_prob)
+    chi2 = posterior_chi2(posterior)
+    best = best_fit(chi2, posterior.bounds, starts=starts, names=posterior.names)
+    paths = []
+    for name in args.profile:
+        profiles = profile_regions(chi2, posterior.names, posterior.bounds, name, regions,
+                                   n_grid=args.grid, best=best, starts=starts)
+        parameter = posterior.parameters[posterior.names.index(name)]
+        paths.append(plots.profile_plot(profiles, parameter, out_dir / f"profile_{name}.png"))
+    return paths
