@@ -85,6 +85,40 @@ def profile_poisson(observed, fixed, templates, sigmas, iterations: int = 30):
     return poisson_chi2(n, base + theta @ d) + float(np.sum(theta**2 * inv_var)), theta
 
 
+def on_off_chi2(observed_on, observed_off, signal) -> tuple[float, np.ndarray]:
+    """``min_b [chi2_P(on | s + b) + chi2_P(off | b)]`` bin by bin (steady-state ``b``
+    measured in an equally long off window), and ``d chi2 / d s``.
+
+    The per-bin profile solves ``2 b^2 + (2 s - on - off) b - off s = 0``.
+    """
+    on = np.asarray(observed_on, dtype=float).ravel()
+    off = np.asarray(observed_off, dtype=float).ravel()
+    s = np.maximum(np.asarray(signal, dtype=float).ravel(), 0.0)
+    linear = 2.0 * s - on - off
+    b = np.maximum((-linear + np.sqrt(linear**2 + 8.0 * off * s)) / 4.0, 0.0)
+    mu_on = np.maximum(s + b, 1e-12)
+    chi2 = poisson_chi2(on, mu_on) + poisson_chi2(off, b)
+    return chi2, 2.0 * (1.0 - on / mu_on)
+
+
+def profile_on_off(observed_on, observed_off, fixed, templates, sigmas):
+    """Profile ``on_off_chi2 + sum (theta_k/sigma_k)^2`` over ``theta`` with
+    ``s = fixed + sum_k theta_k templates[k]`` (each component non-negative)."""
+    from scipy.optimize import minimize
+
+    d = np.asarray(templates, dtype=float).reshape(len(templates), -1)
+    base = np.asarray(fixed, dtype=float).ravel()
+    inv_var = 1.0 / np.asarray(sigmas, dtype=float) ** 2
+
+    def objective(theta):
+        chi2, grad_s = on_off_chi2(observed_on, observed_off, base + theta @ d)
+        return chi2 + float(np.sum(theta**2 * inv_var)), d @ grad_s + 2.0 * theta * inv_var
+
+    result = minimize(objective, np.zeros(len(d)), jac=True, method="L-BFGS-B",
+                      bounds=[(-1.0, None)] * len(d))
+    return float(result.fun), result.x
+
+
 def poisson_chi2(observed, expected) -> float:
     """``2 sum(mu - n + n ln(n / mu))`` (Baker-Cousins)."""
     n = np.asarray(observed, dtype=float).ravel()
@@ -228,10 +262,15 @@ class _CoherentBase(Likelihood):
         names = ["norm", *self.background_names]
         templates = [signal, *self.background_templates]
         sigmas = [self.norm_sigma, *self.background_sigmas]
+        off = getattr(self, "release_anticoincidence", None)
         if nuisances is not None and all(k in nuisances for k in names):
             expected = sum(nuisances[k] * t for k, t in zip(names, templates))
+            if off is not None:
+                return on_off_chi2(self.release_observed, off, expected)[0]
             return poisson_chi2(self.release_observed, expected)
         fixed = sum(templates)
+        if off is not None:
+            return profile_on_off(self.release_observed, off, fixed, templates, sigmas)[0]
         chi2, _ = profile_poisson(self.release_observed, fixed, templates, sigmas)
         return chi2
 
@@ -316,15 +355,15 @@ class CoherentCsI2017(_CoherentBase):
         )
         self.time_weights = self._time_weights(time_edges)
         self.release_observed = on_c[np.ix_(keep_pe, keep_t)]
-        # steady state: anticoincidence beam-on energy spectrum, flat in time (all 12 us)
-        ss = on_ac[keep_pe].sum(axis=1) / on_ac.shape[1]
-        ss_template = np.repeat(ss[:, None], keep_t.sum(), axis=1)
+        # steady state: measured bin by bin in the anticoincidence (beam-on) window of equal
+        # length and profiled per bin (it falls with time in the window: no flat shape)
+        self.release_anticoincidence = on_ac[np.ix_(keep_pe, keep_t)]
         # prompt beam-related neutrons: release arrival-time PDF, flat in PE, normalised to 1
         brn_time = prompt_n[:, 1][keep_t]
         brn_template = np.outer(np.full(keep_pe.sum(), 1.0 / keep_pe.sum()), brn_time)
-        self.background_names = ["ss_norm", "brn_events"]
-        self.background_templates = [ss_template, brn_template]
-        self.background_sigmas = [1.0 / np.sqrt(max(on_ac[keep_pe].sum(), 1.0)), np.inf]
+        self.background_names = ["brn_events"]
+        self.background_templates = [brn_template]
+        self.background_sigmas = [np.inf]
         self._declare_release_nuisances()
 
 
@@ -364,20 +403,21 @@ class CoherentCsI2021(_CoherentBase):
             out[:, k] = prob[:, index == k].sum(axis=1)
         return out
 
-    def _time_weights(self, time_edges_us) -> np.ndarray:
-        base = super()._time_weights(time_edges_us)
-        return base * self._timing_efficiency(time_edges_us)[None, :]
-
-    def _timing_efficiency(self, time_edges_us) -> np.ndarray:
-        """Bin-averaged ``1 (t < a), exp(-b (t - a)) (t >= a)``."""
+    def _timing_efficiency(self, t_us) -> np.ndarray:
+        """``1`` for ``t < a``, ``exp(-b (t - a))`` after (release documentation)."""
         te = self.config["detector"]["timing_efficiency"]
-        a, b = te["a_us"], te["b_per_us"]
-        fine = np.linspace(time_edges_us[0], time_edges_us[-1], 2001)
-        eff = np.where(fine < a, 1.0, np.exp(-b * (fine - a)))
-        centres = 0.5 * (fine[1:] + fine[:-1])
-        eff_c = np.interp(centres, fine, eff)
-        idx = np.searchsorted(time_edges_us, centres, side="right") - 1
-        return np.array([eff_c[idx == k].mean() for k in range(len(time_edges_us) - 1)])
+        t_us = np.asarray(t_us, dtype=float)
+        return np.where(t_us < te["a_us"], 1.0, np.exp(-te["b_per_us"] * (t_us - te["a_us"])))
+
+    def _time_weights(self, time_edges_us) -> np.ndarray:
+        """Arrival-time fractions folded with the timing efficiency on a 10 ns grid."""
+        edges = np.asarray(time_edges_us, dtype=float)
+        fine = np.unique(np.concatenate([np.arange(edges[0], edges[-1], 0.01), edges]))
+        fine_weights = super()._time_weights(fine)
+        fine_weights = fine_weights * self._timing_efficiency(0.5 * (fine[1:] + fine[:-1]))
+        index = np.searchsorted(edges, fine[:-1], side="right") - 1
+        return np.stack([fine_weights[:, index == k].sum(axis=1) for k in range(len(edges) - 1)],
+                        axis=1)
 
     def _counting_bins(self):
         roi = self.config["analysis"]
@@ -397,22 +437,23 @@ class CoherentCsI2021(_CoherentBase):
 
         on_c, on_ac = events("dataBeamOnC.txt"), events("dataBeamOnAC.txt")
         self.release_observed = np.histogram2d(on_c[:, 0], on_c[:, 1], [pe_edges, time_edges])[0]
-        ac = np.histogram(on_ac[:, 0], pe_edges)[0].astype(float)
-        n_t = len(time_edges) - 1
-        ss_template = np.repeat(ac[:, None] / n_t, n_t, axis=1)
-        eff_t = self._timing_efficiency(time_edges)
+        # steady state: the anticoincidence window, profiled bin by bin
+        self.release_anticoincidence = np.histogram2d(on_ac[:, 0], on_ac[:, 1],
+                                                      [pe_edges, time_edges])[0]
         templates = []
         for pe_file, t_file in (("brnPE.txt", "brnTrec.txt"), ("ninPE.txt", "ninTrec.txt")):
             pe_pdf = events(pe_file)
             t_pdf = events(t_file)
             pe_all = pe_pdf[:, 1] / pe_pdf[:, 1].sum()
             pe_binned = np.histogram(pe_pdf[:, 0], pe_edges, weights=pe_all)[0]
-            t_binned = np.histogram(t_pdf[:, 0], time_edges, weights=t_pdf[:, 1])[0]
-            templates.append(np.outer(pe_binned, t_binned * eff_t))
-        self.background_names = ["ss_norm", "brn_norm", "nin_norm"]
-        self.background_templates = [ss_template, *templates]
-        # SS: statistics of the AC sample; BRN 25 %, NIN 36 % (VERIFIED-3P, Newtrinos priors)
-        self.background_sigmas = [1.0 / np.sqrt(max(ac.sum(), 1.0)), 0.25, 0.36]
+            # the time PDFs exclude the timing efficiency; the PE PDFs include the PE one
+            t_weights = t_pdf[:, 1] * self._timing_efficiency(t_pdf[:, 0])
+            t_binned = np.histogram(t_pdf[:, 0], time_edges, weights=t_weights)[0]
+            templates.append(np.outer(pe_binned, t_binned))
+        self.background_names = ["brn_norm", "nin_norm"]
+        self.background_templates = templates
+        # BRN 25 %, NIN 36 % (VERIFIED-3P, Newtrinos priors)
+        self.background_sigmas = [0.25, 0.36]
         self._declare_release_nuisances()
 
 
