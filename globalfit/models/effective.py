@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from globalfit.couplings import FLAVOURS, NSI_FERMIONS, STANDARD_MODEL, Couplings
+from globalfit.couplings import NSI_FERMIONS, STANDARD_MODEL, Couplings
 from globalfit.models.base import Model
 from globalfit.physics.constants import FERMI_CONSTANT_GEV2
 
@@ -230,5 +230,4 @@ __all__ = [
     "couplings_from_mediator",
     "hermitian_parameters",
     "hermitian_matrix",
-    "FLAVOURS",
 ]

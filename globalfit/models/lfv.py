@@ -35,7 +35,6 @@ from globalfit.models.effective import (
     OFF_DIAGONAL_PAIRS,
     couplings_from_mediator,
     earth_matter_derived,
-    oscillation_derived,
 )
 from globalfit.models.u1 import MZP_SPEC
 
