@@ -151,3 +151,17 @@ def test_bad_options_raise():
         NuTeVLikelihood(centre="elsewhere")
     with pytest.raises(ValueError, match="sin2_theta_w"):
         tree_level_quark_couplings(1.5)
+
+
+def test_log_bin_compression_keeps_propagator_averages():
+    from globalfit.physics.dis import compress_log_bins
+
+    rng = np.random.default_rng(3)
+    q2 = np.exp(rng.uniform(np.log(1.0), np.log(300.0), 50000))
+    w = rng.uniform(0, 1, q2.size)
+    w /= w.sum()
+    q2_c, w_c = compress_log_bins(q2, w)
+    assert np.dot(w_c, q2_c) == pytest.approx(np.dot(w, q2), rel=1e-12)
+    for mzp in (0.01, 0.3, 3.0, 30.0):
+        m2 = mzp**2
+        assert np.dot(w_c, m2 / (m2 + q2_c)) == pytest.approx(np.dot(w, m2 / (m2 + q2)), rel=1e-4)
