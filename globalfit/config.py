@@ -371,10 +371,17 @@ def _check_options(cls, options, key, errors):
 
 
 def resolve_parameters(config: RunConfig, sources: Mapping[str, ParameterSource],
-                       errors: list[str]) -> list[Parameter]:
-    """Build every `Parameter` of the run: card specs over defaults. Fills ``config.resolved``."""
+                       errors: list[str], *, model_missing: bool = False,
+                       likelihoods_missing: bool = False) -> list[Parameter]:
+    """Build every `Parameter` of the run: card specs over defaults. Fills ``config.resolved``.
+
+    ``model_missing`` / ``likelihoods_missing``: the model / some likelihood could not be
+    resolved (already reported), so card parameters that may be theirs are not called
+    unknown as well.
+    """
     for name in config.parameters:
-        if name not in sources:
+        maybe_theirs = likelihoods_missing if "." in name else model_missing
+        if name not in sources and not maybe_theirs:
             errors.append(
                 f"parameters.{name}: no parameter {name!r} in this run{closest_hint(name, sources)} "
                 f"(model, oscillation and nuisance parameters: {', '.join(sources)})")
@@ -436,7 +443,8 @@ def check_semantics(config: RunConfig) -> list[str]:
     errors: list[str] = []
     model_cls, classes = resolve_classes(config, errors)
     sources = parameter_sources(model_cls, classes)
-    parameters = resolve_parameters(config, sources, errors)
+    parameters = resolve_parameters(config, sources, errors, model_missing=model_cls is None,
+                                    likelihoods_missing=len(classes) < len(config.likelihoods))
     if model_cls is not None:
         _check_reads(classes, sources, config.model.name, errors)
     _check_regions(config, parameters, sources, model_cls, list(classes), errors)

@@ -252,7 +252,7 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
                     break
     elapsed = time.time() - started
     diagnostics = chain_diagnostics(backend, posterior, target)
-    diagnostics["interrupted"] = backend.iteration < target
+    diagnostics["interrupted"] = bool(backend.iteration < target)
     diagnostics["seconds_this_session"] = round(elapsed, 2)
     diagnostics["failure_counts"] = _merge(previous_failures, posterior.failure_counts)
     diagnostics["failure_counts_this_session"] = dict(posterior.failure_counts)

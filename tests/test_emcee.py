@@ -1,0 +1,155 @@
+"""emcee sampler: analytic target, seeds, resume after interruption, process pool."""
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import emcee
+import numpy as np
+import pytest
+
+from globalfit.config import load_config
+from globalfit.posterior import build_posterior
+from globalfit.samplers.emcee_sampler import ChainTooShortWarning, run_emcee
+
+MEAN, SIGMA, RHO = np.array([0.3, -0.2]), np.array([0.1, 0.2]), 0.5
+
+
+def make_config(likelihoods=None, walkers=12, steps=40, seed=5, **parameters):
+    params = {"eps_ee": {"prior": "uniform", "min": -3, "max": 3},
+              "eps_mumu": {"prior": "uniform", "min": -3, "max": 3}}
+    params.update(parameters)
+    return load_config({
+        "name": "emcee_test", "model": "plugins:DiagonalNSIModel", "parameters": params,
+        "likelihoods": likelihoods or {"plugins:GaussianLikelihood": {}},
+        "sampler": {"walkers": walkers, "steps": steps, "burn_in": 0, "seed": seed},
+    })
+
+
+def run(config, folder, **options):
+    options.setdefault("progress", False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChainTooShortWarning)
+        return run_emcee(build_posterior(config), config, folder, **options)
+
+
+def stored(folder):
+    backend = emcee.backends.HDFBackend(str(folder / "chain.h5"), read_only=True)
+    return backend.get_chain(), backend.get_log_prob(), backend.get_blobs(), backend.accepted
+
+
+def assert_same_run(a, b):
+    for x, y in zip(stored(a), stored(b)):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_gaussian_target_moments(tmp_path):
+    """Posterior = the bivariate normal likelihood (flat priors 30 sigma wide)."""
+    config = make_config(walkers=24, steps=700, seed=2024)
+    result = run(config, tmp_path)
+    burn = 100
+    backend = emcee.backends.HDFBackend(str(tmp_path / "chain.h5"), read_only=True)
+    samples = backend.get_chain(discard=burn, flat=True)
+    tau = max(result.diagnostics["autocorr_time"].values())
+    n_eff = samples.shape[0] / tau
+    assert n_eff > 300, n_eff
+    # means within 5 standard errors; widths within 5 x their standard error sqrt(1/(2 n_eff))
+    np.testing.assert_array_less(np.abs(samples.mean(axis=0) - MEAN), 5 * SIGMA / math.sqrt(n_eff))
+    np.testing.assert_allclose(samples.std(axis=0), SIGMA, rtol=5 / math.sqrt(2 * n_eff))
+    rho = np.corrcoef(samples.T)[0, 1]
+    assert abs(rho - RHO) < 5 * (1 - RHO**2) / math.sqrt(n_eff)
+    # blobs: chi2 of each stored sample is the analytic quadratic form
+    blobs = backend.get_blobs(discard=burn, flat=True)
+    cov = np.outer(SIGMA, SIGMA) * np.array([[1, RHO], [RHO, 1]])
+    r = samples - MEAN
+    chi2 = np.einsum("ni,ij,nj->n", r, np.linalg.inv(cov), r)
+    np.testing.assert_allclose(blobs["chi2.gauss"], chi2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(blobs["derived.eps_ee_minus_mumu"], samples[:, 0] - samples[:, 1])
+    # chi2 of a 2-d Gaussian posterior is chi2(2)-distributed: mean 2
+    assert abs(chi2.mean() - 2.0) < 5 * 2.0 / math.sqrt(n_eff)
+    diagnostics = json.loads((tmp_path / "diagnostics.json").read_text())
+    assert 0.5 < diagnostics["acceptance_fraction_mean"] < 0.9  # 2-d Gaussian with stretch move
+    assert diagnostics["failure_counts"] == {}
+    assert diagnostics["steps_per_autocorr_time"] == pytest.approx(700 / tau)
+
+
+def test_same_seed_same_chain_other_seed_other_chain(tmp_path):
+    run(make_config(seed=99), tmp_path / "a")
+    run(make_config(seed=99), tmp_path / "b")
+    run(make_config(seed=100), tmp_path / "c")
+    assert_same_run(tmp_path / "a", tmp_path / "b")
+    assert not np.array_equal(stored(tmp_path / "a")[0], stored(tmp_path / "c")[0])
+
+
+def test_resume_after_a_stop_is_identical(tmp_path):
+    config = make_config(steps=40)
+    run(config, tmp_path / "full")
+    partial = run(make_config(steps=40), tmp_path / "cut", target_steps=17)
+    assert partial.steps == 17
+    resumed = run(make_config(steps=40), tmp_path / "cut")
+    assert resumed.steps == 40 and resumed.complete
+    assert_same_run(tmp_path / "full", tmp_path / "cut")
+    # resuming a finished run does not overshoot the target
+    again = run(make_config(steps=40), tmp_path / "cut")
+    assert again.steps == 40
+
+
+def test_sigint_mid_run_saves_and_resume_is_identical(tmp_path):
+    walkers = 12
+    reference = {"plugins:InterruptingGaussianLikelihood": {"interrupt_after": 10**9}}
+    run(make_config(reference, walkers=walkers), tmp_path / "full")
+    # SIGINT arrives in the middle of a step, after about 8 steps of evaluations
+    killer = {"plugins:InterruptingGaussianLikelihood": {"interrupt_after": walkers * 8 + 3}}
+    stopped = run(make_config(killer, walkers=walkers), tmp_path / "cut")
+    assert stopped.interrupted and 0 < stopped.steps < 40
+    diagnostics = json.loads((tmp_path / "cut" / "diagnostics.json").read_text())
+    assert diagnostics["interrupted"] and diagnostics["steps"] == stopped.steps
+    assert stored(tmp_path / "cut")[0].shape[0] == stopped.steps  # the step in progress was saved
+    run(make_config(reference, walkers=walkers), tmp_path / "cut")
+    assert_same_run(tmp_path / "full", tmp_path / "cut")
+
+
+def test_process_pool_gives_the_serial_chain_and_counts_failures(tmp_path):
+    likelihoods = {"plugins:GaussianLikelihood": {},
+                   "plugins:FlakyLikelihood": {"nan_above": 0.45, "raise_low": -0.1,
+                                               "raise_high": -0.05}}
+    serial = run(make_config(likelihoods, steps=30), tmp_path / "serial")
+    pooled = run(make_config(likelihoods, steps=30), tmp_path / "pool", cores=2)
+    assert_same_run(tmp_path / "serial", tmp_path / "pool")
+    assert serial.diagnostics["failure_counts"] == pooled.diagnostics["failure_counts"]
+    assert serial.diagnostics["failure_counts"]["flaky: NaN"] > 0
+    assert any(k.startswith("flaky: FloatingPointError") for k in serial.diagnostics["failure_counts"])
+
+
+def test_start_hints_and_impossible_starts(tmp_path):
+    config = make_config(eps_ee={"prior": "uniform", "min": -3, "max": 3, "start": [0.2, 0.4]},
+                         eps_mumu={"prior": "uniform", "min": -3, "max": 3, "start": -0.2})
+    posterior = build_posterior(config)
+    from globalfit.samplers.emcee_sampler import draw_start
+
+    start = draw_start(posterior, 12, np.random.default_rng(0))
+    assert np.all((start[:, 0] >= 0.2) & (start[:, 0] <= 0.4))
+    assert np.all(np.abs(start[:, 1] + 0.2) < 0.05) and np.ptp(start[:, 1]) > 0
+    hopeless = make_config({"plugins:FlakyLikelihood": {"nan_above": -10.0}})
+    with pytest.raises(ValueError, match=r"no starting point.*flaky: NaN"):
+        run_emcee(build_posterior(hopeless), hopeless, tmp_path / "x", progress=False)
+
+
+def test_resume_refuses_a_different_chain(tmp_path):
+    run(make_config(walkers=12), tmp_path / "run")
+    with pytest.raises(ValueError, match="holds a chain with 12 walkers"):
+        run_emcee(build_posterior(make_config(walkers=14)), make_config(walkers=14),
+                  tmp_path / "run", progress=False)
+
+
+def test_short_chain_warns_and_diagnostics_are_written(tmp_path):
+    config = make_config(steps=30)
+    with pytest.warns(ChainTooShortWarning, match="autocorrelation times long"):
+        result = run_emcee(build_posterior(config), config, tmp_path, progress=False)
+    diagnostics = json.loads((tmp_path / "diagnostics.json").read_text())
+    assert diagnostics == json.loads(json.dumps(result.diagnostics))
+    assert not diagnostics["long_enough"]
+    assert set(diagnostics["autocorr_time"]) == {"eps_ee", "eps_mumu"}
+    accepted = stored(tmp_path)[3]
+    np.testing.assert_allclose(diagnostics["acceptance_fraction"], accepted / 30, atol=1e-4)
