@@ -196,6 +196,7 @@ class _CoherentBase(Likelihood):
             form_factor=self.form_factor, recoil_points=self.recoil_points,
         )
         self.time_weights = self._time_weights(time_edges)  # [source, t]
+        self._time_totals = self.time_weights.sum(axis=1)
         self.nuisance_parameters = MappingProxyType({
             "norm": {"prior": "gaussian", "mean": 1.0, "sigma": self.norm_sigma,
                      "latex": r"\mathcal{N}_{\rm " + self.name.replace("_", r"\_") + "}"},
@@ -211,8 +212,8 @@ class _CoherentBase(Likelihood):
     def predicted_counts(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
                          g_n: float = SM_G_N) -> float:
         """Total expected CEvNS events in the analysis region."""
-        return float(np.sum(self.predictor.rates(couplings, g_p, g_n).sum(axis=1)
-                            * self.time_weights.sum(axis=1)))
+        return float(np.dot(self.predictor.rates(couplings, g_p, g_n).sum(axis=1),
+                            self._time_totals))
 
     def chi2_couplings(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
                        g_n: float = SM_G_N, nuisances: dict | None = None) -> float:
@@ -354,6 +355,7 @@ class CoherentCsI2017(_CoherentBase):
             form_factor=self.form_factor, recoil_points=self.recoil_points,
         )
         self.time_weights = self._time_weights(time_edges)
+        self._time_totals = self.time_weights.sum(axis=1)
         self.release_observed = on_c[np.ix_(keep_pe, keep_t)]
         # steady state: measured bin by bin in the anticoincidence (beam-on) window of equal
         # length and profiled per bin (it falls with time in the window: no flat shape)
@@ -431,6 +433,7 @@ class CoherentCsI2021(_CoherentBase):
             form_factor=self.form_factor, recoil_points=self.recoil_points,
         )
         self.time_weights = self._time_weights(time_edges)
+        self._time_totals = self.time_weights.sum(axis=1)
 
         def events(name):
             return np.loadtxt(self._release_file(path, name), comments="#")
@@ -508,6 +511,7 @@ class CoherentLAr2020(_CoherentBase):
             form_factor=self.form_factor, recoil_points=self.recoil_points,
         )
         self.time_weights = self._time_weights(t_edges)
+        self._time_totals = self.time_weights.sum(axis=1)
         # F90 distribution of CEvNS in each (energy, time) bin from the release PDF
         totals = cevns_pdf.sum(axis=1, keepdims=True)
         self._f90_fraction = np.where(totals > 0, cevns_pdf / np.where(totals > 0, totals, 1), 1 / len(f))

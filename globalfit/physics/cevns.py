@@ -179,6 +179,22 @@ Response = Callable[[np.ndarray, Isotope], np.ndarray]
 energy ``T`` is detected in each analysis bin (quenching, resolution, efficiency)."""
 
 
+_ZERO3 = np.zeros((3, 3), dtype=complex)
+_LAST_EPS: list = [None, None]
+
+
+def _contact_eps(couplings: Couplings):
+    """``(eps^u(0), eps^d(0), any NSI)``, remembered for the last ``Couplings`` object (the
+    likelihoods of one point share it)."""
+    if _LAST_EPS[0] is couplings:
+        return _LAST_EPS[1]
+    eps_u = couplings.eps0.get("u", _ZERO3)
+    eps_d = couplings.eps0.get("d", _ZERO3)
+    value = (eps_u, eps_d, bool(np.any(eps_u) or np.any(eps_d)))
+    _LAST_EPS[0], _LAST_EPS[1] = couplings, value
+    return value
+
+
 def _uses_standard_propagator(couplings: Couplings) -> bool:
     cls = type(couplings)
     return cls.eps is Couplings.eps and cls.propagator_factor is Couplings.propagator_factor
@@ -216,6 +232,11 @@ class CEvNSPredictor:
         self.z = np.array([iso.z for iso in self.isotopes], dtype=float)
         self.n = np.array([iso.n for iso in self.isotopes], dtype=float)
         self._flavours = np.array([_flavour_index(s.flavour) for s in self.sources])
+        self._source_index = np.arange(len(self.sources))
+        self._u_weight = 2.0 * self.z + self.n  # Z eps^p + N eps^n = (2Z+N) eps^u + (Z+2N) eps^d
+        self._d_weight = self.z + 2.0 * self.n
+        self._u_weight_3 = self._u_weight[:, None, None]
+        self._d_weight_3 = self._d_weight[:, None, None]
         self._cache: OrderedDict = OrderedDict()
         self._cache_size = cache_size
         e_max = max(float(s.energies_gev.max()) for s in self.sources)
@@ -245,12 +266,13 @@ class CEvNSPredictor:
         self.q2_gev2 = np.stack(q2_grid)  # [isotope, T]
         self.n_bins = self.kernel.shape[-1]
         self._contact = self.kernel.sum(axis=2)  # [isotope, source, bin]
+        self._contact_stack = np.stack([self._contact] * 3)
 
     # --- structure kernels ------------------------------------------------------------
     def structure_kernels(self, mzp_gev: float | None) -> np.ndarray:
         """``K[j, isotope, source, bin] = sum_T W P^j``, ``P = m^2/(m^2 + 2 M T)``."""
         if mzp_gev is None:
-            return np.stack([self._contact] * 3)
+            return self._contact_stack
         key = float(mzp_gev)
         if key in self._cache:
             self._cache.move_to_end(key)
@@ -267,15 +289,21 @@ class CEvNSPredictor:
 
     def charge_coefficients(self, couplings: Couplings, g_p: float = SM_G_P,
                             g_n: float = SM_G_N) -> np.ndarray:
-        """``c[j, isotope, source]``: ``Q_SM^2``, ``2 Q_SM A``, ``A^2 + B`` at ``Q^2 = 0``."""
-        eps_p, eps_n = nucleon_nsi(couplings, 0.0)
-        rows = (self.z[:, None, None] * eps_p[self._flavours][None]
-                + self.n[:, None, None] * eps_n[self._flavours][None])  # [iso, src, 3]
-        diag = rows[:, np.arange(len(self.sources)), self._flavours].real  # [iso, src]
-        total = np.sum(np.abs(rows) ** 2, axis=-1)
-        off = total - diag**2
+        """``c[j, isotope, source]``: ``Q_SM^2``, ``2 Q_SM A``, ``A^2 + B`` at ``Q^2 = 0``.
+
+        ``A = Z eps^p_aa + N eps^n_aa``, ``B = sum_{b != a} |Z eps^p_ab + N eps^n_ab|^2``;
+        ``A^2 + B`` is the squared norm of the row ``a`` of ``Z eps^p + N eps^n``.
+        """
+        eps_u, eps_d, _ = _contact_eps(couplings)
+        rows = (self._u_weight_3 * eps_u[self._flavours]
+                + self._d_weight_3 * eps_d[self._flavours])  # [iso, src, 3]
+        out = np.empty((3,) + rows.shape[:2])
         q_sm = (self.z * g_p + self.n * g_n)[:, None]
-        return np.stack([np.broadcast_to(q_sm**2, diag.shape), 2.0 * q_sm * diag, diag**2 + off])
+        out[0] = q_sm * q_sm
+        np.multiply(2.0 * q_sm, rows.real[:, self._source_index, self._flavours], out=out[1])
+        absq = rows.real * rows.real + rows.imag * rows.imag
+        np.sum(absq, axis=-1, out=out[2])
+        return out
 
     def rates(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
               g_n: float = SM_G_N) -> np.ndarray:
@@ -283,7 +311,7 @@ class CEvNSPredictor:
         `rates_on_grid`)."""
         if not _uses_standard_propagator(couplings):
             return self.rates_on_grid(couplings, g_p, g_n)
-        if not couplings.has_nsi:
+        if not _contact_eps(couplings)[2]:
             q_sm2 = (self.z * g_p + self.n * g_n) ** 2
             return np.einsum("i,isb->sb", q_sm2, self._contact)
         coeff = self.charge_coefficients(couplings, g_p, g_n)
