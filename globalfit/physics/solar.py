@@ -245,23 +245,32 @@ def vacuum_mass_states(th12: float) -> np.ndarray:
 
 
 def p_eff_numerical(energy_mev, production_radius, electron_density_fn, neutron_fraction_fn,
-                    osc: SolarOscillation, steps: int = 20000, radius_max: float = 1.0) -> np.ndarray:
+                    osc: SolarOscillation, steps: int = 60000, radius_max: float = 1.0,
+                    seed: int = 12345) -> np.ndarray:
     """``P_eff`` from a numerical evolution through the solar profile.
 
     A ``nu_e'`` produced at ``production_radius`` (units of R_sun) travels radially out to
-    ``radius_max`` through `steps` constant-density slices (exact exponentials per slice,
-    midpoint densities; error O(step^2) in the density gradient). At the surface the state is
-    projected on the vacuum mass states and the interference between them is dropped
-    (it averages out over the production region and the Earth-Sun distance):
+    ``radius_max`` through `steps` constant-density slices, each evolved exactly
+    (`layered_amplitudes`) with its Simpson-averaged density. Slice lengths are jittered
+    (uniform in 0.5-1.5 of the mean, fixed `seed`) so that the small density jumps between
+    slices do not add up coherently (equal steps alias with the oscillation phase); the
+    result converges to the continuous-profile evolution as ``1/steps`` (checked in the tests).
+    At the surface the state is projected on the vacuum mass states; their interference is
+    dropped (it averages out over the production region and the Earth-Sun distance):
     ``P_eff = sum_i |<nu_e'|nu_i>|^2 |<nu_i|psi>|^2``.
     """
     from globalfit.physics.constants import SOLAR_RADIUS_KM
 
-    edges = np.linspace(production_radius, radius_max, steps + 1)
-    mid = 0.5 * (edges[1:] + edges[:-1])
-    lengths = np.diff(edges) * SOLAR_RADIUS_KM
-    v_cc = charged_current_potential_ev(electron_density_fn(mid))
-    state = layered_amplitudes(energy_mev, lengths, v_cc, neutron_fraction_fn(mid), osc, np.array([1.0, 0.0]))
+    if not 0.0 <= production_radius < radius_max:
+        raise ValueError(f"production_radius: must be in [0, {radius_max}), got {production_radius}")
+    jitter = np.random.default_rng(seed).uniform(0.5, 1.5, steps)
+    edges = production_radius + (radius_max - production_radius) * np.concatenate([[0.0], np.cumsum(jitter) / jitter.sum()])
+    low, high = edges[:-1], edges[1:]
+    mid = 0.5 * (low + high)
+    density = (electron_density_fn(low) + 4.0 * electron_density_fn(mid) + electron_density_fn(high)) / 6.0
+    v_cc = charged_current_potential_ev(density)
+    state = layered_amplitudes(energy_mev, np.diff(edges) * SOLAR_RADIUS_KM, v_cc, neutron_fraction_fn(mid), osc,
+                               np.array([1.0, 0.0]))
     mass = vacuum_mass_states(osc.th12)
     overlap = np.abs(state @ mass.conj().T) ** 2
     return overlap @ (np.abs(mass[:, 0]) ** 2)
@@ -285,3 +294,116 @@ def night_p_eff(p_eff_day, p2e, th12: float) -> np.ndarray:
     Valid for ``cos 2th12 != 0``; both LMA and LMA-Dark are far from maximal mixing.
     """
     return p_eff_day + (1.0 - 2.0 * p_eff_day) * (p2e - np.sin(th12) ** 2) / np.cos(2.0 * th12)
+
+
+# --- day/night exposure of a detector ----------------------------------------------------
+EARTH_AXIAL_TILT_RAD = np.radians(23.44)
+
+
+def nadir_exposure(latitude_deg: float, n_bins: int = 10, n_samples: int = 200_000):
+    """Night-time exposure of a detector versus ``cos(nadir)``, from its latitude.
+
+    The Sun's direction is sampled uniformly in time over a year (hour angle uniform,
+    declination ``delta = 23.44 deg sin(2 pi t / yr)``; the orbit's eccentricity and the
+    detector's live-time pattern are neglected). When the Sun is below the horizon the
+    neutrino's nadir angle satisfies ``cos(eta) = -cos(zenith)``.
+
+    Returns
+    -------
+    cos_nadir : array (n_bins,)
+        Bin centres of ``cos(eta)`` in (0, 1].
+    weight : array (n_bins,)
+        Fraction of the *night* time in each bin (sums to 1).
+    night_fraction : float
+        Fraction of the year the Sun is below the horizon (about 0.5).
+    """
+    if not -90.0 <= latitude_deg <= 90.0:
+        raise ValueError(f"latitude_deg: must be within [-90, 90], got {latitude_deg}")
+    t = (np.arange(n_samples) + 0.5) / n_samples
+    hour_angle = 2 * np.pi * ((t * 365.25) % 1.0)
+    declination = EARTH_AXIAL_TILT_RAD * np.sin(2 * np.pi * t)
+    lat = np.radians(latitude_deg)
+    cos_zenith = np.sin(lat) * np.sin(declination) + np.cos(lat) * np.cos(declination) * np.cos(hour_angle)
+    night = cos_zenith < 0
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    counts, _ = np.histogram(-cos_zenith[night], bins=edges)
+    keep = counts > 0
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    return centres[keep], counts[keep] / counts.sum(), float(night.mean())
+
+
+@dataclass
+class EarthPaths:
+    """Constant-density paths through the Earth for a set of nadir angles, padded to a
+    common number of layers (zero-length layers) so that all are evolved at once."""
+
+    cos_nadir: np.ndarray
+    weight: np.ndarray
+    lengths_km: np.ndarray
+    electron_density_na: np.ndarray
+    neutron_fraction: np.ndarray
+
+    @classmethod
+    def for_latitude(cls, latitude_deg: float, n_bins: int = 8, max_step_km: float = 800.0) -> "EarthPaths":
+        """PREM paths (``globalfit.physics.matter.earth_layers``) weighted by `nadir_exposure`."""
+        from globalfit.physics.matter import earth_layers
+
+        cos_nadir, weight, _ = nadir_exposure(latitude_deg, n_bins)
+        paths = [earth_layers(float(np.arccos(c)), max_step_km=max_step_km) for c in cos_nadir]
+        n_max = max(len(p) for p in paths)
+        lengths = np.zeros((len(paths), n_max))
+        density = np.zeros((len(paths), n_max))
+        y_e = np.full((len(paths), n_max), 0.5)
+        for i, path in enumerate(paths):
+            arr = np.array(path)
+            lengths[i, : len(arr)], density[i, : len(arr)], y_e[i, : len(arr)] = arr.T
+        return cls(cos_nadir, weight, lengths, density * y_e, (1.0 - y_e) / y_e)
+
+    def mean_p2e(self, energy_mev, osc: SolarOscillation) -> np.ndarray:
+        """Exposure-weighted ``P_2e(E)``, shape ``energy.shape``."""
+        energy = np.atleast_1d(np.asarray(energy_mev, float))
+        n_paths = len(self.cos_nadir)
+        flat_energy = np.repeat(energy[None, :], n_paths, axis=0).ravel()
+        per_path = lambda a: np.repeat(a, len(energy), axis=0)  # noqa: E731
+        v_cc = charged_current_potential_ev(per_path(self.electron_density_na))
+        state = layered_amplitudes(flat_energy, per_path(self.lengths_km), v_cc, per_path(self.neutron_fraction),
+                                   osc, vacuum_mass_states(osc.th12)[1])
+        p2e = (np.abs(state[:, 0]) ** 2).reshape(n_paths, len(energy))
+        return self.weight @ p2e
+
+
+# --- production-averaged survival probabilities -----------------------------------------
+class SolarSurvival:
+    """Day-time ``P_eff`` per solar source, averaged over its production region.
+
+    Precomputes, for one `globalfit.physics.solar_model.SolarModel`, the densities and
+    weights of each source; `day_p_eff(source, energy_mev, osc)` is then one vectorised
+    evaluation of the adiabatic formula.
+    """
+
+    def __init__(self, solar_model):
+        self.model = solar_model
+        self._grids = {s: solar_model.weighted(s) for s in solar_model.production}
+
+    def day_p_eff(self, source: str, energy_mev, osc: SolarOscillation) -> np.ndarray:
+        """Adiabatic day ``P_eff`` of ``source`` at ``energy_mev`` (production-averaged)."""
+        if source not in self._grids:
+            raise ValueError(f"source: {source!r} not in the solar model; choose from {tuple(self._grids)}")
+        density, y_n, weights = self._grids[source]
+        v_cc = charged_current_potential_ev(density)
+        p = p_eff_adiabatic(np.asarray(energy_mev, float)[..., None], v_cc, y_n, osc)
+        return p @ weights
+
+    def numerical_p_eff(self, source: str, energy_mev, osc: SolarOscillation, steps: int = 60000,
+                        n_radii: int = 12) -> np.ndarray:
+        """Production-averaged ``P_eff`` from numerical evolution (`p_eff_numerical`) from
+        ``n_radii`` production radii (quantiles of the distribution)."""
+        density_fn = self.model.electron_density_function()
+        radius = self.model.radius
+        weights = self.model.production[source]
+        cumulative = np.cumsum(weights) / weights.sum()
+        quantiles = (np.arange(n_radii) + 0.5) / n_radii
+        radii = np.interp(quantiles, cumulative, radius)
+        y_n_fn = lambda x: np.interp(x, radius, self.model.neutron_fraction)  # noqa: E731
+        values = [p_eff_numerical(energy_mev, r, density_fn, y_n_fn, osc, steps=steps) for r in radii]
+        return np.mean(values, axis=0)

@@ -1,0 +1,308 @@
+"""Solar neutrinos: radiochemical, Borexino, Super-Kamiokande and SNO, with NSI in propagation.
+
+Observables (numbers and sources in ``data/solar/measurements.yaml``):
+
+* Homestake Cl and the combined Ga (GALLEX/GNO + SAGE) capture rates in SNU, with
+  spectrum-averaged cross sections per source and cross-section-weighted 8B/hep responses
+  (``data/solar/radiochemical.yaml``);
+* Borexino Phase-II pp, 7Be (862 keV line) and pep interaction rates, the 8B rate above
+  3 MeV recoil energy and the Phase-III CNO rate (cpd/100 t), with the nu-e elastic cross
+  sections of ``globalfit.physics.neutrino_electron``;
+* Super-Kamiokande I-IV: the 8B elastic-scattering flux (equivalent unoscillated flux above a
+  4.5 MeV recoil threshold) and the day-night asymmetry ``A_DN = 2 (D - N) / (D + N)``;
+* SNO (three phases combined): the NC 8B flux and the survival-probability polynomial
+  ``P_day(E) = c0 + c1 (E - 10) + c2 (E - 10)^2`` and day-night asymmetry
+  ``A(E) = a0 + a1 (E - 10)`` with their 6x6 covariance. The model's coefficients are the
+  weighted least-squares polynomial fits to its own ``P_ee^day(E)`` and ``A(E)`` with the
+  detected-spectrum weights (SNO Table XXVI if ``sno_table:`` points at it, otherwise the
+  built-in approximation ``phi_8B(E) (E - 1.442)^2.3`` with a threshold turn-on).
+
+Survival probabilities: adiabatic, production-averaged day ``P_ee`` per source
+(``globalfit.physics.solar``) in the built-in compact solar model or a full table
+(``solar_model:``), with NSI from the point's couplings (``eps_D``, ``eps_N`` per electron and
+per neutron); night ``P_ee`` for 8B in SK and SNO from Earth regeneration (PREM) averaged
+over each detector's nadir exposure (from its latitude).
+
+Fluxes: B16-GS98 (``data/solar/fluxes_b16_gs98.yaml``) times normalisations ``f_s``. The
+predictions are linear in ``f_s``, so the ``f_s`` are profiled analytically inside
+``loglike``: ``chi2 = min_f [ r^T C^-1 r + sum_s (f_s - 1)^2 / sigma_s^2 ]`` with the B16
+uncertainties as Gaussian constraints, except 8B, whose normalisation is free (fixed by SNO's
+NC flux). ``observables`` and ``profiled_fluxes`` report the minimising ``f_s``.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from globalfit.likelihood import Likelihood, Point
+from globalfit.physics import neutrino_electron as nue
+from globalfit.physics import solar_spectra as spectra
+from globalfit.physics.constants import SECONDS_PER_DAY
+from globalfit.physics.solar import EarthPaths, SolarOscillation, SolarSurvival, night_p_eff
+from globalfit.physics.solar_model import SOURCES, load_solar_model
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "solar"
+OBSERVABLES = ("chlorine_snu", "gallium_snu", "borexino_pp", "borexino_7be", "borexino_pep",
+               "borexino_cno", "borexino_8b", "superk_es_flux", "sno_phi_b8", "sno_c0", "sno_c1",
+               "sno_c2", "sno_a0", "sno_a1", "superk_adn")
+SNU = 1.0e-36
+CROSS_SECTION_UNIT_CM2 = 1.0e-46
+
+
+def _load_yaml(name: str) -> dict:
+    with open(DATA_DIR / name) as handle:
+        return yaml.safe_load(handle)
+
+
+def oscillation_from_point(point: Point) -> SolarOscillation:
+    """Two-state parameters (NSI from the point's couplings) at ``point``."""
+    p = point.params
+    eps = {f: point.couplings.eps0[f] for f in point.couplings.eps0}
+    return SolarOscillation.from_matrices(p["th12"], p["th13"], p.get("th23", np.pi / 4), p.get("dcp", 0.0),
+                                          p["dm21"], eps)
+
+
+class SolarLikelihood(Likelihood):
+    """Global solar data (Cl, Ga, Borexino, Super-K, SNO); see the module docstring."""
+
+    name = "solar"
+    description = "Solar neutrinos: Cl, Ga, Borexino (pp, 7Be, pep, CNO, 8B), Super-K (8B, A_DN), SNO (NC, P_ee polynomial)"
+    reads = ("th12", "th13", "th23", "dcp", "dm21")
+    nuisance_parameters = {}
+    options_allowed = ("solar_model", "sno_table", "night", "exclude")
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.solar_model = load_solar_model(options.get("solar_model"))
+        self.survival = SolarSurvival(self.solar_model)
+        self.measurements = _load_yaml("measurements.yaml")
+        fluxes = _load_yaml("fluxes_b16_gs98.yaml")
+        self.ssm_flux = np.array([float(fluxes["flux"][s]) for s in SOURCES])
+        self.flux_sigma = np.array([fluxes["fractional_uncertainty"][s] for s in SOURCES])
+        self.flux_prior_weight = 1.0 / self.flux_sigma**2
+        self.flux_prior_weight[SOURCES.index("8B")] = 0.0
+        self.radiochemical = _load_yaml("radiochemical.yaml")
+        self.include_night = bool(options.get("night", True))
+        excluded = options.get("exclude", []) or []
+        unknown = set(excluded) - set(OBSERVABLES)
+        if unknown:
+            raise ValueError(f"likelihoods.solar.exclude: unknown observables {sorted(unknown)}; allowed {OBSERVABLES}")
+        self.used = np.array([name not in excluded for name in OBSERVABLES])
+        self.sno_table_path = options.get("sno_table")
+        self._build_energy_grids()
+        self._build_measurements()
+        self.earth = {
+            "superk": EarthPaths.for_latitude(self.measurements["superk"]["latitude_deg"]),
+            "sno": EarthPaths.for_latitude(self.measurements["sno"]["latitude_deg"]),
+        }
+
+    # --- setup ------------------------------------------------------------------------------
+    def _build_energy_grids(self) -> None:
+        m = self.measurements
+        self.e_radio = np.array(self.radiochemical["bin_edges_mev"], float)
+        self.e_radio = 0.5 * (self.e_radio[1:] + self.e_radio[:-1])
+        self.e8 = np.arange(3.125, 16.5, 0.25)
+        phi8 = spectra.spectrum("8B", self.e8) * 0.25
+        sk_threshold = m["superk"]["recoil_threshold_mev"]
+        bx_threshold = m["borexino"]["8B"]["threshold_mev"]
+        self.sk_sigma = (phi8 * nue.integrated_cross_section_cm2(self.e8, "e", sk_threshold),
+                         phi8 * nue.integrated_cross_section_cm2(self.e8, "mu", sk_threshold))
+        self.bx8_sigma = (phi8 * nue.integrated_cross_section_cm2(self.e8, "e", bx_threshold),
+                          phi8 * nue.integrated_cross_section_cm2(self.e8, "mu", bx_threshold))
+        self.e_night = np.linspace(3.5, 16.0, 11)
+        self.low_grids = {}
+        for source in ("pp", "13N", "15O", "17F"):
+            edges = np.linspace(0, spectra.endpoint_mev(source), 25)
+            centres = 0.5 * (edges[1:] + edges[:-1])
+            phi = spectra.spectrum(source, centres) * np.diff(edges)
+            self.low_grids[source] = (centres, phi / phi.sum())
+        self.sno_weights = self._sno_weights()
+        x = self.e8 - m["sno"]["polynomial_pivot_mev"]
+        basis = np.stack([np.ones_like(x), x, x**2], axis=1)
+        self.sno_c_projector = np.linalg.solve(basis.T @ (basis * self.sno_weights[:, None]),
+                                               (basis * self.sno_weights[:, None]).T)
+        self.sno_a_projector = np.linalg.solve(basis[:, :2].T @ (basis[:, :2] * self.sno_weights[:, None]),
+                                               (basis[:, :2] * self.sno_weights[:, None]).T)
+
+    def _sno_weights(self) -> np.ndarray:
+        if self.sno_table_path is None:
+            e = self.e8
+            from scipy.special import erf
+
+            return (spectra.spectrum("8B", e) * np.clip(e - 1.442, 0, None) ** 2.3
+                    * 0.5 * (1 + erf((e - 5.5) / 1.0)))
+        path = Path(self.sno_table_path)
+        if not path.is_file():
+            raise ValueError(f"likelihoods.solar.sno_table: {path} is not a file (SNO Table XXVI csv expected)")
+        table = pd.read_csv(path, comment="#")
+        centre = 0.5 * (table["E_lo"] + table["E_hi"]).to_numpy()
+        weight = (table["CC_day"] + table["CC_night"]).to_numpy(float)
+        return np.interp(self.e8, centre, weight, left=0.0, right=0.0)
+
+    def _build_measurements(self) -> None:
+        m = self.measurements
+        bx = m["borexino"]["phase2"]
+
+        def symmetric(entry):
+            return np.hypot(entry["stat"], 0.5 * (entry["syst_plus"] + entry["syst_minus"]))
+
+        b8 = m["borexino"]["8B"]
+        cno = m["borexino"]["cno"]
+        sk = m["superk"]
+        sno = m["sno"]
+        central = [m["chlorine"]["rate_snu"], m["gallium"]["rate_snu"], bx["pp"]["rate_cpd_100t"],
+                   bx["7Be_862"]["rate_cpd_100t"], bx["pep"]["rate_cpd_100t"], cno["rate_cpd_100t"],
+                   b8["rate_cpd_100t"], sk["es_flux_1e6"]] + list(sno["central"]) + [sk["day_night_asymmetry"]]
+        sigma = [np.hypot(m["chlorine"]["stat"], m["chlorine"]["syst"]), np.hypot(m["gallium"]["stat"], m["gallium"]["syst"]),
+                 symmetric(bx["pp"]), symmetric(bx["7Be_862"]), symmetric(bx["pep"]), 0.5 * (cno["plus"] + cno["minus"]),
+                 np.hypot(0.5 * (b8["stat_plus"] + b8["stat_minus"]), b8["syst"]), np.hypot(sk["stat"], sk["syst"])]
+        sno_sigma = np.hypot(sno["stat"], sno["syst"])
+        covariance = np.diag(np.array(sigma + list(sno_sigma) + [np.hypot(sk["dn_stat"], sk["dn_syst"])]) ** 2)
+        covariance[8:14, 8:14] = np.outer(sno_sigma, sno_sigma) * np.array(sno["correlation"])
+        self.measured = np.array(central, float)[self.used]
+        self.covariance = covariance[np.ix_(self.used, self.used)]
+        self.inverse_covariance = np.linalg.inv(self.covariance)
+        self.electrons_per_100t = float(m["borexino"]["electrons_per_100t"]["value"])
+
+    # --- forward model ------------------------------------------------------------------------
+    def probabilities(self, osc: SolarOscillation) -> dict:
+        """``P_ee`` (three-flavour) needed by the observables, per source and grid."""
+        c4, s4 = np.cos(osc.th13) ** 4, np.sin(osc.th13) ** 4
+        day = self.survival.day_p_eff
+        out = {"8B_radio": c4 * day("8B", self.e_radio, osc) + s4,
+               "hep_radio": c4 * day("hep", self.e_radio, osc) + s4}
+        p8_day_eff = day("8B", self.e8, osc)
+        out["8B_day"] = c4 * p8_day_eff + s4
+        for detector in ("superk", "sno"):
+            if self.include_night:
+                p2e = np.interp(self.e8, self.e_night, self.earth[detector].mean_p2e(self.e_night, osc))
+                out[f"8B_night_{detector}"] = c4 * night_p_eff(p8_day_eff, p2e, osc.th12) + s4
+            else:
+                out[f"8B_night_{detector}"] = out["8B_day"]
+        for source, (energy, weight) in self.low_grids.items():
+            out[source] = c4 * day(source, energy, osc) + s4
+        line_energies = {"7Be": spectra.lines("7Be")[0][0], "pep": spectra.lines("pep")[0][0]}
+        for source, energy in line_energies.items():
+            out[source] = c4 * float(day(source, np.array([energy]), osc)[0]) + s4
+        return out
+
+    def _es_rate_factor(self, source: str, p) -> float:
+        """``<P sigma_e + (1 - P) sigma_mu>`` over a source's spectrum, cm^2 (T > 0)."""
+        if source in ("7Be", "pep"):
+            energy = spectra.lines(source)[0][0]
+            s_e = nue.integrated_cross_section_cm2(energy, "e")
+            s_mu = nue.integrated_cross_section_cm2(energy, "mu")
+            return float(p * s_e + (1 - p) * s_mu)
+        energy, weight = self.low_grids[source]
+        s_e, s_mu = self._low_sigma(source)
+        return float(weight @ (p * s_e + (1 - p) * s_mu))
+
+    @cached_property
+    def _low_sigma_cache(self) -> dict:
+        return {s: (nue.integrated_cross_section_cm2(e, "e"), nue.integrated_cross_section_cm2(e, "mu"))
+                for s, (e, _) in self.low_grids.items()}
+
+    def _low_sigma(self, source):
+        return self._low_sigma_cache[source]
+
+    def design(self, osc: SolarOscillation):
+        """Linear model of the observables: ``prediction = A @ f + b``, ``f`` the flux
+        normalisations in the order of `SOURCES`. Returns ``(A, b)`` for all `OBSERVABLES`."""
+        p = self.probabilities(osc)
+        n_obs, n_src = len(OBSERVABLES), len(SOURCES)
+        a = np.zeros((n_obs, n_src))
+        b = np.zeros(n_obs)
+        index = {s: i for i, s in enumerate(SOURCES)}
+        # radiochemical
+        for row, target in ((0, "chlorine"), (1, "gallium")):
+            table = self.radiochemical[target]
+            sigma = table["averaged_cross_section"]
+            for source in SOURCES:
+                if source in ("8B", "hep"):
+                    mean_p = np.asarray(table[f"response_{source}"]) @ p[f"{source}_radio"]
+                elif source in ("7Be", "pep"):
+                    mean_p = p[source]
+                else:
+                    mean_p = self.low_grids[source][1] @ p[source]
+                a[row, index[source]] = self.ssm_flux[index[source]] * sigma[source] * CROSS_SECTION_UNIT_CM2 * mean_p / SNU
+        # Borexino (rates in counts per day per 100 t)
+        scale = self.electrons_per_100t * SECONDS_PER_DAY
+        a[2, index["pp"]] = scale * self.ssm_flux[index["pp"]] * self._es_rate_factor("pp", p["pp"])
+        be7_branch = spectra.lines("7Be")[0][1]
+        a[3, index["7Be"]] = scale * self.ssm_flux[index["7Be"]] * be7_branch * self._es_rate_factor("7Be", p["7Be"])
+        a[4, index["pep"]] = scale * self.ssm_flux[index["pep"]] * self._es_rate_factor("pep", p["pep"])
+        for source in ("13N", "15O", "17F"):
+            a[5, index[source]] = scale * self.ssm_flux[index[source]] * self._es_rate_factor(source, p[source])
+        p8_avg = 0.5 * (p["8B_day"] + p["8B_night_superk"])
+        s_e, s_mu = self.bx8_sigma
+        a[6, index["8B"]] = scale * self.ssm_flux[index["8B"]] * float(np.sum(p8_avg * s_e + (1 - p8_avg) * s_mu))
+        # Super-K ES flux (1e6 cm^-2 s^-1, equivalent unoscillated) and day-night asymmetry
+        s_e, s_mu = self.sk_sigma
+        day_rate = np.sum(p["8B_day"] * s_e + (1 - p["8B_day"]) * s_mu)
+        night_rate = np.sum(p["8B_night_superk"] * s_e + (1 - p["8B_night_superk"]) * s_mu)
+        a[7, index["8B"]] = self.ssm_flux[index["8B"]] * 1e-6 * 0.5 * (day_rate + night_rate) / np.sum(s_e)
+        b[14] = 2.0 * (day_rate - night_rate) / (day_rate + night_rate)
+        # SNO
+        a[8, index["8B"]] = self.ssm_flux[index["8B"]] * 1e-6
+        b[9:12] = self.sno_c_projector @ p["8B_day"]
+        asymmetry = 2.0 * (p["8B_night_sno"] - p["8B_day"]) / (p["8B_night_sno"] + p["8B_day"])
+        b[12:14] = self.sno_a_projector @ asymmetry
+        return a, b
+
+    def profiled_fluxes(self, osc: SolarOscillation):
+        """``(f, chi2)``: flux normalisations minimising the chi^2 and the minimum."""
+        a, b = self.design(osc)
+        a, b = a[self.used], b[self.used]
+        w = self.inverse_covariance
+        residual0 = self.measured - b
+        lhs = a.T @ w @ a + np.diag(self.flux_prior_weight)
+        rhs = a.T @ w @ residual0 + self.flux_prior_weight
+        unconstrained = ~(np.abs(a).sum(axis=0) > 0) & (self.flux_prior_weight == 0)
+        lhs[unconstrained, unconstrained] = 1.0
+        f = np.linalg.solve(lhs, rhs)
+        r = residual0 - a @ f
+        chi2 = float(r @ w @ r + np.sum(self.flux_prior_weight * (f - 1.0) ** 2))
+        return f, chi2
+
+    def loglike(self, point: Point) -> float:
+        _, chi2 = self.profiled_fluxes(oscillation_from_point(point))
+        return -0.5 * chi2
+
+    def observables(self, point: Point) -> pd.DataFrame:
+        osc = oscillation_from_point(point)
+        f, _ = self.profiled_fluxes(osc)
+        a, b = self.design(osc)
+        predicted = (a @ f + b)[self.used]
+        names = [n for n, u in zip(OBSERVABLES, self.used) if u]
+        table = pd.DataFrame({"observable": names, "predicted": predicted, "measured": self.measured,
+                              "uncertainty": np.sqrt(np.diag(self.covariance))})
+        fluxes = pd.DataFrame({"observable": [f"flux_norm_{s}" for s in SOURCES], "predicted": f,
+                               "measured": 1.0, "uncertainty": np.where(self.flux_prior_weight > 0, self.flux_sigma, np.inf)})
+        return pd.concat([table, fluxes], ignore_index=True)
+
+    def data_files(self) -> list[Path]:
+        files = [DATA_DIR / n for n in ("measurements.yaml", "fluxes_b16_gs98.yaml", "radiochemical.yaml",
+                                        "spectra.yaml", "compact_solar_model.yaml")]
+        if self.options.get("solar_model"):
+            files.append(Path(self.options["solar_model"]))
+        if self.sno_table_path:
+            files.append(Path(self.sno_table_path))
+        return files
+
+    def approximations(self) -> list[str]:
+        return [
+            f"Solar model: {self.solar_model.name}; Y_n from a hydrogen-helium X(r) fit.",
+            "Adiabatic day-time P_ee (validated against numerical evolution to < 1e-3).",
+            "Night regeneration only for 8B in SK and SNO (PREM, latitude-based nadir exposure); Borexino, Cl and Ga "
+            "use the day P_ee (for 8B in Borexino the SK day/night average).",
+            "nu-e cross sections at tree level with low-energy sin^2 theta_W and rho_NC; no detector resolution; sharp "
+            "recoil thresholds (SK 4.5 MeV, Borexino 8B 3 MeV).",
+            "Asymmetric errors symmetrised (Borexino CNO: 6.7 +- 1.4 cpd/100 t); flux normalisations profiled "
+            "analytically with B16-GS98 Gaussian constraints (8B free); no luminosity constraint.",
+            "SNO polynomial coefficients from a weighted fit of the model's P_ee(E) "
+            + ("with Table XXVI CC weights." if self.sno_table_path else "with built-in approximate CC weights."),
+        ]
