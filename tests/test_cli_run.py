@@ -1,0 +1,139 @@
+"""CLI: globalfit run / resume / validate / list on a tiny card with the test plugins."""
+from __future__ import annotations
+
+import json
+
+import emcee
+import numpy as np
+import pytest
+import yaml
+
+import likelihoods
+from globalfit.cli import main
+from globalfit.cli.run_command import DEFAULT_CARD
+
+CARD = {
+    "name": "tiny",
+    "description": "Gaussian measurement of two electron NSI couplings (test plugins)",
+    "model": "plugins:DiagonalNSIModel",
+    "parameters": {
+        "eps_ee": {"prior": "uniform", "min": -2, "max": 2},
+        "eps_mumu": {"prior": "uniform", "min": -2, "max": 2},
+        "th12": {"prior": "gaussian", "mean": 33.41, "sigma": 0.75, "unit": "deg"},
+    },
+    "likelihoods": {"plugins:GaussianLikelihood": {}},
+    "sampler": {"walkers": 8, "steps": 20, "burn_in": 5, "seed": 11},
+    "regions": {"positive": "eps_ee > 0"},
+}
+
+
+@pytest.fixture
+def card(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(CARD))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def quiet_results_layer(monkeypatch):
+    """Keep the tests on this layer: the results/plots hooks are tested by their owners."""
+    from globalfit.cli import run_command
+
+    monkeypatch.setattr(run_command, "write_results", lambda run_dir: None)
+
+
+def run_cli(*argv) -> int:
+    return main([str(a) for a in argv])
+
+
+def test_validate_ok_prints_parameters(card, capsys):
+    assert run_cli("validate", card) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"OK: {card}")
+    assert "free parameters (3):" in out and "th12                   gaussian 33.41 +- 0.75 deg" in out
+    assert "fixed parameters (6):" in out and "dm21                   = 7.41e-05 eV2" in out
+
+
+def test_validate_errors_exit_2(tmp_path, capsys):
+    bad = dict(CARD, parameters={"eps_ee": {"prior": "unifrom", "min": 2, "max": 1}})
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    assert run_cli("validate", path) == 2
+    err = capsys.readouterr().err
+    assert "parameters.eps_ee.prior: unknown prior 'unifrom'; did you mean 'uniform'?" in err
+
+
+def test_run_writes_the_run_folder(card, tmp_path, capsys):
+    out_dir = tmp_path / "runs" / "tiny"
+    assert run_cli("run", card, "--output", out_dir, "--no-progress") == 0
+    assert {p.name for p in out_dir.iterdir()} >= {"config.yaml", "provenance.json", "chain.h5",
+                                                  "diagnostics.json"}
+    resolved = yaml.safe_load((out_dir / "config.yaml").read_text())
+    assert resolved["sampler"]["seed"] == 11 and resolved["output"] == str(out_dir)
+    assert resolved["parameters"]["dm31"] == {"value": 2.507e-3, "unit": "eV2",
+                                              "latex": r"\Delta m^2_{31}"}
+    record = json.loads((out_dir / "provenance.json").read_text())
+    assert record["seed"] == 11 and record["status"] == "complete"
+    assert record["software"]["emcee"] == emcee.__version__
+    assert record["inputs"]["likelihoods"]["gauss"]["class"] == "plugins:GaussianLikelihood"
+    assert record["inputs"]["oscillation_defaults"]["sha256"]
+    assert record["sessions"][0]["steps_after"] == 20
+    backend = emcee.backends.HDFBackend(str(out_dir / "chain.h5"), read_only=True)
+    assert backend.get_chain().shape == (20, 8, 3)
+    assert "mean acceptance fraction" in capsys.readouterr().out
+
+
+def test_run_refuses_to_overwrite_then_force(card, tmp_path, capsys):
+    out_dir = tmp_path / "tiny"
+    assert run_cli("run", card, "--output", out_dir, "--no-progress") == 0
+    assert run_cli("run", card, "--output", out_dir, "--no-progress") == 2
+    assert f"continue it with `globalfit resume {out_dir}`" in capsys.readouterr().err
+    assert run_cli("run", card, "--output", out_dir, "--no-progress", "--force", "--seed", 3) == 0
+    assert json.loads((out_dir / "provenance.json").read_text())["seed"] == 3
+    stranger = tmp_path / "not_a_run"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("keep me")
+    assert run_cli("run", card, "--output", stranger, "--force") == 2
+    assert (stranger / "notes.txt").exists()
+
+
+def test_resume_to_a_new_target_equals_a_longer_run(card, tmp_path):
+    short, full = tmp_path / "short", tmp_path / "full"
+    assert run_cli("run", card, "--output", short, "--no-progress") == 0
+    assert run_cli("resume", short, "--steps", 35, "--no-progress") == 0
+    assert run_cli("run", card, "--output", full, "--steps", 35, "--no-progress") == 0
+    a = emcee.backends.HDFBackend(str(short / "chain.h5"), read_only=True)
+    b = emcee.backends.HDFBackend(str(full / "chain.h5"), read_only=True)
+    np.testing.assert_array_equal(a.get_chain(), b.get_chain())
+    record = json.loads((short / "provenance.json").read_text())
+    assert [s["command"] for s in record["sessions"]] == ["run", "resume"]
+    assert yaml.safe_load((short / "config.yaml").read_text())["sampler"]["steps"] == 35
+    assert run_cli("resume", short, "--no-progress") == 0  # nothing left to do
+
+
+def test_run_with_two_cores(card, tmp_path):
+    serial, pooled = tmp_path / "serial", tmp_path / "pool"
+    assert run_cli("run", card, "--output", serial, "--no-progress") == 0
+    assert run_cli("run", card, "--output", pooled, "--no-progress", "--cores", 2) == 0
+    a = emcee.backends.HDFBackend(str(serial / "chain.h5"), read_only=True)
+    b = emcee.backends.HDFBackend(str(pooled / "chain.h5"), read_only=True)
+    np.testing.assert_array_equal(a.get_chain(), b.get_chain())
+
+
+def test_resume_of_a_folder_that_is_no_run(tmp_path, capsys):
+    assert run_cli("resume", tmp_path) == 2
+    assert "not a run folder" in capsys.readouterr().err
+
+
+def test_list_shows_plugins_and_unavailable_modules(monkeypatch, capsys):
+    monkeypatch.setitem(likelihoods.BUILTIN, "not_written", "likelihoods.not_written:Nothing")
+    assert run_cli("list") == 0
+    out = capsys.readouterr().out
+    assert "not_written          unavailable (likelihoods.not_written:Nothing): " \
+           "ModuleNotFoundError: No module named 'likelihoods.not_written'" in out
+    assert "standard" in out and "Models (model.name in a run card):" in out
+
+
+def test_default_card_exists_and_validates(capsys):
+    assert DEFAULT_CARD.is_file()
+    assert run_cli("validate", DEFAULT_CARD) == 0, capsys.readouterr().err
