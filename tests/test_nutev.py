@@ -165,3 +165,78 @@ def test_log_bin_compression_keeps_propagator_averages():
     for mzp in (0.01, 0.3, 3.0, 30.0):
         m2 = mzp**2
         assert np.dot(w_c, m2 / (m2 + q2_c)) == pytest.approx(np.dot(w, m2 / (m2 + q2)), rel=1e-4)
+
+
+# --- reproduction: the bound as a function of m_Z' (docs/reproductions/scattering.md) -----------
+def bound_versus_mass(likelihood, quark, flavour, masses_gev, width, n=801):
+    """Upper and lower 90 % CL edges (Delta chi^2 <= 2.71 to the scan minimum) of a vector
+    eps^q_aa at each mediator mass; the scan range is scaled by 1 / <f>."""
+    dist = likelihood.q2_distribution
+    edges = []
+    for mzp in masses_gev:
+        f1 = 1.0 if mzp is None else dist.propagator_moments(mzp, "L")[0]
+        grid = np.linspace(-width / f1, width / f1, n)
+
+        def make(x, mzp=mzp):
+            m = np.zeros((3, 3))
+            m[flavour, flavour] = x
+            return Couplings(eps0={quark: m}, mzp_gev=mzp)
+
+        edges.append(interval(likelihood, make, grid))
+    return np.array(edges)
+
+
+@pytest.mark.slow
+def test_reproduce_bounds_fade_with_mediator_mass(tmp_path):
+    import os
+
+    from likelihoods.charm import CharmLikelihood
+
+    masses = np.geomspace(1e-3, 100.0, 21)
+    cases = {
+        # label: (likelihood, quark, flavour, scan half-width at f = 1, tolerance of 1/<f> scaling)
+        r"NuTeV $\epsilon^u_{\mu\mu}$": (NuTeVLikelihood(centre="standard_model"), "u", 1, 0.02, 0.1),
+        r"NuTeV $\epsilon^d_{\mu\mu}$": (NuTeVLikelihood(centre="standard_model"), "d", 1, 0.02, 0.1),
+        r"CHARM $\epsilon^u_{ee}$": (CharmLikelihood(), "u", 0, 3.0, 0.5),
+        r"CHARM $\epsilon^d_{ee}$": (CharmLikelihood(), "d", 0, 3.0, 0.5),
+    }
+    results = {}
+    for label, (lk, quark, flavour, width, tolerance) in cases.items():
+        heavy = bound_versus_mass(lk, quark, flavour, [None], width)[0]
+        edges = bound_versus_mass(lk, quark, flavour, masses, width)
+        results[label] = (heavy, edges)
+        upper = edges[:, 1]
+        # heavy limit recovered at 100 GeV (f ~ 0.998); below sqrt(<Q^2>) the bound grows as
+        # 1/<f>: exactly where the linear term dominates (NuTeV), only roughly where the
+        # quadratic term with <f^2> != <f>^2 matters (CHARM, |eps| ~ 1)
+        assert upper[-1] == pytest.approx(heavy[1], rel=0.03)
+        f1 = np.array([lk.q2_distribution.propagator_moments(m, "L")[0] for m in masses])
+        light = masses < 0.1
+        assert np.allclose(upper[light] * f1[light], heavy[1], rtol=tolerance)
+        assert np.all(np.diff(upper) <= 1e-12 * np.abs(upper[:-1]) + 1e-9)
+    if os.environ.get("GLOBALFIT_WRITE_FIGURES"):
+        write_bound_figure(masses, results, os.environ["GLOBALFIT_WRITE_FIGURES"])
+
+
+def write_bound_figure(masses, results, folder):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for (label, (heavy, edges)), colour in zip(results.items(), ("C0", "C1", "C2", "C3")):
+        ax.plot(masses * 1e3, edges[:, 1], color=colour, label=label + " (upper)")
+        ax.plot(masses * 1e3, -edges[:, 0], color=colour, ls="--", lw=1)
+        ax.axhline(heavy[1], color=colour, ls=":", lw=0.8)
+    ax.axvline(10.0, color="grey", lw=0.8)
+    ax.axhline(0.24, color="k", lw=0.8, ls="-.")
+    ax.text(11, 2e-3, "U(1) benchmark\n$m_{Z'}$ = 10 MeV", fontsize=8)
+    ax.text(1.2, 0.3, r"$|\epsilon^q_{\mu\mu}|$ = 0.24", fontsize=8)
+    ax.set(xscale="log", yscale="log", xlabel=r"$m_{Z'}$ [MeV]", ylim=(1e-3, 1e6),
+           ylabel=r"90% CL bound on vector $\epsilon$ (solid: upper, dashed: |lower|)",
+           title="NuTeV and CHARM bounds fade for a light mediator")
+    ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(f"{folder}/scattering_bound_vs_mzp.png", dpi=130)
+    plt.close(fig)
