@@ -42,7 +42,7 @@ from globalfit.likelihood import Likelihood, Point
 from globalfit.physics import neutrino_electron as nue
 from globalfit.physics import solar_spectra as spectra
 from globalfit.physics.constants import SECONDS_PER_DAY
-from globalfit.physics.solar import EarthPaths, SolarOscillation, SolarSurvival, night_p_eff
+from globalfit.physics.solar import NightRegeneration, SolarOscillation, SolarSurvival, night_p_eff
 from globalfit.physics.solar_model import SOURCES, load_solar_model
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "solar"
@@ -95,10 +95,8 @@ class SolarLikelihood(Likelihood):
         self.sno_table_path = options.get("sno_table")
         self._build_energy_grids()
         self._build_measurements()
-        self.earth = {
-            "superk": EarthPaths.for_latitude(self.measurements["superk"]["latitude_deg"]),
-            "sno": EarthPaths.for_latitude(self.measurements["sno"]["latitude_deg"]),
-        }
+        self.night = NightRegeneration({d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")},
+                                       n_bins=12, max_step_km=500.0)
 
     # --- setup ------------------------------------------------------------------------------
     def _build_energy_grids(self) -> None:
@@ -113,7 +111,7 @@ class SolarLikelihood(Likelihood):
                          phi8 * nue.integrated_cross_section_cm2(self.e8, "mu", sk_threshold))
         self.bx8_sigma = (phi8 * nue.integrated_cross_section_cm2(self.e8, "e", bx_threshold),
                           phi8 * nue.integrated_cross_section_cm2(self.e8, "mu", bx_threshold))
-        self.e_night = np.linspace(3.5, 16.0, 11)
+        self.e_night = np.linspace(3.5, 16.0, 15)
         self.low_grids = {}
         for source in ("pp", "13N", "15O", "17F"):
             edges = np.linspace(0, spectra.endpoint_mev(source), 25)
@@ -177,9 +175,11 @@ class SolarLikelihood(Likelihood):
                "hep_radio": c4 * day("hep", self.e_radio, osc) + s4}
         p8_day_eff = day("8B", self.e8, osc)
         out["8B_day"] = c4 * p8_day_eff + s4
+        if self.include_night:
+            p2e_all = self.night.mean_p2e(self.e_night, osc)
         for detector in ("superk", "sno"):
             if self.include_night:
-                p2e = np.interp(self.e8, self.e_night, self.earth[detector].mean_p2e(self.e_night, osc))
+                p2e = np.interp(self.e8, self.e_night, p2e_all[detector])
                 out[f"8B_night_{detector}"] = c4 * night_p_eff(p8_day_eff, p2e, osc.th12) + s4
             else:
                 out[f"8B_night_{detector}"] = out["8B_day"]

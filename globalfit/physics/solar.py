@@ -372,18 +372,80 @@ class EarthPaths:
         return self.weight @ p2e
 
 
+class NightRegeneration:
+    """Exposure-averaged ``P_2e`` for several detectors sharing one set of Earth paths.
+
+    ``n_bins`` equal bins in ``cos(nadir)`` over (0, 1]; each detector weights the bins with
+    its `nadir_exposure` (from its latitude). One vectorised evolution per point serves all
+    detectors.
+    """
+
+    def __init__(self, latitudes_deg: dict, n_bins: int = 12, max_step_km: float = 500.0):
+        from globalfit.physics.matter import earth_layers
+
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+        self.cos_nadir = 0.5 * (edges[1:] + edges[:-1])
+        self.weights = {}
+        for name, latitude in latitudes_deg.items():
+            cos_nadir, weight, _ = nadir_exposure(latitude, n_bins)
+            full = np.zeros(n_bins)
+            full[np.searchsorted(self.cos_nadir, cos_nadir - 1e-12)] = weight
+            self.weights[name] = full
+        used = np.any(np.array(list(self.weights.values())) > 0, axis=0)
+        self.cos_nadir = self.cos_nadir[used]
+        self.weights = {k: v[used] for k, v in self.weights.items()}
+        paths = [earth_layers(float(np.arccos(c)), max_step_km=max_step_km) for c in self.cos_nadir]
+        n_max = max(len(p) for p in paths)
+        self.lengths_km = np.zeros((len(paths), n_max))
+        density = np.zeros((len(paths), n_max))
+        y_e = np.full((len(paths), n_max), 0.5)
+        for i, path in enumerate(paths):
+            arr = np.array(path)
+            self.lengths_km[i, : len(arr)], density[i, : len(arr)], y_e[i, : len(arr)] = arr.T
+        self.electron_density_na = density * y_e
+        self.neutron_fraction = (1.0 - y_e) / y_e
+
+    def p2e_per_path(self, energy_mev, osc: SolarOscillation) -> np.ndarray:
+        """``P_2e`` for every path and energy, shape (n_paths, n_energies)."""
+        energy = np.atleast_1d(np.asarray(energy_mev, float))
+        n_paths = len(self.cos_nadir)
+        per_path = lambda a: np.repeat(a, len(energy), axis=0)  # noqa: E731
+        v_cc = charged_current_potential_ev(per_path(self.electron_density_na))
+        state = layered_amplitudes(np.tile(energy, n_paths), per_path(self.lengths_km), v_cc,
+                                   per_path(self.neutron_fraction), osc, vacuum_mass_states(osc.th12)[1])
+        return (np.abs(state[:, 0]) ** 2).reshape(n_paths, len(energy))
+
+    def mean_p2e(self, energy_mev, osc: SolarOscillation) -> dict:
+        """Detector name -> exposure-averaged ``P_2e(E)``."""
+        per_path = self.p2e_per_path(energy_mev, osc)
+        return {name: weight @ per_path for name, weight in self.weights.items()}
+
+
 # --- production-averaged survival probabilities -----------------------------------------
 class SolarSurvival:
     """Day-time ``P_eff`` per solar source, averaged over its production region.
 
-    Precomputes, for one `globalfit.physics.solar_model.SolarModel`, the densities and
-    weights of each source; `day_p_eff(source, energy_mev, osc)` is then one vectorised
-    evaluation of the adiabatic formula.
+    For each source of a `globalfit.physics.solar_model.SolarModel` the production
+    distribution is represented by ``n_nodes`` equal-weight nodes at the midpoints of equal
+    probability slices (quantiles ``(i + 1/2) / n_nodes`` of the cumulative distribution);
+    ``n_nodes = None`` keeps every grid point with its weight. `day_p_eff(source, energy_mev,
+    osc)` is then one vectorised evaluation of the adiabatic formula. With 24 nodes the
+    result differs from the full grid by < 5e-4 (96 nodes: < 1e-4; tests).
     """
 
-    def __init__(self, solar_model):
+    def __init__(self, solar_model, n_nodes: int | None = 24):
         self.model = solar_model
-        self._grids = {s: solar_model.weighted(s) for s in solar_model.production}
+        self._grids = {}
+        for source in solar_model.production:
+            density, y_n, weights = solar_model.weighted(source)
+            if n_nodes is not None:
+                radius = solar_model.radius[solar_model.production[source] > 1e-7 * solar_model.production[source].max()]
+                cumulative = np.cumsum(weights) - 0.5 * weights
+                nodes = np.interp((np.arange(n_nodes) + 0.5) / n_nodes, cumulative, radius)
+                density = np.interp(nodes, radius, density)
+                y_n = np.interp(nodes, radius, y_n)
+                weights = np.full(n_nodes, 1.0 / n_nodes)
+            self._grids[source] = (density, y_n, weights)
 
     def day_p_eff(self, source: str, energy_mev, osc: SolarOscillation) -> np.ndarray:
         """Adiabatic day ``P_eff`` of ``source`` at ``energy_mev`` (production-averaged)."""
