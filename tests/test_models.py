@@ -41,7 +41,9 @@ def test_registered_models_declare_parameters(name):
     for f in ("e", "u", "d"):
         eps = couplings.eps(f)
         np.testing.assert_allclose(eps, eps.conj().T, atol=1e-15)
-    assert isinstance(model.derived(defaults), dict)
+    derived = model.derived(defaults)
+    assert not set(derived) & set(model.parameters), "derived names must not shadow parameters"
+    assert all(np.isfinite(v) for v in derived.values())
 
 
 def test_standard_has_no_nsi():
@@ -156,6 +158,7 @@ def test_lfv_talk_number():
 def test_lfv_mzp_from_vev_and_hnl():
     model = LFVNSI(mzp_from_vev=True, flavours="mutau")
     assert "v_phi" in model.parameters and "mzp" not in model.parameters
+    assert not set(model.derived({})) & set(model.parameters)
     params = {"g_psi": 0.2, "v_phi": 3.0, "sin_alpha": 0.03, "sin_beta": 0.02, "g_q": 1e-4,
               "m_n1": 0.8, "m_n2": 2.0}
     couplings = model.couplings(params)

@@ -168,16 +168,18 @@ class LFVNSI(Model):
         )
 
     def derived(self, params: Mapping[str, float]) -> dict[str, float]:
-        """``g_nu_ab``, ``eps_u_<pair>_abs`` (and ``eps_d``), the Earth matrix, ``mzp`` (GeV)
-        and ``v_phi`` (GeV)."""
+        """``g_nu_<pair>``, ``eps_u_<pair>`` and ``eps_d_<pair>``, the Earth matrix, and
+        whichever of ``mzp`` / ``v_phi`` (GeV) is not a parameter."""
         couplings = self.couplings(params)
         a, b = self.flavour_indices
         out = {
             f"g_nu_{self.flavours}": float(couplings.g_nu[a, b].real),
             f"eps_u_{self.flavours}": float(couplings.eps("u")[a, b].real),
             f"eps_d_{self.flavours}": float(couplings.eps("d")[a, b].real),
-            "mzp": couplings.mzp_gev,
-            "v_phi": couplings.extras["v_phi_gev"],
         }
+        if self.mzp_from_vev:
+            out["mzp"] = couplings.mzp_gev
+        else:
+            out["v_phi"] = couplings.extras["v_phi_gev"]
         out.update(earth_matter_derived(couplings))
         return out
