@@ -116,3 +116,24 @@ def test_nsi_changes_kamland_only_slightly(shared_data):
 def test_bad_release_path():
     with pytest.raises(ValueError, match="release_path"):
         KamLANDLikelihood(release_path="/nonexistent")
+
+
+def test_profiled_nuisances_at_best_fit(shared_data):
+    """At KamLAND's best fit the profiled scales are close to 1 and the Poisson chi^2 is
+    compatible with 76 bins (0.1 MeV) minus fitted parameters."""
+    lk = KamLANDLikelihood(release_path=shared_data / "kamland", reactors_path=shared_data / "reactors")
+    bf = KAMLAND_2011_BEST_FIT
+    point = _point(bf["dm21"], bf["tan2_th12"], bf["sin2_th13"])
+    theta, chi2 = lk.profile_nuisances(lk.templates(point))
+    assert theta[0] == pytest.approx(1.0, abs=0.08)
+    assert theta[1] == pytest.approx(1.0, abs=0.3)
+    assert 0.2 < theta[2] < 2.5
+    assert 40 < chi2 < 120
+    # the Newton solution is a minimum: nudging any scale raises chi^2
+    for k in range(3):
+        nudged = theta.copy(); nudged[k] += 0.02
+        t = lk.templates(point)[:, lk.mask]
+        n = lk.spectrum.observed[lk.mask]
+        sigma = np.array([0.041, 0.10, np.inf])
+        value = lk._poisson_chi2(nudged @ t, n) + float(np.sum(((nudged - 1) / sigma) ** 2))
+        assert value > chi2
