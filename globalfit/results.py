@@ -280,12 +280,18 @@ def resolve_split(result: RunResult, split: Any) -> list[Region]:
 
 
 def _quantities(result: RunResult) -> list[tuple[str, str, np.ndarray]]:
-    """(name, unit, flat values in display units) of parameters and derived quantities."""
+    """(name, unit, flat values in display units) of parameters and derived quantities.
+
+    Derived quantities that are constant over the whole chain (e.g. couplings a model
+    leaves at zero) are left out.
+    """
     flat = result.flat_chain
     out = [(p.name, p.unit, p.from_internal(flat[:, i])) for i, p in enumerate(result.parameters)]
     for column in result.blobs.columns:
-        if column.startswith("derived."):
-            out.append((column[len("derived."):], "none", result.blobs[column].to_numpy()))
+        values = result.blobs[column].to_numpy()
+        finite = values[np.isfinite(values)]
+        if column.startswith("derived.") and finite.size and finite.max() > finite.min():
+            out.append((column[len("derived."):], "none", values))
     return out
 
 
