@@ -44,8 +44,9 @@ PARAMETER_NAMES = ("th12", "th13", "th23", "dcp", "dm21", "dm31")
 LENGTH_EV_INV_PER_KM = KM_IN_PER_GEV * EV
 """eV^-1 in one km (about 5.068e9)."""
 
-BLOCK_SIZE = 8192
-"""Elements per block of the closed-form kernel (working set stays in the L2 cache)."""
+BLOCK_SIZE = 16384
+"""Elements per block of the closed-form kernel: large enough that numpy's per-call overhead
+(about 1 us) is small, small enough that the ~40 scratch arrays stay near the cache."""
 
 DEGENERACY_COS_TOL = 3.0e-7
 """Points with ``|cos(3 theta)| > 1 - DEGENERACY_COS_TOL`` (relative gap of the two
@@ -228,10 +229,10 @@ class _Workspace:
         self.shape = shape
         self._arrays: dict[str, np.ndarray] = {}
 
-    def __call__(self, name: str, dtype=float) -> np.ndarray:
+    def __call__(self, name: str, lead: tuple = (), dtype=float) -> np.ndarray:
         array = self._arrays.get(name)
         if array is None:
-            array = self._arrays[name] = np.empty(self.shape, dtype=dtype)
+            array = self._arrays[name] = np.empty(lead + self.shape, dtype=dtype)
         return array
 
 
@@ -249,8 +250,11 @@ def _lagrange_coefficients(a_third, b_half, ws: _Workspace):
 
     Returns
     -------
-    (A0r, A0i, A1r, A1i, A2r, A2i, regular) : arrays in ``ws``; ``regular`` is False where
-    the two closest eigenvalues nearly coincide (or ``T = 0``): those entries are invalid.
+    (E, A1, A2, regular)
+        ``E = sum_k exp(-i l_k) / 3``, ``A1``, ``A2``, each of shape ``(2,) + shape``
+        holding (real, imaginary) parts; ``A0 = E - (2 a / 3) A2``. ``regular`` is False
+        where the two closest eigenvalues nearly coincide (or ``T = 0``): the coefficients
+        are invalid there.
 
     Notes
     -----
@@ -260,89 +264,81 @@ def _lagrange_coefficients(a_third, b_half, ws: _Workspace):
     than ``sin``/``cos`` here); ``exp(-i l_2) = conj(exp(-i l_0) exp(-i l_1))`` since
     ``sum l_k = 0``. ``A2 = sum c_k``, ``A1 = sum c_k l_k``,
     ``A0 = sum_k exp(-i l_k) / 3 - (2 a / 3) A2`` with ``c_k = exp(-i l_k) / (3 l_k^2 - a)``.
+    Quantities indexed by ``k`` or by (real, imaginary) are stacked on leading axes and
+    outputs are passed positionally: on a block of ten thousand numbers numpy's per-call
+    overhead is comparable to the arithmetic, so the number of calls matters.
     """
+    mul, add, sub, div = np.multiply, np.add, np.subtract, np.divide
     tmp = ws("tmp")
-    r = np.sqrt(a_third, out=ws("r"))
-    cos_3theta = np.multiply(r, a_third, out=ws("cos3"))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        np.divide(b_half, cos_3theta, out=cos_3theta)
-        regular = np.less(np.abs(cos_3theta, out=tmp), 1.0 - DEGENERACY_COS_TOL, out=ws("regular", bool))
-        t = np.arccos(cos_3theta, out=ws("t"))
-    t *= 1.0 / 6.0
-    np.tan(t, out=t)                                   # tan(theta / 2)
-    cos_theta = np.multiply(t, t, out=ws("cos_theta"))
-    cos_theta += 1.0
-    np.divide(2.0, cos_theta, out=cos_theta)
-    sin_theta = np.multiply(cos_theta, t, out=t)
-    cos_theta -= 1.0
-    rc = np.multiply(r, cos_theta, out=ws("rc"))       # l0 / 2
-    rs = np.multiply(r, sin_theta, out=ws("rs"))
-    rs *= _SQRT3
-    l0 = np.add(rc, rc, out=ws("l0"))
-    l1 = np.subtract(rs, rc, out=ws("l1"))
-    l2 = np.add(rc, rs, out=ws("l2"))
-    np.negative(l2, out=l2)
-    # exp(-i l) = cos l + i im, im = -sin l, from tan(-l / 2)
-    half0 = np.negative(rc, out=rc)
-    half1 = np.multiply(l1, -0.5, out=rs)
-    re0, im0 = _cos_sin_from_half_tan(np.tan(half0, out=half0), ws("re0"))
-    re1, im1 = _cos_sin_from_half_tan(np.tan(half1, out=half1), ws("re1"))
-    re2 = np.multiply(re0, re1, out=ws("re2"))
-    re2 -= np.multiply(im0, im1, out=tmp)
-    im2 = np.multiply(re0, im1, out=ws("im2"))
-    im2 += np.multiply(im0, re1, out=tmp)
-    np.negative(im2, out=im2)
-    a0r = np.add(re0, re1, out=ws("a0r"))
-    a0r += re2
-    a0i = np.add(im0, im1, out=ws("a0i"))
-    a0i += im2
-    # c_k = exp(-i l_k) / (3 (l_k^2 - a/3)), overwriting re_k, im_k
-    for lk, re_k, im_k in ((l0, re0, im0), (l1, re1, im1), (l2, re2, im2)):
-        np.multiply(lk, lk, out=tmp)
-        tmp -= a_third
-        tmp *= 3.0
-        np.divide(1.0, tmp, out=tmp)
-        re_k *= tmp
-        im_k *= tmp
-    a2r = np.add(re0, re1, out=ws("a2r"))
-    a2r += re2
-    a2i = np.add(im0, im1, out=ws("a2i"))
-    a2i += im2
-    a1r = np.multiply(re0, l0, out=ws("a1r"))
-    a1r += np.multiply(re1, l1, out=tmp)
-    a1r += np.multiply(re2, l2, out=tmp)
-    a1i = np.multiply(im0, l0, out=ws("a1i"))
-    a1i += np.multiply(im1, l1, out=tmp)
-    a1i += np.multiply(im2, l2, out=tmp)
-    two_a3 = np.multiply(a_third, -2.0, out=l0)
-    a0r *= 1.0 / 3.0
-    a0r += np.multiply(two_a3, a2r, out=tmp)
-    a0i *= 1.0 / 3.0
-    a0i += np.multiply(two_a3, a2i, out=tmp)
-    return a0r, a0i, a1r, a1i, a2r, a2i, regular
-
-
-def _cos_sin_from_half_tan(t, cos_out):
-    """``cos(2x), sin(2x)`` from ``t = tan(x)``; ``sin`` overwrites ``t``."""
-    np.multiply(t, t, out=cos_out)
-    cos_out += 1.0
-    np.divide(2.0, cos_out, out=cos_out)
-    sin = np.multiply(cos_out, t, out=t)
-    cos_out -= 1.0
-    return cos_out, sin
+    r = np.sqrt(a_third, ws("r"))
+    cos_3theta = mul(r, a_third, ws("cos3"))
+    div(b_half, cos_3theta, cos_3theta)
+    regular = np.less(np.abs(cos_3theta, tmp), 1.0 - DEGENERACY_COS_TOL, ws("regular", dtype=bool))
+    t = np.arccos(cos_3theta, ws("t"))
+    mul(t, 1.0 / 6.0, t)
+    np.tan(t, t)                                       # tan(theta / 2)
+    cos_theta = mul(t, t, ws("cos_theta"))
+    add(cos_theta, 1.0, cos_theta)
+    div(2.0, cos_theta, cos_theta)
+    sin_theta = mul(cos_theta, t, t)
+    sub(cos_theta, 1.0, cos_theta)
+    rc = mul(r, cos_theta, ws("rc"))                   # l0 / 2
+    rs = mul(r, sin_theta, ws("rs"))
+    mul(rs, _SQRT3, rs)
+    lam = ws("lambda", (3,))
+    add(rc, rc, lam[0])
+    sub(rs, rc, lam[1])
+    add(lam[0], lam[1], lam[2])
+    np.negative(lam[2], lam[2])
+    # exp(-i l_k) / 3 = (re_k + i im_k) / 3 from tau = tan(-l_k / 2), k = 0, 1:
+    # re/3 = (2/3) / (1 + tau^2) - 1/3, im/3 = (2/3) tau / (1 + tau^2)
+    half = ws("half", (2,))
+    np.negative(rc, half[0])
+    mul(lam[1], -0.5, half[1])
+    np.tan(half, half)
+    phases = ws("phases", (2, 3))                      # [re, im][k], all divided by 3
+    re, im = phases[0], phases[1]
+    mul(half, half, re[:2])
+    add(re[:2], 1.0, re[:2])
+    div(2.0 / 3.0, re[:2], re[:2])
+    mul(re[:2], half, im[:2])
+    sub(re[:2], 1.0 / 3.0, re[:2])
+    # k = 2: exp(-i l_2) = conj(exp(-i l_0) exp(-i l_1)); the factor 3 restores the 1/3 scale
+    mul(re[0], re[1], re[2])
+    sub(re[2], mul(im[0], im[1], tmp), re[2])
+    mul(re[2], 3.0, re[2])
+    mul(re[0], im[1], im[2])
+    add(im[2], mul(im[0], re[1], tmp), im[2])
+    mul(im[2], -3.0, im[2])
+    e_mean = add(phases[:, 0], phases[:, 1], ws("e_mean", (2,)))
+    add(e_mean, phases[:, 2], e_mean)
+    # c_k = exp(-i l_k) / (3 l_k^2 - a) = (exp(-i l_k) / 3) / (l_k^2 - a/3), overwriting the phases
+    inverse = mul(lam, lam, ws("inverse", (3,)))
+    sub(inverse, a_third, inverse)
+    div(1.0, inverse, inverse)
+    mul(phases, inverse, phases)
+    a2 = add(phases[:, 0], phases[:, 1], ws("a2", (2,)))
+    add(a2, phases[:, 2], a2)
+    weighted = mul(phases, lam, ws("weighted", (2, 3)))
+    a1 = add(weighted[:, 0], weighted[:, 1], ws("a1", (2,)))
+    add(a1, weighted[:, 2], a1)
+    return e_mean, a1, a2, regular
 
 
 # --------------------------------------------------------------------------------------
 # fast probabilities: polynomial coefficients per point, blocks of energies x points
 # --------------------------------------------------------------------------------------
-def _polynomial_coefficients(k: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Coefficients (leading axis, 27 rows) of a/3, b/2 and entries of T, T^2 in ``w``.
+def _polynomial_coefficients(k: np.ndarray, m: np.ndarray) -> tuple:
+    """Coefficients in ``w`` of the quantities the kernel needs, ``T = w K + M``.
 
-    ``T = w K + M``; rows: ``a/3`` (3), ``b/2`` (4), ``T_ee`` (2), ``(T^2)_ee`` (3),
-    ``T_mumu`` (2), ``(T^2)_mumumu`` (3), ``Re T_mue, Im T_mue`` (2 + 2),
-    ``Re (T^2)_mue, Im (T^2)_mue`` (3 + 3), highest power of ``w`` first.
-    ``det(wK + M) = w^3 det K + w^2 tr(K^2 M) + w tr(K M^2) + det M`` for traceless
-    ``K, M`` (Cayley-Hamilton: ``adj X = X^2 - tr(X^2)/2``), ``det X = tr(X^3)/3``.
+    Returns
+    -------
+    (linear, quadratic, cubic)
+        ``linear`` (2, 4, ...): ``T_ee, T_mumu, Re T_mue, Im T_mue``;
+        ``quadratic`` (3, 5, ...): ``a/3 = tr(T^2)/6, (T^2)_ee - 2a/3, (T^2)_mumu - 2a/3,
+        Re (T^2)_mue, Im (T^2)_mue``; ``cubic`` (4, ...): ``b/2 = det(T)/2``. Highest power first.
+        ``det(wK + M) = w^3 det K + w^2 tr(K^2 M) + w tr(K M^2) + det M`` for traceless
+        ``K, M`` (Cayley-Hamilton: ``adj X = X^2 - tr(X^2)/2``), ``det X = tr(X^3)/3``.
     """
     k, m = np.broadcast_arrays(k, m)
     kk = k @ k
@@ -353,83 +349,64 @@ def _polynomial_coefficients(k: np.ndarray, m: np.ndarray) -> np.ndarray:
     def tr(x):
         return np.real(np.trace(x, axis1=-2, axis2=-1))
 
-    rows = [
-        tr(kk) / 6.0, tr(km) / 3.0, tr(mm) / 6.0,
-        tr(kk @ k) / 6.0, tr(kk @ m) / 2.0, tr(k @ mm) / 2.0, tr(mm @ m) / 6.0,
-        k[..., 0, 0].real, m[..., 0, 0].real,
-        kk[..., 0, 0].real, mixed[..., 0, 0].real, mm[..., 0, 0].real,
-        k[..., 1, 1].real, m[..., 1, 1].real,
-        kk[..., 1, 1].real, mixed[..., 1, 1].real, mm[..., 1, 1].real,
-        k[..., 1, 0].real, m[..., 1, 0].real, k[..., 1, 0].imag, m[..., 1, 0].imag,
-        kk[..., 1, 0].real, mixed[..., 1, 0].real, mm[..., 1, 0].real,
-        kk[..., 1, 0].imag, mixed[..., 1, 0].imag, mm[..., 1, 0].imag,
-    ]
-    return np.stack(rows, axis=0)
+    def entries(x):
+        return [x[..., 0, 0].real, x[..., 1, 1].real, x[..., 1, 0].real, x[..., 1, 0].imag]
+
+    linear = np.stack([np.stack(entries(k)), np.stack(entries(m))])
+    quadratic = np.stack([np.stack([tr(kk) / 6.0] + entries(kk)),
+                          np.stack([tr(km) / 3.0] + entries(mixed)),
+                          np.stack([tr(mm) / 6.0] + entries(mm))])
+    quadratic[:, 1:3] -= 2.0 * quadratic[:, :1]        # (T^2)_aa - 2 a / 3 for a = e, mu
+    cubic = np.stack([tr(kk @ k) / 6.0, tr(kk @ m) / 2.0, tr(k @ mm) / 2.0, tr(mm @ m) / 6.0])
+    return linear, quadratic, cubic
 
 
-def _poly(c, first: int, n: int, w, out):
-    """Horner: ``c[first] w^(n-1) + ... + c[first+n-1]`` into ``out``."""
-    np.multiply(c[first], w, out=out)
-    for j in range(first + 1, first + n - 1):
-        out += c[j]
-        out *= w
-    out += c[first + n - 1]
+def _poly(c, w, out):
+    """Horner: ``c[0] w^(n-1) + ... + c[n-1]`` into ``out`` (``c`` stacked on axis 0)."""
+    np.multiply(c[0], w, out)
+    for j in range(1, len(c) - 1):
+        np.add(out, c[j], out)
+        np.multiply(out, w, out)
+    np.add(out, c[-1], out)
     return out
 
 
-def _block_probabilities(w, c, out, ws: _Workspace) -> np.ndarray:
-    """Fill ``out[..., a, b]`` for one block; returns the mask of regular points."""
-    a_third = _poly(c, 0, 3, w, ws("a_third"))
-    b_half = _poly(c, 3, 4, w, ws("b_half"))
-    a0r, a0i, a1r, a1i, a2r, a2i, regular = _lagrange_coefficients(a_third, b_half, ws)
-    t, q, re, im = ws("rc"), ws("rs"), ws("l1"), ws("l2")      # free after the above
-    for first, (row, col) in ((7, (0, 0)), (12, (1, 1))):
-        _poly(c, first, 2, w, t)
-        _poly(c, first + 2, 3, w, q)
-        np.multiply(a1r, t, out=re)
-        re += a0r
-        re += np.multiply(a2r, q, out=b_half)
-        np.multiply(a1i, t, out=im)
-        im += a0i
-        im += np.multiply(a2i, q, out=b_half)
-        re *= re
-        im *= im
-        np.add(re, im, out=out[..., row, col])
-    x = _poly(c, 17, 2, w, t)          # T_mue = x + i y
-    y = _poly(c, 19, 2, w, q)
-    qr = _poly(c, 21, 3, w, re)        # (T^2)_mue = qr + i qi
-    qi = _poly(c, 24, 3, w, im)
-    tmp = ws("tmp")
-    u1 = np.multiply(a1r, x, out=ws("u1"))
-    u1 += np.multiply(a2r, qr, out=tmp)
-    u2 = np.multiply(a1i, y, out=ws("u2"))
-    u2 += np.multiply(a2i, qi, out=tmp)
-    u3 = np.multiply(a1i, x, out=ws("u3"))
-    u3 += np.multiply(a2i, qr, out=tmp)
-    u4 = np.multiply(a1r, y, out=ws("u4"))
-    u4 += np.multiply(a2r, qi, out=tmp)
-    # S_mue = (u1 - u2) + i (u3 + u4);  S_emu = (u1 + u2) + i (u3 - u4)
-    np.subtract(u1, u2, out=x)
-    np.add(u3, u4, out=y)
-    x *= x
-    y *= y
-    np.add(x, y, out=out[..., 0, 1])
-    u1 += u2
-    u3 -= u4
-    u1 *= u1
-    u3 *= u3
-    np.add(u1, u3, out=out[..., 1, 0])
-    p_ee, p_em, p_me, p_mm = (out[..., 0, 0], out[..., 0, 1], out[..., 1, 0], out[..., 1, 1])
-    np.subtract(1.0, p_ee, out=tmp)
-    np.subtract(tmp, p_em, out=out[..., 0, 2])
-    np.subtract(tmp, p_me, out=out[..., 2, 0])
-    np.subtract(1.0, p_mm, out=tmp)
-    np.subtract(tmp, p_me, out=out[..., 1, 2])
-    np.subtract(tmp, p_em, out=out[..., 2, 1])
-    np.add(p_ee, p_mm, out=tmp)
-    tmp += p_em
-    tmp += p_me
-    np.subtract(tmp, 1.0, out=out[..., 2, 2])
+def _block_probabilities(w, linear, quadratic, cubic, planes, ws: _Workspace) -> np.ndarray:
+    """Fill ``planes[a, b, ...] = P(a -> b)`` for one block; returns the regular-point mask."""
+    mul, add, sub = np.multiply, np.add, np.subtract
+    lin = _poly(linear, w, ws("linear", (4,)))          # T_ee, T_mumu, x, y (T_mue = x + i y)
+    quad = _poly(quadratic, w, ws("quadratic", (5,)))   # a/3, Q_ee, Q_mumu, qr, qi (Q = T^2)
+    b_half = _poly(cubic, w, ws("b_half"))
+    e_mean, a1, a2, regular = _lagrange_coefficients(quad[0], b_half, ws)
+    e_, a1_, a2_ = e_mean[:, None], a1[:, None], a2[:, None]
+    # diagonal: S_aa = A0 + A1 T_aa + A2 Q_aa = E + A1 T_aa + A2 (Q_aa - 2a/3), the last
+    # polynomial prepared per point; stacked [re, im] x [ee, mumu]
+    diag = mul(a1_, lin[:2], ws("diag", (2, 2)))
+    add(diag, e_, diag)
+    second = mul(a2_, quad[1:3], ws("second", (2, 2)))
+    add(diag, second, diag)
+    mul(diag, diag, diag)
+    add(diag[0, 0], diag[1, 0], planes[0, 0, ...])
+    add(diag[0, 1], diag[1, 1], planes[1, 1, ...])
+    # off-diagonal: u = A1 [x, y] + A2 [qr, qi] = [[u1, u4], [u3, u2]];
+    # S_mue = (u1 - u2) + i (u3 + u4), S_emu = S_mue with conj(T), conj(Q) = (u1 + u2) + i (u3 - u4)
+    u = mul(a1_, lin[2:], ws("u", (2, 2)))
+    add(u, mul(a2_, quad[3:], second), u)
+    np.negative(u[1, 1], u[1, 1])
+    column, anti = u[:, 0], u[::-1, 1]                 # (u1, u3) and (-u2, u4)
+    amplitudes = ws("amplitudes", (2, 2))
+    add(column, anti, amplitudes[0])
+    sub(column, anti, amplitudes[1])
+    mul(amplitudes, amplitudes, amplitudes)
+    add(amplitudes[0, 0], amplitudes[0, 1], planes[0, 1, ...])
+    add(amplitudes[1, 0], amplitudes[1, 1], planes[1, 0, ...])
+    # the rest by unitarity of S: rows and columns of |S|^2 sum to one
+    sub(1.0, planes[0:2, 0, ...], planes[0:2, 2, ...])
+    sub(planes[0:2, 2, ...], planes[0:2, 1, ...], planes[0:2, 2, ...])
+    sub(1.0, planes[0, 0:2, ...], planes[2, 0:2, ...])
+    sub(planes[2, 0:2, ...], planes[1, 0:2, ...], planes[2, 0:2, ...])
+    sub(1.0, planes[2, 0, ...], planes[2, 2, ...])
+    sub(planes[2, 2, ...], planes[2, 1, ...], planes[2, 2, ...])
     return regular
 
 
@@ -512,12 +489,16 @@ def probabilities(energy_gev, baseline_km, density_gcc, params: Mapping, eps=Non
     w, v = _kinematics(energy_gev, baseline_km, density_gcc, electron_fraction)
     k, m = _phase_matrices(p, eps, antineutrino, v)
     coefficients = _polynomial_coefficients(k, m)
-    shape = _broadcast_shape(coefficients.shape[1:], w.shape)
-    out = np.empty(shape + (3, 3))
+    shape = _broadcast_shape(coefficients[2].shape[1:], w.shape)
     k, m = np.broadcast_arrays(k, m)
+    scalar = shape == ()
+    if scalar:                               # the kernel indexes stacked buffers: work on shape (1,)
+        shape, w, k, m = (1,), w.reshape(1), k[None], m[None]
+        coefficients = tuple(c[..., None] for c in coefficients)
+    planes = np.empty((3, 3) + shape)        # contiguous planes: no strided writes in the kernel
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # degenerate points: NaN, replaced below
-        _fill_blocks(shape, w, coefficients, k, m, out)
-    return out
+        _fill_blocks(shape, w, coefficients, k, m, planes)
+    return planes[..., 0] if scalar else np.moveaxis(planes, (0, 1), (-2, -1))
 
 
 def _broadcast_shape(point_shape: tuple, kinematic_shape: tuple) -> tuple:
@@ -529,28 +510,29 @@ def _broadcast_shape(point_shape: tuple, kinematic_shape: tuple) -> tuple:
                          "give parameter points their own leading axes, e.g. (n_points, 1)") from None
 
 
-def _fill_blocks(shape, w, coefficients, k, m, out) -> None:
+def _fill_blocks(shape, w, coefficients, k, m, planes) -> None:
     ndim = len(shape)
     workspaces: dict[tuple, _Workspace] = {}
     for index in _blocks(shape, BLOCK_SIZE):
-        out_block = out[index]
-        block_shape = out_block.shape[:-2]
+        planes_block = planes[(slice(None), slice(None)) + index]
+        block_shape = planes_block.shape[2:]
         ws = workspaces.get(block_shape) or workspaces.setdefault(block_shape, _Workspace(block_shape))
         w_block = _index_operand(w, index, ndim)
-        c_block = _index_operand(coefficients, index, ndim, leading=1)
-        regular = _block_probabilities(w_block, c_block, out_block, ws)
+        linear, quadratic, cubic = (_index_operand(c, index, ndim, leading=lead)
+                                    for c, lead in zip(coefficients, (2, 2, 1)))
+        regular = _block_probabilities(w_block, linear, quadratic, cubic, planes_block, ws)
         if not regular.all():
-            _fallback(~regular, w_block, k, m, index, ndim, out_block)
+            _fallback(~regular, w_block, k, m, index, ndim, planes_block)
 
 
-def _fallback(mask, w_block, k, m, index, ndim, out_block) -> None:
+def _fallback(mask, w_block, k, m, index, ndim, planes_block) -> None:
     """Recompute the masked points of a block with ``eigh``."""
     block_shape = mask.shape
     w_sel = np.broadcast_to(w_block, block_shape)[mask]
     k_sel = np.broadcast_to(_index_operand(k, index + (slice(None),) * 2, ndim + 2), block_shape + (3, 3))[mask]
     m_sel = np.broadcast_to(_index_operand(m, index + (slice(None),) * 2, ndim + 2), block_shape + (3, 3))[mask]
     s = _eigh_operator(w_sel[:, None, None] * k_sel + m_sel)
-    out_block[mask] = np.abs(np.swapaxes(s, -1, -2)) ** 2
+    planes_block[:, :, mask] = np.moveaxis(np.abs(s) ** 2, 0, -1).swapaxes(0, 1)
 
 
 # --------------------------------------------------------------------------------------
@@ -559,20 +541,24 @@ def _fallback(mask, w_block, k, m, index, ndim, out_block) -> None:
 def _layer_operator(w, k, m, trace_phase) -> np.ndarray:
     """Full ``S = exp(-i (T + trace_phase))`` for ``T = w K + M`` (closed form + fallback)."""
     t = w[..., None, None] * k + m
+    scalar = t.ndim == 2
+    if scalar:                               # the closed form indexes stacked buffers
+        t, trace_phase = t[None], np.reshape(trace_phase, (1,))
     t2 = t @ t
     a_third = np.real(np.trace(t2, axis1=-2, axis2=-1)) / 6.0
     b_half = np.real(np.einsum("...ij,...ji->...", t2, t)) / 6.0
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # degenerate points replaced below
-        a0r, a0i, a1r, a1i, a2r, a2i, regular = _lagrange_coefficients(a_third, b_half, _Workspace(a_third.shape))
-        a0 = (a0r + 1j * a0i)[..., None, None]
-        s = (a1r + 1j * a1i)[..., None, None] * t + (a2r + 1j * a2i)[..., None, None] * t2
+        e_mean, a1, a2, regular = _lagrange_coefficients(a_third, b_half, _Workspace(a_third.shape))
+        a0 = (e_mean[0] + 1j * e_mean[1] - 2.0 * a_third * (a2[0] + 1j * a2[1]))[..., None, None]
+        s = (a1[0] + 1j * a1[1])[..., None, None] * t + (a2[0] + 1j * a2[1])[..., None, None] * t2
     degenerate = ~regular
     s[..., 0, 0] += a0[..., 0, 0]
     s[..., 1, 1] += a0[..., 0, 0]
     s[..., 2, 2] += a0[..., 0, 0]
     if np.any(degenerate):
         s[degenerate] = _eigh_operator(t[degenerate])
-    return s * np.exp(-1j * trace_phase)[..., None, None]
+    s = s * np.exp(-1j * trace_phase)[..., None, None]
+    return s[0] if scalar else s
 
 
 def evolution_operator(energy_gev, layers: Sequence, params: Mapping, eps=None,
