@@ -176,9 +176,19 @@ class Posterior:
             return {}
 
     def _discover_derived(self) -> list[str]:
+        """Names of the model's derived quantities, from a point inside the priors (the
+        prior median, else up to 20 prior draws where the model fails there)."""
         if not self.names:
             return list(self.model.derived(dict(self.fixed)))
-        return list(self.model.derived(self.params(self.reference_theta())))
+        rng = np.random.default_rng(0)
+        candidates = [self.reference_theta()] + [
+            np.array([float(p.prior.sample(rng)) for p in self.parameters]) for _ in range(20)]
+        for theta in candidates:
+            try:
+                return list(self.model.derived(self.params(theta)))
+            except GUARDED_ERRORS:
+                continue
+        return []
 
     def _count(self, where: str, reason: Any) -> None:
         if isinstance(reason, BaseException):

@@ -15,8 +15,9 @@ samplers, guards and bookkeeping can be checked against exact answers.
   ``sigma_ee^2 + 1``.
 * `FlakyLikelihood`: returns NaN above ``nan_above``, +inf below ``inf_below`` and raises
   ``FloatingPointError`` in ``[raise_low, raise_high]`` (for the failure guard).
-* `InterruptingGaussianLikelihood`: sends SIGINT to its own process after
-  ``interrupt_after`` evaluations (simulates a user pressing Ctrl-C mid-run).
+* `InterruptingGaussianLikelihood`: sends ``interrupt_signal`` (default SIGINT) to its own
+  process after ``interrupt_after`` evaluations: Ctrl-C, SIGTERM or a hard kill (SIGKILL)
+  in the middle of a step.
 * `NeedsGPsiLikelihood`: reads ``g_psi``, a parameter the test model does not have.
 """
 from __future__ import annotations
@@ -111,18 +112,19 @@ class FlakyLikelihood(Likelihood):
 
 class InterruptingGaussianLikelihood(GaussianLikelihood):
     name = "interrupting"
-    description = "GaussianLikelihood that sends SIGINT to its process after N calls (test double)"
-    options_allowed = GaussianLikelihood.options_allowed + ("interrupt_after",)
+    description = "GaussianLikelihood that signals its own process after N calls (test double)"
+    options_allowed = GaussianLikelihood.options_allowed + ("interrupt_after", "interrupt_signal")
 
-    def __init__(self, interrupt_after=10, **options):
+    def __init__(self, interrupt_after=10, interrupt_signal="SIGINT", **options):
         super().__init__(**options)
         self.interrupt_after = int(interrupt_after)
+        self.interrupt_signal = getattr(signal, interrupt_signal)
         self.calls = 0
 
     def loglike(self, point: Point) -> float:
         self.calls += 1
         if self.calls == self.interrupt_after:
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), self.interrupt_signal)
         return super().loglike(point)
 
 

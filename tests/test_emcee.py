@@ -153,3 +153,42 @@ def test_short_chain_warns_and_diagnostics_are_written(tmp_path):
     assert set(diagnostics["autocorr_time"]) == {"eps_ee", "eps_mumu"}
     accepted = stored(tmp_path)[3]
     np.testing.assert_allclose(diagnostics["acceptance_fraction"], accepted / 30, atol=1e-4)
+
+
+KILL_SCRIPT = """
+import sys
+from globalfit.config import load_config
+from globalfit.posterior import build_posterior
+from globalfit.samplers.emcee_sampler import run_emcee
+import yaml
+config = load_config(yaml.safe_load(open(sys.argv[1])))
+run_emcee(build_posterior(config), config, sys.argv[2], progress=False)
+"""
+
+
+@pytest.mark.parametrize("signal_name", ["SIGKILL", pytest.param("SIGTERM", marks=pytest.mark.slow)])
+def test_resume_after_the_process_is_killed(tmp_path, signal_name):
+    """A process killed mid-step (SIGKILL: no clean-up at all) loses only that step."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    walkers = 12
+    reference = {"plugins:InterruptingGaussianLikelihood": {"interrupt_after": 10**9}}
+    run(make_config(reference, walkers=walkers), tmp_path / "full")
+    killer = make_config({"plugins:InterruptingGaussianLikelihood": {
+        "interrupt_after": walkers * 6 + 5, "interrupt_signal": signal_name}}, walkers=walkers)
+    card = tmp_path / "card.yaml"
+    card.write_text(yaml.safe_dump(killer.to_dict()))
+    tests_dir = os.path.dirname(__file__)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]))
+    process = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(card), str(tmp_path / "cut")],
+                             env=env, capture_output=True, text=True, timeout=120)
+    expected = -9 if signal_name == "SIGKILL" else 0  # SIGTERM: graceful stop, clean exit
+    assert process.returncode == expected, process.stderr
+    saved = stored(tmp_path / "cut")[0].shape[0]
+    assert 0 < saved < 40
+    run(make_config(reference, walkers=walkers), tmp_path / "cut")
+    assert_same_run(tmp_path / "full", tmp_path / "cut")
