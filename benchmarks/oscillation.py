@@ -117,9 +117,6 @@ def main(argv=None) -> None:
         "globalfit eigh (oracle)": lambda: osc.probabilities_eigh(
             energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
     }
-    if osc.fast_available():
-        engines["globalfit closed form (numba, extra 'fast')"] = lambda: osc.probabilities(
-            energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION, backend="numba")
     peers = nuoscprobexact_engines(energy, params, eps)
     if peers is not None:
         engines["NuOscProbExact, Hamiltonian prebuilt"] = peers[0]

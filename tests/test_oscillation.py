@@ -250,3 +250,15 @@ def test_incompatible_shapes_raise(nufit_no):
     params = dict(nufit_no, th12=np.full(3, 0.58))
     with pytest.raises(ValueError):
         osc.probabilities(np.ones(4), 1300.0, 2.8, params)
+
+
+@pytest.mark.parametrize("ratio", [1e-2, 1e-3, 5e-4, 3e-4, 2e-4, 1e-4, 1e-6, 0.0])
+def test_accuracy_across_the_fallback_threshold(ratio):
+    """dm21 -> 0: closed form down to the threshold, eigh below it; error stays < 2e-10."""
+    params = {"th12": 0.58, "th13": 0.15, "th23": 0.74, "dcp": 4.0, "dm21": 2.5e-3 * ratio, "dm31": 2.5e-3}
+    energy = np.geomspace(0.1, 10.0, 500)
+    for density in (0.0, 1e-3, 3.0):
+        for baseline in (1300.0, 12742.0):
+            fast = osc.probabilities(energy, baseline, density, params)
+            oracle = osc.probabilities_eigh(energy, baseline, density, params)
+            assert np.abs(fast - oracle).max() < 2e-10

@@ -618,8 +618,3 @@ def probabilities_eigh(energy_gev, baseline_km, density_gcc, params: Mapping, ep
     phases = np.exp(-1j * values * length[..., None])
     s = (vectors * phases[..., None, :]) @ np.conj(np.swapaxes(vectors, -1, -2))
     return np.abs(np.swapaxes(s, -1, -2)) ** 2
-
-
-def fast_available() -> bool:
-    """Whether the optional compiled (numba) path can be used."""
-    return False

@@ -1,0 +1,47 @@
+"""Property tests (hypothesis): unitarity and agreement with the eigh oracle on random inputs."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from globalfit.physics import oscillation as osc
+from globalfit.physics.nsi import nsi_matrix
+
+angle = st.floats(0.0, np.pi / 2)
+modulus = st.floats(0.0, 1.0)
+phase = st.floats(0.0, 2 * np.pi)
+
+points = st.fixed_dictionaries({
+    "th12": angle, "th13": angle, "th23": angle, "dcp": phase,
+    "dm21": st.floats(1e-6, 1e-3), "dm31": st.one_of(st.floats(-4e-3, -1e-3), st.floats(1e-3, 4e-3)),
+})
+nsi = st.tuples(st.floats(-2.5, 1.0), st.floats(-1.0, 1.0), modulus, phase, modulus, phase, modulus, phase)
+
+
+def build_eps(values):
+    dee, dtt, m1, p1, m2, p2, m3, p3 = values
+    return nsi_matrix(dee, dtt, m1 * np.exp(1j * p1), m2 * np.exp(1j * p2), m3 * np.exp(1j * p3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(params=points, eps_values=nsi, energy=st.floats(0.01, 100.0), baseline=st.floats(0.0, 13000.0),
+       density=st.floats(0.0, 20.0), antineutrino=st.booleans())
+def test_probabilities_are_unitary_and_match_eigh(params, eps_values, energy, baseline, density, antineutrino):
+    eps = build_eps(eps_values)
+    energies = energy * np.array([1.0, 1.5, 3.0])
+    p = osc.probabilities(energies, baseline, density, params, eps, antineutrino)
+    assert np.all(np.isfinite(p))
+    assert np.allclose(p.sum(axis=-1), 1.0, atol=1e-12) and np.allclose(p.sum(axis=-2), 1.0, atol=1e-12)
+    assert p.min() > -1e-10
+    oracle = osc.probabilities_eigh(energies, baseline, density, params, eps, antineutrino)
+    assert np.abs(p - oracle).max() < 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(params=points, eps_values=nsi, energy=st.floats(0.01, 100.0),
+       layers=st.lists(st.tuples(st.floats(0.0, 3000.0), st.floats(0.0, 15.0), st.floats(0.4, 0.6)),
+                       min_size=1, max_size=4))
+def test_layered_operator_is_unitary(params, eps_values, energy, layers):
+    s = osc.evolution_operator(energy, layers, params, build_eps(eps_values))
+    assert np.abs(s @ np.conj(s.T) - np.eye(3)).max() < 1e-11
