@@ -32,7 +32,7 @@ from typing import Mapping
 import numpy as np
 
 from globalfit.couplings import FLAVOURS, Couplings
-from globalfit.physics.constants import PROTON_MASS_GEV, NEUTRON_MASS_GEV
+from globalfit.physics.constants import NEUTRON_MASS_GEV, PROTON_MASS_GEV
 
 QUARKS = ("u", "d")
 CHIRALITIES = ("L", "R")
