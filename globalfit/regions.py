@@ -36,18 +36,13 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from globalfit.physics.constants import EV, GEV, KEV, MEV
+from globalfit.params import UNITS
 
 UNIT_SCALES: Mapping[str, tuple[str, float]] = {
-    "rad": ("angle", 1.0),
-    "deg": ("angle", math.pi / 180.0),
-    "eV2": ("mass2", 1.0),
-    "GeV": ("energy", GEV),
-    "MeV": ("energy", MEV),
-    "keV": ("energy", KEV),
-    "eV": ("energy", EV),
+    name: entry for name, entry in UNITS.items() if name != "none"
 }
-"""Unit name -> (dimension, size in the dimension's internal unit: rad, eV^2, GeV)."""
+"""Unit name -> (dimension, size in the dimension's internal unit: rad, eV^2, GeV);
+the table of `globalfit.params`, without ``none`` (a number without unit)."""
 
 _NO_UNIT = ("", "none", "1", None)
 OPERATORS = ("<", "<=", ">", ">=")

@@ -143,7 +143,9 @@ class RunResult:
 
     def region_mask(self, region: Region) -> np.ndarray:
         """Which flat samples lie in ``region`` (parameters in internal units, blobs as is)."""
-        columns = pd.concat([self.samples_internal, self.blobs.reset_index(drop=True)], axis=1)
+        blobs = self.blobs.reset_index(drop=True)
+        bare = {c[len("derived."):]: blobs[c] for c in blobs.columns if c.startswith("derived.")}
+        columns = pd.concat([self.samples_internal, blobs, pd.DataFrame(bare)], axis=1)
         return region.mask(columns)
 
 
@@ -408,8 +410,25 @@ def _profiles(chi2, posterior, name, regions, best, starts, options):
     if name not in posterior.names:
         raise ValueError(f"parameters: {name!r} is not sampled "
                          f"(sampled: {', '.join(posterior.names)})")
+    options = dict(options)
+    if "grid" not in options:
+        options["grid"] = default_grid(posterior.parameters[posterior.names.index(name)],
+                                       posterior.bounds[posterior.names.index(name)],
+                                       options.pop("n_grid", 41))
     return profile_regions(chi2, posterior.names, posterior.bounds, name, list(regions),
                            best=best, starts=starts, **options)
+
+
+def default_grid(parameter: Any, bounds: Sequence[float], n_grid: int = 41) -> np.ndarray:
+    """Profile grid over ``bounds``: logarithmic for a log-uniform prior, else linear."""
+    low, high = float(bounds[0]), float(bounds[1])
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError(f"parameters: {parameter.name} has infinite bounds [{low}, {high}]; "
+                         "give it min/max to profile it")
+    kind = getattr(getattr(parameter, "prior", None), "kind", "")
+    if kind == "log-uniform" and low > 0:
+        return np.geomspace(low, high, n_grid)
+    return np.linspace(low, high, n_grid)
 
 
 # --- formatting ----------------------------------------------------------------------------

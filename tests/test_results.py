@@ -252,3 +252,17 @@ def test_cli_table_profile_names_regions_from_the_card(monkeypatch, capsys):
     assert list(dict.fromkeys(table["region"])) == ["LMA", "LMA-D", "LMA+LMA-D"]
     union = table[(table.region == "LMA+LMA-D") & (table.level == "90%")]
     assert len(union) == 2
+
+
+def test_default_grid_is_logarithmic_for_a_log_uniform_prior():
+    from types import SimpleNamespace
+
+    from globalfit.results import default_grid
+
+    log_parameter = SimpleNamespace(name="g", prior=SimpleNamespace(kind="log-uniform"))
+    grid = default_grid(log_parameter, (1e-4, 1.0), 5)
+    assert grid == pytest.approx([1e-4, 1e-3, 1e-2, 1e-1, 1.0])
+    flat = SimpleNamespace(name="x", prior=SimpleNamespace(kind="uniform"))
+    assert default_grid(flat, (-1.0, 1.0), 3) == pytest.approx([-1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="infinite bounds"):
+        default_grid(flat, (-np.inf, 1.0))
