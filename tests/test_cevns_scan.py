@@ -57,3 +57,26 @@ def test_cli_csv_and_physics(capsys):
 def test_cli_rejects_unknown_dataset(capsys):
     assert cli_main(["scan", "lma-dark", "--datasets", "kamland", "--points", "2"]) == 2
     assert "CEvNS" in capsys.readouterr().err
+
+
+def test_one_dimensional_intervals_of_a_double_well():
+    from globalfit.cli.scan_command import one_dimensional_intervals
+
+    x = np.linspace(-2, 2, 4001)
+    chi2 = 10 * (x**2 - 1) ** 2
+    spans = one_dimensional_intervals(x, chi2, 2.0)
+    half = np.sqrt(2.0 / 10.0)  # |x^2 - 1| < half
+    assert spans[0] == pytest.approx((-np.sqrt(1 + half), -np.sqrt(1 - half)), abs=1e-3)
+    assert spans[1] == pytest.approx((np.sqrt(1 - half), np.sqrt(1 + half)), abs=1e-3)
+
+
+def test_weak_mixing_angle_from_csi_2021_near_published():
+    """COHERENT CsI 2021: sin^2 theta_W = 0.220 +0.028 -0.026 (FROM MEMORY, inputs.md 3d)."""
+    from globalfit.cli.scan_command import fit_weak_angle
+    from globalfit.physics.constants import SIN2_THETA_W_LOW_ENERGY, SIN2_THETA_W_MSBAR_MZ
+    from likelihoods.coherent import CoherentCsI2021
+
+    s2, minus, plus = fit_weak_angle(CoherentCsI2021())
+    low_energy = s2 * SIN2_THETA_W_LOW_ENERGY / SIN2_THETA_W_MSBAR_MZ
+    assert low_energy == pytest.approx(0.220, abs=0.027)
+    assert 0.5 * (minus + plus) == pytest.approx(0.027 / 1.03, rel=0.3)

@@ -200,9 +200,202 @@ def plot_lma_dark(mzp, curves, filename: str) -> None:
     plt.close(fig)
 
 
+# --- flavour-diagonal NSI bounds ----------------------------------------------------------
+def _diag_couplings(eps_u: dict, eps_d: dict, mzp_gev=None) -> Couplings:
+    """Couplings with diagonal entries ``{flavour index: value}`` of eps^u and eps^d."""
+    u, d = np.zeros((3, 3)), np.zeros((3, 3))
+    for k, v in eps_u.items():
+        u[k, k] = v
+    for k, v in eps_d.items():
+        d[k, k] = v
+    return Couplings(eps0={"u": u, "d": d}, mzp_gev=mzp_gev)
+
+
+def ee_plane_chi2(likelihoods: dict, eps_u: np.ndarray, eps_d: np.ndarray) -> dict:
+    """``chi2`` on the grid ``eps^u_ee x eps^d_ee`` (other NSI zero), per data set and summed."""
+    out = {name: np.empty((len(eps_u), len(eps_d))) for name in likelihoods}
+    for i, u in enumerate(eps_u):
+        for j, d in enumerate(eps_d):
+            c = _diag_couplings({0: u}, {0: d})
+            for name, lk in likelihoods.items():
+                out[name][i, j] = lk.chi2_couplings(c)
+    out["combined"] = sum(out[name] for name in likelihoods)
+    return out
+
+
+def one_dimensional_intervals(values: np.ndarray, delta_chi2: np.ndarray,
+                              level: float = 2.705543454095404) -> list[tuple[float, float]]:
+    """Intervals of ``values`` where ``delta_chi2 < level`` (edges interpolated linearly)."""
+    inside = delta_chi2 < level
+    intervals, k = [], 0
+    while k < len(values):
+        if not inside[k]:
+            k += 1
+            continue
+        start = k
+        while k + 1 < len(values) and inside[k + 1]:
+            k += 1
+        lo = values[start] if start == 0 else np.interp(
+            level, [delta_chi2[start], delta_chi2[start - 1]], [values[start], values[start - 1]])
+        hi = values[k] if k == len(values) - 1 else np.interp(
+            level, [delta_chi2[k], delta_chi2[k + 1]], [values[k], values[k + 1]])
+        intervals.append((float(lo), float(hi)))
+        k += 1
+    return intervals
+
+
+def _configure_common(parser, default_datasets=DEFAULT_LMA_DARK_DATASETS) -> None:
+    parser.add_argument("--datasets", default=",".join(default_datasets),
+                        help="comma-separated CEvNS likelihoods (default: the three COHERENT sets)")
+    parser.add_argument("--release-root", metavar="DIR",
+                        help="folder holding the official COHERENT releases: binned release likelihoods")
+    parser.add_argument("--plot", metavar="FILE", help="draw the result into FILE")
+
+
+def _likelihoods_from(args) -> dict:
+    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    if not names:
+        raise ValueError("--datasets: empty list")
+    return build_cevns_likelihoods(names, args.release_root)
+
+
+def _configure_ee_plane(parser) -> None:
+    _configure_common(parser)
+    parser.add_argument("--range", type=float, nargs=2, default=(-0.8, 0.8), metavar=("MIN", "MAX"),
+                        help="range of eps^u_ee and eps^d_ee (default -0.8 0.8)")
+    parser.add_argument("--points", type=int, default=121, help="grid points per axis (default 121)")
+
+
+def _run_ee_plane(args) -> int:
+    likelihoods = _likelihoods_from(args)
+    grid = np.linspace(*args.range, args.points)
+    chi2 = ee_plane_chi2(likelihoods, grid, grid)
+    print("eps^u_ee vs eps^d_ee (other NSI zero, contact): allowed at 90% CL (2 dof, Delta chi2 < 4.61)")
+    print("  eps^u_ee       eps^d_ee interval(s) of the combined fit")
+    delta = chi2["combined"] - chi2["combined"].min()
+    for i in range(0, len(grid), max(len(grid) // 12, 1)):
+        spans = one_dimensional_intervals(grid, delta[i], 4.605170185988092)
+        text = " + ".join(f"[{a:+.3f}, {b:+.3f}]" for a, b in spans) or "none"
+        print(f"  {grid[i]:+.3f}   {text}")
+    if args.plot:
+        _plot_plane(grid, chi2, args.plot)
+    return 0
+
+
+def _plot_plane(grid, chi2, filename) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.6, 5.0))
+    colours = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
+    for k, (name, values) in enumerate(chi2.items()):
+        colour = "k" if name == "combined" else colours[k % len(colours)]
+        delta = values - values.min()
+        width = 2.5 if name == "combined" else 1.2
+        ax.contour(grid, grid, delta.T, levels=[4.605], colors=[colour], linewidths=width)
+        ax.plot([], [], color=colour, lw=width, label=name)
+    ax.plot([0], [0], "k*", ms=8, label="SM")
+    ax.set_xlabel(r"$\varepsilon^{u}_{ee}$")
+    ax.set_ylabel(r"$\varepsilon^{d}_{ee}$")
+    ax.set_title("COHERENT, 90% CL (2 dof), other NSI zero")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax.legend(unique.values(), unique.keys(), fontsize=8, loc="upper right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(filename, dpi=130)
+    plt.close(fig)
+
+
+def _configure_mumu(parser) -> None:
+    _configure_common(parser)
+    parser.add_argument("--quark", choices=("u", "d"), default="u", help="eps^q_mumu (default u)")
+    parser.add_argument("--range", type=float, nargs=2, default=(-0.5, 0.8), metavar=("MIN", "MAX"))
+    parser.add_argument("--points", type=int, default=1301)
+
+
+def _run_mumu(args) -> int:
+    likelihoods = _likelihoods_from(args)
+    values = np.linspace(*args.range, args.points)
+    curves = {name: np.empty(len(values)) for name in likelihoods}
+    for k, v in enumerate(values):
+        c = _diag_couplings({1: v} if args.quark == "u" else {}, {1: v} if args.quark == "d" else {})
+        for name, lk in likelihoods.items():
+            curves[name][k] = lk.chi2_couplings(c)
+    curves["combined"] = sum(curves[n] for n in likelihoods)
+    print(f"eps^{args.quark}_mumu (all other NSI zero, contact): 90% CL (Delta chi2 < 2.71, 1 dof)")
+    for name, curve in curves.items():
+        spans = one_dimensional_intervals(values, curve - curve.min())
+        print(f"  {name:20s} " + (" + ".join(f"[{a:+.3f}, {b:+.3f}]" for a, b in spans) or "none"))
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6.0, 4.0))
+        for name, curve in curves.items():
+            ax.plot(values, curve - curve.min(), label=name,
+                    **(dict(color="k", lw=2.5) if name == "combined" else {}))
+        ax.axhline(2.706, color="grey", ls="--", lw=1, label="90% CL")
+        ax.set_ylim(0, 15)
+        ax.set_xlabel(rf"$\varepsilon^{{{args.quark}}}_{{\mu\mu}}$")
+        ax.set_ylabel(r"$\Delta\chi^2$")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=130)
+        plt.close(fig)
+    return 0
+
+
+# --- weak mixing angle and signal strength ------------------------------------------------
+def _configure_weak_angle(parser) -> None:
+    _configure_common(parser)
+
+
+def fit_weak_angle(likelihood) -> tuple[float, float, float]:
+    """Best-fit ``sin^2 theta_W`` (MS-bar at M_Z, in the radiatively corrected couplings)
+    and its 1-sigma half-widths (``Delta chi2 = 1``), SM elsewhere."""
+    from scipy.optimize import brentq, minimize_scalar
+
+    from globalfit.physics.cevns import weak_nucleon_couplings
+
+    def chi2(s2):
+        g_p, g_n = weak_nucleon_couplings(s2)
+        return likelihood.chi2_couplings(Couplings(), g_p=g_p, g_n=g_n)
+
+    best = minimize_scalar(chi2, bounds=(0.05, 0.45), method="bounded", options={"xatol": 1e-6})
+    target = best.fun + 1.0
+    lo = brentq(lambda s: chi2(s) - target, 1e-3, best.x) if chi2(1e-3) > target else float("nan")
+    hi = brentq(lambda s: chi2(s) - target, best.x, 0.499) if chi2(0.499) > target else float("nan")
+    return float(best.x), float(best.x - lo), float(hi - best.x)
+
+
+def _run_weak_angle(args) -> int:
+    from globalfit.physics.constants import SIN2_THETA_W_LOW_ENERGY, SIN2_THETA_W_MSBAR_MZ
+
+    likelihoods = _likelihoods_from(args)
+    running = SIN2_THETA_W_LOW_ENERGY / SIN2_THETA_W_MSBAR_MZ
+    print("sin^2 theta_W from CEvNS (low-energy value = MS-bar(M_Z) fit x "
+          f"{running:.4f}), and the SM prediction of each data set")
+    for name, lk in likelihoods.items():
+        s2, minus, plus = fit_weak_angle(lk)
+        print(f"  {name:20s} sin2(0) = {s2 * running:.3f} -{minus * running:.3f} +{plus * running:.3f}"
+              f"   (MS-bar M_Z {s2:.3f});  SM events {lk.predicted_counts():.1f}")
+    return 0
+
+
 SCANS = {
     "lma-dark": ("LMA-Dark (x-2, x, x) vs CEvNS as a function of m_Z'",
                  _configure_lma_dark, _run_lma_dark),
+    "ee-plane": ("bounds on eps^u_ee vs eps^d_ee (other NSI zero) from CEvNS",
+                 _configure_ee_plane, _run_ee_plane),
+    "mumu": ("1-D bounds on eps^u_mumu or eps^d_mumu from CEvNS", _configure_mumu, _run_mumu),
+    "weak-angle": ("fit sin^2 theta_W to each CEvNS data set", _configure_weak_angle,
+                   _run_weak_angle),
 }
 """Scan name -> (help, configure(parser), run(args) -> int)."""
 
