@@ -113,8 +113,14 @@ def standard_results(t2k, nova, quick):
             best[ordering] = {"chi2": float(chi2), "sin2_th23": float(x[0]),
                               "dcp_over_pi": float(np.mod(x[1], 2 * np.pi) / np.pi), "dm32_abs_1e3": float(x[2])}
         preferred = min(best, key=lambda o: best[o]["chi2"])
+        global_min = min(best[o]["chi2"] for o in best)
+        # Delta chi^2 at the CP-conserving and maximal phases, profiled over sin^2 th23 (grid)
+        at_phase = {f"{o} dcp={name}": float(grid[o][:, np.argmin(np.abs(dcp - value))].min() - global_min)
+                    for o in ("NO", "IO") for name, value in (("0", 0.0), ("pi/2", 0.5 * np.pi),
+                                                              ("pi", np.pi), ("3pi/2", 1.5 * np.pi))}
         summary[label] = {"best": best, "preferred_ordering": preferred,
-                          "delta_chi2_IO_minus_NO": best["IO"]["chi2"] - best["NO"]["chi2"]}
+                          "delta_chi2_IO_minus_NO": best["IO"]["chi2"] - best["NO"]["chi2"],
+                          "delta_chi2_at_phase": at_phase}
     pg = summary["T2K+NOvA"]["best"]
     chi2_comb = min(pg["NO"]["chi2"], pg["IO"]["chi2"])
     chi2_sep = sum(min(summary[x]["best"]["NO"]["chi2"], summary[x]["best"]["IO"]["chi2"]) for x in ("T2K", "NOvA"))
@@ -200,7 +206,10 @@ def nsi_results(t2k, nova, standard, quick):
                                  bounds=[BOUNDS["s23"], (None, None), BOUNDS["dm"]])
                         for d0 in (0.5 * np.pi, 1.5 * np.pi)), key=lambda r: r.fun)
             separate[label] = {"chi2": float(best.fun), "dcp_over_pi": float(np.mod(best.x[1], 2 * np.pi) / np.pi)}
+        reference = min(grid.min(), chi2)
         results[which] = {
+            "profile_abs_delta_chi2": {f"{m:.2f}": float(v) for m, v in zip(moduli, grid.min(axis=1) - reference)},
+            "profile_phase_delta_chi2_at_best_abs": {f"{p / np.pi:.3f}": float(v) for p, v in zip(phases, grid[a] - reference)},
             "abs": float(abs(x[0])), "phase_over_pi": float(np.mod(x[1], 2 * np.pi) / np.pi),
             "sin2_th23": float(x[2]), "dcp_over_pi": float(np.mod(x[3], 2 * np.pi) / np.pi),
             "dm32_1e3": float(x[4]), "chi2": float(chi2), "delta_chi2_vs_standard_NO": float(chi2_sm - chi2),
@@ -215,6 +224,7 @@ def plot_nsi(panels, results):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
     published = {"emu": (0.15, 1.38), "etau": (0.275, 1.62)}  # Chatterjee-Palazzo, FROM MEMORY
     for ax, (which, (moduli, phases, delta)) in zip(axes, panels.items()):
+        phases, delta = np.r_[phases, 2 * np.pi], np.c_[delta, delta[:, :1]]  # periodic in the phase
         cs = ax.contourf(phases / np.pi, moduli, delta, levels=[0, 1, 2.30, 4, 6.18, 9, 16], cmap="Blues_r")
         ax.contour(phases / np.pi, moduli, delta, levels=[2.30, 6.18], colors="k", linewidths=0.7)
         r = results[which]
@@ -253,18 +263,21 @@ def dune_results(quick):
         out[label] = best
     fig, axes = plt.subplots(1, len(cases), figsize=(13, 4.2), sharey=True)
     for ax, (label, grid) in zip(axes, maps.items()):
-        minimum = min(out[label][o]["chi2"] for o in ("NO", "IO"))
-        delta = grid["NO"] - minimum
+        ordering = min(("NO", "IO"), key=lambda o: out[label][o]["chi2"])
+        minimum = out[label][ordering]["chi2"]
+        delta = grid[ordering] - minimum
         ax.contourf(s23, dcp / np.pi, delta.T, levels=[0, 2.30, 6.18, 11.83], colors=["#2b6cb0", "#90cdf4", "#e2f0fb"])
         ax.contour(s23, dcp / np.pi, delta.T, levels=[2.30, 6.18, 11.83], colors="k", linewidths=0.6)
         ax.plot(0.50, 1.5, "rX", ms=9, label="true")
-        b = out[label]["NO"]
-        ax.plot(b["sin2_th23"], b["dcp_over_pi"], "w*", ms=11, mec="k", label="standard fit")
-        ax.set_title(f"true {label}\n" + rf"$\chi^2_{{min}}$ = {minimum:.1f} (NO fit)", fontsize=9)
+        b = out[label][ordering]
+        ax.plot(b["sin2_th23"], b["dcp_over_pi"], "w*", ms=11, mec="k", label=f"standard fit ({ordering})")
+        ax.set_title(f"true {label} (NO)\n" + rf"best standard fit: {ordering}, $\chi^2_{{min}}$ = {minimum:.1f}",
+                     fontsize=9)
         ax.set_xlabel(r"$\sin^2\theta_{23}$")
         ax.legend(fontsize=7)
     axes[0].set_ylabel(r"$\delta_{CP}/\pi$")
-    fig.suptitle("DUNE (3.5+3.5 yr, Asimov): standard-oscillation fit to data with and without NSI (NO shown)")
+    fig.suptitle("DUNE (3.5+3.5 yr, Asimov): standard-oscillation fit to data with and without NSI "
+                 "(regions: 1, 2, 3 sigma, 2 dof, in the preferred ordering)")
     fig.tight_layout()
     fig.savefig(FIGURES / "lbl_dune_nsi_bias.png", dpi=110)
     plt.close(fig)
