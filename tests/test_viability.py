@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from globalfit.likelihood import Point
 from globalfit.paths import CONFIG_DIR
 from globalfit.viability import (
     _point_from_config_layer,
@@ -133,3 +134,26 @@ def test_card_text_and_cli(tmp_path, u1_result):
     table = pd.read_csv(out)
     assert list(table["likelihood"]) == ["nutev", "unitarity"]
     assert np.all(table["verdict"] == "allowed")
+
+
+def test_effective_chiral_model_card_at_davidson_edge():
+    # effective_nsi with chiral couplings: eps^{uR}_mumu = +0.004 sits just outside the 90 % CL
+    # NuTeV interval [-0.0076, 0.0039] and inside 95 % (1 dof). Resolved without the config
+    # layer, which (2026-11-30) reads a model's class-level parameters and so does not see the
+    # option-dependent eps_uR_* names (reported to its author).
+    card = {
+        "name": "davidson_edge",
+        "model": {"name": "effective_nsi", "options": {"fermions": ["u"], "chiral": True}},
+        "parameters": {"eps_uR_mumu": {"value": 0.004}},
+        "likelihoods": {"nutev": {}, "charm": {}},
+    }
+    _, likelihoods, point, _ = _point_without_config_layer(card)
+    sm = Point(point.params)
+    nutev_delta = likelihoods["nutev"].chi2(point) - likelihoods["nutev"].chi2(sm)
+    # chi^2 at the 90 % edge is chi^2_min + 2.71; the SM is 0.30 above chi^2_min (R part)
+    assert nutev_delta == pytest.approx(2.71 - 0.30, abs=0.1)
+    assert verdict(nutev_delta) == "allowed"
+    assert likelihoods["charm"].chi2(point) == likelihoods["charm"].chi2(sm)
+    card["parameters"]["eps_uR_mumu"]["value"] = 0.02
+    _, likelihoods, point, _ = _point_without_config_layer(card)
+    assert verdict(likelihoods["nutev"].chi2(point) - likelihoods["nutev"].chi2(sm)) == "excluded at 99.7% CL"
