@@ -20,7 +20,15 @@ at the point are listed with the error. Free nuisance parameters are set to thei
 median (noted on the card).
 
 `format_card` writes the one-page Markdown card; `check_card(...).table` is a
-``pandas.DataFrame``.
+``pandas.DataFrame``. A card may also be a mapping, e.g.::
+
+    from globalfit.viability import check_card, format_card
+    card = {"name": "psi", "model": {"name": "psi_mixing"},
+            "parameters": {"g_prime": {"value": 1e-5}, "g_prime_a_psi": {"value": 1.0},
+                           "kappa_e": {"value": 0.048827}, "kappa_mu": {"value": 0.02048},
+                           "mzp": {"value": 10.0, "unit": "MeV"}},
+            "likelihoods": {"nutev": {}, "unitarity": {}, "mesons": {}}}
+    print(format_card(check_card(card)))
 """
 from __future__ import annotations
 
