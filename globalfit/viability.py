@@ -282,7 +282,8 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     lines = [header, rule]
     for _, row in frame.iterrows():
-        cells = [_number(v) if isinstance(v, (float, np.floating)) else str(v) for v in row]
+        cells = [_number(v) if isinstance(v, (float, np.floating)) else str(v).replace("|", "\\|")
+                 for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
