@@ -43,6 +43,7 @@ from globalfit.physics.oscillation import pmns_matrix
 from likelihoods.nutev import load_yaml
 
 N_RECOIL_NODES = 64
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(N_RECOIL_NODES)
 
 
 def max_recoil_gev(energy_gev):
@@ -78,9 +79,8 @@ def nue_cross_section_cm2(energy_gev: float, rho: np.ndarray, couplings: Couplin
     """Total nu-e elastic cross section (cm^2) of a neutrino with flavour density matrix
     ``rho`` (module docstring), with the electron NSI / Z' of ``couplings``."""
     t_max = max_recoil_gev(energy_gev)
-    nodes, weights = np.polynomial.legendre.leggauss(N_RECOIL_NODES)
-    t = 0.5 * t_max * (nodes + 1.0)
-    w = 0.5 * t_max * weights
+    t = 0.5 * t_max * (_NODES + 1.0)
+    w = 0.5 * t_max * _WEIGHTS
     q2 = 2.0 * ELECTRON_MASS_GEV * t
     g_l = np.diag([0.5 + sin2_theta_w, -0.5 + sin2_theta_w, -0.5 + sin2_theta_w]).astype(complex)
     g_r = sin2_theta_w * np.eye(3, dtype=complex)
