@@ -12,8 +12,10 @@ PRD 95 (2017) 095008); heavy neutral leptons mixed with ``nu_l`` remove the frac
 uses tree-level widths for the new pieces (radiative corrections assumed common), and the
 acceptance windows of ``data/mesons/lepton_universality.yaml``. E949's limit on
 ``BR(K+ -> mu+ nu nu nubar) < 2.4e-6`` (90% CL) is applied to
-``BR(K -> mu nu Z') = BR(K_mu2) Gamma(K -> mu nu Z') / Gamma_0(K -> mu nu)``.
-Formulas in `globalfit.physics.meson_decays`; derivation in ``docs/likelihoods/mesons.md``.
+``BR(K -> mu nu Z') = BR(K_mu2) Gamma(K -> mu nu Z') / Gamma_0(K -> mu nu)``. Where the Z'
+also couples to the charged lepton (U(1) lepton-number models) its emission from the lepton
+line is included; for equal charges the current is conserved and the longitudinal
+enhancement cancels. Formulas in `globalfit.physics.meson_decays`; derivation in ``docs/likelihoods/mesons.md``.
 """
 from __future__ import annotations
 
@@ -119,11 +121,30 @@ class MesonDecayLikelihood(Likelihood):
                     factor += md.heavy_lepton_width(
                         meson_mass, lepton_mass, hnl_mass, u2
                     ) / md.two_body_width(meson_mass, lepton_mass)
-        g2 = self._coupling2(couplings, index)
-        if g2 > 0 and couplings.mzp_gev is not None:
-            factor += md.three_body_over_two_body(
-                meson_mass, lepton_mass, couplings.mzp_gev, g2, s_max_gev2=s_max_gev2)
+        factor += self.three_body_fraction(couplings, meson, lepton, s_max_gev2)
         return factor
+
+    def three_body_fraction(self, couplings: Couplings, meson: str, lepton: str,
+                            s_max_gev2: float | None) -> float:
+        """``Gamma(M -> l nu Z', s < s_max) / Gamma_0(M -> l nu)``. Where the Z' also couples
+        to the charged lepton (``g_fermion[lepton]``), the lepton-line emission interferes
+        with the neutrino-line one (general amplitude by Dirac traces)."""
+        if couplings.mzp_gev is None:
+            return 0.0
+        meson_mass = MESON_MASSES_GEV[meson]
+        index, lepton_mass = LEPTONS[lepton]
+        g2 = self._coupling2(couplings, index)
+        g_lepton = float(couplings.g_fermion.get(lepton, 0.0))
+        if g_lepton == 0.0:
+            if g2 == 0.0:
+                return 0.0
+            return md.three_body_over_two_body(
+                meson_mass, lepton_mass, couplings.mzp_gev, g2, s_max_gev2=s_max_gev2)
+        g_same = complex(couplings.g_nu[index, index])
+        width = md.general_three_body_width(
+            meson_mass, lepton_mass, couplings.mzp_gev, g_same, g_lepton,
+            other_neutrino_coupling2=max(g2 - abs(g_same) ** 2, 0.0), s_max_gev2=s_max_gev2)
+        return width / md.two_body_width(meson_mass, lepton_mass)
 
     def predicted_ratio(self, couplings: Couplings, ratio_key: str) -> float:
         """Predicted ``R_pi`` or ``R_K``."""
@@ -136,11 +157,7 @@ class MesonDecayLikelihood(Likelihood):
     def k_mu_zprime_branching_ratio(self, couplings: Couplings) -> float:
         """``BR(K+ -> mu+ nu Z')`` (full phase space), normalised to the measured
         ``BR(K_mu2)``."""
-        g2 = self._coupling2(couplings, LEPTONS["mu"][0])
-        if g2 == 0 or couplings.mzp_gev is None:
-            return 0.0
-        return self.k_mu2_branching_ratio * md.three_body_over_two_body(
-            CHARGED_KAON_MASS_GEV, MUON_MASS_GEV, couplings.mzp_gev, g2)
+        return self.k_mu2_branching_ratio * self.three_body_fraction(couplings, "K", "mu", None)
 
     def _rows(self, point: Point) -> list[dict[str, Any]]:
         couplings = point.couplings
@@ -182,8 +199,8 @@ class MesonDecayLikelihood(Likelihood):
 
     def approximations(self) -> list[str]:
         return [
-            "M -> l nu Z': Z' emitted from the neutrino line only (models where the Z' "
-            "couples to the charged lepton of the same flavour are overestimated); Z' invisible.",
+            "M -> l nu Z': Z' emitted from the neutrino and charged-lepton lines (not from "
+            "the meson: structure-dependent terms neglected); Z' invisible.",
             "New-physics widths at tree level; radiative corrections assumed common to SM.",
             f"Acceptance '{self.acceptance}': PIENU E_e > 52 MeV, NA62 M_miss^2 < 0.013 GeV^2 "
             "(both FROM MEMORY); E949 limit applied with the Z' muon spectrum acceptance "

@@ -168,6 +168,51 @@ def test_three_body_threshold_and_window():
         md.three_body_width(M_K, M_E, 0.0)
 
 
+# --- Z' also coupled to the charged lepton (general amplitude) -------------------------------
+def test_general_amplitude_reduces_to_neutrino_line():
+    for meson, lepton, mzp in ((M_K, M_MU, 0.05), (M_PI, M_E, 0.01)):
+        general = md.general_three_body_width(meson, lepton, mzp, 1.0, 0.0)
+        assert general == pytest.approx(md.three_body_width(meson, lepton, mzp), rel=2e-4)
+    s, t = 0.05, 0.02
+    assert md.general_squared_amplitude([s], [t], M_K, M_MU, 0.05, 1.0, 0.0)[0] == pytest.approx(
+        md.reduced_squared_amplitude(s, t, M_K, M_MU, 0.05), rel=1e-10)
+
+
+def test_ward_identity_for_conserved_lepton_current():
+    """g_nu = g_l: the Z' couples to a conserved current, so sum_spins |k.M|^2 = 0."""
+    gamma, _ = md._dirac_matrices()
+    s = np.array([0.03, 0.08, 0.14])
+    t_min, t_max = md.dalitz_t_limits(s, M_K, M_MU, 0.05)
+    p_l, p_nu, k = md.dalitz_momenta(s, 0.3 * t_min + 0.7 * t_max, M_K, M_MU, 0.05)
+    for g_lepton, vanishes in ((1.0, True), (0.0, False)):
+        current = md.emission_current(p_l, p_nu, k, M_MU, 1.0, g_lepton)
+        k_current = np.einsum("nr,nrij->nij", k @ md._METRIC, current)
+        k_bar = gamma[0] @ np.conj(np.swapaxes(k_current, -1, -2)) @ gamma[0]
+        spin_sum = np.trace(md._slash(p_nu) @ k_current @ (md._slash(p_l) - M_MU * np.eye(4))
+                            @ k_bar, axis1=-2, axis2=-1).real
+        if vanishes:
+            assert np.all(np.abs(spin_sum) < 1e-14)
+        else:
+            assert np.all(spin_sum > 1e-3)
+
+
+def test_conserved_current_has_no_longitudinal_enhancement():
+    same = [md.general_three_body_width(M_K, M_MU, m, 1.0, 1.0) for m in (0.01, 0.02)]
+    nu_only = [md.three_body_width(M_K, M_MU, m) for m in (0.01, 0.02)]
+    assert nu_only[0] / nu_only[1] == pytest.approx(4.0, rel=0.05)
+    assert same[0] / same[1] < 2.0          # only the soft logarithm remains
+    assert same[0] < 0.05 * nu_only[0]
+    # quadratic form in the couplings
+    assert md.general_three_body_width(M_K, M_MU, 0.02, 2.0, 2.0) == pytest.approx(4 * same[1], rel=1e-10)
+
+
+def test_general_width_quadrature_converged():
+    for args in ((M_K, M_MU, 0.01, 1.0, 0.5), (M_K, M_E, 0.001, 1.0, 1.0)):
+        coarse = md.general_three_body_width(*args)
+        fine = md.general_three_body_width(*args, s_nodes=256, t_nodes=128)
+        assert coarse == pytest.approx(fine, rel=3e-4)
+
+
 # --- the likelihood -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def mesons():
@@ -211,6 +256,20 @@ def test_e949_saturation_gives_2p71():
     lk = MesonDecayLikelihood(include=["k_mu_nu_nu_nubar"])
     chi2 = -2 * lk.loglike(Point({}, Couplings(g_nu=g_nu, mzp_gev=mzp)))
     assert chi2 == pytest.approx(2.7055, rel=0.01)
+
+
+def test_u1_model_uses_lepton_line():
+    """U(1) with a_mu = -3/2: muon and nu_mu carry the same charge, so K -> mu nu Z' loses its
+    longitudinal enhancement compared with a neutrino-only coupling of the same size."""
+    from globalfit.models.u1 import LeptonBaryonU1
+    params = {"g_prime": 1e-3, "a_e": 0.0, "a_mu": -1.5, "a_tau": -1.5, "mzp": 0.01}
+    couplings = LeptonBaryonU1().couplings(params)
+    lk = MesonDecayLikelihood()
+    with_lepton = lk.k_mu_zprime_branching_ratio(couplings)
+    g_nu = np.zeros((3, 3))
+    g_nu[1, 1] = couplings.g_nu[1, 1].real
+    nu_only = lk.k_mu_zprime_branching_ratio(Couplings(g_nu=g_nu, mzp_gev=0.01))
+    assert 0 < with_lepton < 0.05 * nu_only
 
 
 def test_option_validation():

@@ -189,3 +189,132 @@ def lepton_energy_to_s(meson_mass_gev: float, lepton_mass_gev: float, lepton_ene
     """Invisible mass squared ``s = m_M^2 + m_l^2 - 2 m_M E_l`` for a lepton of energy
     ``E_l`` in the meson rest frame."""
     return meson_mass_gev**2 + lepton_mass_gev**2 - 2.0 * meson_mass_gev * lepton_energy_gev
+
+
+# --- Z' coupled to the charged lepton as well: general amplitude by Dirac traces ---------------
+_METRIC = np.diag([1.0, -1.0, -1.0, -1.0])
+
+
+@lru_cache(maxsize=1)
+def _dirac_matrices() -> tuple[np.ndarray, np.ndarray]:
+    """Dirac-representation ``gamma^mu`` (shape (4, 4, 4), upper index first) and ``gamma5``."""
+    i2, z2 = np.eye(2), np.zeros((2, 2))
+    pauli = [np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]),
+             np.array([[1, 0], [0, -1]])]
+    gamma = [np.block([[i2, z2], [z2, -i2]])] + [np.block([[z2, p], [-p, z2]]) for p in pauli]
+    gamma = np.array(gamma, dtype=complex)
+    gamma5 = 1j * gamma[0] @ gamma[1] @ gamma[2] @ gamma[3]
+    return gamma, gamma5
+
+
+def _slash(p: np.ndarray) -> np.ndarray:
+    """``pslash = gamma^mu p_mu`` for four-vectors ``p`` of shape (n, 4) -> (n, 4, 4)."""
+    gamma, _ = _dirac_matrices()
+    return np.tensordot(p @ _METRIC, gamma, axes=(1, 0))
+
+
+def dalitz_momenta(s, t, meson_mass_gev: float, lepton_mass_gev: float, mzp_gev: float):
+    """Four-momenta ``(p_l, p_nu, k)`` (each (n, 4)) in the meson rest frame at Dalitz
+    points ``s = (p_nu + k)^2``, ``t = (p_l + p_nu)^2`` (lepton along z, nu in the x-z plane)."""
+    s = np.atleast_1d(np.asarray(s, dtype=float))
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    big, m = meson_mass_gev, lepton_mass_gev
+    e_l = (big**2 + m**2 - s) / (2.0 * big)
+    u = big**2 + m**2 + mzp_gev**2 - s - t
+    e_nu = (big**2 - u) / (2.0 * big)
+    p_l3 = np.sqrt(np.clip(e_l**2 - m**2, 0.0, None))
+    cos = np.clip((m**2 + 2.0 * e_l * e_nu - t) / (2.0 * p_l3 * e_nu), -1.0, 1.0)
+    zeros = np.zeros_like(s)
+    p_l = np.stack([e_l, zeros, zeros, p_l3], axis=-1)
+    p_nu = np.stack([e_nu, e_nu * np.sqrt(1.0 - cos**2), zeros, e_nu * cos], axis=-1)
+    k = np.stack([np.full_like(s, big), zeros, zeros, zeros], axis=-1) - p_l - p_nu
+    return p_l, p_nu, k
+
+
+def emission_current(p_l, p_nu, k, lepton_mass_gev: float, g_neutrino: complex,
+                     g_lepton: float) -> np.ndarray:
+    """Dirac matrices ``Gamma^rho`` (shape (n, 4, 4, 4), rho upper) of
+    ``M^rho / C = ubar(p_nu) Gamma^rho v(p_l)``, ``C = (G_F/sqrt2) V f_M``, for Z' emission
+    from the neutrino line (coupling ``g_neutrino``, left-handed) and from the charged
+    lepton (vector coupling ``g_lepton``). The relative sign is the one that makes
+    ``k_rho M^rho = 0`` for ``g_neutrino = g_lepton`` (conserved lepton-number current)."""
+    gamma, gamma5 = _dirac_matrices()
+    unit = np.eye(4)
+    q = p_nu + k
+    meson = p_l + q
+    s = np.einsum("ni,ij,nj->n", q, _METRIC, q)
+    denominator = np.einsum("ni,ij,nj->n", p_l + k, _METRIC, p_l + k) - lepton_mass_gev**2
+    weak = _slash(meson) @ (unit - gamma5)
+    neutrino_tail = 0.5 * (unit - gamma5) @ _slash(q) @ weak / s[:, None, None]
+    lepton_head = weak @ (lepton_mass_gev * unit - _slash(p_l + k)) / denominator[:, None, None]
+    from_neutrino = gamma[None] @ neutrino_tail[:, None]
+    from_lepton = lepton_head[:, None] @ gamma[None]
+    return g_neutrino * from_neutrino + g_lepton * from_lepton
+
+
+def general_squared_amplitude(s, t, meson_mass_gev: float, lepton_mass_gev: float,
+                              mzp_gev: float, g_neutrino: complex, g_lepton: float) -> np.ndarray:
+    """``sum |M|^2 / (G_F^2 f_M^2 |V|^2)`` for one final neutrino flavour, Z' emitted from
+    the neutrino (``g_neutrino``) and the charged lepton (``g_lepton``), by numerical Dirac
+    traces with the massive-vector polarisation sum."""
+    gamma, _ = _dirac_matrices()
+    p_l, p_nu, k = dalitz_momenta(s, t, meson_mass_gev, lepton_mass_gev, mzp_gev)
+    current = emission_current(p_l, p_nu, k, lepton_mass_gev, g_neutrino, g_lepton)
+    nu_slash = _slash(p_nu)
+    lepton_projector = _slash(p_l) - lepton_mass_gev * np.eye(4)
+
+    def spin_sum(a, b):
+        """``sum_spins (ubar a v)(ubar b v)^* = Tr[p_nuslash a (p_lslash - m) bbar]``."""
+        b_bar = gamma[0] @ np.conj(np.swapaxes(b, -1, -2)) @ gamma[0]
+        return np.trace(nu_slash @ a @ lepton_projector @ b_bar, axis1=-2, axis2=-1).real
+
+    # -g_{rho sigma} part: only rho = sigma terms, weighted by -eta_rho
+    transverse = -sum(_METRIC[r, r] * spin_sum(current[:, r], current[:, r]) for r in range(4))
+    k_current = np.sum((k @ _METRIC)[:, :, None, None] * current, axis=1)
+    longitudinal = spin_sum(k_current, k_current) / mzp_gev**2
+    return 0.5 * (transverse + longitudinal)
+
+
+def general_three_body_width(
+    meson_mass_gev: float, lepton_mass_gev: float, mzp_gev: float, g_neutrino: complex,
+    g_lepton: float, other_neutrino_coupling2: float = 0.0, s_max_gev2: float | None = None,
+    s_nodes: int = 32, t_nodes: int = 16,
+) -> float:
+    """``Gamma(M+ -> l+ nu Z')`` in GeV for ``f_M = |V| = 1`` with the Z' coupled to the
+    charged lepton (vector ``g_lepton``) and to the neutrinos: ``g_neutrino = (g_nu)_ll``
+    interferes with the lepton-line emission, ``other_neutrino_coupling2 =
+    sum_{b != l} |(g_nu)_bl|^2`` does not. Two-dimensional Gauss-Legendre in ``ln s`` and
+    ``ln(u - m_l^2)`` (32 x 16 nodes: 1e-4 relative; tested against 256 x 128);
+    ``s < s_max_gev2`` if given. Only the non-conserved part of the current,
+    ``(g_neutrino - g_lepton)``, is longitudinally enhanced."""
+    _check_masses(meson_mass_gev, lepton_mass_gev)
+    if not mzp_gev > 0:
+        raise ValueError(f"mzp_gev: must be positive, got {mzp_gev}")
+    s_low, s_high = mzp_gev**2, (meson_mass_gev - lepton_mass_gev) ** 2
+    if s_max_gev2 is not None:
+        s_high = min(s_high, s_max_gev2)
+    if s_high <= s_low:
+        return 0.0
+    xs, ws = _gauss_legendre(s_nodes)
+    xt, wt = _gauss_legendre(t_nodes)
+    half_log = 0.5 * (math.log(s_high) - math.log(s_low))
+    s = np.exp(half_log * xs + 0.5 * (math.log(s_high) + math.log(s_low)))
+    # t integral in ln(u - m_l^2), u = T - t: resolves the lepton-line propagator 1/(u - m_l^2)
+    t_min, t_max = dalitz_t_limits(s, meson_mass_gev, lepton_mass_gev, mzp_gev)
+    total = meson_mass_gev**2 + lepton_mass_gev**2 + mzp_gev**2 - s
+    log_low = np.log(total - t_max - lepton_mass_gev**2)
+    log_high = np.log(total - t_min - lepton_mass_gev**2)
+    half_v = 0.5 * (log_high - log_low)
+    v = np.exp(half_v[:, None] * xt[None, :] + 0.5 * (log_high + log_low)[:, None])
+    t_grid = total[:, None] - lepton_mass_gev**2 - v
+    s_grid = np.broadcast_to(s[:, None], t_grid.shape)
+    amplitude = general_squared_amplitude(
+        s_grid.ravel(), t_grid.ravel(), meson_mass_gev, lepton_mass_gev, mzp_gev,
+        g_neutrino, g_lepton).reshape(t_grid.shape)
+    inner = half_v * ((amplitude * v) @ wt)
+    reduced = half_log * float(np.dot(ws, inner * s))
+    width = FERMI_CONSTANT_GEV2**2 * reduced / ((2.0 * math.pi) ** 3 * 32.0 * meson_mass_gev**3)
+    if other_neutrino_coupling2 > 0:
+        width += three_body_width(meson_mass_gev, lepton_mass_gev, mzp_gev,
+                                  other_neutrino_coupling2, s_max_gev2=s_max_gev2)
+    return width
