@@ -9,7 +9,8 @@ seed (all random numbers are drawn in the parent). Each worker also reports the 
 ``failure_counts``, so the end-of-run report is complete.
 
 Workers ignore SIGINT: Ctrl-C is handled by the parent, which finishes the current step
-and stops (see `globalfit.samplers.emcee_sampler`).
+and stops (see `globalfit.samplers.emcee_sampler`). Where ``threadpoolctl`` is installed,
+each worker limits BLAS/OpenMP to one thread, so N workers use N cores.
 """
 from __future__ import annotations
 
@@ -21,12 +22,18 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 _WORKER_POSTERIOR = None
+_WORKER_THREAD_LIMIT = None
 
 
 def _init_worker(posterior) -> None:
-    global _WORKER_POSTERIOR
+    global _WORKER_POSTERIOR, _WORKER_THREAD_LIMIT
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_POSTERIOR = posterior
+    try:  # one BLAS/OpenMP thread per worker: the workers are the parallelism
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    _WORKER_THREAD_LIMIT = threadpool_limits(limits=1)
 
 
 def _evaluate_chunk(thetas: list) -> tuple[list, dict[str, int]]:
