@@ -18,7 +18,8 @@ for the 7Be line ``Q^2 < 1.3e-6 GeV^2`` so a Z' above ~10 MeV acts as a contact 
 ``rho = sum_i P_ei U_ai U*_bi`` with the adiabatic LMA-MSW weights
 ``P_e1,2 = c13^2 cos^2/sin^2 theta_12^m`` (at the production-averaged density),
 ``P_e3 = s13^2`` (Standard-Model propagation: NSI in propagation belong to ``solar``).
-Radiative corrections to the cross section (~1 %) are neglected.
+Radiative corrections to the cross section are neglected: our tree-level
+sigma(nu_e e, 862 keV) = 6.07e-45 cm^2 is 4.6 % above the 5.80e-45 implied by Borexino 2011.
 """
 from __future__ import annotations
 
@@ -164,6 +165,6 @@ class BorexinoNuELikelihood(Likelihood):
     def approximations(self) -> list[str]:
         return [
             "adiabatic LMA-MSW P_ee at the production-averaged density, SM propagation (no NSI in the Sun)",
-            "tree-level nu-e cross section (no radiative corrections, ~1 %)",
+            "tree-level nu-e cross section: sigma(nu_e e, 862 keV) 4.6 % above the radiatively corrected value Borexino 2011 implies",
             "B16-GS98 7Be flux with its 6 % uncertainty added in quadrature (no nuisance parameter)",
         ]
