@@ -167,4 +167,5 @@ class BorexinoNuELikelihood(Likelihood):
             "adiabatic LMA-MSW P_ee at the production-averaged density, SM propagation (no NSI in the Sun)",
             "tree-level nu-e cross section: sigma(nu_e e, 862 keV) 4.6 % above the radiatively corrected value Borexino 2011 implies",
             "B16-GS98 7Be flux with its 6 % uncertainty added in quadrature (no nuisance parameter)",
+            "same measurement as the borexino_7be term of `solar`: use solar: {exclude: [borexino_7be]} with both",
         ]
