@@ -377,7 +377,8 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
         allowed set is one row with NaN ``low``/``high``. ``attrs["chi2_min"]`` maps each
         region to its own minimum chi^2 and ``attrs["chi2_min_global"]`` is the global one.
     """
-    from globalfit.samplers.profile import LEVELS, best_fit, chain_starts, posterior_chi2
+    from globalfit.samplers.profile import (DEFAULT_METHOD, LEVELS, best_fit, chain_starts,
+                                            posterior_chi2)
 
     names = list(posterior.names)
     wanted = list(parameters) if parameters else names
@@ -385,8 +386,8 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
     pulls = options.pop("pull_terms", ())
     chi2 = posterior_chi2(posterior, pulls)
     starts = None if chain is None else chain_starts(chain.flat_chain, chain.flat_log_prob)
-    best = best_fit(chi2, posterior.bounds, options.pop("n_starts", 8), starts,
-                    options.get("method", "l-bfgs-b"), options.get("seed", 0), names)
+    best = best_fit(chi2, posterior.bounds, options.get("n_starts", 8), starts,
+                    options.get("method", DEFAULT_METHOD), options.get("seed", 0), names)
     rows, minima = [], {}
     for name in wanted:
         profiles = _profiles(chi2, posterior, name, regions, best, starts, options)
