@@ -197,10 +197,6 @@ class _CoherentBase(Likelihood):
         )
         self.time_weights = self._time_weights(time_edges)  # [source, t]
         self._time_totals = self.time_weights.sum(axis=1)
-        self.nuisance_parameters = MappingProxyType({
-            "norm": {"prior": "gaussian", "mean": 1.0, "sigma": self.norm_sigma,
-                     "latex": r"\mathcal{N}_{\rm " + self.name.replace("_", r"\_") + "}"},
-        })
 
     # --- predictions --------------------------------------------------------------------
     def signal_by_source(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
@@ -227,12 +223,11 @@ class _CoherentBase(Likelihood):
         return self._release_chi2(couplings, g_p, g_n, nuisances)
 
     def loglike(self, point: Point) -> float:
-        names = list(self.nuisance_parameters)
-        keys = [f"{self.instance_name}.{n}" for n in names]
-        nuisances = None
-        if names and all(k in point.params for k in keys):
-            nuisances = {n: float(point.params[k]) for n, k in zip(names, keys)}
-        return -0.5 * self.chi2_couplings(point.couplings, nuisances=nuisances)
+        """``-chi2/2``; nuisances the point carries are used as given, the others profiled."""
+        prefix = f"{self.instance_name}."
+        nuisances = {n: float(point.params[prefix + n]) for n in self.nuisance_parameters
+                     if prefix + n in point.params}
+        return -0.5 * self.chi2_couplings(point.couplings, nuisances=nuisances or None)
 
     def observables(self, point: Point) -> pd.DataFrame:
         predicted = self.predicted_counts(point.couplings)
@@ -259,21 +254,25 @@ class _CoherentBase(Likelihood):
 
     # --- release mode, shared part ----------------------------------------------------
     def _release_chi2(self, couplings, g_p, g_n, nuisances) -> float:
+        """Nuisances given in ``nuisances`` are fixed (their priors are the sampler's
+        business); the others are profiled with their Gaussian priors."""
         signal = self.release_signal(couplings, g_p, g_n)
         names = ["norm", *self.background_names]
         templates = [signal, *self.background_templates]
         sigmas = [self.norm_sigma, *self.background_sigmas]
+        given = nuisances or {}
+        fixed = sum(given.get(k, 1.0) * t for k, t in zip(names, templates))
+        free = [i for i, k in enumerate(names) if k not in given]
         off = getattr(self, "release_anticoincidence", None)
-        if nuisances is not None and all(k in nuisances for k in names):
-            expected = sum(nuisances[k] * t for k, t in zip(names, templates))
+        if not free:
             if off is not None:
-                return on_off_chi2(self.release_observed, off, expected)[0]
-            return poisson_chi2(self.release_observed, expected)
-        fixed = sum(templates)
+                return on_off_chi2(self.release_observed, off, fixed)[0]
+            return poisson_chi2(self.release_observed, fixed)
+        free_templates = [templates[i] for i in free]
+        free_sigmas = [sigmas[i] for i in free]
         if off is not None:
-            return profile_on_off(self.release_observed, off, fixed, templates, sigmas)[0]
-        chi2, _ = profile_poisson(self.release_observed, fixed, templates, sigmas)
-        return chi2
+            return profile_on_off(self.release_observed, off, fixed, free_templates, free_sigmas)[0]
+        return profile_poisson(self.release_observed, fixed, free_templates, free_sigmas)[0]
 
     def release_signal(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
                        g_n: float = SM_G_N) -> np.ndarray:
@@ -281,7 +280,9 @@ class _CoherentBase(Likelihood):
         return self.signal_by_source(couplings, g_p, g_n).sum(axis=0)
 
     def _declare_release_nuisances(self) -> None:
-        table = {"norm": {"prior": "gaussian", "mean": 1.0, "sigma": self.norm_sigma}}
+        """Release mode adds background normalisations to the class-level ``norm`` (an
+        instance attribute: a run card that does not list them gets them profiled)."""
+        table = dict(type(self).nuisance_parameters)
         for name, sigma in zip(self.background_names, self.background_sigmas):
             if np.isfinite(sigma):
                 table[name] = {"prior": "gaussian", "mean": 1.0, "sigma": float(sigma), "min": 0.0}
@@ -307,6 +308,9 @@ class CoherentCsI2017(_CoherentBase):
     name = "coherent_csi_2017"
     description = "COHERENT CsI[Na] 2017: CEvNS on Cs and I at the SNS (counting or release 2D)"
     dataset = "coherent_csi_2017"
+    nuisance_parameters = MappingProxyType({"norm": {
+        "prior": "gaussian", "mean": 1.0, "sigma": 48.0 / 173.0, "min": 0.0,
+        "latex": r"\mathcal{N}_{\rm CsI17}"}})
 
     def _efficiency(self, pe) -> np.ndarray:
         eff = self.config["detector"]["efficiency"]
@@ -376,6 +380,9 @@ class CoherentCsI2021(_CoherentBase):
     name = "coherent_csi_2021"
     description = "COHERENT CsI[Na] full data set: CEvNS on Cs and I (counting or release 2D)"
     dataset = "coherent_csi_2021"
+    nuisance_parameters = MappingProxyType({"norm": {
+        "prior": "gaussian", "mean": 1.0, "sigma": 43.4 / 341.0, "min": 0.0,
+        "latex": r"\mathcal{N}_{\rm CsI21}"}})
 
     PE_EDGES = np.arange(6.0, 62.0, 4.0)
     TIME_EDGES_US = np.arange(0.0, 6.01, 0.5)
@@ -467,6 +474,9 @@ class CoherentLAr2020(_CoherentBase):
     name = "coherent_lar_2020"
     description = "COHERENT LAr (CENNS-10 Analysis A): CEvNS on Ar (counting or release 3D)"
     dataset = "coherent_lar_2020"
+    nuisance_parameters = MappingProxyType({"norm": {
+        "prior": "gaussian", "mean": 1.0, "sigma": 17.0 / 128.0, "min": 0.0,
+        "latex": r"\mathcal{N}_{\rm LAr}"}})
 
     def _electron_equivalent_kev(self, recoil_gev) -> np.ndarray:
         q = self.config["detector"]["quenching"]

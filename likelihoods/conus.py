@@ -65,6 +65,9 @@ class ConusLikelihood(Likelihood):
     description = "CONUS+ Run-1 (Leibstadt): reactor CEvNS on Ge, counting likelihood"
     reads = ()
     options_allowed = ("form_factor",)
+    nuisance_parameters = MappingProxyType({"norm": {
+        "prior": "gaussian", "mean": 1.0, "sigma": 59.0 / 347.0, "min": 0.0,
+        "latex": r"\mathcal{N}_{\rm CONUS}"}})
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -87,10 +90,6 @@ class ConusLikelihood(Likelihood):
         self.observed = float(result["observed_cevns"])
         self.observed_sigma = float(result["observed_sigma"])
         self.norm_sigma = float(result["sm_prediction_sigma"]) / float(result["sm_prediction"])
-        self.nuisance_parameters = MappingProxyType({
-            "norm": {"prior": "gaussian", "mean": 1.0, "sigma": self.norm_sigma,
-                     "latex": r"\mathcal{N}_{\rm CONUS}"},
-        })
 
     def _energy_response(self, recoil_gev, isotope) -> np.ndarray:
         det = self.config["detector"]

@@ -128,3 +128,16 @@ def test_release_sm_point_nuisances_from_point(shared_data):
     profiled = lk.loglike(Point({}, Couplings()))
     fixed = lk.loglike(Point(params, Couplings()))
     assert fixed <= profiled + 1e-9  # profiling can only improve the fit
+
+
+@pytest.mark.parametrize("cls", list(PUBLISHED_SM))
+def test_class_level_norm_prior_matches_data_file(counting, cls):
+    assert cls.nuisance_parameters["norm"]["sigma"] == pytest.approx(counting[cls].norm_sigma)
+
+
+def test_release_partial_nuisances_are_profiled(shared_data):
+    lk = CoherentCsI2021(release_path=str(shared_data / "coherent_csi_2021"))
+    only_norm = lk.loglike(Point({"coherent_csi_2021.norm": 1.0}, Couplings()))
+    everything_fixed = lk.loglike(Point({f"coherent_csi_2021.{n}": 1.0
+                                         for n in lk.nuisance_parameters}, Couplings()))
+    assert everything_fixed <= only_norm + 1e-9

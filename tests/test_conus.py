@@ -54,3 +54,5 @@ def test_loglike_with_and_without_norm(conus):
         -0.5 * (395 - n) ** 2 / (106**2 + (59 / 347 * n) ** 2))
     assert conus.loglike(Point({"conus.norm": 1.1}, Couplings())) == pytest.approx(
         -0.5 * (395 - 1.1 * n) ** 2 / 106**2)
+def test_class_level_norm_prior(conus):
+    assert ConusLikelihood.nuisance_parameters["norm"]["sigma"] == pytest.approx(conus.norm_sigma)
