@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from globalfit.couplings import Couplings
 from globalfit.likelihood import Likelihood, Point
@@ -41,7 +42,6 @@ from globalfit.physics.constants import (
     SIN2_THETA_W_LOW_ENERGY,
 )
 from globalfit.physics.oscillation import pmns_matrix
-from likelihoods.nutev import load_yaml
 
 N_RECOIL_NODES = 64
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(N_RECOIL_NODES)
@@ -109,7 +109,7 @@ class BorexinoNuELikelihood(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self.path = Path(options.get("data_file") or data_path("borexino_nue", "borexino_7be.yaml"))
-        content = load_yaml(self.path)
+        content = yaml.safe_load(self.path.read_text())
         rate = content["rate_cpd_per_100t"]
         self.measured = float(rate["value"])
         syst = 0.5 * (float(rate["syst_plus"]) + float(rate["syst_minus"]))

@@ -11,11 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
-from globalfit.physics.dis import effective_couplings_squared, normalised_quark_couplings
-from likelihoods.nutev import load_yaml, q2_distribution_from
+from globalfit.physics.dis import (
+    Q2Distribution,
+    effective_couplings_squared,
+    normalised_quark_couplings,
+)
 
 
 class CharmLikelihood(Likelihood):
@@ -29,15 +33,15 @@ class CharmLikelihood(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self.path = Path(options.get("data_file") or data_path("charm", "charm_nue.yaml"))
-        content = load_yaml(self.path)
+        content = yaml.safe_load(self.path.read_text())
         self.nutev_path = data_path("nutev", "nutev_couplings.yaml")
-        sm = load_yaml(self.nutev_path)["standard_model"]
+        sm = yaml.safe_load(self.nutev_path.read_text())["standard_model"]
         self.quark_couplings = normalised_quark_couplings(sm["sin2_theta_w_on_shell"], sm["gl2"], sm["gr2"])
         self.sm = float(sm["gl2"] + sm["gr2"])
         self.measured = float(content["measured"]["re"])
         self.sigma = float(content["measured"]["re_sigma"])
         self.q2_mode = options.get("q2_mode", "distribution")
-        self.q2_distribution = q2_distribution_from(
+        self.q2_distribution = Q2Distribution.from_kinematics(
             content["kinematics"], self.q2_mode, options.get("mean_q2_gev2"), "CHARM"
         )
 

@@ -33,13 +33,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from scipy import integrate
 
 from globalfit.couplings import Couplings
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics.constants import MEV
-from likelihoods.nutev import load_yaml
 
 PLANCK_MASS_GEV = 1.22089e19
 """Planck mass G_N^{-1/2} in GeV (PDG)."""
@@ -103,7 +103,7 @@ class CosmologyLikelihood(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self.path = Path(options.get("data_file") or data_path("cosmology", "neff.yaml"))
-        content = load_yaml(self.path)
+        content = yaml.safe_load(self.path.read_text())
         self.mode = options.get("mode", "boundary")
         if self.mode not in MODES:
             raise ValueError(f"likelihoods.cosmology.mode: {self.mode!r} not allowed; choose from {MODES}")

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from globalfit.couplings import Couplings
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics.constants import HIGGS_MASS_GEV, HIGGS_VEV_GEV
-from likelihoods.nutev import load_yaml
 
 CHI2_AT_95CL_ONE_DOF = 3.841458820694124
 
@@ -63,7 +63,7 @@ class HiggsInvisibleLikelihood(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self.path = Path(options.get("data_file") or data_path("higgs", "higgs_invisible.yaml"))
-        content = load_yaml(self.path)
+        content = yaml.safe_load(self.path.read_text())
         self.br_upper = float(options.get("br_upper", content["br_upper"]))
         if not 0 < self.br_upper < 1:
             raise ValueError(f"likelihoods.higgs_invisible.br_upper must be in (0, 1), got {self.br_upper}")

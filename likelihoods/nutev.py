@@ -24,33 +24,7 @@ from globalfit.physics.dis import (
     normalised_quark_couplings,
 )
 
-Q2_MODES = ("distribution", "mean")
 CENTRES = ("measured", "standard_model")
-
-
-def load_yaml(path: Path) -> dict:
-    """Read one of our YAML data files; a clear error if it lacks provenance."""
-    with open(path) as handle:
-        content = yaml.safe_load(handle)
-    if "provenance" not in content:
-        raise ValueError(f"{path}: data file has no 'provenance' block")
-    return content
-
-
-def q2_distribution_from(kinematics: dict, mode: str, q2_override: float | None, label: str):
-    """Build the `Q2Distribution` a likelihood uses from its data file's ``kinematics``."""
-    if mode not in Q2_MODES:
-        raise ValueError(f"q2_mode: {mode!r} not allowed; choose from {Q2_MODES}")
-    mean = float(kinematics["mean_q2_gev2"] if q2_override is None else q2_override)
-    if mode == "mean":
-        return Q2Distribution.from_mean(mean, label=f"{label}: Q^2 = {mean:g} GeV^2")
-    return Q2Distribution.parton_model_with_mean(
-        mean,
-        hadronic_energy_min_gev=float(kinematics.get("hadronic_energy_min_gev", 0.0)),
-        x_power_low=float(kinematics.get("x_power_low", 0.5)),
-        x_power_high=float(kinematics.get("x_power_high", 3.0)),
-        q2_min_gev2=float(kinematics.get("q2_min_gev2", 0.0)),
-    )
 
 
 class NuTeVLikelihood(Likelihood):
@@ -64,7 +38,7 @@ class NuTeVLikelihood(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self.path = Path(options.get("data_file") or data_path("nutev", "nutev_couplings.yaml"))
-        content = load_yaml(self.path)
+        content = yaml.safe_load(self.path.read_text())
         measured, sm = content["measured"], content["standard_model"]
         self.centre = options.get("centre", "measured")
         if self.centre not in CENTRES:
@@ -80,7 +54,7 @@ class NuTeVLikelihood(Likelihood):
             sm["sin2_theta_w_on_shell"], sm["gl2"], sm["gr2"]
         )
         self.q2_mode = options.get("q2_mode", "distribution")
-        self.q2_distribution = q2_distribution_from(
+        self.q2_distribution = Q2Distribution.from_kinematics(
             content["kinematics"], self.q2_mode, options.get("mean_q2_gev2"), "NuTeV"
         )
 

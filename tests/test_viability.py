@@ -157,3 +157,18 @@ def test_effective_chiral_model_card_at_davidson_edge():
     card["parameters"]["eps_uR_mumu"]["value"] = 0.02
     _, likelihoods, point, _ = _point_without_config_layer(card)
     assert verdict(likelihoods["nutev"].chi2(point) - likelihoods["nutev"].chi2(sm)) == "excluded at 99.7% CL"
+
+
+@pytest.mark.parametrize("path", [
+    "nutev/nutev_couplings.yaml", "charm/charm_nue.yaml", "borexino_nue/borexino_7be.yaml",
+    "unitarity/kappa_bounds.yaml", "higgs/higgs_invisible.yaml", "cosmology/neff.yaml",
+])
+def test_data_files_carry_provenance(path):
+    from globalfit.paths import data_path
+
+    content = yaml.safe_load(data_path(*path.split("/")).read_text())
+    blocks = content["provenance"]
+    blocks = blocks.values() if "status" not in blocks else [blocks]
+    for block in blocks:
+        assert block["source"] and block["status"].split()[0] in (
+            "VERIFIED", "VERIFIED-3P", "DERIVED", "FROM")

@@ -38,6 +38,7 @@ QUARKS = ("u", "d")
 CHIRALITIES = ("L", "R")
 NUCLEON_MASS_GEV = 0.5 * (PROTON_MASS_GEV + NEUTRON_MASS_GEV)
 COMPRESSED_BINS = 256
+Q2_MODES = ("distribution", "mean")
 
 
 def tree_level_quark_couplings(sin2_theta_w: float) -> dict[tuple[str, str], float]:
@@ -204,6 +205,26 @@ class Q2Distribution:
             )
         return cls(dist.q2_gev2, dist.weights,
                    label or f"parton model scaled to <Q^2> = {mean_q2_gev2:g} GeV^2 (E = {energy:.1f} GeV)")
+
+    @classmethod
+    def from_kinematics(cls, kinematics: Mapping[str, float], mode: str = "distribution",
+                        mean_q2_gev2: float | None = None, label: str = "") -> "Q2Distribution":
+        """Distribution described by a data file's ``kinematics`` block (``mean_q2_gev2`` and
+        optionally ``hadronic_energy_min_gev``, ``x_power_low``, ``x_power_high``,
+        ``q2_min_gev2``): ``mode="distribution"`` (`parton_model_with_mean`) or ``"mean"``
+        (`from_mean`). ``mean_q2_gev2`` overrides the file's mean."""
+        if mode not in Q2_MODES:
+            raise ValueError(f"q2_mode: {mode!r} not allowed; choose from {Q2_MODES}")
+        mean = float(kinematics["mean_q2_gev2"] if mean_q2_gev2 is None else mean_q2_gev2)
+        if mode == "mean":
+            return cls.from_mean(mean, label=f"{label}: Q^2 = {mean:g} GeV^2" if label else "")
+        return cls.parton_model_with_mean(
+            mean,
+            hadronic_energy_min_gev=float(kinematics.get("hadronic_energy_min_gev", 0.0)),
+            x_power_low=float(kinematics.get("x_power_low", 0.5)),
+            x_power_high=float(kinematics.get("x_power_high", 3.0)),
+            q2_min_gev2=float(kinematics.get("q2_min_gev2", 0.0)),
+        )
 
     def mean_q2(self, chirality: str = "L") -> float:
         """Weighted mean ``<Q^2>`` in GeV^2."""
