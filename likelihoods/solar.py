@@ -111,7 +111,7 @@ class SolarLikelihood(Likelihood):
                          phi8 * nue.integrated_cross_section_cm2(self.e8, "mu", sk_threshold))
         self.bx8_sigma = (phi8 * nue.integrated_cross_section_cm2(self.e8, "e", bx_threshold),
                           phi8 * nue.integrated_cross_section_cm2(self.e8, "mu", bx_threshold))
-        self.e_night = np.linspace(3.5, 16.0, 15)
+        self.e_night = self.e8  # interpolating P_2e from fewer energies aliases its fast oscillations
         self.low_grids = {}
         for source in ("pp", "13N", "15O", "17F"):
             edges = np.linspace(0, spectra.endpoint_mev(source), 25)
@@ -179,7 +179,7 @@ class SolarLikelihood(Likelihood):
             p2e_all = self.night.mean_p2e(self.e_night, osc)
         for detector in ("superk", "sno"):
             if self.include_night:
-                p2e = np.interp(self.e8, self.e_night, p2e_all[detector])
+                p2e = p2e_all[detector]
                 out[f"8B_night_{detector}"] = c4 * night_p_eff(p8_day_eff, p2e, osc.th12) + s4
             else:
                 out[f"8B_night_{detector}"] = out["8B_day"]

@@ -217,13 +217,24 @@ def layered_amplitudes(energy_mev, lengths_km, v_cc_ev, neutron_fraction, osc: S
     w = np.sqrt(a**2 + np.abs(b) ** 2)
     phase = w * lengths * KM_TIMES_EV
     cos_p, sin_over_w = np.cos(phase), np.sin(phase) / w
-    state = np.array(np.broadcast_to(np.asarray(initial_state, complex), energy.shape + (2,)))
-    for j in range(lengths.shape[-1]):
-        c, s, aj, bj = cos_p[:, j], sin_over_w[:, j], a[:, j], b[:, j]
-        up = c * state[:, 0] - 1j * s * (-aj * state[:, 0] + bj * state[:, 1])
-        down = c * state[:, 1] - 1j * s * (np.conj(bj) * state[:, 0] + aj * state[:, 1])
-        state[:, 0], state[:, 1] = up, down
-    return state
+    # exp(-i H phase / w) = [[u, v], [-conj(v), conj(u)]] (SU(2)): u = cos + i a sin/w, v = -i b sin/w
+    u, v = _ordered_su2_product(cos_p + 1j * sin_over_w * a, -1j * sin_over_w * b)
+    state = np.broadcast_to(np.asarray(initial_state, complex), energy.shape + (2,))
+    up = u * state[:, 0] + v * state[:, 1]
+    down = -np.conj(v) * state[:, 0] + np.conj(u) * state[:, 1]
+    return np.stack([up, down], axis=-1)
+
+
+def _ordered_su2_product(u: np.ndarray, v: np.ndarray):
+    """``U_L ... U_1`` for SU(2) matrices ``[[u, v], [-conj(v), conj(u)]]`` stored along the
+    last axis, by pairwise (tree) reduction: log2(L) vectorised steps instead of L."""
+    while u.shape[-1] > 1:
+        if u.shape[-1] % 2:
+            u = np.concatenate([u, np.ones(u.shape[:-1] + (1,), complex)], axis=-1)
+            v = np.concatenate([v, np.zeros(v.shape[:-1] + (1,), complex)], axis=-1)
+        u1, v1, u2, v2 = u[..., 0::2], v[..., 0::2], u[..., 1::2], v[..., 1::2]
+        u, v = u2 * u1 - v2 * np.conj(v1), u2 * v1 + v2 * np.conj(u1)
+    return u[..., 0], v[..., 0]
 
 
 def p_eff_constant_density(energy_mev, length_km, v_cc_ev, neutron_fraction, osc: SolarOscillation,
