@@ -449,10 +449,10 @@ def check_semantics(config: RunConfig) -> list[str]:
         _check_reads(classes, sources, config.model.name, errors)
     _check_regions(config, parameters, sources, model_cls, list(classes), errors)
     n_free = sum(not p.fixed for p in parameters)
-    if config.sampler["name"] == "emcee" and not errors:
-        if n_free == 0:
-            errors.append("parameters: every parameter is fixed; give at least one a prior")
-        elif config.sampler["walkers"] < 2 * n_free:
+    if config.sampler["name"] == "emcee" and not errors and n_free:
+        # (a card with every parameter fixed is valid: `globalfit check` evaluates it;
+        # `globalfit run` refuses it)
+        if config.sampler["walkers"] < 2 * n_free:
             errors.append(f"sampler.walkers: emcee needs at least 2 x (free parameters) = "
                           f"{2 * n_free} walkers, got {config.sampler['walkers']}")
     return errors

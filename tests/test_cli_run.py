@@ -11,6 +11,7 @@ import yaml
 import likelihoods
 from globalfit.cli import main
 from globalfit.cli.run_command import DEFAULT_CARD
+from globalfit.cli.run_command import write_results as ORIGINAL_WRITE_RESULTS
 
 CARD = {
     "name": "tiny",
@@ -118,6 +119,39 @@ def test_run_with_two_cores(card, tmp_path):
     a = emcee.backends.HDFBackend(str(serial / "chain.h5"), read_only=True)
     b = emcee.backends.HDFBackend(str(pooled / "chain.h5"), read_only=True)
     np.testing.assert_array_equal(a.get_chain(), b.get_chain())
+
+
+def test_all_fixed_card_validates_but_does_not_run(tmp_path, capsys):
+    fixed = dict(CARD, parameters={"eps_ee": {"value": 0.3}, "eps_mumu": {"value": -0.2}})
+    path = tmp_path / "fixed.yaml"
+    path.write_text(yaml.safe_dump(fixed))
+    assert run_cli("validate", path) == 0  # a point to evaluate (globalfit check)
+    assert run_cli("run", path, "--output", tmp_path / "out") == 2
+    assert "every parameter of" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_results_layer_files_are_reported(card, tmp_path, monkeypatch, capsys):
+    import sys
+    import types
+
+    from globalfit.cli import run_command
+
+    fake = types.ModuleType("globalfit.results")
+    fake.write_summary = lambda run_dir: (run_dir / "summary.md").write_text("# summary\n")
+    monkeypatch.setitem(sys.modules, "globalfit.results", fake)
+    monkeypatch.setattr(run_command, "write_results", ORIGINAL_WRITE_RESULTS)
+    broken = types.ModuleType("globalfit.plots")
+
+    def corner_plot(run_dir):
+        raise RuntimeError("no display")
+
+    broken.corner_plot = corner_plot
+    monkeypatch.setitem(sys.modules, "globalfit.plots", broken)
+    assert run_cli("run", card, "--output", tmp_path / "r", "--no-progress") == 0
+    captured = capsys.readouterr()
+    assert f"wrote {tmp_path / 'r' / 'summary.md'}" in captured.out
+    assert "warning: globalfit.plots.corner_plot failed: RuntimeError: no display" in captured.err
 
 
 def test_resume_of_a_folder_that_is_no_run(tmp_path, capsys):

@@ -43,10 +43,14 @@ def main(args: argparse.Namespace) -> int:
     card = Path(args.card) if args.card else DEFAULT_CARD
     config = load_config(card)
     apply_overrides(config, steps=args.steps, seed=args.seed, output=args.output)
-    prepare_run_dir(config.output, force=args.force)
+    check_run_dir(config.output, force=args.force)
     from globalfit.posterior import build_posterior
 
     posterior = build_posterior(config)
+    if posterior.ndim == 0:
+        raise ValueError(f"parameters: every parameter of {card} is fixed; give at least one "
+                         f"a prior to sample (`globalfit check {card}` evaluates a fixed point)")
+    prepare_run_dir(config.output, force=args.force)
     config.write(config.output / "config.yaml")
     record = provenance.start_record(posterior, config)
     record["card"] = str(card)
@@ -73,8 +77,8 @@ def apply_overrides(config: RunConfig, *, steps=None, seed=None, output=None) ->
         config.output = Path(output)
 
 
-def prepare_run_dir(run_dir: Path, force: bool) -> None:
-    """Create the run folder; refuse to overwrite a run unless ``force``.
+def check_run_dir(run_dir: Path, force: bool) -> bool:
+    """Whether ``run_dir`` holds a run that ``force`` allows to replace (False: empty/new).
 
     Raises
     ------
@@ -83,14 +87,21 @@ def prepare_run_dir(run_dir: Path, force: bool) -> None:
         holds other files (never deleted).
     """
     run_dir = Path(run_dir)
-    if run_dir.exists() and any(run_dir.iterdir()):
-        is_run = any((run_dir / marker).exists() for marker in RUN_MARKERS)
-        if not is_run:
-            raise ValueError(f"output {run_dir}: folder exists and is not a globalfit run "
-                             f"folder; choose another --output (nothing was deleted)")
-        if not force:
-            raise ValueError(f"output {run_dir}: already holds a run; continue it with "
-                             f"`globalfit resume {run_dir}` or start afresh with --force")
+    if not (run_dir.exists() and any(run_dir.iterdir())):
+        return False
+    if not any((run_dir / marker).exists() for marker in RUN_MARKERS):
+        raise ValueError(f"output {run_dir}: folder exists and is not a globalfit run "
+                         f"folder; choose another --output (nothing was deleted)")
+    if not force:
+        raise ValueError(f"output {run_dir}: already holds a run; continue it with "
+                         f"`globalfit resume {run_dir}` or start afresh with --force")
+    return True
+
+
+def prepare_run_dir(run_dir: Path, force: bool) -> None:
+    """Create the run folder; with ``force``, delete the run it holds (see `check_run_dir`)."""
+    run_dir = Path(run_dir)
+    if check_run_dir(run_dir, force):
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
 
@@ -140,9 +151,8 @@ def stored_steps(run_dir: Path) -> int:
 
 
 def write_results(run_dir: Path) -> None:
-    """Summary table and corner plot, where the results layer is installed.
-
-    Failures there are reported but do not undo the run (the chain is saved).
+    """Summary table and corner plot, where the results layer is installed; prints every
+    file it wrote. Failures there are reported but do not undo the run (the chain is saved).
     """
     for module_name, function_name in (("globalfit.results", "write_summary"),
                                        ("globalfit.plots", "corner_plot")):
@@ -151,24 +161,17 @@ def write_results(run_dir: Path) -> None:
             function = getattr(module, function_name)
         except (ImportError, AttributeError):
             continue
+        before = _snapshot(run_dir)
         try:
-            written = function(run_dir)
+            function(run_dir)
         except Exception as error:  # the chain is safe; tell the user what failed
             print(f"warning: {module_name}.{function_name} failed: "
                   f"{type(error).__name__}: {error}", file=sys.stderr)
             continue
-        for path in _as_paths(written):
+        after = _snapshot(run_dir)
+        for path in sorted(p for p, stamp in after.items() if before.get(p) != stamp):
             print(f"wrote {path}")
 
 
-def _as_paths(written) -> list:
-    if written is None:
-        return []
-    if isinstance(written, (str, Path)):
-        return [written]
-    if isinstance(written, dict):
-        return list(written.values())
-    try:
-        return list(written)
-    except TypeError:
-        return [written]
+def _snapshot(run_dir: Path) -> dict[Path, float]:
+    return {p: p.stat().st_mtime_ns for p in Path(run_dir).rglob("*") if p.is_file()}

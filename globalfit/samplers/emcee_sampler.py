@@ -223,6 +223,8 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
     EmceeResult
     """
     settings = config.sampler
+    if posterior.ndim == 0:
+        raise ValueError("parameters: every parameter is fixed; emcee needs at least one prior")
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     nwalkers = int(settings["walkers"])
