@@ -296,7 +296,8 @@ def _lagrange_coefficients(a_third, b_half, ws: _Workspace):
     np.negative(rc, half[0])
     mul(lam[1], -0.5, half[1])
     np.tan(half, half)
-    phases = ws("phases", (2, 3))                      # [re, im][k], all divided by 3
+    scratch = ws("scratch", (12,))                     # phases and weighted; reused by the caller
+    phases = scratch[:6].reshape((2, 3) + scratch.shape[1:])   # [re, im][k], all divided by 3
     re, im = phases[0], phases[1]
     mul(half, half, re[:2])
     add(re[:2], 1.0, re[:2])
@@ -319,7 +320,7 @@ def _lagrange_coefficients(a_third, b_half, ws: _Workspace):
     mul(phases, inverse, phases)
     a2 = add(phases[:, 0], phases[:, 1], ws("a2", (2,)))
     add(a2, phases[:, 2], a2)
-    weighted = mul(phases, lam, ws("weighted", (2, 3)))
+    weighted = mul(phases, lam, scratch[6:].reshape((2, 3) + scratch.shape[1:]))
     a1 = add(weighted[:, 0], weighted[:, 1], ws("a1", (2,)))
     add(a1, weighted[:, 2], a1)
     return e_mean, a1, a2, regular
@@ -381,20 +382,22 @@ def _block_probabilities(w, linear, quadratic, cubic, planes, ws: _Workspace) ->
     e_, a1_, a2_ = e_mean[:, None], a1[:, None], a2[:, None]
     # diagonal: S_aa = A0 + A1 T_aa + A2 Q_aa = E + A1 T_aa + A2 (Q_aa - 2a/3), the last
     # polynomial prepared per point; stacked [re, im] x [ee, mumu]
-    diag = mul(a1_, lin[:2], ws("diag", (2, 2)))
+    scratch = ws("scratch", (12,))                     # free after the Lagrange coefficients
+    pair = (2, 2) + scratch.shape[1:]
+    diag = mul(a1_, lin[:2], scratch[0:4].reshape(pair))
     add(diag, e_, diag)
-    second = mul(a2_, quad[1:3], ws("second", (2, 2)))
+    second = mul(a2_, quad[1:3], scratch[4:8].reshape(pair))
     add(diag, second, diag)
     mul(diag, diag, diag)
     add(diag[0, 0], diag[1, 0], planes[0, 0, ...])
     add(diag[0, 1], diag[1, 1], planes[1, 1, ...])
     # off-diagonal: u = A1 [x, y] + A2 [qr, qi] = [[u1, u4], [u3, u2]];
     # S_mue = (u1 - u2) + i (u3 + u4), S_emu = S_mue with conj(T), conj(Q) = (u1 + u2) + i (u3 - u4)
-    u = mul(a1_, lin[2:], ws("u", (2, 2)))
+    u = mul(a1_, lin[2:], scratch[8:12].reshape(pair))
     add(u, mul(a2_, quad[3:], second), u)
     np.negative(u[1, 1], u[1, 1])
     column, anti = u[:, 0], u[::-1, 1]                 # (u1, u3) and (-u2, u4)
-    amplitudes = ws("amplitudes", (2, 2))
+    amplitudes = diag                                  # free again
     add(column, anti, amplitudes[0])
     sub(column, anti, amplitudes[1])
     mul(amplitudes, amplitudes, amplitudes)
@@ -424,6 +427,8 @@ def _blocks(shape: tuple, block_size: int):
         yield (slice(None),) * len(shape)
         return
     rows = max(1, block_size // trailing)
+    chunks = -(-shape[split] // rows)
+    rows = -(-shape[split] // chunks)          # equal chunks: no small remainder block
     for lead in np.ndindex(*shape[:split]):
         for start in range(0, shape[split], rows):
             yield lead + (slice(start, start + rows),)
