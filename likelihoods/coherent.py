@@ -41,6 +41,9 @@ from globalfit.physics.constants import MEV
 from globalfit.physics.nuclei import target_isotopes
 
 KEV_PER_GEV = 1.0e6
+RADIUS_SIGMA = 0.05
+"""Form-factor radius nuisance in release mode: +-5 % (neutron-skin and model spread;
+an assumption, see docs/cevns.md)."""
 
 
 def sns_sources(exposure: sns.SNSExposure, energy_points: int = 300) -> list[Source]:
@@ -101,9 +104,10 @@ def on_off_chi2(observed_on, observed_off, signal) -> tuple[float, np.ndarray]:
     return chi2, 2.0 * (1.0 - on / mu_on)
 
 
-def profile_on_off(observed_on, observed_off, fixed, templates, sigmas):
+def profile_on_off(observed_on, observed_off, fixed, templates, sigmas, lower_bounds=None):
     """Profile ``on_off_chi2 + sum (theta_k/sigma_k)^2`` over ``theta`` with
-    ``s = fixed + sum_k theta_k templates[k]`` (each component non-negative)."""
+    ``s = fixed + sum_k theta_k templates[k]``; ``lower_bounds`` (default -1 each: a
+    normalisation offset) keeps components non-negative (``None`` = unbounded)."""
     from scipy.optimize import minimize
 
     d = np.asarray(templates, dtype=float).reshape(len(templates), -1)
@@ -114,8 +118,8 @@ def profile_on_off(observed_on, observed_off, fixed, templates, sigmas):
         chi2, grad_s = on_off_chi2(observed_on, observed_off, base + theta @ d)
         return chi2 + float(np.sum(theta**2 * inv_var)), d @ grad_s + 2.0 * theta * inv_var
 
-    result = minimize(objective, np.zeros(len(d)), jac=True, method="L-BFGS-B",
-                      bounds=[(-1.0, None)] * len(d))
+    bounds = [(-1.0 if lower_bounds is None else lower_bounds[k], None) for k in range(len(d))]
+    result = minimize(objective, np.zeros(len(d)), jac=True, method="L-BFGS-B", bounds=bounds)
     return float(result.fun), result.x
 
 
@@ -125,6 +129,16 @@ def poisson_chi2(observed, expected) -> float:
     mu = np.maximum(np.asarray(expected, dtype=float).ravel(), 1e-12)
     log_term = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu), 0.0)
     return float(2.0 * np.sum(mu - n + log_term))
+
+
+def _coefficient_sets(path: Path) -> list[list[float]]:
+    """Rows of four numbers in a release coefficient file (comments skipped), in file order."""
+    rows = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 4 and not line.lstrip().startswith("#"):
+            rows.append([float(x) for x in parts])
+    return rows
 
 
 class _CoherentBase(Likelihood):
@@ -160,6 +174,7 @@ class _CoherentBase(Likelihood):
         self.norm_sigma = float(result["sm_prediction_sigma"]) / float(result["sm_prediction"])
         self.release_path = options.get("release_path")
         self._release_files: list[Path] = []
+        self._variants: list = []
         if self.release_path is None:
             self._setup_counting()
         else:
@@ -253,15 +268,37 @@ class _CoherentBase(Likelihood):
         return notes
 
     # --- release mode, shared part ----------------------------------------------------
+    RELEASE_NORM_SIGMA = 0.10
+    """Signal normalisation prior in release mode: the neutrino flux (10 %, inputs.md 3b);
+    quenching, efficiency and form factor are separate shape nuisances there."""
+    SHAPE_SIGMA_LIMIT = 5.0
+
+    def _release_components(self, couplings, g_p, g_n):
+        """``(names, templates, sigmas, defaults, lower bounds of the offset)``."""
+        signal = self.release_signal(couplings, g_p, g_n)
+        names, templates = ["norm"], [signal]
+        sigmas, defaults, lowers = [self.RELEASE_NORM_SIGMA], [1.0], [-1.0]
+        for name, plus, minus in self._variants:
+            names.append(name)
+            templates.append(0.5 * (self._signal_from(plus, couplings, g_p, g_n)
+                                    - self._signal_from(minus, couplings, g_p, g_n)))
+            sigmas.append(1.0)
+            defaults.append(0.0)
+            lowers.append(-self.SHAPE_SIGMA_LIMIT)
+        names += self.background_names
+        templates += self.background_templates
+        sigmas += self.background_sigmas
+        defaults += [1.0] * len(self.background_names)
+        lowers += [-1.0] * len(self.background_names)
+        return names, templates, sigmas, defaults, lowers
+
     def _release_chi2(self, couplings, g_p, g_n, nuisances) -> float:
         """Nuisances given in ``nuisances`` are fixed (their priors are the sampler's
-        business); the others are profiled with their Gaussian priors."""
-        signal = self.release_signal(couplings, g_p, g_n)
-        names = ["norm", *self.background_names]
-        templates = [signal, *self.background_templates]
-        sigmas = [self.norm_sigma, *self.background_sigmas]
+        business); the others are profiled with their Gaussian priors. The signal is
+        ``S0 + (norm - 1) S0 + sum_k z_k (S_k+ - S_k-)/2`` (first order in the nuisances)."""
+        names, templates, sigmas, defaults, lowers = self._release_components(couplings, g_p, g_n)
         given = nuisances or {}
-        fixed = sum(given.get(k, 1.0) * t for k, t in zip(names, templates))
+        fixed = sum(given.get(k, d) * t for k, d, t in zip(names, defaults, templates))
         free = [i for i, k in enumerate(names) if k not in given]
         off = getattr(self, "release_anticoincidence", None)
         if not free:
@@ -271,18 +308,61 @@ class _CoherentBase(Likelihood):
         free_templates = [templates[i] for i in free]
         free_sigmas = [sigmas[i] for i in free]
         if off is not None:
-            return profile_on_off(self.release_observed, off, fixed, free_templates, free_sigmas)[0]
+            return profile_on_off(self.release_observed, off, fixed, free_templates, free_sigmas,
+                                  [lowers[i] for i in free])[0]
         return profile_poisson(self.release_observed, fixed, free_templates, free_sigmas)[0]
+
+    def release_fit_signal(self, couplings: Couplings = STANDARD_MODEL, free_norm: bool = True,
+                           g_p: float = SM_G_P, g_n: float = SM_G_N) -> tuple[float, float]:
+        """Profile all nuisances (signal normalisation free if ``free_norm``) and return
+        ``(fitted CEvNS events, chi2)``; the fitted signal includes the shape shifts."""
+        names, templates, sigmas, defaults, lowers = self._release_components(couplings, g_p, g_n)
+        if free_norm:
+            sigmas = [np.inf, *sigmas[1:]]
+        fixed = sum(d * t for d, t in zip(defaults, templates))
+        off = getattr(self, "release_anticoincidence", None)
+        if off is not None:
+            chi2, theta = profile_on_off(self.release_observed, off, fixed, templates, sigmas, lowers)
+        else:
+            chi2, theta = profile_poisson(self.release_observed, fixed, templates, sigmas)
+        n_signal = 1 + len(self._variants)
+        signal = templates[0] + sum(theta[k] * templates[k] for k in range(n_signal))
+        return float(np.sum(signal)), float(chi2)
+
+    def _signal_from(self, predictor, couplings, g_p, g_n) -> np.ndarray:
+        rates = predictor.rates(couplings, g_p, g_n)  # [source, energy]
+        return self._map_signal(np.einsum("se,st->et", rates, self.time_weights))
+
+    def _map_signal(self, energy_time: np.ndarray) -> np.ndarray:
+        """Energy x time signal onto the release grid (identity; LAr adds F90)."""
+        return energy_time
 
     def release_signal(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
                        g_n: float = SM_G_N) -> np.ndarray:
-        """Expected CEvNS counts on the release grid."""
-        return self.signal_by_source(couplings, g_p, g_n).sum(axis=0)
+        """Expected CEvNS counts on the release grid (nominal detector response)."""
+        return self._signal_from(self.predictor, couplings, g_p, g_n)
+
+    def _make_predictor(self, response, radius_scale: float = 1.0) -> CEvNSPredictor:
+        return CEvNSPredictor(self.targets, self.sources, response, form_factor=self.form_factor,
+                              radius_scale=radius_scale, recoil_points=self.recoil_points)
+
+    def _add_variant(self, name: str, response_plus, response_minus, radius_plus: float = 1.0,
+                     radius_minus: float = 1.0) -> None:
+        """A +-1 sigma pair of detector responses (or form-factor radii): a shape nuisance."""
+        self._variants.append((name, self._make_predictor(response_plus, radius_plus),
+                               self._make_predictor(response_minus, radius_minus)))
+
+    def _add_radius_variant(self, response, fraction: float = RADIUS_SIGMA) -> None:
+        self._add_variant("ff_radius", response, response, 1.0 + fraction, 1.0 - fraction)
 
     def _declare_release_nuisances(self) -> None:
-        """Release mode adds background normalisations to the class-level ``norm`` (an
+        """Release mode adds shape and background nuisances to the class-level ``norm`` (an
         instance attribute: a run card that does not list them gets them profiled)."""
         table = dict(type(self).nuisance_parameters)
+        table["norm"] = {**table["norm"], "sigma": self.RELEASE_NORM_SIGMA}
+        for name, _, _ in self._variants:
+            table[name] = {"prior": "gaussian", "mean": 0.0, "sigma": 1.0,
+                           "min": -self.SHAPE_SIGMA_LIMIT, "max": self.SHAPE_SIGMA_LIMIT}
         for name, sigma in zip(self.background_names, self.background_sigmas):
             if np.isfinite(sigma):
                 table[name] = {"prior": "gaussian", "mean": 1.0, "sigma": float(sigma), "min": 0.0}
@@ -319,18 +399,21 @@ class CoherentCsI2017(_CoherentBase):
         value = np.where(pe < 5, 0.0, value)
         return np.where((pe >= 5) & (pe < 6), 0.5 * value, value)
 
-    def _mean_pe(self, recoil_gev) -> np.ndarray:
+    def _mean_pe(self, recoil_gev, quenching_factor: float | None = None) -> np.ndarray:
         det = self.config["detector"]
-        return recoil_gev * KEV_PER_GEV * det["quenching_factor"] * det["light_yield_pe_per_kevee"]
+        qf = det["quenching_factor"] if quenching_factor is None else quenching_factor
+        return recoil_gev * KEV_PER_GEV * qf * det["light_yield_pe_per_kevee"]
 
-    def _energy_response(self, pe_bins, recoil_gev, isotope) -> np.ndarray:
+    def _energy_response(self, pe_bins, recoil_gev, isotope,
+                         quenching_factor: float | None = None) -> np.ndarray:
         """Poisson photo-statistics in integer PE, acceptance, then grouping in PE bins.
 
         ``pe_bins``: list of (first, last) integer PE of each bin.
         """
         n_max = max(last for _, last in pe_bins)
         counts = np.arange(n_max + 1)
-        prob = poisson_matrix(self._mean_pe(recoil_gev), n_max) * self._efficiency(counts)
+        mean = self._mean_pe(recoil_gev, quenching_factor)
+        prob = poisson_matrix(mean, n_max) * self._efficiency(counts)
         return np.stack([prob[:, first:last + 1].sum(axis=1) for first, last in pe_bins], axis=1)
 
     def _counting_bins(self):
@@ -353,13 +436,17 @@ class CoherentCsI2017(_CoherentBase):
         keep_t = t + 0.25 <= roi["time_max_us"]
         pe_bins = [(int(c - 1), int(c)) for c in pe[keep_pe]]  # 2-PE bins [c-1, c+1)
         time_edges = np.append(t[keep_t] - 0.25, t[keep_t][-1] + 0.25)
-        self.predictor = CEvNSPredictor(
-            self.targets, self.sources,
-            lambda r, iso: self._energy_response(pe_bins, r, iso),
-            form_factor=self.form_factor, recoil_points=self.recoil_points,
-        )
         self.time_weights = self._time_weights(time_edges)
         self._time_totals = self.time_weights.sum(axis=1)
+        det = self.config["detector"]
+        qf, dqf = det["quenching_factor"], det["quenching_factor_sigma"]
+
+        def response(qf_value):
+            return lambda r, iso: self._energy_response(pe_bins, r, iso, qf_value)
+
+        self.predictor = self._make_predictor(response(qf))
+        self._add_variant("qf", response(qf + dqf), response(qf - dqf))
+        self._add_radius_variant(response(qf))
         self.release_observed = on_c[np.ix_(keep_pe, keep_t)]
         # steady state: measured bin by bin in the anticoincidence (beam-on) window of equal
         # length and profiled per bin (it falls with time in the window: no flat shape)
@@ -387,25 +474,31 @@ class CoherentCsI2021(_CoherentBase):
     PE_EDGES = np.arange(6.0, 62.0, 4.0)
     TIME_EDGES_US = np.arange(0.0, 6.01, 0.5)
 
-    def _electron_equivalent_kev(self, recoil_gev) -> np.ndarray:
-        a, b, c, d = self.config["detector"]["quenching_polynomial_mevee"]["coefficients"]
+    def _electron_equivalent_kev(self, recoil_gev, coefficients=None) -> np.ndarray:
+        if coefficients is None:
+            coefficients = self.config["detector"]["quenching_polynomial_mevee"]["coefficients"]
+        a, b, c, d = coefficients
         t_mev = np.asarray(recoil_gev) / MEV
         return np.maximum(a * t_mev + b * t_mev**2 + c * t_mev**3 + d * t_mev**4, 0.0) * 1e3
 
-    def _efficiency(self, pe) -> np.ndarray:
-        a, b, c, d = self.config["detector"]["efficiency"]["coefficients"]
+    def _efficiency(self, pe, coefficients=None) -> np.ndarray:
+        if coefficients is None:
+            coefficients = self.config["detector"]["efficiency"]["coefficients"]
+        a, b, c, d = coefficients
         return np.maximum(a / (1.0 + np.exp(-b * (np.asarray(pe) - c))) + d, 0.0)
 
-    def _energy_response(self, pe_edges, recoil_gev, isotope) -> np.ndarray:
+    def _energy_response(self, pe_edges, recoil_gev, isotope, quenching=None,
+                         efficiency=None) -> np.ndarray:
         """Gamma-distributed PE around ``LY x E_ee``, acceptance at the bin centre
-        (each bin subdivided in 1-PE steps for the acceptance)."""
+        (each bin subdivided in 1-PE steps for the acceptance). ``quenching`` and
+        ``efficiency`` override the nominal coefficient sets."""
         res = self.config["detector"]["resolution_gamma"]
-        eee = np.maximum(self._electron_equivalent_kev(recoil_gev), 1e-6)
+        eee = np.maximum(self._electron_equivalent_kev(recoil_gev, quenching), 1e-6)
         a = res["a0"] / eee
         b = res["b0"] * eee
         fine = np.arange(pe_edges[0], pe_edges[-1] + 0.5, 1.0)
         prob = gamma_bin_matrix(1.0 + b, 1.0 / (a * (1.0 + b)), fine)
-        prob = prob * self._efficiency(0.5 * (fine[1:] + fine[:-1]))
+        prob = prob * self._efficiency(0.5 * (fine[1:] + fine[:-1]), efficiency)
         index = np.searchsorted(pe_edges, fine[:-1], side="right") - 1
         out = np.zeros((len(recoil_gev), len(pe_edges) - 1))
         for k in range(len(pe_edges) - 1):
@@ -434,13 +527,23 @@ class CoherentCsI2021(_CoherentBase):
 
     def _setup_release(self, path: Path) -> None:
         pe_edges, time_edges = self.PE_EDGES, self.TIME_EDGES_US
-        self.predictor = CEvNSPredictor(
-            self.targets, self.sources,
-            lambda r, iso: self._energy_response(pe_edges, r, iso),
-            form_factor=self.form_factor, recoil_points=self.recoil_points,
-        )
         self.time_weights = self._time_weights(time_edges)
         self._time_totals = self.time_weights.sum(axis=1)
+
+        def response(quenching=None, efficiency=None):
+            return lambda r, iso: self._energy_response(pe_edges, r, iso, quenching, efficiency)
+
+        self.predictor = self._make_predictor(response())
+        # release systematics: two quenching models (+-1 sigma each) and the efficiency band
+        qf_sets = _coefficient_sets(self._release_file(path, "scintRespCoefficients.txt"))
+        eff_sets = _coefficient_sets(self._release_file(path, "effCoefficients.txt"))
+        if len(qf_sets) >= 5:
+            self._add_variant("qf0", response(quenching=qf_sets[1]), response(quenching=qf_sets[2]))
+            self._add_variant("qf1", response(quenching=qf_sets[3]), response(quenching=qf_sets[4]))
+        if len(eff_sets) >= 3:
+            self._add_variant("eff", response(efficiency=eff_sets[1]),
+                              response(efficiency=eff_sets[2]))
+        self._add_radius_variant(response())
 
         def events(name):
             return np.loadtxt(self._release_file(path, name), comments="#")
@@ -478,20 +581,25 @@ class CoherentLAr2020(_CoherentBase):
         "prior": "gaussian", "mean": 1.0, "sigma": 17.0 / 128.0, "min": 0.0,
         "latex": r"\mathcal{N}_{\rm LAr}"}})
 
-    def _electron_equivalent_kev(self, recoil_gev) -> np.ndarray:
+    def _electron_equivalent_kev(self, recoil_gev, shift_a: float = 0.0,
+                                 shift_b: float = 0.0) -> np.ndarray:
+        """``T (a + b T)``; ``shift_a``, ``shift_b`` in units of their release uncertainties."""
         q = self.config["detector"]["quenching"]
+        a = q["a"] + shift_a * q["a_sigma"]
+        b = q["b_per_kevnr"] + shift_b * q["b_sigma"]
         t_kev = np.asarray(recoil_gev) * KEV_PER_GEV
-        return t_kev * (q["a"] + q["b_per_kevnr"] * t_kev)
+        return t_kev * (a + b * t_kev)
 
     def _efficiency(self, e_kevee) -> np.ndarray:
         eff = self.config["detector"]["efficiency"]
         x = np.clip((np.asarray(e_kevee) - eff["e0_kevee"]) / eff["lambda_kevee"], 0.0, None)
         return eff["a"] * (1.0 - np.exp(-x ** eff["k"]))
 
-    def _energy_response(self, edges, recoil_gev, isotope) -> np.ndarray:
+    def _energy_response(self, edges, recoil_gev, isotope, shift_a: float = 0.0,
+                         shift_b: float = 0.0) -> np.ndarray:
         """Gaussian resolution ``0.58 sqrt(E)`` in keVee, acceptance in 0.5-keVee steps."""
         a = self.config["detector"]["resolution_a_sqrt_kevee"]
-        eee = self._electron_equivalent_kev(recoil_gev)
+        eee = self._electron_equivalent_kev(recoil_gev, shift_a, shift_b)
         fine = np.arange(edges[0], edges[-1] + 0.25, 0.5)
         prob = gaussian_bin_matrix(eee, a * np.sqrt(np.maximum(eee, 1e-9)), fine)
         prob = prob * self._efficiency(0.5 * (fine[1:] + fine[:-1]))
@@ -515,13 +623,16 @@ class CoherentLAr2020(_CoherentBase):
         _, _, _, steady = grid("bkgpdf.txt")
         e_edges = np.append(e - 5.0, e[-1] + 5.0)
         t_edges = np.append(t - 0.25, t[-1] + 0.25)
-        self.predictor = CEvNSPredictor(
-            self.targets, self.sources,
-            lambda r, iso: self._energy_response(e_edges, r, iso),
-            form_factor=self.form_factor, recoil_points=self.recoil_points,
-        )
         self.time_weights = self._time_weights(t_edges)
         self._time_totals = self.time_weights.sum(axis=1)
+
+        def response(shift_a=0.0, shift_b=0.0):
+            return lambda r, iso: self._energy_response(e_edges, r, iso, shift_a, shift_b)
+
+        self.predictor = self._make_predictor(response())
+        self._add_variant("qf_a", response(shift_a=1.0), response(shift_a=-1.0))
+        self._add_variant("qf_b", response(shift_b=1.0), response(shift_b=-1.0))
+        self._add_radius_variant(response())
         # F90 distribution of CEvNS in each (energy, time) bin from the release PDF
         totals = cevns_pdf.sum(axis=1, keepdims=True)
         self._f90_fraction = np.where(totals > 0, cevns_pdf / np.where(totals > 0, totals, 1), 1 / len(f))
@@ -532,7 +643,6 @@ class CoherentLAr2020(_CoherentBase):
         self.background_sigmas = [160.0 / 497.0, 1.0, 25.0 / 3154.0]
         self._declare_release_nuisances()
 
-    def release_signal(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
-                       g_n: float = SM_G_N) -> np.ndarray:
-        energy_time = self.signal_by_source(couplings, g_p, g_n).sum(axis=0)  # [e, t]
+    def _map_signal(self, energy_time: np.ndarray) -> np.ndarray:
+        """Spread each (energy, time) bin over F90 like the release CEvNS PDF."""
         return energy_time[:, None, :] * self._f90_fraction

@@ -337,11 +337,11 @@ class CEvNSPredictor:
 # --- detector-response building blocks -------------------------------------------------
 def poisson_matrix(mean, n_max: int) -> np.ndarray:
     """``P(n | mean)`` for ``n = 0..n_max``; shape ``mean.shape + (n_max + 1,)``."""
-    from scipy.stats import poisson
+    from scipy.special import gammaln
 
-    mean = np.asarray(mean, dtype=float)
+    mean = np.maximum(np.asarray(mean, dtype=float), 1e-12)[..., None]
     counts = np.arange(n_max + 1)
-    return poisson.pmf(counts, np.maximum(mean, 1e-12)[..., None])
+    return np.exp(counts * np.log(mean) - mean - gammaln(counts + 1.0))
 
 
 def gaussian_bin_matrix(mean, sigma, edges) -> np.ndarray:
