@@ -395,14 +395,26 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
         for label, profile in profiles.items():
             minima[label] = profile.minimum_chi2
             for level_name, level in LEVELS.items():
-                intervals = profile.intervals(level, refine=refine) or [(math.nan, math.nan)]
-                for low, high in intervals:
+                intervals = _allowed(profiles, label, level, refine, regions)
+                for low, high in intervals or [(math.nan, math.nan)]:
                     rows.append([name, label, level_name, float(display(profile.best_value)),
                                  float(display(low)), float(display(high))])
     table = pd.DataFrame(rows, columns=LONG_COLUMNS)
     table.attrs["chi2_min"] = minima
     table.attrs["chi2_min_global"] = float(min([best.chi2_min, *minima.values()]))
     return table
+
+
+def _allowed(profiles, label, level, refine, regions) -> list[tuple[float, float]]:
+    """Allowed intervals of one row; the union row merges the (refined) region rows."""
+    from globalfit.samplers.profile import merge_intervals
+
+    labels = [r.label for r in regions]
+    if len(labels) > 1 and label == "+".join(labels):
+        parts = [i for r in labels for i in profiles[r].intervals(level, refine=refine)]
+        grid = profiles[label].grid
+        return merge_intervals(parts, tolerance=1e-9 * float(np.ptp(grid) or 1.0))
+    return profiles[label].intervals(level, refine=refine)
 
 
 def _profiles(chi2, posterior, name, regions, best, starts, options):

@@ -15,6 +15,7 @@ from globalfit.samplers.profile import (
     best_fit,
     chain_starts,
     format_intervals,
+    merge_intervals,
     minimize_chi2,
     posterior_chi2,
     profile_1d,
@@ -204,3 +205,10 @@ def test_chain_starts_are_the_best_distinct_samples():
     samples = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 1.0], [2.0, 2.0]])
     log_prob = np.array([-5.0, -1.0, -1.0, -np.inf])
     assert chain_starts(samples, log_prob, n=2).tolist() == [[1.0, 1.0], [0.0, 0.0]]
+
+
+def test_merge_intervals_is_the_union():
+    assert merge_intervals([(3.0, 4.0), (0.0, 1.0), (1.0, 2.0)]) == [(0.0, 2.0), (3.0, 4.0)]
+    assert merge_intervals([(0.0, 2.0), (0.5, 1.0)]) == [(0.0, 2.0)]
+    assert merge_intervals([(0.0, 1.0), (1.0 + 1e-12, 2.0)], tolerance=1e-9) == [(0.0, 2.0)]
+    assert merge_intervals([]) == []

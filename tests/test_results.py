@@ -266,3 +266,30 @@ def test_default_grid_is_logarithmic_for_a_log_uniform_prior():
     assert default_grid(flat, (-1.0, 1.0), 3) == pytest.approx([-1.0, 0.0, 1.0])
     with pytest.raises(ValueError, match="infinite bounds"):
         default_grid(flat, (-np.inf, 1.0))
+
+
+class StraddlingPosterior:
+    """chi2 = ((th12 - 44 deg) / 2 deg)^2: allowed sets of LMA and LMA-D touch at 45 deg."""
+
+    names = ["th12"]
+    parameters = [DisplayParameter("th12", r"\theta_{12}", "deg", math.pi / 180.0)]
+    bounds = np.array([[math.radians(20.0), math.radians(70.0)]])
+
+    def log_likelihood(self, theta):
+        chi2 = ((math.degrees(theta[0]) - 44.0) / 2.0) ** 2
+        return -0.5 * chi2, {"gauss": chi2}
+
+
+def test_union_row_merges_regions_that_touch_at_their_border():
+    posterior = StraddlingPosterior()
+    regions = [parse_condition("th12 < 45 deg", posterior.parameters, "LMA"),
+               parse_condition("th12 >= 45 deg", posterior.parameters, "LMA_D")]
+    table = profile_table(posterior, None, regions, n_grid=26, n_starts=2)
+    half = math.sqrt(2.7055) * 2.0
+    rows = table[table.level == "90%"].set_index("region")
+    assert rows.loc["LMA", "high"] == pytest.approx(45.0)  # cut by the region
+    assert rows.loc["LMA-D", "low"] == pytest.approx(45.0)
+    assert [rows.loc["LMA+LMA-D", "low"], rows.loc["LMA+LMA-D", "high"]] == pytest.approx(
+        [44.0 - half, 44.0 + half], abs=1e-4)
+    assert rows.loc["LMA-D", "best_fit"] == pytest.approx(45.0)
+    assert table.attrs["chi2_min"]["LMA-D"] == pytest.approx(0.25, abs=1e-6)

@@ -396,7 +396,9 @@ def profile_1d(
     grid = np.asarray(grid, dtype=float)
     bounds = np.asarray(bounds, dtype=float)
     inside = (grid >= bounds[index, 0]) & (grid <= bounds[index, 1])
-    seeds = [np.clip(np.asarray(s, dtype=float), bounds[:, 0], bounds[:, 1]) for s in seeds]
+    seeds = _distinct_points(
+        [np.clip(np.asarray(s, dtype=float), bounds[:, 0], bounds[:, 1]) for s in seeds],
+        bounds, index)
     if not seeds:
         raise ValueError("seeds: at least one starting point is needed")
     order = np.flatnonzero(inside)
@@ -414,6 +416,21 @@ def profile_1d(
     reference = float(np.min(values)) if chi2_min is None else float(chi2_min)
     return Profile(parameter or f"x{index}", grid, values, thetas, reference, region,
                    calls_f + calls_b, refine)
+
+
+def _distinct_points(points: list[np.ndarray], bounds: np.ndarray, index: int,
+                     rel_distance: float = 1e-3) -> list[np.ndarray]:
+    """Drop points that coincide (within ``rel_distance`` of the ranges) in the free
+    coordinates: a seed repeated once per region would only repeat the minimisation."""
+    width = bounds[:, 1] - bounds[:, 0]
+    scale = np.where(np.isfinite(width) & (width > 0), width, 1.0)
+    free = np.arange(bounds.shape[0]) != index
+    kept: list[np.ndarray] = []
+    for point in points:
+        if all(np.max(np.abs(point - k)[free] / scale[free], initial=0.0) > rel_distance
+               for k in kept):
+            kept.append(point)
+    return kept
 
 
 def _backward(chi2, grid, index, bounds, method, order, theta_forward, forward):
@@ -503,6 +520,23 @@ def _endpoint(x0, d0, x1, d1, level, profile, xtol) -> float:
     except ValueError:  # the re-minimised profile does not change sign on the segment
         warnings.warn(f"profile refinement failed on [{x0}, {x1}]; using interpolation")
         return guess
+
+
+def merge_intervals(intervals: Sequence[tuple[float, float]],
+                    tolerance: float = 0.0) -> list[tuple[float, float]]:
+    """Union of closed intervals: overlapping or touching ones (gap <= ``tolerance``) merge.
+
+    The allowed set of a union of regions is the union of the regions' allowed sets
+    (``Delta chi2`` counted from the same global minimum), so the union row of a table is
+    the merge of the region rows: ``[a, c] + [c, b] -> [a, b]``.
+    """
+    merged: list[list[float]] = []
+    for low, high in sorted(intervals):
+        if merged and low <= merged[-1][1] + tolerance:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return [(float(low), float(high)) for low, high in merged]
 
 
 def format_intervals(intervals: Sequence[tuple[float, float]], digits: int = 3) -> str:
