@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
 
-from likelihoods.long_baseline import DUNE, NOvA, T2K, nsi_matrix, params_from_sin2  # noqa: E402
+from likelihoods.long_baseline import DUNE, NOvA, T2K  # noqa: E402
 
 FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 SIN2_TH12, SIN2_TH13, DM21 = 0.307, 0.0218, 7.53e-5
@@ -132,6 +132,7 @@ def standard_results(t2k, nova, quick):
 def plot_standard(maps, summary, s23, dcp):
     fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), sharex=True, sharey=True)
     published = {"T2K": {"NO": (0.53, -1.89 / np.pi % 2)}, "NOvA": {"NO": (0.57, 0.82)}}
+    published_label = {"T2K": "T2K 2020 best fit (from memory)", "NOvA": r"NOvA 2021 best fit ($\delta$ from memory)"}
     for col, label in enumerate(maps):
         global_min = min(summary[label]["best"][o]["chi2"] for o in ("NO", "IO"))
         for row, ordering in enumerate(("NO", "IO")):
@@ -143,7 +144,7 @@ def plot_standard(maps, summary, s23, dcp):
             ax.plot(b["sin2_th23"], b["dcp_over_pi"], "w*", ms=11, mec="k", label="this fit")
             if label in published and ordering in published[label]:
                 x, y = published[label][ordering]
-                ax.plot(x, y, "rX", ms=9, label="published best fit")
+                ax.plot(x, y, "rX", ms=9, label=published_label[label])
             ax.set_title(f"{label}, {ordering}")
             if row == 1:
                 ax.set_xlabel(r"$\sin^2\theta_{23}$")
@@ -229,7 +230,7 @@ def plot_nsi(panels, results):
         ax.contour(phases / np.pi, moduli, delta, levels=[2.30, 6.18], colors="k", linewidths=0.7)
         r = results[which]
         ax.plot(r["phase_over_pi"], r["abs"], "w*", ms=12, mec="k", label="this fit (T2K+NOvA, NO)")
-        ax.plot(published[which][1], published[which][0], "rX", ms=9, label="Chatterjee-Palazzo 2020")
+        ax.plot(published[which][1], published[which][0], "rX", ms=9, label="Chatterjee-Palazzo 2020 (values from memory)")
         label = {"emu": r"\mu", "etau": r"\tau"}[which]
         ax.set_xlabel(rf"$\phi_{{e{label}}}/\pi$")
         ax.set_title(rf"$\varepsilon_{{e{label}}}$ only: $\Delta\chi^2_{{SM-NSI}}$ = {r['delta_chi2_vs_standard_NO']:.2f}")

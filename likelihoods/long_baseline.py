@@ -36,6 +36,7 @@ import yaml
 from globalfit.likelihood import OSCILLATION_PARAMETERS, Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import accelerator as acc
+from globalfit.physics.constants import AVOGADRO_PER_MOL
 from globalfit.physics.oscillation import probabilities
 
 Y_N_EARTH = 1.05
@@ -480,7 +481,7 @@ class DUNE(_AcceleratorLikelihood):
         for mode, value in years.items():
             if value < 0:
                 raise ValueError(f"likelihoods.dune.years_{mode}: must be >= 0, got {value}")
-        nucleons = card["fiducial_mass_kt"] * 1e9 * acc.AVOGADRO_PER_MOL  # nucleons per g = N_A
+        nucleons = card["fiducial_mass_kt"] * 1e9 * AVOGADRO_PER_MOL  # nucleons per gram = N_A
         per_cm2 = 1e-4 / self.baseline_km**2  # m^-2 at 1 km -> cm^-2 at the far detector
         self.samples = {}
         for name, spec in model["samples"].items():
