@@ -548,27 +548,89 @@ def _fallback(mask, w_block, k, m, index, ndim, planes_block) -> None:
 # --------------------------------------------------------------------------------------
 # full evolution operator (layers)
 # --------------------------------------------------------------------------------------
-def _layer_operator(w, k, m, trace_phase) -> np.ndarray:
-    """Full ``S = exp(-i (T + trace_phase))`` for ``T = w K + M`` (closed form + fallback)."""
-    t = w[..., None, None] * k + m
-    scalar = t.ndim == 2
-    if scalar:                               # the closed form indexes stacked buffers
-        t, trace_phase = t[None], np.reshape(trace_phase, (1,))
-    t2 = t @ t
-    a_third = np.real(np.trace(t2, axis1=-2, axis2=-1)) / 6.0
-    b_half = np.real(np.einsum("...ij,...ji->...", t2, t)) / 6.0
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # degenerate points replaced below
-        e_mean, a1, a2, regular = _lagrange_coefficients(a_third, b_half, _Workspace(a_third.shape))
-        a0 = (e_mean[0] + 1j * e_mean[1] - 2.0 * a_third * (a2[0] + 1j * a2[1]))[..., None, None]
-        s = (a1[0] + 1j * a1[1])[..., None, None] * t + (a2[0] + 1j * a2[1])[..., None, None] * t2
-    degenerate = ~regular
-    s[..., 0, 0] += a0[..., 0, 0]
-    s[..., 1, 1] += a0[..., 0, 0]
-    s[..., 2, 2] += a0[..., 0, 0]
-    if np.any(degenerate):
-        s[degenerate] = _eigh_operator(t[degenerate])
-    s = s * np.exp(-1j * trace_phase)[..., None, None]
-    return s[0] if scalar else s
+OPERATOR_BLOCK_SIZE = 4096
+"""Elements per block of the layered kernel (its matrix products need ~60 scratch arrays)."""
+
+
+def _operator_coefficients(k: np.ndarray, m: np.ndarray) -> tuple:
+    """Coefficients in ``w`` of all of ``T = w K + M`` and ``T^2`` (Hermitian components).
+
+    Returns
+    -------
+    (linear, quadratic, cubic)
+        ``linear`` (2, 9, ...): ``T_00, T_11, T_22, Re T_01, Im T_01, Re T_02, Im T_02,
+        Re T_12, Im T_12``; ``quadratic`` (3, 10, ...): ``a/3`` then the same components of
+        ``T^2``; ``cubic`` (4, ...): ``det(T)/2``. Highest power first.
+    """
+    k, m = np.broadcast_arrays(k, m)
+    kk, mm, km = k @ k, m @ m, k @ m
+    mixed = km + m @ k
+
+    def tr(x):
+        return np.real(np.trace(x, axis1=-2, axis2=-1))
+
+    def components(x):
+        out = [x[..., a, a].real for a in range(3)]
+        for a, b in ((0, 1), (0, 2), (1, 2)):
+            out += [x[..., a, b].real, x[..., a, b].imag]
+        return np.stack(out)
+
+    linear = np.stack([components(k), components(m)])
+    quadratic = np.stack([np.concatenate([[tr(kk) / 6.0], components(kk)]),
+                          np.concatenate([[tr(km) / 3.0], components(mixed)]),
+                          np.concatenate([[tr(mm) / 6.0], components(mm)])])
+    cubic = np.stack([tr(kk @ k) / 6.0, tr(kk @ m) / 2.0, tr(k @ mm) / 2.0, tr(mm @ m) / 6.0])
+    return linear, quadratic, cubic
+
+
+_UPPER_PAIRS = ((0, 1), (0, 2), (1, 2))
+
+
+def _layer_block(w, linear, quadratic, cubic, ws: _Workspace):
+    """One layer's ``S = exp(-i T)`` on a block as real planes ``(2, 3, 3) + shape``."""
+    mul, add, sub = np.multiply, np.add, np.subtract
+    lin = _poly(linear, w, ws("op_linear", (9,)))
+    quad = _poly(quadratic, w, ws("op_quadratic", (10,)))
+    b_half = _poly(cubic, w, ws("b_half"))
+    e_mean, a1, a2, regular = _lagrange_coefficients(quad[0], b_half, ws)
+    a0 = mul(a2, quad[0], ws("a0", (2,)))              # A0 = E - (2a/3) A2
+    mul(a0, -2.0, a0)
+    add(a0, e_mean, a0)
+    shape = ws.shape
+    s = ws("layer", (2, 3, 3))
+    diag = ws("op_diag", (2, 3))
+    second = ws("op_second", (2, 3))
+    mul(a1[:, None], lin[0:3], diag)
+    add(diag, a0[:, None], diag)
+    add(diag, mul(a2[:, None], quad[1:4], second), diag)
+    for a in range(3):
+        np.copyto(s[:, a, a], diag[:, a])
+    # off-diagonal: u = A1 [x, y] + A2 [q, r] per upper pair (T_ab = x + i y, (T^2)_ab = q + i r)
+    pairs = (3, 2) + shape
+    u = mul(a1[:, None, None], lin[3:9].reshape(pairs), ws("op_u", (2, 3, 2)))
+    add(u, mul(a2[:, None, None], quad[4:10].reshape(pairs), ws("op_u2", (2, 3, 2))), u)
+    for p, (a, b) in enumerate(_UPPER_PAIRS):
+        u1, u4, u3, u2 = u[0, p, 0], u[0, p, 1], u[1, p, 0], u[1, p, 1]
+        sub(u1, u2, s[0, a, b])                        # S_ab = (u1 - u2) + i (u3 + u4)
+        add(u3, u4, s[1, a, b])
+        add(u1, u2, s[0, b, a])                        # S_ba: conjugated T, T^2
+        sub(u3, u4, s[1, b, a])
+    return s, regular
+
+
+def _complex_product(s, total, out, ws: _Workspace):
+    """``out = s @ total`` for complex 3x3 matrices stored as real planes ``(2, 3, 3) + shape``."""
+    mul, add, sub = np.multiply, np.add, np.subtract
+    first, second = ws("product1", (3, 3, 3)), ws("product2", (3, 3, 3))
+    s_re, s_im = s[0][:, :, None], s[1][:, :, None]
+    t_re, t_im = total[0][None], total[1][None]
+    sub(mul(s_re, t_re, first), mul(s_im, t_im, second), first)
+    add(first[:, 0], first[:, 1], out[0])
+    add(out[0], first[:, 2], out[0])
+    add(mul(s_re, t_im, first), mul(s_im, t_re, second), first)
+    add(first[:, 0], first[:, 1], out[1])
+    add(out[1], first[:, 2], out[1])
+    return out
 
 
 def evolution_operator(energy_gev, layers: Sequence, params: Mapping, eps=None,
@@ -589,7 +651,15 @@ def evolution_operator(energy_gev, layers: Sequence, params: Mapping, eps=None,
     Returns
     -------
     ndarray, complex, shape ``broadcast + (3, 3)``
-        The evolution operator including the overall phase ``exp(-i tr(H) L / 3)``.
+        The evolution operator including the overall phase ``exp(-i tr(H) L / 3)`` (a view
+        of contiguous ``(3, 3) + shape`` planes, like `probabilities`).
+
+    Notes
+    -----
+    Per layer the closed form of `probabilities` gives the full operator
+    ``A0 + A1 T + A2 T^2`` (all nine entries, no unitarity completion); the product runs
+    block by block so that the accumulated operator stays in cache. Degenerate points of
+    a layer (e.g. zero length) are recomputed with ``eigh``.
     """
     p = _parameters(params)
     eps = _nsi_matrix(eps)
@@ -598,18 +668,96 @@ def evolution_operator(energy_gev, layers: Sequence, params: Mapping, eps=None,
     vacuum = vacuum_mass_matrix_ev2(p)
     trace_k = np.real(np.trace(vacuum, axis1=-2, axis2=-1))
     trace_matter = np.real(np.trace(_matter_matrix(eps), axis1=-2, axis2=-1))
-    total = None
+    sign = -1.0 if antineutrino else 1.0
+    k, m_unit = _phase_matrices(p, eps, antineutrino, np.ones(()))     # M = v * m_unit per layer
+    base = _operator_coefficients(k, m_unit)
+    prepared = []
     for number, layer in enumerate(layers):
         if len(layer) != 3:
             raise ValueError(f"layers[{number}]: expected (length_km, density_gcc, electron_fraction), got {layer!r}")
-        length_km, density_gcc, y_e = layer
-        w, v = _kinematics(energy_gev, length_km, density_gcc, y_e)
-        k, m = _phase_matrices(p, eps, antineutrino, v)
-        sign = -1.0 if antineutrino else 1.0
-        trace_phase = (w * trace_k + sign * v * trace_matter) / 3.0
-        s = _layer_operator(w, k, m, trace_phase)
-        total = s if total is None else s @ total
-    return total
+        w, v = _kinematics(energy_gev, *layer)
+        m = v[..., None, None] * m_unit
+        prepared.append((w, v, k, m, _scale_by_matter(base, v)))
+    shape = ()
+    for w, v, k, m, coefficients in prepared:
+        shape = _broadcast_shape(np.broadcast_shapes(shape, coefficients[2].shape[1:]), w.shape)
+    scalar = shape == ()
+    if scalar:
+        shape = (1,)
+    ndim = len(shape)
+    # overall phase exp(-i sum_layers tr(T_layer) / 3), tr(T) = w tr(K) +- v tr(D + eps)
+    phase = np.zeros(shape)
+    for w, v, k, m, coefficients in prepared:
+        phase = phase + (_broadcast_pad(w, ndim) * _broadcast_pad(trace_k, ndim)
+                         + sign * _broadcast_pad(v, ndim) * _broadcast_pad(trace_matter, ndim)) / 3.0
+    planes = np.empty((2, 3, 3) + shape)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # degenerate points replaced below
+        _fill_operator_blocks(shape, prepared, planes)
+    phase = np.broadcast_to(phase, shape)
+    result = np.empty((3, 3) + shape, dtype=complex)
+    result[...] = (planes[0] + 1j * planes[1]) * np.exp(-1j * phase)
+    result = np.moveaxis(result, (0, 1), (-2, -1))
+    return result[0] if scalar else result
+
+
+def _scale_by_matter(base: tuple, v: np.ndarray) -> tuple:
+    """Coefficients for ``M = v * m_unit`` from those for ``m_unit``.
+
+    In ``T = wK + M`` a term of degree ``j`` in ``M`` scales as ``v^j`` (linear rows: K, M;
+    quadratic: K^2, KM + MK, M^2; cubic: K^3, K^2 M, K M^2, M^3). ``v`` (one per layer)
+    may be an array; batch axes are aligned to the right.
+    """
+    v = np.asarray(v, float)
+    scaled = []
+    for coefficients, n_components in zip(base, (1, 1, 0)):
+        component = coefficients.shape[1:1 + n_components]
+        batch = coefficients.shape[1 + n_components:]
+        ndim = max(len(batch), v.ndim)
+        rows = [coefficients[j].reshape(component + (1,) * (ndim - len(batch)) + batch)
+                * (v**j).reshape((1,) * (n_components + ndim - v.ndim) + v.shape)
+                for j in range(coefficients.shape[0])]
+        scaled.append(np.stack(np.broadcast_arrays(*rows)))
+    return tuple(scaled)
+
+
+def _broadcast_pad(array, ndim: int) -> np.ndarray:
+    array = np.asarray(array)
+    return array.reshape((1,) * (ndim - array.ndim) + array.shape)
+
+
+def _fill_operator_blocks(shape, prepared, planes) -> None:
+    ndim = len(shape)
+    workspaces: dict[tuple, _Workspace] = {}
+    for index in _blocks(shape, OPERATOR_BLOCK_SIZE):
+        planes_block = planes[(slice(None),) * 3 + index]
+        block_shape = planes_block.shape[3:]
+        ws = workspaces.get(block_shape) or workspaces.setdefault(block_shape, _Workspace(block_shape))
+        total = ws("total", (2, 3, 3))
+        spare = ws("spare", (2, 3, 3))
+        for number, (w, v, k, m, coefficients) in enumerate(prepared):
+            w_block = _index_operand(w, index, ndim)
+            linear, quadratic, cubic = (_index_operand(c, index, ndim, leading=lead)
+                                        for c, lead in zip(coefficients, (2, 2, 1)))
+            s, regular = _layer_block(w_block, linear, quadratic, cubic, ws)
+            if not regular.all():
+                _operator_fallback(~regular, w_block, k, m, index, ndim, s)
+            if number == 0:
+                np.copyto(total, s)
+            else:
+                _complex_product(s, total, spare, ws)
+                total, spare = spare, total
+        np.copyto(planes_block, total)
+
+
+def _operator_fallback(mask, w_block, k, m, index, ndim, s) -> None:
+    """Recompute one layer's operator at the masked points with ``eigh``."""
+    block_shape = mask.shape
+    w_sel = np.broadcast_to(w_block, block_shape)[mask]
+    k_sel = np.broadcast_to(_index_operand(k, index + (slice(None),) * 2, ndim + 2), block_shape + (3, 3))[mask]
+    m_sel = np.broadcast_to(_index_operand(m, index + (slice(None),) * 2, ndim + 2), block_shape + (3, 3))[mask]
+    exact = np.moveaxis(_eigh_operator(w_sel[:, None, None] * k_sel + m_sel), 0, -1)
+    s[0][:, :, mask] = exact.real
+    s[1][:, :, mask] = exact.imag
 
 
 def probabilities_layers(energy_gev, layers: Sequence, params: Mapping, eps=None,
