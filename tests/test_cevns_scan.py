@@ -80,3 +80,19 @@ def test_weak_mixing_angle_from_csi_2021_near_published():
     low_energy = s2 * SIN2_THETA_W_LOW_ENERGY / SIN2_THETA_W_MSBAR_MZ
     assert low_energy == pytest.approx(0.220, abs=0.027)
     assert 0.5 * (minus + plus) == pytest.approx(0.027 / 1.03, rel=0.3)
+
+
+@pytest.mark.slow
+def test_lma_dark_thresholds_counting_mode():
+    """Heavy mediators exclude LMA-Dark from COHERENT, a Z' of a few tens of MeV or lighter
+    allows it (Denton-Farzan-Shoemaker, arXiv:1804.03660)."""
+    from globalfit.cli.scan_command import build_cevns_likelihoods, lma_dark_delta_chi2
+
+    likelihoods = build_cevns_likelihoods(["coherent_csi_2017", "coherent_csi_2021",
+                                           "coherent_lar_2020"])
+    mzp = np.geomspace(1.0, 1000.0, 13)
+    curves = lma_dark_delta_chi2(likelihoods, mzp)
+    assert curves["combined"][-1] > 25.0
+    assert curves["coherent_csi_2017"][-1] > DELTA_CHI2_95  # ~3 sigma as Coloma et al. 2017
+    threshold = survival_threshold(mzp, curves["combined"])
+    assert 10.0 < threshold < 100.0
