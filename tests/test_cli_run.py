@@ -112,6 +112,18 @@ def test_resume_to_a_new_target_equals_a_longer_run(card, tmp_path):
     assert run_cli("resume", short, "--no-progress") == 0  # nothing left to do
 
 
+def test_resume_refuses_a_card_that_no_longer_matches(card, tmp_path, capsys):
+    run_dir = tmp_path / "old"
+    assert run_cli("run", card, "--output", run_dir, "--steps", 10, "--no-progress") == 0
+    resolved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    resolved["parameters"]["gauss.norm"] = {"prior": "gaussian", "mean": 1.0, "sigma": 0.1}
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved))  # a nuisance since removed
+    assert run_cli("resume", run_dir, "--steps", 20) == 2
+    err = capsys.readouterr().err
+    assert "parameters.gauss.norm: no parameter 'gauss.norm' in this run" in err
+    assert "no longer matches the installed models/likelihoods" in err
+
+
 def test_run_with_two_cores(card, tmp_path):
     serial, pooled = tmp_path / "serial", tmp_path / "pool"
     assert run_cli("run", card, "--output", serial, "--no-progress") == 0

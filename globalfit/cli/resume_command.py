@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from globalfit.cli.run_command import add_sampling_options, sample_and_report, stored_steps
-from globalfit.config import load_config
+from globalfit.config import ConfigError, load_config
 
 HELP = "Continue a stopped run (chains/<name>/) to its target number of steps."
 
@@ -23,7 +23,13 @@ def main(args: argparse.Namespace) -> int:
     if not card.is_file():
         raise FileNotFoundError(f"{run_dir}: not a run folder (no config.yaml); start a run "
                                 f"with `globalfit run CARD`")
-    config = load_config(card)
+    try:
+        config = load_config(card)
+    except ConfigError as error:
+        raise ConfigError(error.errors + [
+            "the run's resolved card no longer matches the installed models/likelihoods "
+            "(changed since the run started? provenance.json records the versions it used)"],
+            error.source) from None
     config.output = run_dir
     if args.steps is not None:
         if args.steps < 1:
