@@ -23,7 +23,8 @@ EXPECTED_LOG_Z = -2 * np.log(2 * HALF_WIDTH)
 @pytest.mark.parametrize("engine", ["nautilus", "dynesty"])
 def test_gaussian_evidence(engine, tmp_path):
     pytest.importorskip("nautilus" if engine == "nautilus" else "dynesty")
-    result = run_nested(gaussian_log_likelihood, uniform_prior, 2, engine=engine, n_live=200, seed=3)
+    result = run_nested(gaussian_log_likelihood, uniform_prior, 2, engine=engine, n_live=200, seed=3,
+                        n_effective=2000)
     tolerance = max(3 * result.log_evidence_err, 0.05)
     assert abs(result.log_evidence - EXPECTED_LOG_Z) < tolerance
     posterior = result.equal_weight_samples(seed=1, n=4000)
@@ -47,9 +48,11 @@ def test_same_seed_same_evidence():
 def test_resume_from_checkpoint(tmp_path):
     pytest.importorskip("nautilus")
     checkpoint = tmp_path / "checkpoint.h5"
-    first = run_nested(gaussian_log_likelihood, uniform_prior, 2, n_live=200, seed=5, checkpoint=checkpoint)
+    first = run_nested(gaussian_log_likelihood, uniform_prior, 2, n_live=100, seed=5, checkpoint=checkpoint,
+                       n_effective=1000)
     assert checkpoint.exists()
-    resumed = run_nested(gaussian_log_likelihood, uniform_prior, 2, n_live=200, seed=5, checkpoint=checkpoint)
+    resumed = run_nested(gaussian_log_likelihood, uniform_prior, 2, n_live=100, seed=5, checkpoint=checkpoint,
+                       n_effective=1000)
     # a finished checkpoint is read back rather than recomputed
     assert resumed.log_evidence == pytest.approx(first.log_evidence, abs=1e-12)
     assert resumed.n_calls <= first.n_calls

@@ -114,6 +114,7 @@ def run_nested(
     pool=None,
     progress: bool = False,
     names: list[str] | None = None,
+    n_effective: int = 10000,
 ) -> NestedResult:
     """Run a nested sampler and return its evidence and weighted samples.
 
@@ -127,8 +128,8 @@ def run_nested(
     seed : random seed (same seed, same result).
     checkpoint : file for resumable state (nautilus: HDF5; dynesty: its pickle). An
         existing checkpoint is resumed.
-    dlogz : stopping criterion on the remaining evidence (dynesty); nautilus stops on its
-        default effective-sample-size target.
+    dlogz : stopping criterion on the remaining evidence (dynesty).
+    n_effective : nautilus stops when its posterior sample reaches this effective size.
     pool : an object with ``map`` (process or MPI pool) or an int (number of processes).
     """
     if engine not in ENGINES:
@@ -138,7 +139,8 @@ def run_nested(
     counted = _CountingLikelihood(log_likelihood)
     start = time.perf_counter()
     runner = _run_nautilus if engine == "nautilus" else _run_dynesty
-    result = runner(counted, prior_transform, n_dim, n_live, seed, checkpoint, dlogz, pool, progress)
+    stop = dlogz if engine == "dynesty" else n_effective
+    result = runner(counted, prior_transform, n_dim, n_live, seed, checkpoint, stop, pool, progress)
     result.wall_time_s = time.perf_counter() - start
     result.names = list(names or [])
     if result.n_calls == 0:  # calls were made in worker processes
@@ -146,7 +148,8 @@ def run_nested(
     return result
 
 
-def _run_nautilus(likelihood, prior_transform, n_dim, n_live, seed, checkpoint, dlogz, pool, progress):
+def _run_nautilus(likelihood, prior_transform, n_dim, n_live, seed, checkpoint, n_effective, pool,
+                  progress):
     try:
         import nautilus
     except ImportError as error:
@@ -156,7 +159,7 @@ def _run_nautilus(likelihood, prior_transform, n_dim, n_live, seed, checkpoint, 
         prior_transform, likelihood, n_dim=n_dim, n_live=n_live or 1000, seed=seed, pool=pool,
         filepath=None if checkpoint is None else str(checkpoint), resume=True,
     )
-    sampler.run(verbose=progress, discard_exploration=True)
+    sampler.run(verbose=progress, discard_exploration=True, n_eff=n_effective)
     points, log_w, log_l = sampler.posterior()
     log_w = log_w - np.logaddexp.reduce(log_w)
     n_eff = float(np.exp(2 * np.logaddexp.reduce(log_w) - np.logaddexp.reduce(2 * log_w)))
