@@ -84,13 +84,35 @@ def test_horizontal_path_has_no_layers():
     assert matter.earth_layers(np.pi / 2) == []
 
 
-def test_core_crossing_probabilities_converge_with_step(nufit_no):
-    energy = np.array([0.01, 0.1, 1.0, 5.0])
+@pytest.mark.parametrize("energy", [np.geomspace(0.003, 0.02, 12), np.geomspace(0.1, 20.0, 12)])
+def test_core_crossing_probabilities_converge_with_step(nufit_no, energy):
+    """Default 50 km steps vs 25 km: < 2e-4 (solar and atmospheric energies)."""
+    default = osc.probabilities_layers(energy, matter.earth_layers(0.1), nufit_no)
+    fine = osc.probabilities_layers(energy, matter.earth_layers(0.1, 25.0), nufit_no)
     coarse = osc.probabilities_layers(energy, matter.earth_layers(0.1, 400.0), nufit_no)
-    fine = osc.probabilities_layers(energy, matter.earth_layers(0.1, 50.0), nufit_no)
-    assert np.abs(coarse - fine).max() < 2e-3
-    p = osc.probabilities_layers(energy, matter.earth_layers(0.1, 50.0), nufit_no)
-    assert np.allclose(p.sum(axis=-1), 1.0, atol=1e-12)
+    assert np.abs(default - fine).max() < 2e-4
+    assert np.abs(coarse - fine).max() > 5 * np.abs(default - fine).max()     # it does converge
+    assert np.allclose(default.sum(axis=-1), 1.0, atol=1e-12)
+
+
+def test_batched_chords_match_single_chords(nufit_no):
+    nadir = np.array([[0.0, 0.3, 0.55], [0.9, 1.3, np.pi / 2]])
+    layers = matter.earth_layers_batch(nadir, 256)
+    assert len(layers) == 256 and layers[0][0].shape == nadir.shape
+    assert np.allclose(sum(layer[0] for layer in layers), matter.chord_length_km(nadir), rtol=1e-12, atol=1e-9)
+    columns = sum(layer[0] * layer[1] * layer[2] for layer in layers)
+    for where in np.ndindex(nadir.shape):
+        single = matter.earth_layers(nadir[where], 25.0)
+        assert columns[where] == pytest.approx(matter.total_column(single), rel=1e-7, abs=1e-9)
+    energy = np.geomspace(0.003, 20.0, 16)
+    batched = osc.probabilities_layers(energy[:, None, None], layers, nufit_no)
+    assert batched.shape == (16, 2, 3, 3, 3)
+    for where in np.ndindex(nadir.shape):
+        single = matter.earth_layers(nadir[where], 25.0)
+        expected = osc.probabilities_layers(energy, single, nufit_no) if single else np.eye(3)
+        assert np.abs(batched[(slice(None),) + where] - expected).max() < 2e-4
+    with pytest.raises(ValueError, match="n_steps"):
+        matter.earth_layers_batch(nadir, 10)
 
 
 def test_lisi_montanari_file_matches_prem_electron_density(shared_data):
