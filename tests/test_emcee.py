@@ -136,6 +136,17 @@ def test_start_hints_and_impossible_starts(tmp_path):
         run_emcee(build_posterior(hopeless), hopeless, tmp_path / "x", progress=False)
 
 
+def test_given_start_positions_are_used(tmp_path):
+    config = make_config(walkers=12, steps=2)
+    ball = MEAN + 1e-3 * np.random.default_rng(1).standard_normal((12, 2))
+    run(config, tmp_path, start_positions=ball)
+    first = stored(tmp_path)[0][0]
+    # one stretch move moves a walker along the line to another walker: stays in the hull
+    assert np.all(np.abs(first - MEAN) < 0.02)
+    with pytest.raises(ValueError, match=r"start_positions: expected shape \(12, 2\)"):
+        run(config, tmp_path / "bad", start_positions=ball[:5])
+
+
 def test_resume_refuses_a_different_chain(tmp_path):
     run(make_config(walkers=12), tmp_path / "run")
     with pytest.raises(ValueError, match="holds a chain with 12 walkers"):

@@ -95,17 +95,25 @@ def draw_start(posterior, nwalkers: int, rng: np.random.Generator) -> np.ndarray
     return np.column_stack(columns) if columns else np.zeros((nwalkers, 0))
 
 
-def initial_state(posterior, nwalkers: int, rng, evaluate) -> emcee.State:
+def initial_state(posterior, nwalkers: int, rng, evaluate, coords=None) -> emcee.State:
     """Starting walkers with finite posterior, evaluated (``evaluate`` = a map function).
 
-    Walkers that land on ``ln p = -inf`` are redrawn (up to ``MAX_START_ROUNDS`` rounds).
+    ``coords`` (nwalkers, ndim), if given, are the starting positions (e.g. from a mode
+    finder); otherwise they are drawn by `draw_start`. Walkers that land on
+    ``ln p = -inf`` are redrawn from the priors (up to ``MAX_START_ROUNDS`` rounds).
 
     Raises
     ------
     ValueError
         If no finite starting point is found for some walkers (with the failure counts).
     """
-    coords = draw_start(posterior, nwalkers, rng)
+    if coords is None:
+        coords = draw_start(posterior, nwalkers, rng)
+    else:
+        coords = np.array(coords, dtype=float)
+        if coords.shape != (nwalkers, posterior.ndim):
+            raise ValueError(f"start_positions: expected shape {(nwalkers, posterior.ndim)}, "
+                             f"got {coords.shape}")
     results = list(evaluate(posterior, coords))
     for _ in range(MAX_START_ROUNDS):
         bad = [i for i, result in enumerate(results) if not np.isfinite(result[0])]
@@ -201,7 +209,7 @@ def open_backend(output_dir: Path, posterior, nwalkers: int) -> tuple[emcee.back
 
 
 def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = True,
-              target_steps: int | None = None) -> EmceeResult:
+              target_steps: int | None = None, start_positions=None) -> EmceeResult:
     """Run emcee on ``posterior`` into ``output_dir/chain.h5``, or continue it.
 
     Parameters
@@ -217,6 +225,9 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
         Show a progress bar.
     target_steps : int, optional
         Total number of steps to reach (default ``config.sampler["steps"]``).
+    start_positions : array (walkers, ndim), optional
+        Starting walkers of a new run, internal units (a hook for mode/region seeding);
+        default: drawn from the priors or the cards' ``start`` hints. Ignored on resume.
 
     Returns
     -------
@@ -245,7 +256,7 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
         else:
             start_rng, move_random = seed_streams(settings["seed"])
             evaluate = (lambda post, coords: pool.map(post, list(coords))) if pool else _serial_map
-            state = initial_state(posterior, nwalkers, start_rng, evaluate)
+            state = initial_state(posterior, nwalkers, start_rng, evaluate, start_positions)
             state.random_state = move_random.get_state()
         remaining = target - backend.iteration
         if remaining > 0 and not stop.requested:
