@@ -378,7 +378,7 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
         region to its own minimum chi^2 and ``attrs["chi2_min_global"]`` is the global one.
     """
     from globalfit.samplers.profile import (DEFAULT_METHOD, LEVELS, best_fit, chain_starts,
-                                            posterior_chi2)
+                                            posterior_chi2, prior_unit_cube_map)
 
     names = list(posterior.names)
     wanted = list(parameters) if parameters else names
@@ -386,8 +386,10 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
     pulls = options.pop("pull_terms", ())
     chi2 = posterior_chi2(posterior, pulls)
     starts = None if chain is None else chain_starts(chain.flat_chain, chain.flat_log_prob)
+    options.setdefault("from_unit_cube", prior_unit_cube_map(posterior.parameters))
     best = best_fit(chi2, posterior.bounds, options.get("n_starts", 8), starts,
-                    options.get("method", DEFAULT_METHOD), options.get("seed", 0), names)
+                    options.get("method", DEFAULT_METHOD), options.get("seed", 0), names,
+                    from_unit_cube=options["from_unit_cube"])
     rows, minima = [], {}
     for name in wanted:
         profiles = _profiles(chi2, posterior, name, regions, best, starts, options)
@@ -424,7 +426,7 @@ def _profiles(chi2, posterior, name, regions, best, starts, options):
         raise ValueError(f"parameters: {name!r} is not sampled "
                          f"(sampled: {', '.join(posterior.names)})")
     options = dict(options)
-    if "grid" not in options:
+    if "grid" not in options:  # n_grid only sets the default grid
         options["grid"] = default_grid(posterior.parameters[posterior.names.index(name)],
                                        posterior.bounds[posterior.names.index(name)],
                                        options.pop("n_grid", 41))
@@ -433,12 +435,20 @@ def _profiles(chi2, posterior, name, regions, best, starts, options):
 
 
 def default_grid(parameter: Any, bounds: Sequence[float], n_grid: int = 41) -> np.ndarray:
-    """Profile grid over ``bounds``: logarithmic for a log-uniform prior, else linear."""
+    """Profile grid over ``bounds``: logarithmic for a log-uniform prior, else linear.
+
+    An unbounded (Gaussian) prior is profiled over its central 5 sigma range.
+    """
     low, high = float(bounds[0]), float(bounds[1])
+    prior = getattr(parameter, "prior", None)
+    if not (np.isfinite(low) and np.isfinite(high)) and hasattr(prior, "from_unit_cube"):
+        five_sigma = 2.866515718791939e-07  # one-sided tail beyond 5 sigma
+        edges = np.asarray(prior.from_unit_cube(np.array([five_sigma, 1 - five_sigma])))
+        low, high = max(low, float(edges[0])), min(high, float(edges[1]))
     if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError(f"parameters: {parameter.name} has infinite bounds [{low}, {high}]; "
                          "give it min/max to profile it")
-    kind = getattr(getattr(parameter, "prior", None), "kind", "")
+    kind = getattr(prior, "kind", "")
     if kind == "log-uniform" and low > 0:
         return np.geomspace(low, high, n_grid)
     return np.linspace(low, high, n_grid)

@@ -15,6 +15,8 @@ from globalfit.samplers.profile import (
     best_fit,
     chain_starts,
     format_intervals,
+    latin_hypercube_starts,
+    prior_unit_cube_map,
     merge_intervals,
     minimize_chi2,
     posterior_chi2,
@@ -212,3 +214,35 @@ def test_merge_intervals_is_the_union():
     assert merge_intervals([(0.0, 2.0), (0.5, 1.0)]) == [(0.0, 2.0)]
     assert merge_intervals([(0.0, 1.0), (1.0 + 1e-12, 2.0)], tolerance=1e-9) == [(0.0, 2.0)]
     assert merge_intervals([]) == []
+
+
+def test_unbounded_parameters_start_from_their_prior():
+    """A Gaussian nuisance prior without bounds: starts come from its inverse CDF."""
+    from scipy import special
+
+    bounds = np.array([[-1.0, 2.0], [-np.inf, np.inf]])
+    with pytest.raises(ValueError, match="infinite bounds"):
+        best_fit(lambda t: float(np.sum(t**2)), bounds, n_starts=3)
+
+    class Prior:
+        def __init__(self, low=None, high=None, mean=None, sigma=None):
+            self.low, self.high, self.mean, self.sigma = low, high, mean, sigma
+
+        def from_unit_cube(self, u):
+            if self.sigma is not None:
+                return self.mean + self.sigma * special.ndtri(u)
+            return self.low + (self.high - self.low) * u
+
+    parameters = [type("P", (), {"prior": Prior(-1.0, 2.0)})(),
+                  type("P", (), {"prior": Prior(mean=1.0, sigma=0.05)})()]
+    unit_cube = prior_unit_cube_map(parameters)
+    starts = latin_hypercube_starts(bounds, 200, seed=1, from_unit_cube=unit_cube)
+    assert np.all((starts[:, 0] >= -1) & (starts[:, 0] <= 2))
+    assert np.std(starts[:, 1]) == pytest.approx(0.05, rel=0.1)
+    result = best_fit(lambda t: float((t[0] - 0.5) ** 2 + ((t[1] - 1.2) / 0.1) ** 2), bounds,
+                      n_starts=3, from_unit_cube=unit_cube)
+    assert result.theta == pytest.approx([0.5, 1.2], abs=1e-4)
+    profile = profile_regions(lambda t: float((t[0] - 0.5) ** 2 + ((t[1] - 1.2) / 0.1) ** 2),
+                              ["a", "b"], bounds, "a", n_grid=11, n_starts=3,
+                              from_unit_cube=unit_cube)["all"]
+    assert np.allclose(profile.delta_chi2, (profile.grid - 0.5) ** 2, atol=1e-6)

@@ -266,6 +266,12 @@ def test_default_grid_is_logarithmic_for_a_log_uniform_prior():
     assert default_grid(flat, (-1.0, 1.0), 3) == pytest.approx([-1.0, 0.0, 1.0])
     with pytest.raises(ValueError, match="infinite bounds"):
         default_grid(flat, (-np.inf, 1.0))
+    from scipy import special
+
+    gaussian = SimpleNamespace(name="norm", prior=SimpleNamespace(
+        kind="gaussian", from_unit_cube=lambda u: 1.0 + 0.04 * special.ndtri(u)))
+    grid = default_grid(gaussian, (-np.inf, np.inf), 11)
+    assert (grid[0], grid[-1]) == pytest.approx((1.0 - 5 * 0.04, 1.0 + 5 * 0.04), rel=1e-9)
 
 
 class StraddlingPosterior:

@@ -49,7 +49,9 @@ def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
     from globalfit import plots
     from globalfit.cli.table_command import load_posterior, profile_regions_for
     from globalfit.results import load_run
-    from globalfit.samplers.profile import best_fit, chain_starts, posterior_chi2, profile_regions
+    from globalfit.results import default_grid
+    from globalfit.samplers.profile import (best_fit, chain_starts, posterior_chi2,
+                                            prior_unit_cube_map, profile_regions)
 
     posterior, config = load_posterior(run_dir)
     unknown = [p for p in args.profile if p not in posterior.names]
@@ -61,11 +63,16 @@ def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
         chain = load_run(run_dir, parameters=posterior.parameters)
         starts = chain_starts(chain.flat_chain, chain.flat_log_prob)
     chi2 = posterior_chi2(posterior)
-    best = best_fit(chi2, posterior.bounds, starts=starts, names=posterior.names)
+    unit_cube = prior_unit_cube_map(posterior.parameters)
+    best = best_fit(chi2, posterior.bounds, starts=starts, names=posterior.names,
+                    from_unit_cube=unit_cube)
     paths = []
     for name in args.profile:
+        index = posterior.names.index(name)
+        parameter = posterior.parameters[index]
+        grid = default_grid(parameter, posterior.bounds[index], args.grid)
         profiles = profile_regions(chi2, posterior.names, posterior.bounds, name, regions,
-                                   n_grid=args.grid, best=best, starts=starts)
-        parameter = posterior.parameters[posterior.names.index(name)]
+                                   grid=grid, best=best, starts=starts,
+                                   from_unit_cube=unit_cube)
         paths.append(plots.profile_plot(profiles, parameter, out_dir / f"profile_{name}.png"))
     return paths

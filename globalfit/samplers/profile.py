@@ -45,6 +45,7 @@ DEFAULT_METHOD = "l-bfgs-b"
 """Default local minimiser (benchmarks/profile.py; docs/statistics.md gives the numbers)."""
 
 Chi2Function = Callable[[np.ndarray], float]
+UnitCubeMap = Callable[[np.ndarray], np.ndarray]
 
 
 # --- objective ----------------------------------------------------------------------------
@@ -213,19 +214,46 @@ class BestFit:
         return dict(zip(names, map(float, self.theta)))
 
 
-def latin_hypercube_starts(bounds: np.ndarray, n: int, seed: int | None = 0) -> np.ndarray:
-    """``n`` starting points spread over finite ``bounds`` (Latin hypercube)."""
+def latin_hypercube_starts(bounds: np.ndarray, n: int, seed: int | None = 0,
+                           from_unit_cube: UnitCubeMap | None = None) -> np.ndarray:
+    """``n`` starting points from a Latin hypercube in the unit cube.
+
+    Mapped linearly onto ``bounds`` (which must then be finite), or through
+    ``from_unit_cube`` (e.g. the priors' inverse CDFs, `prior_unit_cube_map`: log-uniform
+    parameters are then spread in the logarithm, unbounded Gaussian ones over their
+    prior) and clipped into ``bounds``.
+    """
     bounds = np.asarray(bounds, dtype=float)
+    if n <= 0:
+        return np.empty((0, bounds.shape[0]))
+    unit = stats.qmc.LatinHypercube(d=bounds.shape[0], seed=seed).random(n)
+    if from_unit_cube is not None:
+        return np.clip(from_unit_cube(unit), bounds[:, 0], bounds[:, 1])
     if not np.all(np.isfinite(bounds)):
         bad = np.where(~np.all(np.isfinite(bounds), axis=1))[0].tolist()
         raise ValueError(
             f"bounds: parameters {bad} have infinite bounds, so random starts cannot be "
-            "drawn; give finite min/max or pass chain samples (starts)"
+            "drawn; give finite min/max, a from_unit_cube map or chain samples (starts)"
         )
-    if n <= 0:
-        return np.empty((0, bounds.shape[0]))
-    unit = stats.qmc.LatinHypercube(d=bounds.shape[0], seed=seed).random(n)
     return bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
+
+
+def prior_unit_cube_map(parameters: Sequence[Any]) -> UnitCubeMap | None:
+    """``u (m, n) -> theta (m, n)`` through each parameter's ``prior.from_unit_cube``.
+
+    None if a parameter has no such prior (then starts come from the bounds). The priors
+    only place the *starting points*; they never enter the minimised chi^2.
+    """
+    maps = [getattr(getattr(p, "prior", None), "from_unit_cube", None) for p in parameters]
+    if not maps or any(m is None for m in maps):
+        return None
+
+    def from_unit_cube(unit: np.ndarray) -> np.ndarray:
+        unit = np.atleast_2d(unit)
+        return np.column_stack([np.asarray(m(unit[:, i]), dtype=float)
+                                for i, m in enumerate(maps)])
+
+    return from_unit_cube
 
 
 def _distinct(minima: list[Minimum], bounds: np.ndarray, rel_distance: float) -> list[Minimum]:
@@ -248,6 +276,7 @@ def best_fit(
     seed: int | None = 0,
     names: Sequence[str] | None = None,
     rel_distance: float = 1e-2,
+    from_unit_cube: UnitCubeMap | None = None,
 ) -> BestFit:
     """Global minimum of ``chi2`` by local minimisations from many starts.
 
@@ -258,7 +287,7 @@ def best_fit(
     bounds : array (n, 2)
         Hard bounds; random starts need them finite.
     n_starts : int
-        Latin-hypercube starts inside ``bounds``.
+        Latin-hypercube starts inside ``bounds`` (see `latin_hypercube_starts`).
     starts : array (m, n), optional
         Further starts, e.g. the best chain samples (see `chain_starts`).
     method : str
@@ -269,9 +298,11 @@ def best_fit(
         Parameter names, for `BestFit.as_dict`.
     rel_distance : float
         Minima closer than this fraction of the bounds' widths count as one.
+    from_unit_cube : callable, optional
+        Maps the Latin hypercube to parameter space (`prior_unit_cube_map`).
     """
     bounds = np.asarray(bounds, dtype=float)
-    pool = [latin_hypercube_starts(bounds, n_starts, seed)] if n_starts > 0 else []
+    pool = [latin_hypercube_starts(bounds, n_starts, seed, from_unit_cube)] if n_starts > 0 else []
     if starts is not None and len(starts):
         pool.append(np.atleast_2d(np.asarray(starts, dtype=float)))
     if not pool:
@@ -582,6 +613,7 @@ def profile_regions(
     n_starts: int = 8,
     method: str = DEFAULT_METHOD,
     seed: int | None = 0,
+    from_unit_cube: UnitCubeMap | None = None,
 ) -> dict[str, Profile]:
     """Profiles of ``parameter`` over the whole space, each region and the regions' union.
 
@@ -605,6 +637,8 @@ def profile_regions(
         bounds. The best-fit values and the regions' edges are always added.
     best : BestFit, optional
         A global fit already done; otherwise `best_fit` runs with ``starts``/``n_starts``.
+    from_unit_cube : callable, optional
+        Places the random starts (`prior_unit_cube_map`); needed for unbounded parameters.
 
     Returns
     -------
@@ -618,10 +652,12 @@ def profile_regions(
     index = names.index(parameter)
     bounds = np.asarray(bounds, dtype=float)
     if best is None:
-        best = best_fit(chi2, bounds, n_starts, starts, method, seed, names)
+        best = best_fit(chi2, bounds, n_starts, starts, method, seed, names,
+                        from_unit_cube=from_unit_cube)
     region_boxes = {r.label: r.box_bounds(names, bounds) for r in regions}
     region_fits = {
-        label: [_box_fit(chi2, box, best, starts, n_starts, method, seed) for box in boxes]
+        label: [_box_fit(chi2, box, bounds, best, starts, n_starts, method, seed,
+                         from_unit_cube) for box in boxes]
         for label, boxes in region_boxes.items()
     }
     grid = _profile_grid(bounds[index], grid, n_grid, index, best, region_boxes, region_fits)
@@ -650,14 +686,32 @@ def profile_regions(
     return {label: p.with_reference(chi2_min) for label, p in profiles.items()}
 
 
-def _box_fit(chi2, box, best, starts, n_starts, method, seed) -> BestFit:
+def _box_fit(chi2, box, bounds, best, starts, n_starts, method, seed,
+             from_unit_cube) -> BestFit:
     seeds = [np.clip(m.theta, box[:, 0], box[:, 1]) for m in best.minima]
     if starts is not None and len(starts):
         starts = np.atleast_2d(starts)
         inside = np.all((starts >= box[:, 0]) & (starts <= box[:, 1]), axis=1)
         seeds.extend(starts[inside])
-    finite = bool(np.all(np.isfinite(box)))
-    return best_fit(chi2, box, n_starts if finite else 0, np.array(seeds), method, seed)
+    random = n_starts if from_unit_cube is not None or np.all(np.isfinite(box)) else 0
+    return best_fit(chi2, box, random, np.array(seeds), method, seed,
+                    from_unit_cube=_box_map(from_unit_cube, box, bounds))
+
+
+def _box_map(from_unit_cube, box, bounds):
+    """Starts inside a box: the prior's map along the directions the box leaves as they
+    were (or unbounded), uniform along the directions the region cuts."""
+    use_prior = ~np.all(np.isfinite(box), axis=1) | np.all(box == bounds, axis=1)
+    if from_unit_cube is None:
+        use_prior[:] = False
+
+    def mapped(unit: np.ndarray) -> np.ndarray:
+        theta = box[:, 0] + unit * np.where(use_prior, 0.0, box[:, 1] - box[:, 0])
+        if use_prior.any():
+            theta[:, use_prior] = from_unit_cube(unit)[:, use_prior]
+        return theta
+
+    return mapped
 
 
 def _profile_grid(range_, grid, n_grid, index, best, region_boxes, region_fits) -> np.ndarray:
@@ -692,5 +746,6 @@ def profile_posterior(
     starts = None
     if chain_samples is not None and chain_log_prob is not None:
         starts = chain_starts(chain_samples, chain_log_prob)
+    options.setdefault("from_unit_cube", prior_unit_cube_map(posterior.parameters))
     return profile_regions(posterior_chi2(posterior, pulls), posterior.names,
                            posterior.bounds, parameter, regions, starts=starts, **options)
