@@ -131,3 +131,12 @@ def test_lisi_montanari_bad_file(tmp_path):
     bad.write_text("# header\n0.5, 1, 2\nx, y, z, w\n")
     with pytest.raises(ValueError, match="path"):
         matter.lisi_montanari_model(bad)
+
+
+def test_prem_agrees_with_nuoscprobexact_transcription():
+    """NuOscProbExact ships its own PREM (with ocean): an independent transcription."""
+    earth = pytest.importorskip("earth")
+    if not hasattr(earth, "density_prem"):
+        pytest.skip("module 'earth' is not NuOscProbExact's")
+    radii = np.concatenate([np.linspace(0.0, 6370.9, 997), [1221.4, 1221.6, 3479.9, 3480.1, 5700.9, 5701.1]])
+    assert np.allclose(matter.PREM_OCEAN.density_gcc(radii), earth.density_prem(radii), rtol=1e-12)
