@@ -11,8 +11,11 @@ Two modes (``docs/cevns.md``):
 * ``release_path:`` a folder laid out as the official release (``coherent_csi_2017/``,
   ``coherent_csi_2021/``, ``coherent_lar_2020/`` under ``/work/shared/data``): a binned
   Poisson likelihood in energy x time (x F90 for LAr) with steady-state, beam-related
-  neutron (and NIN) backgrounds; their normalisations and the signal normalisation are
-  nuisance parameters, profiled (Newton iterations) unless the point sets them.
+  neutron (and NIN) backgrounds. Nuisances: signal normalisation (flux, 10 %), shape
+  nuisances for quenching / efficiency / form-factor radius (linear between +-1 sigma
+  forward models) and background normalisations; those the point does not set are
+  profiled (Newton iterations, or L-BFGS-B where the steady state is profiled bin by bin
+  against the anticoincidence window).
 """
 from __future__ import annotations
 
@@ -265,6 +268,13 @@ class _CoherentBase(Likelihood):
         if self.release_path is None:
             notes.append(f"{self.name}: counting likelihood on the published measured CEvNS "
                          "count; no spectral or timing information")
+        else:
+            notes.append(f"{self.name}: release likelihood; shape nuisances "
+                         f"({', '.join(n for n, _, _ in self._variants)}) interpolated linearly "
+                         "between +-1 sigma forward models; signal normalisation prior 10 % (flux)")
+            if getattr(self, "release_anticoincidence", None) is not None:
+                notes.append(f"{self.name}: steady-state background profiled bin by bin from the "
+                             "anticoincidence window")
         return notes
 
     # --- release mode, shared part ----------------------------------------------------
