@@ -262,3 +262,22 @@ def test_accuracy_across_the_fallback_threshold(ratio):
             fast = osc.probabilities(energy, baseline, density, params)
             oracle = osc.probabilities_eigh(energy, baseline, density, params)
             assert np.abs(fast - oracle).max() < 2e-10
+
+
+def test_large_and_small_batches_of_layers_agree(nufit_no):
+    """Large batches multiply layer by layer, small ones pairwise: same operator."""
+    layers = [(300.0, 3.0, 0.5), (0.0, 3.0, 0.5), (500.0, 10.0, 0.47), (200.0, 0.0, 0.5), (120.0, 2.6, 0.49)]
+    energy = np.geomspace(0.01, 10.0, 1500)
+    large = osc.evolution_operator(energy, layers, nufit_no, EPS_COMPLEX)
+    small = osc.evolution_operator(energy[::100], layers, nufit_no, EPS_COMPLEX)
+    assert np.abs(large[::100] - small).max() < 1e-12
+    product = np.eye(3)
+    for layer in layers:
+        product = osc.evolution_operator(energy, [layer], nufit_no, EPS_COMPLEX) @ product
+    assert np.abs(large - product).max() < 1e-12
+    for i in (0, 700, 1499):
+        expected = np.eye(3)
+        for length, density, y_e in layers:
+            h = osc.hamiltonian_ev(energy[i], density, nufit_no, EPS_COMPLEX, False, y_e)
+            expected = expm(-1j * h * length * osc.LENGTH_EV_INV_PER_KM) @ expected
+        assert np.abs(large[i] - expected).max() < 1e-10

@@ -235,6 +235,13 @@ class _Workspace:
             array = self._arrays[name] = np.empty(lead + self.shape, dtype=dtype)
         return array
 
+    def raw(self, name: str, shape: tuple) -> np.ndarray:
+        """A scratch array of an explicit shape."""
+        array = self._arrays.get(name)
+        if array is None:
+            array = self._arrays[name] = np.empty(shape)
+        return array
+
 
 def _lagrange_coefficients(a_third, b_half, ws: _Workspace):
     """``exp(-i T) = A0 + A1 T + A2 T^2`` for traceless Hermitian ``T``.
@@ -548,10 +555,6 @@ def _fallback(mask, w_block, k, m, index, ndim, planes_block) -> None:
 # --------------------------------------------------------------------------------------
 # full evolution operator (layers)
 # --------------------------------------------------------------------------------------
-OPERATOR_BLOCK_SIZE = 4096
-"""Elements per block of the layered kernel (its matrix products need ~60 scratch arrays)."""
-
-
 def _operator_coefficients(k: np.ndarray, m: np.ndarray) -> tuple:
     """Coefficients in ``w`` of all of ``T = w K + M`` and ``T^2`` (Hermitian components).
 
@@ -618,19 +621,47 @@ def _layer_block(w, linear, quadratic, cubic, ws: _Workspace):
     return s, regular
 
 
-def _complex_product(s, total, out, ws: _Workspace):
-    """``out = s @ total`` for complex 3x3 matrices stored as real planes ``(2, 3, 3) + shape``."""
+def _complex_matmul_into(a, b, out, tmp) -> None:
+    """``out = a @ b`` for stacks of complex 3x3 matrices as real planes ``(2, 3, 3) + shape``;
+    ``tmp`` has shape ``(3, 3) + shape``."""
     mul, add, sub = np.multiply, np.add, np.subtract
-    first, second = ws("product1", (3, 3, 3)), ws("product2", (3, 3, 3))
-    s_re, s_im = s[0][:, :, None], s[1][:, :, None]
-    t_re, t_im = total[0][None], total[1][None]
-    sub(mul(s_re, t_re, first), mul(s_im, t_im, second), first)
-    add(first[:, 0], first[:, 1], out[0])
-    add(out[0], first[:, 2], out[0])
-    add(mul(s_re, t_im, first), mul(s_im, t_re, second), first)
-    add(first[:, 0], first[:, 1], out[1])
-    add(out[1], first[:, 2], out[1])
-    return out
+    out_re, out_im = out[0], out[1]
+    for j in range(3):
+        a_re, a_im = a[0][:, j, None], a[1][:, j, None]
+        b_re, b_im = b[0][None, j], b[1][None, j]
+        if j == 0:
+            mul(a_re, b_re, out_re)
+            mul(a_re, b_im, out_im)
+        else:
+            add(out_re, mul(a_re, b_re, tmp), out_re)
+            add(out_im, mul(a_re, b_im, tmp), out_im)
+        sub(out_re, mul(a_im, b_im, tmp), out_re)
+        add(out_im, mul(a_im, b_re, tmp), out_im)
+
+
+def _ordered_product(s, ws: _Workspace) -> np.ndarray:
+    """``S_n ... S_2 S_1`` over the layer axis (axis 3) of planes ``(2, 3, 3, n) + shape``, by
+    pairwise products: ``log2(n)`` batched rounds instead of ``n`` sequential ones."""
+    n = s.shape[3]
+    half = (n + 1) // 2
+    buffers = (ws.raw("tree_a", (2, 3, 3, half) + s.shape[4:]), ws.raw("tree_b", (2, 3, 3, half) + s.shape[4:]))
+    tmp = ws.raw("tree_tmp", (3, 3, half) + s.shape[4:])
+    current, turn = s, 0
+    while current.shape[3] > 1:
+        n = current.shape[3]
+        pairs = n // 2
+        out = buffers[turn][:, :, :, :pairs + n % 2]
+        _complex_matmul_into(current[:, :, :, 1:2 * pairs:2], current[:, :, :, 0:2 * pairs:2],   # later @ earlier
+                             out[:, :, :, :pairs], tmp[:, :, :pairs])
+        if n % 2:
+            np.copyto(out[:, :, :, pairs], current[:, :, :, n - 1])
+        current, turn = out, 1 - turn
+    return current[:, :, :, 0]
+
+
+LAYERED_BLOCK_SIZE = 32768
+"""Layer x element products per block of `evolution_operator` (all layers of a block of
+energies/points are evaluated in one pass, then multiplied pairwise)."""
 
 
 def evolution_operator(energy_gev, layers: Sequence, params: Mapping, eps=None,
@@ -644,7 +675,8 @@ def evolution_operator(energy_gev, layers: Sequence, params: Mapping, eps=None,
     layers : sequence of (length_km, density_gcc, electron_fraction)
         Constant-density layers in the order the neutrino crosses them
         (e.g. `globalfit.physics.matter.earth_layers`); ``S = S_n ... S_1``. Entries may be
-        arrays broadcasting against the energies (e.g. one chord per zenith angle).
+        arrays broadcasting against the energies (e.g. one chord per nadir angle,
+        `globalfit.physics.matter.earth_layers_batch`).
     params, eps, antineutrino
         As in `probabilities`.
 
@@ -656,10 +688,10 @@ def evolution_operator(energy_gev, layers: Sequence, params: Mapping, eps=None,
 
     Notes
     -----
-    Per layer the closed form of `probabilities` gives the full operator
-    ``A0 + A1 T + A2 T^2`` (all nine entries, no unitarity completion); the product runs
-    block by block so that the accumulated operator stays in cache. Degenerate points of
-    a layer (e.g. zero length) are recomputed with ``eigh``.
+    The closed form of `probabilities` gives each layer's full operator
+    ``A0 + A1 T + A2 T^2`` (all nine entries, no unitarity completion) for all layers of
+    a block of energies at once; the ordered product is then taken pairwise. Degenerate
+    points of a layer (e.g. zero length) are recomputed with ``eigh``.
     """
     p = _parameters(params)
     eps = _nsi_matrix(eps)
@@ -670,51 +702,72 @@ def evolution_operator(energy_gev, layers: Sequence, params: Mapping, eps=None,
     trace_matter = np.real(np.trace(_matter_matrix(eps), axis1=-2, axis2=-1))
     sign = -1.0 if antineutrino else 1.0
     k, m_unit = _phase_matrices(p, eps, antineutrino, np.ones(()))     # M = v * m_unit per layer
-    base = _operator_coefficients(k, m_unit)
-    prepared = []
-    for number, layer in enumerate(layers):
-        if len(layer) != 3:
-            raise ValueError(f"layers[{number}]: expected (length_km, density_gcc, electron_fraction), got {layer!r}")
-        w, v = _kinematics(energy_gev, *layer)
-        m = v[..., None, None] * m_unit
-        prepared.append((w, v, k, m, _scale_by_matter(base, v)))
-    shape = ()
-    for w, v, k, m, coefficients in prepared:
-        shape = _broadcast_shape(np.broadcast_shapes(shape, coefficients[2].shape[1:]), w.shape)
+    energy = _as_float_array(energy_gev, "energy_gev", strictly_positive=True)
+    length_all, density_all, y_e_all = _layer_columns(layers)
+    shape = np.broadcast_shapes(k.shape[:-2], m_unit.shape[:-2])
+    for array in (energy, length_all[0], density_all[0], y_e_all[0]):
+        shape = _broadcast_shape(shape, array.shape)
     scalar = shape == ()
     if scalar:
         shape = (1,)
     ndim = len(shape)
-    # overall phase exp(-i sum_layers tr(T_layer) / 3), tr(T) = w tr(K) +- v tr(D + eps)
-    phase = np.zeros(shape)
-    for w, v, k, m, coefficients in prepared:
-        phase = phase + (_broadcast_pad(w, ndim) * _broadcast_pad(trace_k, ndim)
-                         + sign * _broadcast_pad(v, ndim) * _broadcast_pad(trace_matter, ndim)) / 3.0
+    # leading layer axis, all other axes right-aligned to ``shape``
+    length_ev_inv = _pad_layers(length_all, ndim) * LENGTH_EV_INV_PER_KM
+    w_all = length_ev_inv * (0.5 * EV) / _broadcast_pad(energy, ndim)
+    v_all = (MATTER_POTENTIAL_EV_PER_GCC * _pad_layers(y_e_all, ndim) * _pad_layers(density_all, ndim)) * length_ev_inv
+    coefficients = _scale_by_matter(_operator_coefficients(k, m_unit), v_all, ndim)
+    m_all = v_all[..., None, None] * m_unit
+    phase = (w_all.sum(axis=0) * _broadcast_pad(trace_k, ndim)
+             + sign * v_all.sum(axis=0) * _broadcast_pad(trace_matter, ndim)) / 3.0
     planes = np.empty((2, 3, 3) + shape)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # degenerate points replaced below
-        _fill_operator_blocks(shape, prepared, planes)
-    phase = np.broadcast_to(phase, shape)
+        _fill_operator_blocks(shape, len(layers), w_all, coefficients, k, m_all, planes)
     result = np.empty((3, 3) + shape, dtype=complex)
-    result[...] = (planes[0] + 1j * planes[1]) * np.exp(-1j * phase)
+    result[...] = (planes[0] + 1j * planes[1]) * np.exp(-1j * np.broadcast_to(phase, shape))
     result = np.moveaxis(result, (0, 1), (-2, -1))
     return result[0] if scalar else result
 
 
-def _scale_by_matter(base: tuple, v: np.ndarray) -> tuple:
-    """Coefficients for ``M = v * m_unit`` from those for ``m_unit``.
+def _layer_columns(layers: Sequence) -> tuple:
+    """Validated ``(length_km, density_gcc, electron_fraction)``, each stacked with a
+    leading layer axis (entries broadcast against each other)."""
+    columns = ([], [], [])
+    for number, layer in enumerate(layers):
+        if len(layer) != 3:
+            raise ValueError(f"layers[{number}]: expected (length_km, density_gcc, electron_fraction), got {layer!r}")
+        for column, value in zip(columns, layer):
+            column.append(np.asarray(value, float))
+    try:
+        length, density, y_e = (np.stack(np.broadcast_arrays(*column)) for column in columns)
+    except ValueError:
+        raise ValueError("layers: entries of different layers do not broadcast against each other") from None
+    length = _as_float_array(length, "layers: length_km", minimum=0.0)
+    density = _as_float_array(density, "layers: density_gcc", minimum=0.0)
+    y_e = _as_float_array(y_e, "layers: electron_fraction", minimum=0.0)
+    if np.any(y_e > 1.0):
+        raise ValueError(f"layers: electron_fraction must lie in [0, 1], got maximum {y_e.max()!r}")
+    return length, density, y_e
+
+
+def _pad_layers(array: np.ndarray, ndim: int) -> np.ndarray:
+    """``(n_layers,) + S`` -> ``(n_layers,) + (1, ...) + S`` with ``ndim`` trailing axes."""
+    return array.reshape(array.shape[:1] + (1,) * (ndim + 1 - array.ndim) + array.shape[1:])
+
+
+def _scale_by_matter(base: tuple, v_all: np.ndarray, ndim: int) -> tuple:
+    """Per-layer coefficients for ``M = v * m_unit`` from those for ``m_unit``.
 
     In ``T = wK + M`` a term of degree ``j`` in ``M`` scales as ``v^j`` (linear rows: K, M;
-    quadratic: K^2, KM + MK, M^2; cubic: K^3, K^2 M, K M^2, M^3). ``v`` (one per layer)
-    may be an array; batch axes are aligned to the right.
+    quadratic: K^2, KM + MK, M^2; cubic: K^3, K^2 M, K M^2, M^3). ``v_all`` has shape
+    ``(n_layers,) + V`` with ``V`` of ``ndim`` axes; the result has the layer axis right
+    after the component axes.
     """
-    v = np.asarray(v, float)
     scaled = []
     for coefficients, n_components in zip(base, (1, 1, 0)):
         component = coefficients.shape[1:1 + n_components]
         batch = coefficients.shape[1 + n_components:]
-        ndim = max(len(batch), v.ndim)
-        rows = [coefficients[j].reshape(component + (1,) * (ndim - len(batch)) + batch)
-                * (v**j).reshape((1,) * (n_components + ndim - v.ndim) + v.shape)
+        rows = [coefficients[j].reshape(component + (1,) * (1 + ndim - len(batch)) + batch)
+                * (v_all**j).reshape((1,) * n_components + v_all.shape)
                 for j in range(coefficients.shape[0])]
         scaled.append(np.stack(np.broadcast_arrays(*rows)))
     return tuple(scaled)
@@ -725,28 +778,51 @@ def _broadcast_pad(array, ndim: int) -> np.ndarray:
     return array.reshape((1,) * (ndim - array.ndim) + array.shape)
 
 
-def _fill_operator_blocks(shape, prepared, planes) -> None:
+SEQUENTIAL_BLOCK_SIZE = 4096
+"""Elements per block when layers are multiplied one after the other (large batches)."""
+
+
+def _fill_operator_blocks(shape, n_layers, w_all, coefficients, k, m_all, planes) -> None:
+    """Small batches: all layers of a block at once, then pairwise products (few numpy
+    calls). Large batches: one layer after the other on cache-sized blocks."""
     ndim = len(shape)
+    size = int(np.prod(shape))
+    all_layers = size * n_layers <= LAYERED_BLOCK_SIZE or size < 1024
+    block_size = max(1, LAYERED_BLOCK_SIZE // n_layers) if all_layers else SEQUENTIAL_BLOCK_SIZE
     workspaces: dict[tuple, _Workspace] = {}
-    for index in _blocks(shape, OPERATOR_BLOCK_SIZE):
+    for index in _blocks(shape, block_size):
         planes_block = planes[(slice(None),) * 3 + index]
         block_shape = planes_block.shape[3:]
+        if all_layers:
+            block_shape = (n_layers,) + block_shape
         ws = workspaces.get(block_shape) or workspaces.setdefault(block_shape, _Workspace(block_shape))
-        total = ws("total", (2, 3, 3))
-        spare = ws("spare", (2, 3, 3))
-        for number, (w, v, k, m, coefficients) in enumerate(prepared):
-            w_block = _index_operand(w, index, ndim)
-            linear, quadratic, cubic = (_index_operand(c, index, ndim, leading=lead)
-                                        for c, lead in zip(coefficients, (2, 2, 1)))
-            s, regular = _layer_block(w_block, linear, quadratic, cubic, ws)
-            if not regular.all():
-                _operator_fallback(~regular, w_block, k, m, index, ndim, s)
-            if number == 0:
+        if all_layers:
+            layered = (slice(None),) + index
+            s = _layer_operators(layered, ndim + 1, w_all, coefficients, k, m_all, ws)
+            np.copyto(planes_block, _ordered_product(s, ws))
+            continue
+        total, spare = ws("total", (2, 3, 3)), ws("spare", (2, 3, 3))
+        tmp = ws("product", (3, 3))
+        for layer in range(n_layers):
+            layered = (layer,) + index
+            s = _layer_operators(layered, ndim + 1, w_all, coefficients, k, m_all, ws)
+            if layer == 0:
                 np.copyto(total, s)
             else:
-                _complex_product(s, total, spare, ws)
+                _complex_matmul_into(s, total, spare, tmp)
                 total, spare = spare, total
         np.copyto(planes_block, total)
+
+
+def _layer_operators(layered, ndim, w_all, coefficients, k, m_all, ws):
+    """Closed-form layer operators at a (layer, block) index, eigh where degenerate."""
+    w_block = _index_operand(w_all, layered, ndim)
+    linear, quadratic, cubic = (_index_operand(c, layered, ndim, leading=lead)
+                                for c, lead in zip(coefficients, (2, 2, 1)))
+    s, regular = _layer_block(w_block, linear, quadratic, cubic, ws)
+    if not regular.all():
+        _operator_fallback(~regular, w_block, k, m_all, layered, ndim, s)
+    return s
 
 
 def _operator_fallback(mask, w_block, k, m, index, ndim, s) -> None:
