@@ -22,6 +22,27 @@ def log_posterior(thetas):
     return list(zip(-0.5 * (chi2_a + chi2_b), chi2_a, chi2_b, chi2_a + chi2_b))
 
 
+def save_to_hdf(sampler, path, name="mcmc"):
+    """Copy an in-memory emcee run into an emcee ``HDFBackend`` file in one write.
+
+    The layout is emcee's own (``reset`` and ``grow`` create it); writing step by step
+    through the backend gives the same file but costs one file opening per step.
+    """
+    chain = sampler.get_chain()
+    blobs = sampler.get_blobs()
+    backend = emcee.backends.HDFBackend(str(path), name=name)
+    backend.reset(chain.shape[1], chain.shape[2])
+    backend.grow(chain.shape[0], blobs[0])
+    with backend.open("a") as handle:
+        group = handle[name]
+        group["chain"][...] = chain
+        group["log_prob"][...] = sampler.get_log_prob()
+        group["blobs"][...] = blobs
+        group["accepted"][...] = sampler.backend.accepted
+        group.attrs["iteration"] = chain.shape[0]
+    return backend
+
+
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("plots") / "run"
@@ -35,16 +56,15 @@ def run_dir(tmp_path_factory):
                         "burn_in": 100, "thin": 1},
             "regions": {"LMA": "th12 < 45 deg", "LMA_D": "th12 >= 45 deg"}}
     (folder / "config.yaml").write_text(yaml.safe_dump(card, sort_keys=False))
-    backend = emcee.backends.HDFBackend(str(folder / "chain.h5"))
-    backend.reset(N_WALKERS, 2)
     dtype = [("chi2.a", float), ("chi2.b", float), ("chi2.total", float)]
-    sampler = emcee.EnsembleSampler(N_WALKERS, 2, log_posterior, backend=backend,
-                                    blobs_dtype=dtype, vectorize=True)
+    sampler = emcee.EnsembleSampler(N_WALKERS, 2, log_posterior, blobs_dtype=dtype,
+                                    vectorize=True)
     rng = np.random.default_rng(3)
     sampler._random = np.random.mtrand.RandomState(3)
     start = np.column_stack([np.radians(rng.normal(45, 2, N_WALKERS)),
                              rng.normal(0, 0.1, N_WALKERS)])
     sampler.run_mcmc(start, N_STEPS)
+    save_to_hdf(sampler, folder / "chain.h5")
     return folder
 
 

@@ -59,17 +59,37 @@ def write_run(folder, name="gauss", regions=None):
     }
     (folder / "config.yaml").write_text(yaml.safe_dump(card, sort_keys=False))
     (folder / "provenance.json").write_text(json.dumps({"globalfit": "test"}))
-    backend = emcee.backends.HDFBackend(str(folder / "chain.h5"), name="mcmc")
-    backend.reset(N_WALKERS, 2)
     dtype = [("chi2.gauss", float), ("chi2.total", float), ("derived.eps2", float)]
-    sampler = emcee.EnsembleSampler(N_WALKERS, 2, log_posterior, backend=backend,
-                                    blobs_dtype=dtype, vectorize=True)
+    sampler = emcee.EnsembleSampler(N_WALKERS, 2, log_posterior, blobs_dtype=dtype,
+                                    vectorize=True)
     rng = np.random.default_rng(7)
     start = np.column_stack([np.radians(rng.normal(TH12_MEAN_DEG, 1.0, N_WALKERS)),
                              rng.normal(EPS_MEAN, 0.05, N_WALKERS)])
     sampler._random = np.random.mtrand.RandomState(11)
     sampler.run_mcmc(start, N_STEPS)
+    save_to_hdf(sampler, folder / "chain.h5")
     return folder
+
+
+def save_to_hdf(sampler, path, name="mcmc"):
+    """Copy an in-memory emcee run into an emcee ``HDFBackend`` file in one write.
+
+    The layout is emcee's own (``reset`` and ``grow`` create it); writing step by step
+    through the backend gives the same file but costs one file opening per step.
+    """
+    chain = sampler.get_chain()
+    blobs = sampler.get_blobs()
+    backend = emcee.backends.HDFBackend(str(path), name=name)
+    backend.reset(chain.shape[1], chain.shape[2])
+    backend.grow(chain.shape[0], blobs[0])
+    with backend.open("a") as handle:
+        group = handle[name]
+        group["chain"][...] = chain
+        group["log_prob"][...] = sampler.get_log_prob()
+        group["blobs"][...] = blobs
+        group["accepted"][...] = sampler.backend.accepted
+        group.attrs["iteration"] = chain.shape[0]
+    return backend
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +151,34 @@ def test_summary_matches_the_analytic_gaussian_and_region_masses(run_dir):
     lma = table[(table.region == "LMA") & (table.parameter == "th12")].iloc[0]
     assert lma["hpd95_high"] < 45.0 <= table[(table.region == "LMA-D")
                                              & (table.parameter == "th12")].iloc[0]["hpd95_low"]
+
+
+def test_one_write_copy_equals_a_step_by_step_hdf_backend(run_dir, tmp_path):
+    """`save_to_hdf` (used by the fixtures for speed) writes what emcee itself writes."""
+    import shutil
+
+    dtype = [("chi2.gauss", float), ("chi2.total", float), ("derived.eps2", float)]
+    rng = np.random.default_rng(2)
+    start = np.column_stack([np.radians(rng.normal(44, 1, 8)), rng.normal(-0.2, 0.05, 8)])
+    folders = []
+    for mode in ("backend", "copy"):
+        folder = tmp_path / mode
+        shutil.copytree(run_dir, folder, ignore=shutil.ignore_patterns("chain.h5", "summary*"))
+        backend = emcee.backends.HDFBackend(str(folder / "chain.h5")) if mode == "backend" else None
+        if backend is not None:
+            backend.reset(8, 2)
+        sampler = emcee.EnsembleSampler(8, 2, log_posterior, blobs_dtype=dtype,
+                                        vectorize=True, backend=backend)
+        sampler._random = np.random.mtrand.RandomState(5)
+        sampler.run_mcmc(start, 40)
+        if mode == "copy":
+            save_to_hdf(sampler, folder / "chain.h5")
+        folders.append(folder)
+    first, second = (load_run(f, burn_in=10) for f in folders)
+    assert np.array_equal(first.chain, second.chain)
+    assert np.array_equal(first.log_prob, second.log_prob)
+    assert first.blobs.equals(second.blobs)
+    assert np.array_equal(first.acceptance_fraction, second.acceptance_fraction)
 
 
 def test_parameter_names_attribute_sets_the_chain_order(run_dir, tmp_path):
