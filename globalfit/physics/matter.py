@@ -20,6 +20,8 @@ length ``2 R cos(eta)``; its closest approach to the centre is ``R sin(eta)``.
 `earth_layers` cuts the chord at the shell boundaries, subdivides each piece into steps
 of at most ``max_step_km`` and gives each step its path-averaged density (4-point
 Gauss-Legendre), the first-order Magnus approximation within a step.
+`earth_layers_batch` does the same for an array of nadir angles with a fixed number of
+steps per chord, as array-valued layers for one vectorised `evolution_operator` call.
 """
 from __future__ import annotations
 
