@@ -246,3 +246,22 @@ def test_unbounded_parameters_start_from_their_prior():
                               ["a", "b"], bounds, "a", n_grid=11, n_starts=3,
                               from_unit_cube=unit_cube)["all"]
     assert np.allclose(profile.delta_chi2, (profile.grid - 0.5) ** 2, atol=1e-6)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 20.0), min_size=2, max_size=40),
+       st.floats(0.5, 10.0))
+def test_allowed_intervals_contain_exactly_the_points_below_the_level(values, level):
+    grid = np.arange(len(values), dtype=float)
+    delta = np.asarray(values)
+    intervals = allowed_intervals(grid, delta, level)
+    inside = np.array([any(lo <= x <= hi for lo, hi in intervals) for x in grid])
+    assert np.all(inside[delta < level])
+    strictly_inside = np.array([any(lo < x < hi for lo, hi in intervals) for x in grid])
+    assert not np.any(strictly_inside[delta > level])
+    assert all(lo <= hi for lo, hi in intervals)
+    assert all(a[1] <= b[0] for a, b in zip(intervals, intervals[1:]))  # sorted, may touch
