@@ -561,10 +561,34 @@ def write_summary(run_dir: str | Path) -> tuple[Path, Path]:
     title = (f"# Run {result.config.get('name', run_dir.name)}\n\n{SUMMARY_HEADER}\n\n"
              f"Burn-in {result.burn_in} steps, thinning {result.thin}, "
              f"{result.flat_chain.shape[0]} samples.")
-    md_path.write_text(to_markdown(summary_rows(table), title))
+    md_path.write_text(to_markdown(summary_rows(table), title) + "\n" + convergence_text(result))
     if result.regions:
         _warn_unmixed(result)
     return csv_path, md_path
+
+
+def convergence_text(result: RunResult) -> str:
+    """Markdown section: split R-hat, tau, ESS per parameter and the acceptance fractions."""
+    from globalfit.diagnostics import acceptance_summary, chain_diagnostics
+
+    if result.chain.shape[0] < 4:
+        return "## Convergence\n\nChain too short for diagnostics.\n"
+    table = chain_diagnostics(result.chain, result.names)
+    acceptance = acceptance_summary(result.acceptance_fraction)
+    rows = pd.DataFrame({
+        "parameter": table["parameter"],
+        "split R-hat": table["rhat"].map(lambda v: f"{v:.3f}"),
+        "tau [steps]": table["tau_steps"].map(lambda v: f"{v:.1f}"),
+        "ESS": table["ess"].map(lambda v: f"{v:.0f}"),
+        "converged": table["converged"].map({True: "yes", False: "no"}),
+    })
+    note = (f"Post-burn-in chain: {result.chain.shape[0]} steps x {result.chain.shape[1]} "
+            f"walkers (thinning {result.thin}). Acceptance fraction mean "
+            f"{acceptance['mean']:.2f} (min {acceptance['min']:.2f}, max "
+            f"{acceptance['max']:.2f}; {acceptance['stuck']} walkers below 0.05). "
+            "converged = rank-normalised split R-hat < 1.01 and chain > 50 tau "
+            "(docs/statistics.md).")
+    return to_markdown(rows, f"## Convergence\n\n{note}")
 
 
 def _warn_unmixed(result: RunResult) -> None:

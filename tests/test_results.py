@@ -207,6 +207,7 @@ def test_write_summary_files(run_dir):
     assert {"hpd68_low", "et95_high", "mass", "max_posterior"} <= set(table.columns)
     text = md_path.read_text()
     assert "highest-posterior-density" in text and "| LMA-D |" in text
+    assert "## Convergence" in text and "| th12 | 1.0" in text  # split R-hat ~ 1
 
 
 def test_missing_run_folder_is_a_clear_error(tmp_path):
