@@ -441,8 +441,10 @@ def profile_1d(
     thetas = np.where(better[:, None], theta_b, theta_f)
 
     def refine(x: float) -> float:
-        k = int(np.argmin(np.abs(np.where(inside, grid, np.inf) - x)))
-        return minimize_chi2(chi2, thetas[k], bounds, method, fixed={index: x}).chi2
+        """Profile at ``x``, minimised from the two nearest grid points' solutions."""
+        nearest = np.argsort(np.abs(np.where(inside, grid, np.inf) - x))[:2]
+        return min(minimize_chi2(chi2, thetas[k], bounds, method, fixed={index: x}).chi2
+                   for k in nearest if np.isfinite(values[k]))
 
     reference = float(np.min(values)) if chi2_min is None else float(chi2_min)
     return Profile(parameter or f"x{index}", grid, values, thetas, reference, region,
@@ -614,6 +616,7 @@ def profile_regions(
     method: str = DEFAULT_METHOD,
     seed: int | None = 0,
     from_unit_cube: UnitCubeMap | None = None,
+    seed_window: float = 25.0,
 ) -> dict[str, Profile]:
     """Profiles of ``parameter`` over the whole space, each region and the regions' union.
 
@@ -639,6 +642,10 @@ def profile_regions(
         A global fit already done; otherwise `best_fit` runs with ``starts``/``n_starts``.
     from_unit_cube : callable, optional
         Places the random starts (`prior_unit_cube_map`); needed for unbounded parameters.
+    seed_window : float
+        Local minima more than this above the global minimum do not seed the profiles: no
+        point of their valley can have ``Delta chi2`` below the window, so they cannot
+        change an interval at 9 (3 sigma) or below.
 
     Returns
     -------
@@ -661,7 +668,8 @@ def profile_regions(
         for label, boxes in region_boxes.items()
     }
     grid = _profile_grid(bounds[index], grid, n_grid, index, best, region_boxes, region_fits)
-    seeds = [m.theta for m in best.minima]
+    useful = best.chi2_min + seed_window
+    seeds = [m.theta for m in best.minima if m.chi2 <= useful]
     profiles: dict[str, Profile] = {}
     if not regions:
         profiles["all"] = profile_1d(chi2, index, grid, bounds, seeds, method,
@@ -669,7 +677,8 @@ def profile_regions(
     for label, boxes in region_boxes.items():
         parts = []
         for box, fit in zip(boxes, region_fits[label]):
-            part = profile_1d(chi2, index, grid, box, seeds + [m.theta for m in fit.minima],
+            box_seeds = [m.theta for m in fit.minima if m.chi2 <= useful] or [fit.theta]
+            part = profile_1d(chi2, index, grid, box, seeds + box_seeds,
                               method, parameter=parameter, region=label)
             part.refine = _box_refiner(part, box[index, 0], box[index, 1])
             parts.append(part)
