@@ -135,7 +135,8 @@ def profile_check(method):
     errors = []
     for level, z in ((CL90_1DOF, stats.norm.ppf(0.95)), (9.0, 3.0)):
         ((low, high),) = profile.intervals(level)
-        errors += [abs(low - (mean[0] - z * sigma)) / sigma, abs(high - (mean[0] + z * sigma)) / sigma]
+        errors += [abs(low - (mean[0] - z * sigma)) / sigma,
+                   abs(high - (mean[0] + z * sigma)) / sigma]
     return profile.calls, max(errors), seconds
 
 
@@ -171,7 +172,8 @@ def main():
               f"{np.median(total['calls']):6.0f}  calls/success "
               f"{np.exp(np.mean(np.log(total['per_success']))):6.0f}  "
               f"time {total['seconds'] / reference:.2f}")
-    print("\nprofile of x0 in the 6-D Gaussian (41 points): calls, worst endpoint error / sigma, time / L-BFGS-B")
+    print("\nprofile of x0 in the 6-D Gaussian (41 points): calls, worst endpoint error / "
+          "sigma, time / L-BFGS-B")
     checks = {method: profile_check(method) for method in methods}
     reference = checks["l-bfgs-b"][2]
     for method, (calls, error, seconds) in checks.items():

@@ -61,7 +61,8 @@ def corner_plot(run: str | Path | RunResult, output: str | Path | None = None,
     names = list(parameters) if parameters else result.names
     unknown = [n for n in names if n not in result.names]
     if unknown:
-        raise ValueError(f"parameters: {unknown} are not sampled (sampled: {', '.join(result.names)})")
+        raise ValueError(f"parameters: {unknown} are not sampled "
+                         f"(sampled: {', '.join(result.names)})")
     columns = [result.names.index(n) for n in names]
     params = [result.parameters[i] for i in columns]
     samples = np.column_stack([p.from_internal(result.flat_chain[:, i])

@@ -49,7 +49,7 @@ def test_independent_chains_have_rhat_near_one():
 
 
 def test_shifted_chains_give_the_analytic_rhat():
-    """Half the chains shifted by delta: B/n -> var of means -> R-hat -> sqrt(1 + delta^2 m/(m-1)/4)."""
+    """Half the chains shifted by delta: W = 1, B/n = variance of the 2m split-chain means."""
     rng = np.random.default_rng(3)
     n, m, delta = 20000, 8, 1.0
     chains = rng.standard_normal((n, m))

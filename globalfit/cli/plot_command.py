@@ -56,7 +56,8 @@ def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
     posterior, config = load_posterior(run_dir)
     unknown = [p for p in args.profile if p not in posterior.names]
     if unknown:
-        raise ValueError(f"--profile: {unknown} not sampled (sampled: {', '.join(posterior.names)})")
+        raise ValueError(f"--profile: {unknown} not sampled "
+                         f"(sampled: {', '.join(posterior.names)})")
     regions = profile_regions_for(args, posterior, config.regions)
     starts = None
     if (run_dir / "chain.h5").exists():
