@@ -318,7 +318,9 @@ def summary_table(result: RunResult, split: Any = None,
     -------
     pandas.DataFrame
         Columns ``region, mass, parameter, unit, max_posterior, median`` and for each level
-        ``hpd68_low, hpd68_high, et68_low, et68_high, ...``; ``profile_best_fit`` if given.
+        ``hpd68_low, hpd68_high, et68_low, et68_high, ...``, ``chi2_at_max_posterior``
+        (the ``chi2.total`` blob of the region's maximum-posterior sample, NaN without
+        blobs); ``profile_best_fit`` if given.
         ``mass`` is the fraction of samples in the region: a posterior mass only if the
         walkers moved between the regions (see docs/statistics.md).
     """
@@ -329,10 +331,15 @@ def summary_table(result: RunResult, split: Any = None,
         mask = result.region_mask(region)
         mass = float(mask.mean()) if mask.size else math.nan
         best = int(np.flatnonzero(mask)[np.argmax(log_prob[mask])]) if mask.any() else None
+        chi2_best = math.nan
+        if best is not None and "chi2.total" in result.blobs:
+            chi2_best = float(result.blobs["chi2.total"].iloc[best])
         for name, unit, values in quantities:
-            rows.append(_summary_row(region.label, mass, name, unit, values[mask],
-                                     values[best] if best is not None else math.nan, levels,
-                                     profile_best_fit))
+            row = _summary_row(region.label, mass, name, unit, values[mask],
+                               values[best] if best is not None else math.nan, levels,
+                               profile_best_fit)
+            row["chi2_at_max_posterior"] = chi2_best
+            rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -148,6 +148,9 @@ def test_summary_matches_the_analytic_gaussian_and_region_masses(run_dir):
     assert whole.loc["th12", "hpd90_high"] == pytest.approx(TH12_MEAN_DEG + half, abs=0.4)
     assert whole.loc["eps2", "median"] == pytest.approx(2 * EPS_MEAN, abs=0.02)  # derived
     assert whole.loc["th12", "max_posterior"] == pytest.approx(TH12_MEAN_DEG, abs=0.5)
+    # the chi2.total blob of the best sample: -2 ln p there (flat priors), small for 2 dof
+    assert 0 <= whole.loc["th12", "chi2_at_max_posterior"] == pytest.approx(
+        -2 * result.flat_log_prob.max(), abs=1e-9)
     lma = table[(table.region == "LMA") & (table.parameter == "th12")].iloc[0]
     assert lma["hpd95_high"] < 45.0 <= table[(table.region == "LMA-D")
                                              & (table.parameter == "th12")].iloc[0]["hpd95_low"]
