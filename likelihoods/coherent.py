@@ -5,9 +5,11 @@ Two modes (``docs/cevns.md``):
 * default (``data/<set>/<set>.yaml`` only): a counting likelihood on the published
   measured CEvNS count ``O +- s`` against the prediction ``N(eps)`` of our forward model
   in the same region of interest, with the collaboration's fractional prediction
-  uncertainty ``sigma`` as a normalisation nuisance ``norm``:
-  ``chi2 = (O - norm N)^2 / s^2 (+ prior on norm)``; profiled analytically when the point
-  does not carry ``<name>.norm``: ``chi2 = (O - N)^2 / (s^2 + sigma^2 N^2)``.
+  uncertainty ``sigma`` as a log-normal normalisation: nuisance ``log_norm`` (prior
+  N(0, sigma)), ``chi2 = (O - exp(log_norm) N)^2 / s^2``; profiled when the point does not
+  carry ``<name>.log_norm`` (`profile_lognormal_count`). A log-normal (rather than a linear
+  pull, whose cost saturates at ``1/sigma^2`` when ``N >> O``) keeps predictions several
+  times the SM excluded.
 * ``release_path:`` a folder laid out as the official release (``coherent_csi_2017/``,
   ``coherent_csi_2021/``, ``coherent_lar_2020/`` under ``/work/shared/data``): a binned
   Poisson likelihood in energy x time (x F90 for LAr) with steady-state, beam-related
@@ -126,6 +128,26 @@ def profile_on_off(observed_on, observed_off, fixed, templates, sigmas, lower_bo
     return float(result.fun), result.x
 
 
+def profile_lognormal_count(observed: float, observed_sigma: float, predicted: float,
+                            sigma_ln: float) -> float:
+    """``min_u [(O - N e^u)^2 / s^2 + (u / sigma_ln)^2]`` (safeguarded Newton in ``u``)."""
+    if predicted <= 0.0:
+        return observed**2 / observed_sigma**2
+    inv_s2, inv_v = 1.0 / observed_sigma**2, 1.0 / sigma_ln**2
+    u = 0.0
+    for _ in range(50):
+        scaled = predicted * np.exp(u)
+        grad = -2.0 * scaled * (observed - scaled) * inv_s2 + 2.0 * u * inv_v
+        hess = 2.0 * scaled * (2.0 * scaled - observed) * inv_s2 + 2.0 * inv_v
+        step = grad / max(hess, 2.0 * inv_v)
+        step = max(min(step, 1.0), -1.0)
+        u -= step
+        if abs(step) < 1e-10:
+            break
+    scaled = predicted * np.exp(u)
+    return float((observed - scaled) ** 2 * inv_s2 + u * u * inv_v)
+
+
 def poisson_chi2(observed, expected) -> float:
     """``2 sum(mu - n + n ln(n / mu))`` (Baker-Cousins)."""
     n = np.asarray(observed, dtype=float).ravel()
@@ -234,10 +256,11 @@ class _CoherentBase(Likelihood):
         """``-2 ln L`` at these couplings; nuisances profiled unless given."""
         if self.release_path is None:
             predicted = self.predicted_counts(couplings, g_p, g_n)
-            if nuisances is not None and "norm" in nuisances:
-                return (self.observed - nuisances["norm"] * predicted) ** 2 / self.observed_sigma**2
-            variance = self.observed_sigma**2 + (self.norm_sigma * predicted) ** 2
-            return (self.observed - predicted) ** 2 / variance
+            if nuisances is not None and "log_norm" in nuisances:
+                scaled = np.exp(nuisances["log_norm"]) * predicted
+                return (self.observed - scaled) ** 2 / self.observed_sigma**2
+            return profile_lognormal_count(self.observed, self.observed_sigma, predicted,
+                                           self.norm_sigma)
         return self._release_chi2(couplings, g_p, g_n, nuisances)
 
     def loglike(self, point: Point) -> float:
@@ -248,6 +271,7 @@ class _CoherentBase(Likelihood):
         return -0.5 * self.chi2_couplings(point.couplings, nuisances=nuisances or None)
 
     def observables(self, point: Point) -> pd.DataFrame:
+        """Predicted CEvNS events (nominal normalisation) beside the published fit."""
         predicted = self.predicted_counts(point.couplings)
         return pd.DataFrame({
             "observable": [f"{self.name} CEvNS events"],
@@ -286,7 +310,7 @@ class _CoherentBase(Likelihood):
     def _release_components(self, couplings, g_p, g_n):
         """``(names, templates, sigmas, defaults, lower bounds of the offset)``."""
         signal = self.release_signal(couplings, g_p, g_n)
-        names, templates = ["norm"], [signal]
+        names, templates = ["log_norm"], [signal]
         sigmas, defaults, lowers = [self.RELEASE_NORM_SIGMA], [1.0], [-1.0]
         for name, plus, minus in self._variants:
             names.append(name)
@@ -307,7 +331,9 @@ class _CoherentBase(Likelihood):
         business); the others are profiled with their Gaussian priors. The signal is
         ``S0 + (norm - 1) S0 + sum_k z_k (S_k+ - S_k-)/2`` (first order in the nuisances)."""
         names, templates, sigmas, defaults, lowers = self._release_components(couplings, g_p, g_n)
-        given = nuisances or {}
+        given = dict(nuisances or {})
+        if "log_norm" in given:  # the signal multiplier; profiled to first order below
+            given["log_norm"] = float(np.exp(given["log_norm"]))
         fixed = sum(given.get(k, d) * t for k, d, t in zip(names, defaults, templates))
         free = [i for i, k in enumerate(names) if k not in given]
         off = getattr(self, "release_anticoincidence", None)
@@ -326,7 +352,7 @@ class _CoherentBase(Likelihood):
                            g_p: float = SM_G_P, g_n: float = SM_G_N) -> tuple[float, float]:
         """Profile all nuisances (signal normalisation free if ``free_norm``) and return
         ``(fitted CEvNS events, chi2)``; the fitted signal includes the shape shifts."""
-        names, templates, sigmas, defaults, lowers = self._release_components(couplings, g_p, g_n)
+        _, templates, sigmas, defaults, lowers = self._release_components(couplings, g_p, g_n)
         if free_norm:
             sigmas = [np.inf, *sigmas[1:]]
         fixed = sum(d * t for d, t in zip(defaults, templates))
@@ -369,7 +395,7 @@ class _CoherentBase(Likelihood):
         """Release mode adds shape and background nuisances to the class-level ``norm`` (an
         instance attribute: a run card that does not list them gets them profiled)."""
         table = dict(type(self).nuisance_parameters)
-        table["norm"] = {**table["norm"], "sigma": self.RELEASE_NORM_SIGMA}
+        table["log_norm"] = {**table["log_norm"], "sigma": self.RELEASE_NORM_SIGMA}
         for name, _, _ in self._variants:
             table[name] = {"prior": "gaussian", "mean": 0.0, "sigma": 1.0,
                            "min": -self.SHAPE_SIGMA_LIMIT, "max": self.SHAPE_SIGMA_LIMIT}
@@ -398,9 +424,9 @@ class CoherentCsI2017(_CoherentBase):
     name = "coherent_csi_2017"
     description = "COHERENT CsI[Na] 2017: CEvNS on Cs and I at the SNS (counting or release 2D)"
     dataset = "coherent_csi_2017"
-    nuisance_parameters = MappingProxyType({"norm": {
-        "prior": "gaussian", "mean": 1.0, "sigma": 48.0 / 173.0, "min": 0.0,
-        "latex": r"\mathcal{N}_{\rm CsI17}"}})
+    nuisance_parameters = MappingProxyType({"log_norm": {
+        "prior": "gaussian", "mean": 0.0, "sigma": 48.0 / 173.0,
+        "latex": r"\ln\mathcal{N}_{\rm CsI17}"}})
 
     def _efficiency(self, pe) -> np.ndarray:
         eff = self.config["detector"]["efficiency"]
@@ -477,9 +503,9 @@ class CoherentCsI2021(_CoherentBase):
     name = "coherent_csi_2021"
     description = "COHERENT CsI[Na] full data set: CEvNS on Cs and I (counting or release 2D)"
     dataset = "coherent_csi_2021"
-    nuisance_parameters = MappingProxyType({"norm": {
-        "prior": "gaussian", "mean": 1.0, "sigma": 43.4 / 341.0, "min": 0.0,
-        "latex": r"\mathcal{N}_{\rm CsI21}"}})
+    nuisance_parameters = MappingProxyType({"log_norm": {
+        "prior": "gaussian", "mean": 0.0, "sigma": 43.4 / 341.0,
+        "latex": r"\ln\mathcal{N}_{\rm CsI21}"}})
 
     PE_EDGES = np.arange(6.0, 62.0, 4.0)
     TIME_EDGES_US = np.arange(0.0, 6.01, 0.5)
@@ -587,9 +613,9 @@ class CoherentLAr2020(_CoherentBase):
     name = "coherent_lar_2020"
     description = "COHERENT LAr (CENNS-10 Analysis A): CEvNS on Ar (counting or release 3D)"
     dataset = "coherent_lar_2020"
-    nuisance_parameters = MappingProxyType({"norm": {
-        "prior": "gaussian", "mean": 1.0, "sigma": 17.0 / 128.0, "min": 0.0,
-        "latex": r"\mathcal{N}_{\rm LAr}"}})
+    nuisance_parameters = MappingProxyType({"log_norm": {
+        "prior": "gaussian", "mean": 0.0, "sigma": 17.0 / 128.0,
+        "latex": r"\ln\mathcal{N}_{\rm LAr}"}})
 
     def _electron_equivalent_kev(self, recoil_gev, shift_a: float = 0.0,
                                  shift_b: float = 0.0) -> np.ndarray:

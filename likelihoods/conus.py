@@ -4,9 +4,10 @@ Default data set: CONUS+ Run-1 at Leibstadt (arXiv:2501.05206), the first observ
 ``395 +- 106`` events measured against ``347 +- 59`` predicted in the SM, 327 kg d.
 Likelihood: counting, as for COHERENT (``likelihoods/coherent.py``)::
 
-    chi2 = (O - N(eps))^2 / (s^2 + sigma^2 N^2),  sigma = 59 / 347
+    chi2 = (O - exp(log_norm) N(eps))^2 / s^2,  log_norm ~ N(0, 59/347)
 
-(or ``(O - norm N)^2 / s^2`` when the point carries ``conus.norm``).
+with ``log_norm`` profiled (`likelihoods.coherent.profile_lognormal_count`) unless the
+point carries ``conus.log_norm``.
 
 Forward model: Huber-Mueller reactor spectrum (``globalfit.physics.reactor``; Daya Bay
 average fission fractions) scaled by thermal power and distance, CEvNS on natural Ge
@@ -31,6 +32,7 @@ from globalfit.paths import data_path
 from globalfit.physics import reactor
 from globalfit.physics.cevns import SM_G_N, SM_G_P, CEvNSPredictor, Source, gaussian_bin_matrix
 from globalfit.physics.constants import MEV, SECONDS_PER_DAY
+from likelihoods.coherent import profile_lognormal_count
 
 KEV_PER_GEV = 1.0e6
 REACTOR_ENERGY_MAX_MEV = 10.0
@@ -65,9 +67,9 @@ class ConusLikelihood(Likelihood):
     description = "CONUS+ Run-1 (Leibstadt): reactor CEvNS on Ge, counting likelihood"
     reads = ()
     options_allowed = ("form_factor",)
-    nuisance_parameters = MappingProxyType({"norm": {
-        "prior": "gaussian", "mean": 1.0, "sigma": 59.0 / 347.0, "min": 0.0,
-        "latex": r"\mathcal{N}_{\rm CONUS}"}})
+    nuisance_parameters = MappingProxyType({"log_norm": {
+        "prior": "gaussian", "mean": 0.0, "sigma": 59.0 / 347.0,
+        "latex": r"\ln\mathcal{N}_{\rm CONUS}"}})
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -106,14 +108,15 @@ class ConusLikelihood(Likelihood):
     def chi2_couplings(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
                        g_n: float = SM_G_N, nuisances: dict | None = None) -> float:
         predicted = self.predicted_counts(couplings, g_p, g_n)
-        if nuisances is not None and "norm" in nuisances:
-            return (self.observed - nuisances["norm"] * predicted) ** 2 / self.observed_sigma**2
-        return (self.observed - predicted) ** 2 / (self.observed_sigma**2
-                                                   + (self.norm_sigma * predicted) ** 2)
+        if nuisances is not None and "log_norm" in nuisances:
+            scaled = np.exp(nuisances["log_norm"]) * predicted
+            return (self.observed - scaled) ** 2 / self.observed_sigma**2
+        return profile_lognormal_count(self.observed, self.observed_sigma, predicted,
+                                       self.norm_sigma)
 
     def loglike(self, point: Point) -> float:
-        key = f"{self.instance_name}.norm"
-        nuisances = {"norm": float(point.params[key])} if key in point.params else None
+        key = f"{self.instance_name}.log_norm"
+        nuisances = {"log_norm": float(point.params[key])} if key in point.params else None
         return -0.5 * self.chi2_couplings(point.couplings, nuisances=nuisances)
 
     def observables(self, point: Point) -> pd.DataFrame:

@@ -51,13 +51,35 @@ def test_cancellation_direction_leaves_lar_rate_unchanged(counting):
     assert lk.predicted_counts(_diag_ee(-u, 0.0)) > 1.5 * sm  # |Q_e| doubled
 
 
-def test_counting_chi2_profiles_normalisation(counting):
+def test_counting_chi2_profiles_lognormal_normalisation(counting):
+    from scipy.optimize import minimize_scalar
+
     lk = counting[CoherentCsI2017]
     n = lk.predicted_counts()
-    expected = (134 - n) ** 2 / (22**2 + (48 / 173 * n) ** 2)
-    assert lk.chi2_couplings() == pytest.approx(expected)
-    point = Point({"coherent_csi_2017.norm": 0.8}, Couplings())
+    sigma = 48 / 173
+    brute = minimize_scalar(lambda u: (134 - n * np.exp(u)) ** 2 / 22**2 + (u / sigma) ** 2,
+                            bounds=(-3, 3), method="bounded", options={"xatol": 1e-10})
+    assert lk.chi2_couplings() == pytest.approx(brute.fun, rel=1e-6, abs=1e-9)
+    # near the minimum the log-normal equals the linear pull (O - N)^2 / (s^2 + sigma^2 N^2)
+    assert lk.chi2_couplings() == pytest.approx((134 - n) ** 2 / (22**2 + (sigma * n) ** 2),
+                                                rel=0.2)  # sigma = 28 %: not small
+    point = Point({"coherent_csi_2017.log_norm": np.log(0.8)}, Couplings())
     assert lk.loglike(point) == pytest.approx(-0.5 * (134 - 0.8 * n) ** 2 / 22**2)
+
+
+def test_lognormal_profile_does_not_saturate():
+    """A prediction 6x the measurement: the linear pull saturates below 1/sigma^2 = 100,
+    the log-normal profile costs ~(ln 6 / sigma)^2 reduced by the measurement error."""
+    from scipy.optimize import minimize_scalar
+
+    from likelihoods.coherent import profile_lognormal_count
+
+    chi2 = profile_lognormal_count(100.0, 10.0, 600.0, 0.1)
+    brute = minimize_scalar(lambda u: (100 - 600 * np.exp(u)) ** 2 / 100 + (u / 0.1) ** 2,
+                            bounds=(-5, 5), method="bounded", options={"xatol": 1e-10})
+    assert chi2 == pytest.approx(brute.fun, rel=1e-8)
+    assert chi2 > 2.0 / 0.1**2
+    assert profile_lognormal_count(100.0, 10.0, 100.0, 0.1) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_measured_over_sm_ratio(counting):
@@ -95,8 +117,8 @@ def test_release_loaders_read_shared_folders(shared_data, cls):
     assert signal.sum() == pytest.approx(cls().predicted_counts(), rel=0.06)
     assert np.isfinite(lk.chi2_couplings())
     variants = {name for name, _, _ in lk._variants}
-    assert {"norm", "ff_radius"} <= variants | {"norm"}
-    assert {"norm", *variants, *lk.background_names} == set(lk.nuisance_parameters)
+    assert "ff_radius" in variants
+    assert {"log_norm", *variants, *lk.background_names} == set(lk.nuisance_parameters)
 
 
 def test_release_counts_match_files(shared_data):
@@ -119,7 +141,7 @@ def test_release_fit_signal_strength_near_published(shared_data, cls, published_
 
 def test_release_sm_point_nuisances_from_point(shared_data):
     lk = CoherentLAr2020(release_path=str(shared_data / "coherent_lar_2020"))
-    params = {f"coherent_lar_2020.{n}": 1.0 for n in lk.nuisance_parameters}
+    params = {f"coherent_lar_2020.{n}": spec["mean"] for n, spec in lk.nuisance_parameters.items()}
     profiled = lk.loglike(Point({}, Couplings()))
     fixed = lk.loglike(Point(params, Couplings()))
     assert fixed <= profiled + 1e-9  # profiling can only improve the fit
@@ -127,12 +149,13 @@ def test_release_sm_point_nuisances_from_point(shared_data):
 
 @pytest.mark.parametrize("cls", list(PUBLISHED_SM))
 def test_class_level_norm_prior_matches_data_file(counting, cls):
-    assert cls.nuisance_parameters["norm"]["sigma"] == pytest.approx(counting[cls].norm_sigma)
+    assert cls.nuisance_parameters["log_norm"]["sigma"] == pytest.approx(counting[cls].norm_sigma)
 
 
 def test_release_partial_nuisances_are_profiled(shared_data):
     lk = CoherentCsI2021(release_path=str(shared_data / "coherent_csi_2021"))
-    only_norm = lk.loglike(Point({"coherent_csi_2021.norm": 1.0}, Couplings()))
-    everything_fixed = lk.loglike(Point({f"coherent_csi_2021.{n}": 1.0
-                                         for n in lk.nuisance_parameters}, Couplings()))
+    only_norm = lk.loglike(Point({"coherent_csi_2021.log_norm": 0.0}, Couplings()))
+    defaults = {n: spec["mean"] for n, spec in lk.nuisance_parameters.items() if "mean" in spec}
+    everything_fixed = lk.loglike(Point({f"coherent_csi_2021.{n}": v
+                                         for n, v in defaults.items()}, Couplings()))
     assert everything_fixed <= only_norm + 1e-9
