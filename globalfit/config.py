@@ -411,16 +411,26 @@ def _merged_spec(default: Mapping, card_spec) -> Any:
 
 
 def _check_physical(parameter: Parameter, source: ParameterSource, model_name, errors):
+    """The prior (or fixed value) must stay inside the model's physical range."""
     low, high = parameter.prior.bounds
     phys_low, phys_high = source.physical
     key = f"parameters.{parameter.name}"
+    unit = "" if parameter.unit == "none" else f" {parameter.unit}"
     factor = parameter.factor
-    if low < phys_low:
-        errors.append(f"{key}.min: {low / factor:g} {parameter.unit} is below the physical "
-                      f"minimum {phys_low / factor:g} of model {model_name!r}")
-    if high > phys_high:
-        errors.append(f"{key}.max: {high / factor:g} {parameter.unit} is above the physical "
-                      f"maximum {phys_high / factor:g} of model {model_name!r}")
+    for value, limit, side, word in ((low, phys_low, "min", "below"),
+                                     (high, phys_high, "max", "above")):
+        outside = value < limit if side == "min" else value > limit
+        if not outside:
+            continue
+        bound = f"the physical {'minimum' if side == 'min' else 'maximum'} {limit / factor:g}{unit}"
+        hint = ""
+        if parameter.fixed:
+            text = f"{key}.value: {value / factor:g}{unit} is {word} {bound}"
+        elif np.isfinite(value):
+            text = f"{key}.{side}: {value / factor:g}{unit} is {word} {bound}"
+        else:
+            text, hint = f"{key}: the prior extends {word} {bound}", f"; truncate it with '{side}:'"
+        errors.append(f"{text} of model {model_name!r}{hint}")
 
 
 def run_parameters(config: RunConfig) -> list[Parameter]:

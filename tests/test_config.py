@@ -131,7 +131,18 @@ def test_min_not_below_max():
 
 def test_prior_outside_the_models_physical_range():
     raw = card(parameters__eps_ee={"prior": "uniform", "min": -20, "max": 1})
-    assert one_error(raw).startswith("parameters.eps_ee.min: -20 none is below the physical minimum -10")
+    assert one_error(raw) == ("parameters.eps_ee.min: -20 is below the physical minimum -10 "
+                              "of model 'plugins:DiagonalNSIModel'")
+    raw = card(parameters__mzp={"prior": "gaussian", "mean": 20, "sigma": 5, "unit": "MeV",
+                                "max": 100})
+    assert one_error(raw) == ("parameters.mzp: the prior extends below the physical minimum "
+                              "0.001 MeV of model 'plugins:DiagonalNSIModel'; truncate it "
+                              "with 'min:'")
+    raw = card(parameters__mzp={"value": 2, "unit": "TeV"})
+    assert one_error(raw).startswith("parameters.mzp.unit: unknown unit 'TeV'")
+    raw = card(parameters__mzp={"value": 2000, "unit": "GeV"})
+    assert one_error(raw) == ("parameters.mzp.value: 2000 GeV is above the physical maximum "
+                              "1000 GeV of model 'plugins:DiagonalNSIModel'")
 
 
 def test_likelihood_reads_a_parameter_nobody_provides():
