@@ -21,6 +21,7 @@ Two modes (``docs/cevns.md``):
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from types import MappingProxyType
 from typing import ClassVar
@@ -133,10 +134,11 @@ def profile_lognormal_count(observed: float, observed_sigma: float, predicted: f
     """``min_u [(O - N e^u)^2 / s^2 + (u / sigma_ln)^2]`` (safeguarded Newton in ``u``)."""
     if predicted <= 0.0:
         return observed**2 / observed_sigma**2
+    observed, predicted = float(observed), float(predicted)
     inv_s2, inv_v = 1.0 / observed_sigma**2, 1.0 / sigma_ln**2
     u = 0.0
     for _ in range(50):
-        scaled = predicted * np.exp(u)
+        scaled = predicted * math.exp(u)
         grad = -2.0 * scaled * (observed - scaled) * inv_s2 + 2.0 * u * inv_v
         hess = 2.0 * scaled * (2.0 * scaled - observed) * inv_s2 + 2.0 * inv_v
         step = grad / max(hess, 2.0 * inv_v)
@@ -144,8 +146,8 @@ def profile_lognormal_count(observed: float, observed_sigma: float, predicted: f
         u -= step
         if abs(step) < 1e-10:
             break
-    scaled = predicted * np.exp(u)
-    return float((observed - scaled) ** 2 * inv_s2 + u * u * inv_v)
+    scaled = predicted * math.exp(u)
+    return (observed - scaled) ** 2 * inv_s2 + u * u * inv_v
 
 
 def poisson_chi2(observed, expected) -> float:
