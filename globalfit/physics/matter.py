@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from globalfit.physics.constants import EARTH_RADIUS_KM
 
@@ -57,7 +58,7 @@ class Shell:
     name: str = ""
     power_step: int = 1
 
-    def density_gcc(self, radius_km) -> np.ndarray:
+    def density_gcc(self, radius_km: ArrayLike) -> np.ndarray:
         x = np.asarray(radius_km, float) / EARTH_RADIUS_KM
         if self.power_step != 1:
             x = x**self.power_step
@@ -75,14 +76,14 @@ class EarthModel:
     def boundaries_km(self) -> np.ndarray:
         return np.array([s.outer_km for s in self.shells])
 
-    def shell_index(self, radius_km) -> np.ndarray:
+    def shell_index(self, radius_km: ArrayLike) -> np.ndarray:
         """Index of the shell holding each radius (a boundary belongs to the outer shell)."""
         radius = np.asarray(radius_km, float)
         if np.any(radius < 0) or np.any(radius > self.shells[-1].outer_km * (1 + 1e-12)):
             raise ValueError(f"radius_km: must lie in [0, {self.shells[-1].outer_km}] km")
         return np.minimum(np.searchsorted(self.boundaries_km, radius, side="right"), len(self.shells) - 1)
 
-    def density_gcc(self, radius_km) -> np.ndarray:
+    def density_gcc(self, radius_km: ArrayLike) -> np.ndarray:
         """Mass density in g/cm^3 (for `lisi_montanari_model`: N_e / (Y_e N_A))."""
         radius = np.asarray(radius_km, float)
         index = self.shell_index(radius)
@@ -92,7 +93,7 @@ class EarthModel:
             out[mask] = shell.density_gcc(radius[mask])
         return out
 
-    def electron_fraction(self, radius_km) -> np.ndarray:
+    def electron_fraction(self, radius_km: ArrayLike) -> np.ndarray:
         """Electrons per nucleon ``Y_e`` at each radius."""
         fractions = np.array([s.electron_fraction for s in self.shells])
         return fractions[self.shell_index(radius_km)]
@@ -126,7 +127,7 @@ PREM_OCEAN = _prem(ocean=True)
 """PREM as published, 3 km ocean (1.02 g/cm^3) on top."""
 
 
-def lisi_montanari_model(path) -> EarthModel:
+def lisi_montanari_model(path: str | Path) -> EarthModel:
     """The 5-shell Lisi-Montanari electron-density model from a user-supplied file.
 
     Parameters
@@ -177,17 +178,17 @@ def _check_nadir(nadir_angle_rad) -> np.ndarray:
     return np.minimum(nadir, np.pi / 2)
 
 
-def nadir_from_zenith(zenith_rad):
+def nadir_from_zenith(zenith_rad: ArrayLike) -> np.ndarray:
     """Nadir angle ``pi - zenith`` (zenith 0 = down-going, pi = up-going)."""
     return np.pi - np.asarray(zenith_rad, float)
 
 
-def zenith_from_nadir(nadir_rad):
+def zenith_from_nadir(nadir_rad: ArrayLike) -> np.ndarray:
     """Zenith angle ``pi - nadir``."""
     return np.pi - np.asarray(nadir_rad, float)
 
 
-def chord_length_km(nadir_angle_rad, radius_km: float = EARTH_RADIUS_KM):
+def chord_length_km(nadir_angle_rad: ArrayLike, radius_km: float = EARTH_RADIUS_KM) -> np.ndarray:
     """Path length through the Earth, ``2 R cos(nadir)`` (0 at the horizon)."""
     return 2.0 * radius_km * np.cos(_check_nadir(nadir_angle_rad))
 
@@ -266,7 +267,8 @@ def earth_layers(nadir_angle_rad: float, max_step_km: float = 50.0,
     return _layers_from_edges(np.concatenate(edges), length, impact, model)
 
 
-def earth_layers_batch(nadir_angles_rad, n_steps: int = 256, model: EarthModel = PREM) -> list[Layer]:
+def earth_layers_batch(nadir_angles_rad: ArrayLike, n_steps: int = 256,
+                       model: EarthModel = PREM) -> list[Layer]:
     """Layers for many chords at once: ``n_steps`` layers per chord, entries as arrays.
 
     For vectorised day-night or atmospheric calculations: `evolution_operator` accepts

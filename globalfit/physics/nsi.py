@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from globalfit.physics.oscillation import PARAMETER_NAMES
 
@@ -27,7 +28,8 @@ def _hermitian_or_zero(matrix, name: str) -> np.ndarray:
     return array
 
 
-def matter_eps(eps_e=None, eps_u=None, eps_d=None, neutron_fraction=1.05) -> np.ndarray:
+def matter_eps(eps_e: ArrayLike | None = None, eps_u: ArrayLike | None = None, eps_d: ArrayLike | None = None,
+               neutron_fraction: ArrayLike = 1.05) -> np.ndarray:
     """Propagation NSI ``eps^e + (2 + Y_n) eps^u + (1 + 2 Y_n) eps^d``.
 
     Parameters
@@ -50,7 +52,8 @@ def matter_eps(eps_e=None, eps_u=None, eps_d=None, neutron_fraction=1.05) -> np.
             + (1.0 + 2.0 * y_n) * _hermitian_or_zero(eps_d, "eps_d"))
 
 
-def nsi_matrix(ee_minus_mumu=0.0, tautau_minus_mumu=0.0, emu=0.0, etau=0.0, mutau=0.0) -> np.ndarray:
+def nsi_matrix(ee_minus_mumu: ArrayLike = 0.0, tautau_minus_mumu: ArrayLike = 0.0, emu: ArrayLike = 0.0,
+               etau: ArrayLike = 0.0, mutau: ArrayLike = 0.0) -> np.ndarray:
     """Hermitian NSI matrix from the oscillation parameters (``eps_mumu = 0``).
 
     Parameters
@@ -83,7 +86,7 @@ def nsi_matrix(ee_minus_mumu=0.0, tautau_minus_mumu=0.0, emu=0.0, etau=0.0, muta
     return eps
 
 
-def mass_ordering_degeneracy(params: Mapping, eps=None) -> tuple[dict, np.ndarray]:
+def mass_ordering_degeneracy(params: Mapping, eps: ArrayLike | None = None) -> tuple[dict, np.ndarray]:
     """Image of a point under the generalized mass-ordering degeneracy (physics.md s. 1).
 
     ``th12 -> pi/2 - th12``, ``dcp -> pi - dcp``, ``dm31 -> -dm31 + dm21``,

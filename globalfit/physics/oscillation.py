@@ -36,6 +36,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from globalfit.physics.constants import EV, KM_IN_PER_GEV, MATTER_POTENTIAL_EV_PER_GCC
 
@@ -96,7 +97,7 @@ def _nsi_matrix(eps) -> np.ndarray | None:
 # --------------------------------------------------------------------------------------
 # Hamiltonian pieces
 # --------------------------------------------------------------------------------------
-def pmns_matrix(th12, th13, th23, dcp) -> np.ndarray:
+def pmns_matrix(th12: ArrayLike, th13: ArrayLike, th23: ArrayLike, dcp: ArrayLike) -> np.ndarray:
     """PDG mixing matrix ``U = R23(th23) U13(th13, dcp) R12(th12)``.
 
     Parameters
@@ -145,8 +146,8 @@ def _matter_matrix(eps: np.ndarray | None) -> np.ndarray:
     return matter if eps is None else matter + eps
 
 
-def hamiltonian_ev(energy_gev, density_gcc, params: Mapping, eps=None,
-                   antineutrino=False, electron_fraction=0.5) -> np.ndarray:
+def hamiltonian_ev(energy_gev: ArrayLike, density_gcc: ArrayLike, params: Mapping, eps: ArrayLike | None = None,
+                   antineutrino: bool = False, electron_fraction: ArrayLike = 0.5) -> np.ndarray:
     """Flavour-basis Hamiltonian in eV (module docstring), shape ``broadcast + (3, 3)``.
 
     Parameters
@@ -167,6 +168,8 @@ def hamiltonian_ev(energy_gev, density_gcc, params: Mapping, eps=None,
     energy = _as_float_array(energy_gev, "energy_gev", strictly_positive=True)
     density = _as_float_array(density_gcc, "density_gcc", minimum=0.0)
     y_e = _as_float_array(electron_fraction, "electron_fraction", minimum=0.0)
+    if np.any(y_e > 1.0):
+        raise ValueError(f"electron_fraction: must lie in [0, 1], got maximum {y_e.max()!r}")
     p = _parameters(params)
     eps = _nsi_matrix(eps)
     h_vac = vacuum_mass_matrix_ev2(p) / (2.0 * energy / EV)[..., None, None]
@@ -183,7 +186,7 @@ def _traceless(matrix: np.ndarray) -> np.ndarray:
 
 
 def _kinematics(energy_gev, baseline_km, density_gcc, electron_fraction):
-    """``w = L/(2E)`` in eV^-2 and ``v = V_CC L / Y_e-weighted`` (dimensionless) arrays."""
+    """Validated ``w = L / (2E)`` (eV^-2; ``w * dm2`` is a phase) and ``v = V_CC L`` (a phase)."""
     energy = _as_float_array(energy_gev, "energy_gev", strictly_positive=True)
     length = _as_float_array(baseline_km, "baseline_km", minimum=0.0)
     density = _as_float_array(density_gcc, "density_gcc", minimum=0.0)
@@ -462,8 +465,9 @@ def _eigh_operator(t: np.ndarray) -> np.ndarray:
     return (vectors * np.exp(-1j * values)[..., None, :]) @ np.conj(np.swapaxes(vectors, -1, -2))
 
 
-def probabilities(energy_gev, baseline_km, density_gcc, params: Mapping, eps=None,
-                  antineutrino=False, electron_fraction=0.5) -> np.ndarray:
+def probabilities(energy_gev: ArrayLike, baseline_km: ArrayLike, density_gcc: ArrayLike, params: Mapping,
+                  eps: ArrayLike | None = None, antineutrino: bool = False,
+                  electron_fraction: ArrayLike = 0.5) -> np.ndarray:
     """Oscillation probabilities at constant density.
 
     Parameters
@@ -664,8 +668,8 @@ LAYERED_BLOCK_SIZE = 32768
 energies/points are evaluated in one pass, then multiplied pairwise)."""
 
 
-def evolution_operator(energy_gev, layers: Sequence, params: Mapping, eps=None,
-                       antineutrino=False) -> np.ndarray:
+def evolution_operator(energy_gev: ArrayLike, layers: Sequence, params: Mapping, eps: ArrayLike | None = None,
+                       antineutrino: bool = False) -> np.ndarray:
     """Amplitudes through layered matter: ``S[..., b, a] = A(nu_a -> nu_b)``.
 
     Parameters
@@ -836,15 +840,16 @@ def _operator_fallback(mask, w_block, k, m, index, ndim, s) -> None:
     s[1][:, :, mask] = exact.imag
 
 
-def probabilities_layers(energy_gev, layers: Sequence, params: Mapping, eps=None,
-                         antineutrino=False) -> np.ndarray:
+def probabilities_layers(energy_gev: ArrayLike, layers: Sequence, params: Mapping, eps: ArrayLike | None = None,
+                         antineutrino: bool = False) -> np.ndarray:
     """``P[..., a, b] = |S[..., b, a]|^2`` through layered matter (see `evolution_operator`)."""
     s = evolution_operator(energy_gev, layers, params, eps, antineutrino)
     return np.abs(np.swapaxes(s, -1, -2)) ** 2
 
 
-def probabilities_eigh(energy_gev, baseline_km, density_gcc, params: Mapping, eps=None,
-                       antineutrino=False, electron_fraction=0.5) -> np.ndarray:
+def probabilities_eigh(energy_gev: ArrayLike, baseline_km: ArrayLike, density_gcc: ArrayLike, params: Mapping,
+                       eps: ArrayLike | None = None, antineutrino: bool = False,
+                       electron_fraction: ArrayLike = 0.5) -> np.ndarray:
     """Reference probabilities by batched ``numpy.linalg.eigh`` (the test oracle)."""
     h = hamiltonian_ev(energy_gev, density_gcc, params, eps, antineutrino, electron_fraction)
     length = _as_float_array(baseline_km, "baseline_km", minimum=0.0) * LENGTH_EV_INV_PER_KM
