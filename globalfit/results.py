@@ -461,6 +461,23 @@ def default_grid(parameter: Any, bounds: Sequence[float], n_grid: int = 41) -> n
     return np.linspace(low, high, n_grid)
 
 
+def profile_frame(profiles: dict, parameter: Any) -> pd.DataFrame:
+    """Profiles as a long table: ``region, value`` (display unit), ``chi2, delta_chi2``.
+
+    Grid points outside a region (``chi2 = inf``) are left out.
+    """
+    frames = []
+    for label, profile in profiles.items():
+        finite = np.isfinite(profile.chi2)
+        frames.append(pd.DataFrame({
+            "region": label,
+            "value": parameter.from_internal(profile.grid[finite]),
+            "chi2": profile.chi2[finite],
+            "delta_chi2": profile.delta_chi2[finite],
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
 # --- formatting ----------------------------------------------------------------------------
 def _number(value: float, digits: int = 3) -> str:
     return "nan" if not np.isfinite(value) else f"{value:.{digits}g}"

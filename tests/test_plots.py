@@ -127,5 +127,12 @@ def test_cli_plot_corner_traces_and_profile(run_dir, tmp_path, monkeypatch, caps
     assert main(["plot", str(run_dir), "--profile", "eps_u_ee", "--grid", "11",
                  "--output-dir", str(tmp_path)]) == 0
     assert _is_png(tmp_path / "profile_eps_u_ee.png")
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "profile_eps_u_ee.csv")
+    assert set(table["region"]) == {"LMA", "LMA-D", "LMA+LMA-D"}
+    union = table[table.region == "LMA+LMA-D"]
+    # chi2 = (eps / 0.2)^2 + th12 term profiled away: the analytic profile
+    assert np.allclose(union["delta_chi2"], (union["value"] / 0.2) ** 2, atol=1e-5)
     assert main(["plot", str(run_dir), "--profile", "th13"]) == 2
     assert "--profile: ['th13'] not sampled" in capsys.readouterr().err

@@ -11,7 +11,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", help="run folder (chains/<name>)")
     parser.add_argument("--corner", action="store_true", help="corner plot -> corner.png")
     parser.add_argument("--profile", action="append", default=[], metavar="PARAM",
-                        help="profile likelihood of PARAM -> profile_PARAM.png (repeatable)")
+                        help="profile likelihood of PARAM -> profile_PARAM.png and "
+                             "profile_PARAM.csv (repeatable)")
     parser.add_argument("--traces", action="store_true",
                         help="chi^2 of each likelihood against step -> traces.png")
     parser.add_argument("--split", default=None, metavar="COND",
@@ -49,7 +50,7 @@ def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
     from globalfit import plots
     from globalfit.cli.table_command import load_posterior, profile_regions_for
     from globalfit.results import load_run
-    from globalfit.results import default_grid
+    from globalfit.results import default_grid, profile_frame
     from globalfit.samplers.profile import (best_fit, chain_starts, posterior_chi2,
                                             prior_unit_cube_map, profile_regions)
 
@@ -76,4 +77,7 @@ def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
                                    grid=grid, best=best, starts=starts,
                                    from_unit_cube=unit_cube)
         paths.append(plots.profile_plot(profiles, parameter, out_dir / f"profile_{name}.png"))
+        table_path = out_dir / f"profile_{name}.csv"
+        profile_frame(profiles, parameter).to_csv(table_path, index=False, float_format="%.10g")
+        paths.append(table_path)
     return paths
