@@ -102,12 +102,13 @@ def on_off_chi2(observed_on, observed_off, signal) -> tuple[float, np.ndarray]:
     """
     on = np.asarray(observed_on, dtype=float).ravel()
     off = np.asarray(observed_off, dtype=float).ravel()
-    s = np.maximum(np.asarray(signal, dtype=float).ravel(), 0.0)
+    raw = np.asarray(signal, dtype=float).ravel()
+    s = np.maximum(raw, 0.0)  # a linearised shape shift may push a bin below zero
     linear = 2.0 * s - on - off
     b = np.maximum((-linear + np.sqrt(linear**2 + 8.0 * off * s)) / 4.0, 0.0)
     mu_on = np.maximum(s + b, 1e-12)
     chi2 = poisson_chi2(on, mu_on) + poisson_chi2(off, b)
-    return chi2, 2.0 * (1.0 - on / mu_on)
+    return chi2, np.where(raw > 0.0, 2.0 * (1.0 - on / mu_on), 0.0)
 
 
 def profile_on_off(observed_on, observed_off, fixed, templates, sigmas, lower_bounds=None):
@@ -125,7 +126,8 @@ def profile_on_off(observed_on, observed_off, fixed, templates, sigmas, lower_bo
         return chi2 + float(np.sum(theta**2 * inv_var)), d @ grad_s + 2.0 * theta * inv_var
 
     bounds = [(-1.0 if lower_bounds is None else lower_bounds[k], None) for k in range(len(d))]
-    result = minimize(objective, np.zeros(len(d)), jac=True, method="L-BFGS-B", bounds=bounds)
+    result = minimize(objective, np.zeros(len(d)), jac=True, method="L-BFGS-B", bounds=bounds,
+                      options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 1000})
     return float(result.fun), result.x
 
 
