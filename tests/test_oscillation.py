@@ -281,3 +281,19 @@ def test_large_and_small_batches_of_layers_agree(nufit_no):
             h = osc.hamiltonian_ev(energy[i], density, nufit_no, EPS_COMPLEX, False, y_e)
             expected = expm(-1j * h * length * osc.LENGTH_EV_INV_PER_KM) @ expected
         assert np.abs(large[i] - expected).max() < 1e-10
+
+
+def test_out_argument_is_reused(nufit_no):
+    energy = np.geomspace(0.1, 10.0, 300)
+    first = osc.probabilities(energy, 1300.0, 2.848, nufit_no, EPS_COMPLEX)
+    expected = osc.probabilities(energy, 810.0, 2.8, nufit_no, EPS_COMPLEX, True)
+    again = osc.probabilities(energy, 810.0, 2.8, nufit_no, EPS_COMPLEX, True, out=first)
+    assert again is first and np.array_equal(first, expected)
+    plain = np.zeros((300, 3, 3))                      # a C-ordered array works too
+    osc.probabilities(energy, 810.0, 2.8, nufit_no, EPS_COMPLEX, True, out=plain)
+    assert np.array_equal(plain, expected)
+    scalar = np.zeros((3, 3))
+    osc.probabilities(1.0, 810.0, 2.8, nufit_no, out=scalar)
+    assert np.allclose(scalar, osc.probabilities_eigh(1.0, 810.0, 2.8, nufit_no), atol=1e-12)
+    with pytest.raises(ValueError, match="out"):
+        osc.probabilities(energy, 810.0, 2.8, nufit_no, out=np.zeros((299, 3, 3)))

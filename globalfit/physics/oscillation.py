@@ -467,7 +467,7 @@ def _eigh_operator(t: np.ndarray) -> np.ndarray:
 
 def probabilities(energy_gev: ArrayLike, baseline_km: ArrayLike, density_gcc: ArrayLike, params: Mapping,
                   eps: ArrayLike | None = None, antineutrino: bool = False,
-                  electron_fraction: ArrayLike = 0.5) -> np.ndarray:
+                  electron_fraction: ArrayLike = 0.5, *, out: np.ndarray | None = None) -> np.ndarray:
     """Oscillation probabilities at constant density.
 
     Parameters
@@ -488,11 +488,15 @@ def probabilities(energy_gev: ArrayLike, baseline_km: ArrayLike, density_gcc: Ar
         Antineutrinos (``H -> conj(H_vac - H_mat)``).
     electron_fraction : array_like
         ``Y_e`` in [0, 1].
+    out : ndarray, optional (keyword only)
+        Float array of the result's shape to write into, typically the result of an
+        earlier call with the same shapes (reusing it avoids faulting in fresh memory,
+        about 8 ns per element for large batches).
 
     Returns
     -------
     ndarray, shape ``broadcast(params, eps[..., 0, 0], energy, baseline, density, Y_e) + (3, 3)``
-        ``P[..., a, b] = P(nu_a -> nu_b)``, flavours ``(e, mu, tau)``.
+        ``P[..., a, b] = P(nu_a -> nu_b)``, flavours ``(e, mu, tau)`` (``out`` if given).
 
     Notes
     -----
@@ -516,10 +520,24 @@ def probabilities(energy_gev: ArrayLike, baseline_km: ArrayLike, density_gcc: Ar
     if scalar:                               # the kernel indexes stacked buffers: work on shape (1,)
         shape, w, k, m = (1,), w.reshape(1), k[None], m[None]
         coefficients = tuple(c[..., None] for c in coefficients)
-    planes = np.empty((3, 3) + shape)        # contiguous planes: no strided writes in the kernel
+    planes = _output_planes(out, shape, scalar)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # degenerate points: NaN, replaced below
         _fill_blocks(shape, w, coefficients, k, m, planes)
+    if out is not None:
+        return out
     return planes[..., 0] if scalar else np.moveaxis(planes, (0, 1), (-2, -1))
+
+
+def _output_planes(out: np.ndarray | None, shape: tuple, scalar: bool) -> np.ndarray:
+    """``(3, 3) + shape`` planes: fresh and contiguous, or a view of ``out``."""
+    if out is None:
+        return np.empty((3, 3) + shape)   # contiguous planes: no strided writes in the kernel
+    expected = (() if scalar else shape) + (3, 3)
+    if not isinstance(out, np.ndarray) or out.shape != expected or out.dtype != np.float64:
+        raise ValueError(f"out: expected a float64 array of shape {expected}, got "
+                         f"{getattr(out, 'shape', type(out).__name__)} {getattr(out, 'dtype', '')}")
+    planes = np.moveaxis(out, (-2, -1), (0, 1))
+    return planes[..., None] if scalar else planes
 
 
 def _broadcast_shape(point_shape: tuple, kinematic_shape: tuple) -> tuple:
