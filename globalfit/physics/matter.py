@@ -6,10 +6,11 @@
   transcriptions (SPECFEM3D_GLOBE ``prem_model.f90``; Helffrich's R routines), status
   VERIFIED-3P.
 * Electron fraction ``Y_e = Z / A`` per shell (not part of PREM): 0.466 in the core
-  (iron-nickel with light elements) and 0.494 in the mantle and crust, the values used in
-  atmospheric and solar day-night analyses (e.g. the PREM-based profiles of
-  Gonzalez-Garcia & Maltoni; FROM MEMORY, typical spread +-0.002); ocean water 0.555
-  (= 10/18) where the ocean layer is kept.
+  (iron-nickel with light elements) and 0.494 in the mantle and crust, the values the
+  PREM-based NuFast-Earth engine uses (VERIFIED-3P: quoted in third-party validation notes
+  comparing against NuFast-Earth; the original choice goes back to composition models of
+  the core and mantle, spread about +-0.002); ocean water 0.555 (= 10/18) where the ocean
+  layer is kept.
 * `lisi_montanari_model`: the 5-shell model of Lisi & Montanari (hep-ph/9702343),
   electron density ``N_e / N_A = alpha + beta x^2 + gamma x^4`` (mol/cm^3), read from a
   user-supplied file in the format of PEANUTS' ``Earth_Density.csv``.
