@@ -119,12 +119,14 @@ def arrival_time_cdf(t_us, group: str, pot_mean_ns: float = 440.0, pot_sigma_ns:
 
 
 def _convolve_exponential(signal: np.ndarray, lifetime_us: float, step_us: float) -> np.ndarray:
-    """Causal convolution with ``exp(-t/tau)/tau`` (recursive filter, exact for a
-    piecewise-constant input)."""
-    from scipy.signal import lfilter
-
+    """Causal convolution with ``exp(-t/tau)/tau`` on a uniform grid: the first-order
+    recursion ``y_i = d y_(i-1) + (1 - d) x_i``, ``d = exp(-step/tau)``, written as an FFT
+    convolution with the kernel ``(1 - d) d^k``."""
     decay = np.exp(-step_us / lifetime_us)
-    return lfilter([1.0 - decay], [1.0, -decay], signal)
+    n = len(signal)
+    kernel = (1.0 - decay) * decay ** np.arange(n)
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    return np.fft.irfft(np.fft.rfft(signal, size) * np.fft.rfft(kernel, size), size)[:n]
 
 
 def time_bin_fractions(t_edges_us, pot_mean_ns: float = 440.0, pot_sigma_ns: float = 150.0,
