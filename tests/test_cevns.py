@@ -164,3 +164,15 @@ def test_structure_cache_is_bounded():
 def test_bad_flavour_raises():
     with pytest.raises(ValueError, match="flavour"):
         cevns.weak_charge_squared(CS, "nu_x")
+
+
+def test_charge_coupled_model_acts_on_protons_only():
+    """Kinetic mixing: eps^n = eps^u + 2 eps^d = 0, so Q_a = Z (g_p + eps^p_aa) + N g_n."""
+    km = pytest.importorskip("globalfit.models.kinetic_mixing")
+    model = km.KineticMixing()
+    c = model.couplings({"delta": 1e-4, "g_nu_ee": 1e-3, "g_nu_mumu": 0.0, "mzp": 0.02})
+    eps_p, eps_n = cevns.nucleon_nsi(c, 0.0)
+    np.testing.assert_allclose(eps_n, 0.0, atol=1e-15)
+    expected = (CS.z * (cevns.SM_G_P + eps_p[0, 0].real) + CS.n * cevns.SM_G_N) ** 2
+    assert cevns.weak_charge_squared(CS, "nu_e", c) == pytest.approx(expected, rel=1e-12)
+    assert eps_p[0, 0].real != 0.0
