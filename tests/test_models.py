@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from globalfit.models import BUILTIN
 from globalfit.models.effective import EffectiveNSI, StandardOscillations, eps_from_mediator
 from globalfit.models.kinetic_mixing import KineticMixing
-from globalfit.models.lfv import LFVNSI
+from globalfit.models.lfv import LFVNSI, LFVNSILog
 from globalfit.models.lma_dark import LMADarkX
 from globalfit.models.neutrinophilic import Neutrinophilic
 from globalfit.models.psi_mixing import PsiMixing
@@ -240,3 +240,21 @@ def test_lma_dark_x():
         np.testing.assert_allclose(np.diag(lma).real, [x, x, x], atol=1e-12)
     with pytest.raises(ValueError, match="solution"):
         LMADarkX(solution="dark2")
+
+
+def test_lfv_log_variant_matches_linear_model():
+    log_params = {"g_psi": 0.5, "log10_sin_alpha": -1.5, "log10_sin_beta": -2.0,
+                  "log10_g_q": -3.5, "log10_mzp": -0.7, "m_n1": 0.8, "m_n2": 2.0}
+    linear = {"g_psi": 0.5, "sin_alpha": 10**-1.5, "sin_beta": 1e-2, "g_q": 10**-3.5,
+              "mzp": 10**-0.7, "m_n1": 0.8, "m_n2": 2.0}
+    log_model, model = LFVNSILog(flavours="etau"), LFVNSI(flavours="etau")
+    a, b = log_model.couplings(log_params), model.couplings(linear)
+    np.testing.assert_allclose(a.g_nu, b.g_nu, rtol=1e-12)
+    np.testing.assert_allclose(a.eps("u"), b.eps("u"), rtol=1e-12)
+    assert a.mzp_gev == pytest.approx(b.mzp_gev) and a.hnl_masses_gev == b.hnl_masses_gev
+    np.testing.assert_allclose(a.hnl_mixing, b.hnl_mixing, rtol=1e-12)
+    derived = log_model.derived(log_params)
+    assert derived["mzp"] == pytest.approx(10**-0.7)
+    assert not set(derived) & set(log_model.parameters)
+    with pytest.raises(ValueError, match="unknown option"):
+        LFVNSILog(mzp_from_vev=True)

@@ -183,3 +183,54 @@ class LFVNSI(Model):
             out["v_phi"] = couplings.extras["v_phi_gev"]
         out.update(earth_matter_derived(couplings))
         return out
+
+
+_LOG_PARAMETERS = {
+    # name: (linear parameter, default log10 value, latex, min, max)
+    "log10_sin_alpha": ("sin_alpha", -3.0, r"\log_{10}\sin\alpha", -8.0, 0.0),
+    "log10_sin_beta": ("sin_beta", -3.0, r"\log_{10}\sin\beta", -8.0, 0.0),
+    "log10_g_q": ("g_q", -4.0, r"\log_{10} g_q", -12.0, 0.0),
+    "log10_mzp": ("mzp", -2.0, r"\log_{10}(m_{Z'}/\mathrm{GeV})", -6.0, 3.0),
+}
+
+
+class LFVNSILog(LFVNSI):
+    """`LFVNSI` with the couplings and mass sampled as base-10 logarithms.
+
+    The same physics as `LFVNSI`; the parameters ``log10_sin_alpha``, ``log10_sin_beta``,
+    ``log10_g_q`` and ``log10_mzp`` (``m_Z'`` in GeV) replace ``sin_alpha``, ``sin_beta``,
+    ``g_q`` and ``mzp`` (all positive). Uniform priors on them are log-uniform priors on the
+    couplings, and a sampler moving in these variables handles ranges over many decades
+    (emcee's stretch move in the linear variables does not). Name it in a run card as
+    ``globalfit.models.lfv:LFVNSILog``. Option ``flavours`` as in `LFVNSI`.
+    """
+
+    name = "lfv_nsi_log"
+    description = "LFV NSI (Farzan 2019) with log10 couplings and log10 m_Z' as parameters"
+    options_allowed = ("flavours",)
+    parameters: Mapping[str, Mapping[str, Any]] = {
+        **{k: v for k, v in _base_parameters().items() if k not in ("sin_alpha", "sin_beta")},
+        **{name: {"default": default, "unit": "", "latex": latex, "min": low, "max": high}
+           for name, (_, default, latex, low, high) in _LOG_PARAMETERS.items()},
+    }
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.parameters = type(self).parameters
+
+    def linear_parameters(self, params: Mapping[str, float]) -> dict[str, float]:
+        """The `LFVNSI` parameters at ``params``."""
+        linear = {name: self.value(params, name) for name in ("g_psi", "g_e", "m_n1", "m_n2")}
+        for name, (target, *_rest) in _LOG_PARAMETERS.items():
+            linear[target] = 10.0 ** self.value(params, name)
+        return linear
+
+    def couplings(self, params: Mapping[str, float]) -> Couplings:
+        return LFVNSI(flavours=self.flavours).couplings(self.linear_parameters(params))
+
+    def derived(self, params: Mapping[str, float]) -> dict[str, float]:
+        """`LFVNSI.derived` plus the linear ``sin_alpha``, ``sin_beta``, ``g_q``, ``mzp``."""
+        linear = self.linear_parameters(params)
+        out = LFVNSI(flavours=self.flavours).derived(linear)
+        out.update({name: linear[name] for name in ("sin_alpha", "sin_beta", "g_q", "mzp")})
+        return out
