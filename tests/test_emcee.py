@@ -203,3 +203,27 @@ def test_resume_after_the_process_is_killed(tmp_path, signal_name):
     assert 0 < saved < 40
     run(make_config(reference, walkers=walkers), tmp_path / "cut")
     assert_same_run(tmp_path / "full", tmp_path / "cut")
+
+
+def test_chain_backend_waits_for_a_reader_lock(tmp_path, monkeypatch):
+    import h5py
+
+    from globalfit.samplers import emcee_sampler
+
+    real_file, calls = h5py.File, []
+
+    def flaky_file(name, mode="r", *args, **kwargs):
+        calls.append(mode)
+        if mode == "a" and len(calls) < 3:
+            raise OSError("Unable to synchronously open file (unable to lock file, errno = 11)")
+        return real_file(name, mode, *args, **kwargs)
+
+    monkeypatch.setattr(emcee.backends.hdf.h5py, "File", flaky_file)
+    backend = emcee_sampler.ChainBackend(str(tmp_path / "chain.h5"))
+    backend.lock_retry_s = 0.01
+    backend.reset(4, 2)  # opens with mode "a": fails twice, then succeeds
+    assert calls[:3] == ["a", "a", "a"] and backend.iteration == 0
+    monkeypatch.setattr(emcee.backends.hdf.h5py, "File", lambda *a, **k: (_ for _ in ()).throw(
+        OSError("file signature not found")))
+    with pytest.raises(OSError, match="signature"):  # other errors are not retried
+        backend.open("a")

@@ -140,6 +140,29 @@ def blob_dtype(posterior) -> np.dtype:
     return np.dtype([(name, np.float64) for name in posterior.blob_names])
 
 
+# --- the chain file --------------------------------------------------------------------------
+class ChainBackend(emcee.backends.HDFBackend):
+    """emcee's HDF5 backend, waiting for a file lock held by a reader.
+
+    HDF5 locks the file: while another process reads it (``globalfit table`` on a running
+    chain), opening it for writing fails at once with a locking ``OSError``. The sampler
+    then retries for up to ``lock_wait_s`` seconds instead of dying mid-run.
+    """
+
+    lock_wait_s = 30.0
+    lock_retry_s = 0.1
+
+    def open(self, mode="r"):
+        deadline = time.monotonic() + self.lock_wait_s
+        while True:
+            try:
+                return super().open(mode)
+            except OSError as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(self.lock_retry_s)
+
+
 # --- signals -------------------------------------------------------------------------------
 class GracefulStop:
     """Turns the first SIGINT/SIGTERM into a request to stop after the current step.
@@ -179,7 +202,7 @@ def _serial_map(posterior, coords):
     return [posterior(theta) for theta in coords]
 
 
-def open_backend(output_dir: Path, posterior, nwalkers: int) -> tuple[emcee.backends.HDFBackend, bool]:
+def open_backend(output_dir: Path, posterior, nwalkers: int) -> tuple[ChainBackend, bool]:
     """The HDF5 backend, and whether it already holds steps of this same run.
 
     Raises
@@ -188,7 +211,7 @@ def open_backend(output_dir: Path, posterior, nwalkers: int) -> tuple[emcee.back
         If ``chain.h5`` holds a chain of other shape or other parameters.
     """
     path = Path(output_dir) / CHAIN_FILE
-    backend = emcee.backends.HDFBackend(str(path), name=GROUP)
+    backend = ChainBackend(str(path), name=GROUP)
     if backend.initialized and backend.iteration > 0:
         stored_walkers, stored_ndim = backend.shape
         with backend.open() as handle:
