@@ -75,6 +75,8 @@ def test_run_writes_the_run_folder(card, tmp_path, capsys):
                                               "latex": r"\Delta m^2_{31}"}
     record = json.loads((out_dir / "provenance.json").read_text())
     assert record["seed"] == 11 and record["status"] == "complete"
+    assert record["parameter_names"] == ["th12", "eps_ee", "eps_mumu"]
+    assert record["blob_names"] == ["chi2.gauss", "chi2.total", "derived.eps_ee_minus_mumu"]
     assert record["software"]["emcee"] == emcee.__version__
     assert record["inputs"]["likelihoods"]["gauss"]["class"] == "plugins:GaussianLikelihood"
     assert record["inputs"]["oscillation_defaults"]["sha256"]
