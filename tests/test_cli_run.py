@@ -83,7 +83,10 @@ def test_run_writes_the_run_folder(card, tmp_path, capsys):
     assert record["sessions"][0]["steps_after"] == 20
     backend = emcee.backends.HDFBackend(str(out_dir / "chain.h5"), read_only=True)
     assert backend.get_chain().shape == (20, 8, 3)
-    assert "mean acceptance fraction" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "mean acceptance fraction" in captured.out
+    # 20 steps are far fewer than 50 autocorrelation times: the user is told what to do
+    assert f"Continue it with `globalfit resume {out_dir} --steps" in captured.err
 
 
 def test_run_refuses_to_overwrite_then_force(card, tmp_path, capsys):

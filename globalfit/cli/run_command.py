@@ -113,13 +113,17 @@ def arguments_record(args: argparse.Namespace) -> dict:
 
 def sample_and_report(posterior, config: RunConfig, args, command: str) -> int:
     """Run emcee, record the session, print diagnostics, then the results layer."""
-    from globalfit.samplers.emcee_sampler import format_diagnostics, run_emcee
+    from globalfit.samplers.emcee_sampler import (
+        ChainTooShortWarning,
+        format_diagnostics,
+        run_emcee,
+    )
 
     run_dir = Path(config.output)
     steps_before = stored_steps(run_dir)
     started = provenance.utc_now()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings():  # the chain-length advice is printed below instead
+        warnings.simplefilter("ignore", ChainTooShortWarning)
         result = run_emcee(posterior, config, run_dir, cores=args.cores,
                            progress=not args.no_progress)
     status = "complete" if result.complete else "interrupted"
@@ -127,8 +131,9 @@ def sample_and_report(posterior, config: RunConfig, args, command: str) -> int:
                            steps_before=steps_before, steps_after=result.steps,
                            target=result.target_steps, status=status, posterior=posterior)
     print(format_diagnostics(result.diagnostics))
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
+    advice = chain_length_advice(result.diagnostics, run_dir)
+    if advice:
+        print(f"warning: {advice}", file=sys.stderr)
     print(f"wrote {run_dir / 'chain.h5'}, {run_dir / 'diagnostics.json'}, "
           f"{run_dir / 'provenance.json'}")
     if not result.complete:
@@ -137,6 +142,19 @@ def sample_and_report(posterior, config: RunConfig, args, command: str) -> int:
         return EXIT_INTERRUPTED
     write_results(run_dir)
     return 0
+
+
+def chain_length_advice(diagnostics: dict, run_dir: Path) -> str | None:
+    """What to do when the chain is shorter than the advised number of autocorrelation times."""
+    from globalfit.samplers.emcee_sampler import MIN_AUTOCORR_TIMES
+
+    if diagnostics.get("long_enough", True):
+        return None
+    tau_max = max(diagnostics["autocorr_time"].values())
+    steps = int(MIN_AUTOCORR_TIMES * tau_max) + 1
+    return (f"the chain is {diagnostics['steps_per_autocorr_time']:.1f} autocorrelation times "
+            f"long (< {MIN_AUTOCORR_TIMES}); intervals may be unreliable. Continue it with "
+            f"`globalfit resume {run_dir} --steps {steps}`")
 
 
 def stored_steps(run_dir: Path) -> int:
