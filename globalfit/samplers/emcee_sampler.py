@@ -283,9 +283,13 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
             state.random_state = move_random.get_state()
         remaining = target - backend.iteration
         if remaining > 0 and not stop.requested:
-            for _ in sampler.sample(state, iterations=remaining, progress=progress):
-                if stop.requested:
-                    break
+            steps = sampler.sample(state, iterations=remaining, progress=progress)
+            try:
+                for _ in steps:
+                    if stop.requested:
+                        break
+            finally:
+                steps.close()  # closes the progress bar
     elapsed = time.time() - started
     diagnostics = chain_diagnostics(backend, posterior, target)
     diagnostics["interrupted"] = bool(backend.iteration < target)
