@@ -96,3 +96,13 @@ def test_lma_dark_thresholds_counting_mode():
     assert curves["coherent_csi_2017"][-1] > DELTA_CHI2_95  # ~3 sigma as Coloma et al. 2017
     threshold = survival_threshold(mzp, curves["combined"])
     assert 10.0 < threshold < 100.0
+
+
+def test_release_root_builds_release_likelihoods(shared_data):
+    from globalfit.cli.scan_command import build_cevns_likelihoods
+
+    built = build_cevns_likelihoods(["coherent_lar_2020", "conus"], release_root=str(shared_data))
+    assert built["coherent_lar_2020"].release_path == str(shared_data / "coherent_lar_2020")
+    assert not hasattr(built["conus"], "release_path")  # CONUS has no public release
+    with pytest.raises(ValueError, match="release-root"):
+        build_cevns_likelihoods(["coherent_lar_2020"], release_root=str(shared_data / "nowhere"))
