@@ -53,6 +53,7 @@ def test_validate_ok_prints_parameters(card, capsys):
     assert out.startswith(f"OK: {card}")
     assert "free parameters (3):" in out and "th12                   gaussian 33.41 +- 0.75 deg" in out
     assert "fixed parameters (6):" in out and "dm21                   = 7.41e-05 eV2" in out
+    assert "recorded per sample: chi2.gauss, chi2.total, derived.eps_ee_minus_mumu" in out
 
 
 def test_validate_errors_exit_2(tmp_path, capsys):

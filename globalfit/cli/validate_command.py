@@ -17,18 +17,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    posterior = None
     try:
         config = load_config(args.card)
         parameters = run_parameters(config)
         if not args.quick:
             from globalfit.posterior import build_posterior
 
-            build_posterior(config)
+            posterior = build_posterior(config)
     except ConfigError as error:
         print(f"{error}", file=sys.stderr)
         return 2
     print(f"OK: {args.card}")
     print(summary(config, parameters))
+    if posterior is not None:
+        print(f"recorded per sample: {', '.join(posterior.blob_names)}")
     return 0
 
 
