@@ -214,3 +214,29 @@ def test_unit_conversion_in_the_card():
     th12 = {p.name: p for p in run_parameters(load_config(raw))}["th12"]
     assert th12.prior.bounds == pytest.approx((math.radians(30), math.radians(36)))
     assert th12.unit == "deg" and th12.internal_unit == "rad"
+
+
+def test_entry_point_plugins_resolve_by_name(monkeypatch):
+    """Third-party packages register models/likelihoods under entry-point groups."""
+    from importlib import metadata
+
+    import globalfit.likelihood
+    import globalfit.registry
+
+    entries = {
+        "globalfit.models": [metadata.EntryPoint("third_party_nsi", "plugins:DiagonalNSIModel",
+                                                 "globalfit.models")],
+        "globalfit.likelihoods": [metadata.EntryPoint("third_party_gauss",
+                                                      "plugins:GaussianLikelihood",
+                                                      "globalfit.likelihoods")],
+    }
+
+    def entry_points(group):
+        return entries.get(group, [])
+
+    monkeypatch.setattr(globalfit.registry.metadata, "entry_points", entry_points)
+    monkeypatch.setattr(globalfit.likelihood.metadata, "entry_points", entry_points)
+    raw = card(model={"name": "third_party_nsi"}, likelihoods={"third_party_gauss": {}})
+    names = [p.name for p in run_parameters(load_config(raw)) if not p.fixed]
+    assert names == ["eps_ee", "eps_mumu"]
+    assert "third_party_nsi" in globalfit.registry.available_models()
