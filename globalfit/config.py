@@ -243,6 +243,9 @@ def _likelihoods(value, errors) -> dict[str, dict]:
 def _sampler(value, errors) -> dict[str, Any]:
     table = _mapping(value, "sampler", errors)
     name = table.pop("name", "emcee")
+    if not isinstance(name, str):
+        errors.append(f"sampler.name: expected a sampler name, got {name!r}")
+        name = "emcee"
     if name in OTHER_SAMPLERS:
         return {"name": name, **table}
     if name not in SAMPLERS:

@@ -38,8 +38,11 @@ INTERNAL_UNIT = {"angle": "rad", "mass2": "eV2", "energy": "GeV", "dimensionless
 
 
 def canonical_unit(unit: str | None) -> str:
-    """``None``, ``""`` and ``"none"`` all mean dimensionless; other names are unchanged."""
-    return "none" if unit in (None, "", "none", "1") else str(unit)
+    """``None``, ``""`` and ``"none"`` all mean dimensionless; other names are unchanged
+    (a non-string is kept as its ``repr`` so that it is reported as an unknown unit)."""
+    if unit is None or (isinstance(unit, str) and unit in ("", "none", "1")):
+        return "none"
+    return unit if isinstance(unit, str) else repr(unit)
 
 
 def unit_factor(unit: str | None, key: str = "unit") -> float:

@@ -6,6 +6,8 @@ import math
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import NUFIT52_NO
 from globalfit.config import ConfigError, load_config, run_parameters
@@ -240,3 +242,29 @@ def test_entry_point_plugins_resolve_by_name(monkeypatch):
     names = [p.name for p in run_parameters(load_config(raw)) if not p.fixed]
     assert names == ["eps_ee", "eps_mumu"]
     assert "third_party_nsi" in globalfit.registry.available_models()
+
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5),
+                     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6),
+                     st.sampled_from(["uniform", "gaussian", "deg", "MeV", "eps_ee", "th12"]))
+_values = st.recursive(_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.sampled_from(["prior", "min", "max", "mean", "sigma", "value", "unit",
+                                     "start", "name", "options", "walkers", "seed", "x"]),
+                    inner, max_size=4)), max_leaves=8)
+
+
+@given(top=st.dictionaries(st.sampled_from(["name", "model", "parameters", "likelihoods",
+                                            "sampler", "regions", "output", "descr"]),
+                           _values, max_size=5),
+       parameter=_values)
+@settings(max_examples=150, deadline=None)
+def test_malformed_cards_give_config_errors_not_crashes(top, parameter):
+    raw = card()
+    raw.update(top)
+    if isinstance(raw.get("parameters"), dict):
+        raw["parameters"]["eps_ee"] = parameter
+    try:
+        load_config(raw)
+    except ConfigError as error:
+        assert error.errors and all(isinstance(e, str) and ":" in e for e in error.errors)
