@@ -5,8 +5,8 @@ sends the posterior to each worker process once (at start-up), then ships only t
 parameter vectors: the points are cut into one contiguous chunk per worker and the results
 come back in order, so a chain run with a pool is identical to a serial one with the same
 seed (all random numbers are drawn in the parent). Each worker also reports the failures
-(NaN / inf / errors) it met, and they are added to the parent posterior's
-``failure_counts``, so the end-of-run report is complete.
+(NaN / inf / errors) it met and the time spent per likelihood, and they are added to the
+parent posterior's counters, so the end-of-run report is complete.
 
 Workers ignore SIGINT: Ctrl-C is handled by the parent, which finishes the current step
 and stops (see `globalfit.samplers.emcee_sampler`). Where ``threadpoolctl`` is installed,
@@ -36,11 +36,14 @@ def _init_worker(posterior) -> None:
     _WORKER_THREAD_LIMIT = threadpool_limits(limits=1)
 
 
-def _evaluate_chunk(thetas: list) -> tuple[list, dict[str, int]]:
+def _evaluate_chunk(thetas: list) -> tuple[list, dict[str, dict]]:
+    """Evaluate in a worker; also return what this chunk added to the statistics counters
+    (failures, calls, seconds per likelihood) so the parent can add it to its own."""
     posterior = _WORKER_POSTERIOR
-    before = Counter(posterior.failure_counts)
+    before = {key: Counter(counter) for key, counter in posterior.statistics().items()}
     results = [posterior(theta) for theta in thetas]
-    return results, dict(posterior.failure_counts - before)
+    after = posterior.statistics()
+    return results, {key: dict(after[key] - before[key]) for key in before}
 
 
 class PosteriorPool:
@@ -86,9 +89,11 @@ class PosteriorPool:
                   if len(chunk)]
         payload = [[items[i] for i in chunk] for chunk in chunks]
         results = []
-        for values, failures in self._pool.map(_evaluate_chunk, payload):
+        statistics = self.posterior.statistics()
+        for values, added in self._pool.map(_evaluate_chunk, payload):
             results.extend(values)
-            self.posterior.failure_counts.update(failures)
+            for key, counts in added.items():
+                statistics[key].update(counts)
         return results
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ A likelihood returning ``-inf`` is a legitimate exclusion and is not counted.
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from typing import Any, Mapping
 
@@ -55,6 +56,8 @@ class Posterior:
         record ``__call__`` returns beside ``ln posterior``.
     failure_counts : collections.Counter
         ``"<likelihood or model>: <reason>"`` -> number of points where it failed.
+    seconds : collections.Counter
+        Likelihood name -> total wall time spent in its ``loglike`` (``calls`` counts them).
     """
 
     def __init__(self, model: Model, likelihoods: Mapping[str, Likelihood],
@@ -68,6 +71,8 @@ class Posterior:
         self.bounds = np.array([p.prior.bounds for p in self.parameters], dtype=float).reshape(-1, 2)
         self.config = config
         self.failure_counts: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
         self.derived_names = self._discover_derived()
         self.blob_names = ([f"chi2.{n}" for n in self.likelihoods] + ["chi2.total"]
                            + [f"derived.{n}" for n in self.derived_names])
@@ -126,12 +131,16 @@ class Posterior:
             return -math.inf, chi2
         total = 0.0
         for name, likelihood in self.likelihoods.items():
+            started = time.perf_counter()
             try:
                 value = float(likelihood.loglike(point))
             except GUARDED_ERRORS as error:
                 self._count(name, error)
                 chi2[name] = math.inf
                 return -math.inf, chi2
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+                self.calls[name] += 1
             if math.isnan(value) or value == math.inf:
                 self._count(name, "NaN" if math.isnan(value) else "+inf")
                 chi2[name] = math.inf
@@ -189,6 +198,17 @@ class Posterior:
             except GUARDED_ERRORS:
                 continue
         return []
+
+    def statistics(self) -> dict[str, Counter]:
+        """Counters to merge across processes: failures, calls and seconds per likelihood."""
+        return {"failure_counts": self.failure_counts, "calls": self.calls,
+                "seconds": self.seconds}
+
+    def timing(self) -> dict[str, dict[str, float]]:
+        """Calls and mean milliseconds per call of each likelihood so far."""
+        return {name: {"calls": int(self.calls[name]),
+                       "ms_per_call": 1e3 * self.seconds[name] / max(self.calls[name], 1)}
+                for name in self.likelihoods}
 
     def _count(self, where: str, reason: Any) -> None:
         if isinstance(reason, BaseException):

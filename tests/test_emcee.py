@@ -119,6 +119,9 @@ def test_process_pool_gives_the_serial_chain_and_counts_failures(tmp_path):
     assert_same_run(tmp_path / "serial", tmp_path / "pool")
     assert serial.diagnostics["failure_counts"] == pooled.diagnostics["failure_counts"]
     assert serial.diagnostics["failure_counts"]["flaky: NaN"] > 0
+    calls = [r.diagnostics["likelihood_timing_this_session"]["flaky"]["calls"]
+             for r in (serial, pooled)]
+    assert calls[0] == calls[1] > 0  # worker counts reach the parent
     assert any(k.startswith("flaky: FloatingPointError") for k in serial.diagnostics["failure_counts"])
 
 

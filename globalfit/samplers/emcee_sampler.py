@@ -296,6 +296,7 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
     diagnostics["seconds_this_session"] = round(elapsed, 2)
     diagnostics["failure_counts"] = _merge(previous_failures, posterior.failure_counts)
     diagnostics["failure_counts_this_session"] = dict(posterior.failure_counts)
+    diagnostics["likelihood_timing_this_session"] = posterior.timing()
     write_json(output_dir / DIAGNOSTICS_FILE, diagnostics)
     return EmceeResult(output_dir, int(backend.iteration), target,
                        bool(diagnostics["interrupted"]), diagnostics)
@@ -342,6 +343,10 @@ def format_diagnostics(diagnostics: dict[str, Any]) -> str:
         lines.append(f"chain length / tau_max: {diagnostics['steps_per_autocorr_time']:.1f}"
                      + ("" if diagnostics["long_enough"] else
                         f" (< {MIN_AUTOCORR_TIMES}: too short for reliable intervals)"))
+    timing = diagnostics.get("likelihood_timing_this_session") or {}
+    if any(t["calls"] for t in timing.values()):
+        lines.append("time per likelihood call [ms]: " + ", ".join(
+            f"{name} {t['ms_per_call']:.3g}" for name, t in timing.items()))
     failures = diagnostics.get("failure_counts") or {}
     if failures:
         lines.append("points rejected because a likelihood failed:")
