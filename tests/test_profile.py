@@ -265,3 +265,16 @@ def test_allowed_intervals_contain_exactly_the_points_below_the_level(values, le
     assert not np.any(strictly_inside[delta > level])
     assert all(lo <= hi for lo, hi in intervals)
     assert all(a[1] <= b[0] for a, b in zip(intervals, intervals[1:]))  # sorted, may touch
+
+
+def test_badly_scaled_internal_units_still_reach_the_minimum():
+    """dm21 ~ 7.5e-5 eV^2 beside a coupling ~ 1: the minimisers work in [0, 1] units."""
+    def chi2(theta):  # correlated (rho = 0.8): raw-unit L-BFGS-B stops at chi2 ~ 5e-5
+        a, b = (theta[0] - 7.5e-5) / 0.2e-5, (theta[1] - 0.3) / 0.1
+        return (a - 0.8 * b) ** 2 / (1 - 0.64) + b**2
+
+    bounds = np.array([[4e-5, 10e-5], [-1.0, 1.0]])
+    for method in ("l-bfgs-b", "nelder-mead", "powell"):
+        result = minimize_chi2(chi2, np.array([5e-5, -0.5]), bounds, method)
+        assert result.chi2 == pytest.approx(0.0, abs=1e-6), method
+        assert result.theta == pytest.approx([7.5e-5, 0.3], rel=1e-4), method

@@ -153,15 +153,31 @@ def _minimize_free(
     options = {"maxiter": 20000}
     if method == "nelder-mead":
         options.update(xatol=1e-6, fatol=tol, adaptive=objective.free.size > 3)
+    offset, scale = _unit_scaling(x0, bounds)
     result = optimize.minimize(
-        objective,
-        x0,
+        lambda z: objective(offset + scale * z),
+        (x0 - offset) / scale,
         method=scipy_method[method],
-        bounds=[tuple(b) for b in bounds],
+        bounds=[tuple(b) for b in (bounds - offset[:, None]) / scale[:, None]],
         tol=tol,
         options=options,
     )
-    return np.asarray(result.x, dtype=float), float(result.fun), bool(result.success)
+    x = offset + scale * np.asarray(result.x, dtype=float)
+    return np.clip(x, bounds[:, 0], bounds[:, 1]), float(result.fun), bool(result.success)
+
+
+def _unit_scaling(x0: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x = offset + scale * z`` with ``z`` in [0, 1] across finite bounds.
+
+    scipy's minimisers take steps of fixed absolute size (L-BFGS-B's finite-difference step
+    is 1e-8): on raw internal units (``dm21 ~ 7e-5 eV^2`` beside ``eps ~ 1``) they stop far
+    from the minimum. Unbounded directions use the initial step size as their scale.
+    """
+    width = bounds[:, 1] - bounds[:, 0]
+    finite = np.isfinite(width) & (width > 0)
+    offset = np.where(finite, np.where(finite, bounds[:, 0], 0.0), x0)
+    scale = np.where(finite, np.where(finite, width, 1.0), _initial_steps(x0, bounds))
+    return offset, scale
 
 
 def minimize_chi2(
