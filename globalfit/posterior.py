@@ -101,6 +101,13 @@ class Posterior:
         """Prior median of every sampled parameter (a deterministic interior point)."""
         return np.array([float(p.prior.from_unit_cube(0.5)) for p in self.parameters])
 
+    def prior_transform(self, u) -> np.ndarray:
+        """Unit cube -> parameter space (each prior's inverse CDF): the map nested samplers
+        (dynesty, UltraNest) need. ``u`` has shape (..., ndim)."""
+        u = np.asarray(u, dtype=float)
+        return np.stack([p.prior.from_unit_cube(u[..., i]) for i, p in enumerate(self.parameters)],
+                        axis=-1)
+
     def to_display(self, theta) -> np.ndarray:
         """``theta`` (..., n) in each parameter's display unit (degrees, MeV, ...)."""
         factors = np.array([p.factor for p in self.parameters])

@@ -122,3 +122,17 @@ def test_likelihood_options_are_passed_and_checked():
     assert post.log_likelihood([0.58, 0.0, 0.0])[0] == 0.0
     with pytest.raises(ConfigError, match=r"likelihoods.plugins:GaussianLikelihood: likelihoods.gauss.sigma: must be positive"):
         build_posterior(load_config(make_card({"plugins:GaussianLikelihood": {"sigma": [0, 1]}})))
+
+
+def test_prior_transform_maps_the_unit_cube_onto_the_priors(posterior):
+    from scipy import stats
+
+    u = np.random.default_rng(3).uniform(size=(20000, 3))
+    theta = posterior.prior_transform(u)
+    assert theta.shape == (20000, 3)
+    # th12: N(33.41 deg, 0.75 deg); eps_ee, eps_mumu: U(-2, 2) -- Kolmogorov-Smirnov
+    assert stats.kstest(np.degrees(theta[:, 0]), stats.norm(33.41, 0.75).cdf).pvalue > 1e-3
+    assert stats.kstest(theta[:, 1], stats.uniform(-2, 4).cdf).pvalue > 1e-3
+    assert np.isfinite([posterior.log_prior(t) for t in theta[:100]]).all()
+    np.testing.assert_allclose(posterior.prior_transform([0.5, 0.5, 0.5]),
+                               [math.radians(33.41), 0.0, 0.0], atol=1e-12)
