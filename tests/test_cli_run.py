@@ -172,6 +172,14 @@ def test_results_layer_files_are_reported(card, tmp_path, monkeypatch, capsys):
     assert "warning: globalfit.plots.corner_plot failed: RuntimeError: no display" in captured.err
 
 
+def test_run_refuses_cards_for_other_samplers(tmp_path, capsys):
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(dict(CARD, sampler={"name": "profile", "points": 20})))
+    assert run_cli("validate", path) == 0
+    assert run_cli("run", path, "--output", tmp_path / "out") == 2
+    assert "`globalfit run` samples with emcee, but" in capsys.readouterr().err
+
+
 def test_resume_of_a_folder_that_is_no_run(tmp_path, capsys):
     assert run_cli("resume", tmp_path) == 2
     assert "not a run folder" in capsys.readouterr().err

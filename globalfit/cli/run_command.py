@@ -42,6 +42,10 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     card = Path(args.card) if args.card else DEFAULT_CARD
     config = load_config(card)
+    if config.sampler["name"] != "emcee":
+        raise ValueError(f"sampler.name: `globalfit run` samples with emcee, but {card} asks for "
+                         f"{config.sampler['name']!r} (see `globalfit --help` for the command "
+                         f"that runs it, or set sampler.name: emcee)")
     apply_overrides(config, steps=args.steps, seed=args.seed, output=args.output)
     check_run_dir(config.output, force=args.force)
     from globalfit.posterior import build_posterior
