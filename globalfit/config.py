@@ -172,7 +172,8 @@ def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -
 # --- structure -----------------------------------------------------------------------------
 def _structure(raw: Any, errors: list[str], label: str) -> RunConfig:
     if not isinstance(raw, Mapping):
-        errors.append(f"(top level): expected a mapping of {', '.join(TOP_LEVEL_KEYS)}, got {raw!r}")
+        errors.append(f"(top level): expected a mapping of {', '.join(TOP_LEVEL_KEYS)}, "
+                      f"got {raw!r}")
         return RunConfig(name="invalid")
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
@@ -212,7 +213,8 @@ def _model_spec(value, errors) -> ModelSpec:
     if isinstance(value, str):
         return ModelSpec(value, {})
     if not isinstance(value, Mapping):
-        errors.append(f"model: expected a model name or {{name: ..., options: {{...}}}}, got {value!r}")
+        errors.append(f"model: expected a model name or {{name: ..., options: {{...}}}}, "
+                      f"got {value!r}")
         return ModelSpec()
     for key in value:
         if key not in ("name", "options"):
@@ -265,7 +267,8 @@ def _sampler(value, errors) -> dict[str, Any]:
             continue
         settings[key] = setting
     if settings["walkers"] % 2:
-        errors.append(f"sampler.walkers: emcee needs an even number of walkers, got {settings['walkers']}")
+        errors.append(f"sampler.walkers: emcee needs an even number of walkers, "
+                      f"got {settings['walkers']}")
     if settings["burn_in"] >= settings["steps"]:
         errors.append(f"sampler.burn_in: burn-in ({settings['burn_in']}) must be smaller than "
                       f"steps ({settings['steps']})")
@@ -319,7 +322,8 @@ class ParameterSource:
     physical: tuple[float, float] = (-np.inf, np.inf)
 
 
-def parameter_sources(model_cls, likelihood_classes: Mapping[str, type]) -> dict[str, ParameterSource]:
+def parameter_sources(model_cls,
+                      likelihood_classes: Mapping[str, type]) -> dict[str, ParameterSource]:
     """Every parameter a run has, by name, with its default spec (before the card)."""
     sources = {
         name: ParameterSource("oscillation", spec, oscillation_internal_unit(name))
@@ -328,13 +332,15 @@ def parameter_sources(model_cls, likelihood_classes: Mapping[str, type]) -> dict
     if model_cls is not None:
         for name, spec in model_cls.parameters.items():
             unit = canonical_unit(spec.get("unit"))
-            default = {"value": float(spec["default"]), "unit": unit, "latex": spec.get("latex", "")}
+            default = {"value": float(spec["default"]), "unit": unit,
+                       "latex": spec.get("latex", "")}
             physical = (float(spec.get("min", -np.inf)), float(spec.get("max", np.inf)))
             sources[name] = ParameterSource("model", default, unit, physical)
     for instance, cls in likelihood_classes.items():
         for local, spec in cls.nuisance_parameters.items():
             unit = canonical_unit(spec.get("unit"))
-            sources[f"{instance}.{local}"] = ParameterSource(f"likelihoods.{instance}", dict(spec), unit)
+            sources[f"{instance}.{local}"] = ParameterSource(f"likelihoods.{instance}",
+                                                             dict(spec), unit)
     return sources
 
 
@@ -386,7 +392,8 @@ def resolve_parameters(config: RunConfig, sources: Mapping[str, ParameterSource]
         maybe_theirs = likelihoods_missing if "." in name else model_missing
         if name not in sources and not maybe_theirs:
             errors.append(
-                f"parameters.{name}: no parameter {name!r} in this run{closest_hint(name, sources)} "
+                f"parameters.{name}: no parameter {name!r} in this run"
+                f"{closest_hint(name, sources)} "
                 f"(model, oscillation and nuisance parameters: {', '.join(sources)})")
     parameters, resolved = [], {}
     for name, source in sources.items():

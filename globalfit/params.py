@@ -203,7 +203,8 @@ class Gaussian(Prior):
             raise ValueError(f"Gaussian prior needs finite mean and sigma > 0, got "
                              f"mean={self.mean}, sigma={self.sigma}")
         if not self.low < self.high:
-            raise ValueError(f"Gaussian prior truncation needs min < max, got [{self.low}, {self.high}]")
+            raise ValueError(f"Gaussian prior truncation needs min < max, "
+                             f"got [{self.low}, {self.high}]")
         if self._mass <= 0:
             raise ValueError(f"Gaussian prior N({self.mean}, {self.sigma}) has no mass in "
                              f"[{self.low}, {self.high}]")
@@ -372,7 +373,8 @@ def _prior_from_numbers(kind, nums, factor, path, errors) -> Prior | None:
     if kind in ("uniform", "log-uniform"):
         missing = [k for k in ("min", "max") if nums[k] is None]
         if missing:
-            errors.append(f"{path}: prior {kind!r} needs 'min' and 'max' (missing: {', '.join(missing)})")
+            errors.append(f"{path}: prior {kind!r} needs 'min' and 'max' "
+                          f"(missing: {', '.join(missing)})")
             return None
         if low >= high:
             errors.append(f"{path}.min: min ({low:g}) must be smaller than max ({high:g})")
@@ -384,7 +386,8 @@ def _prior_from_numbers(kind, nums, factor, path, errors) -> Prior | None:
         return cls(low * factor, high * factor)
     missing = [k for k in ("mean", "sigma") if nums[k] is None]
     if missing:
-        errors.append(f"{path}: prior 'gaussian' needs 'mean' and 'sigma' (missing: {', '.join(missing)})")
+        errors.append(f"{path}: prior 'gaussian' needs 'mean' and 'sigma' "
+                      f"(missing: {', '.join(missing)})")
         return None
     if sigma <= 0:
         errors.append(f"{path}.sigma: sigma must be positive, got {sigma:g}")

@@ -68,7 +68,8 @@ class Posterior:
         self.parameters = [p for p in parameters if not p.fixed]
         self.names = [p.name for p in self.parameters]
         self.fixed = {p.name: float(p.prior.value) for p in parameters if p.fixed}
-        self.bounds = np.array([p.prior.bounds for p in self.parameters], dtype=float).reshape(-1, 2)
+        self.bounds = np.array([p.prior.bounds for p in self.parameters],
+                               dtype=float).reshape(-1, 2)
         self.config = config
         self.failure_counts: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()

@@ -56,7 +56,8 @@ def import_target(target: str, key: str):
         return getattr(module, attribute)
     except AttributeError:
         names = [n for n in dir(module) if not n.startswith("_")]
-        raise ValueError(unknown_name_message(key, attribute, f"class in {module_name}", names)) from None
+        message = unknown_name_message(key, attribute, f"class in {module_name}", names)
+        raise ValueError(message) from None
 
 
 def model_class(name: str, key: str = "model.name") -> type[Model]:

@@ -46,8 +46,8 @@ def summary(config: RunConfig, parameters: list[Parameter]) -> str:
              f"free parameters ({len(free)}):"]
     lines += [f"  {p.name:<22} {describe_prior(p)}" for p in free]
     lines.append(f"fixed parameters ({len(fixed)}):")
-    lines += [f"  {p.name:<22} = {format_value(p.from_internal(p.prior.value))} {unit_text(p)}".rstrip()
-              for p in fixed]
+    lines += [f"  {p.name:<22} = {format_value(p.from_internal(p.prior.value))} "
+              f"{unit_text(p)}".rstrip() for p in fixed]
     sampler = ", ".join(f"{k}={v}" for k, v in config.sampler.items())
     lines.append(f"sampler: {sampler}")
     if config.regions:
