@@ -134,6 +134,10 @@ def test_start_hints_and_impossible_starts(tmp_path):
     start = draw_start(posterior, 12, np.random.default_rng(0))
     assert np.all((start[:, 0] >= 0.2) & (start[:, 0] <= 0.4))
     assert np.all(np.abs(start[:, 1] + 0.2) < 0.05) and np.ptp(start[:, 1]) > 0
+    near_zero = make_config(mzp={"prior": "log-uniform", "min": 1e-6, "max": 100, "start": 2e-6})
+    start = draw_start(build_posterior(near_zero), 12, np.random.default_rng(0))
+    assert np.all(start[:, 2] > 1e-6) and np.ptp(start[:, 2]) > 0
+    np.testing.assert_allclose(start[:, 2], 2e-6, rtol=0.1)
     hopeless = make_config({"plugins:FlakyLikelihood": {"nan_above": -10.0}})
     with pytest.raises(ValueError, match=r"no starting point.*flaky: NaN"):
         run_emcee(build_posterior(hopeless), hopeless, tmp_path / "x", progress=False)

@@ -37,6 +37,7 @@ import emcee
 import numpy as np
 
 from globalfit.parallel import PosteriorPool
+from globalfit.params import LogUniform
 
 CHAIN_FILE = "chain.h5"
 DIAGNOSTICS_FILE = "diagnostics.json"
@@ -78,7 +79,8 @@ def draw_start(posterior, nwalkers: int, rng: np.random.Generator) -> np.ndarray
     """Walker positions (nwalkers, ndim) from the priors, or from ``start`` hints.
 
     A hint ``start: x`` puts the walkers in a small ball around ``x`` (1e-3 of the prior
-    width, or of the Gaussian sigma); ``start: [low, high]`` spreads them uniformly.
+    width, of the Gaussian sigma, or of ``ln(max/min)`` in ``ln x`` for a log-uniform
+    prior); ``start: [low, high]`` spreads them uniformly.
     """
     columns = []
     for parameter in posterior.parameters:
@@ -87,6 +89,10 @@ def draw_start(posterior, nwalkers: int, rng: np.random.Generator) -> np.ndarray
             column = prior.sample(rng, nwalkers)
         elif len(hint) == 2:
             column = rng.uniform(hint[0], hint[1], nwalkers)
+        elif isinstance(prior, LogUniform):  # a ball in ln x: stays positive
+            low, high = prior.bounds
+            spread = 1e-3 * np.log(high / low)
+            column = np.clip(hint[0] * np.exp(spread * rng.standard_normal(nwalkers)), low, high)
         else:
             low, high = prior.bounds
             scale = getattr(prior, "sigma", None) or (high - low)
