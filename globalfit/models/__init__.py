@@ -14,6 +14,7 @@ BUILTIN = {
     "psi_mixing": "globalfit.models.psi_mixing:PsiMixing",
     "neutrinophilic": "globalfit.models.neutrinophilic:Neutrinophilic",
     "lfv_nsi": "globalfit.models.lfv:LFVNSI",
+    "lfv_nsi_log": "globalfit.models.lfv:LFVNSILog",
     "kinetic_mixing": "globalfit.models.kinetic_mixing:KineticMixing",
     "lma_dark_x": "globalfit.models.lma_dark:LMADarkX",
     "solar_nsi": "globalfit.models.solar_nsi:SolarNSI",
