@@ -197,3 +197,20 @@ def test_list_shows_plugins_and_unavailable_modules(monkeypatch, capsys):
 def test_default_card_exists_and_validates(capsys):
     assert DEFAULT_CARD.is_file()
     assert run_cli("validate", DEFAULT_CARD) == 0, capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_default_run_finds_the_lma_solution(tmp_path):
+    """End to end on real data: `globalfit run` (default card, shortened) lands on LMA.
+
+    Reference: NuFIT 5.2, theta_12 = 33.41 (+0.75 / -0.72) deg, Delta m^2_21 =
+    7.41 (+0.21 / -0.20) e-5 eV^2 (global fit; solar + KamLAND alone sit within 1 sigma of it).
+    Tolerance: 3 x those widths around the NuFIT values, for a 400-step chain.
+    """
+    out_dir = tmp_path / "default"
+    assert run_cli("run", "--output", out_dir, "--steps", 400, "--cores", 2, "--no-progress") == 0
+    backend = emcee.backends.HDFBackend(str(out_dir / "chain.h5"), read_only=True)
+    samples = backend.get_chain(discard=150, flat=True)
+    th12_deg, dm21 = np.degrees(np.median(samples[:, 0])), np.median(samples[:, 1])
+    assert abs(th12_deg - 33.41) < 3 * 0.75
+    assert abs(dm21 - 7.41e-5) < 3 * 0.21e-5
