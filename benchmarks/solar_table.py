@@ -84,7 +84,8 @@ def minimise(chi2, fixed: dict, start: dict, region) -> tuple[float, dict]:
 
     x0 = [np.clip(start[n], *bounds[n]) / SCALE[n] for n in free]
     b = [(bounds[n][0] / SCALE[n], bounds[n][1] / SCALE[n]) for n in free]
-    result = optimize.minimize(objective, x0, method="L-BFGS-B", bounds=b, options={"eps": 1e-6, "maxiter": 300})
+    result = optimize.minimize(objective, x0, method="L-BFGS-B", bounds=b,
+                               options={"eps": 1e-6, "maxiter": 200, "ftol": 1e-9})
     best = dict(fixed, **{n: v * SCALE[n] for n, v in zip(free, result.x)})
     return float(result.fun), best
 
@@ -100,11 +101,12 @@ def profile(chi2, name: str, grid, region, best: dict) -> np.ndarray:
     for order in (range(len(grid)), reversed(range(len(grid)))):
         start = dict(best)
         for i in order:
-            for candidate in (start, best):
-                value, fit = minimise(chi2, {name: grid[i]}, candidate, region)
-                if value < values[i]:
-                    values[i] = value
-                    start = fit
+            value, fit = minimise(chi2, {name: grid[i]}, start, region)
+            if value > values[i] + 0.5:  # lost the valley: retry from the region's best fit
+                retry = minimise(chi2, {name: grid[i]}, best, region)
+                value, fit = min((value, fit), retry, key=lambda r: r[0])
+            values[i] = min(values[i], value)
+            start = fit
     return values
 
 
@@ -133,8 +135,9 @@ def fmt(intervals, scale=1.0) -> str:
     return " + ".join(f"[{a:+.2f}, {b:+.2f}]" for a, b in parts)
 
 
-def run(fermion: str, release: str | None) -> dict:
+def run(fermion: str, release: str | None, step: float = 0.02) -> dict:
     chi2 = SolarKamLANDChi2(fermion, release)
+    grids = {name: np.round(np.arange(grid[0], grid[-1] + 1e-9, step), 4) for name, grid in GRIDS.items()}
     t0 = time.perf_counter()
     lma_starts = [dict(th12=np.radians(33.5), dm21=7.4e-5, eps_D=d, eps_N=0.0) for d in (-0.3, -0.1, 0.1)]
     dark_starts = [dict(th12=np.radians(56.5), dm21=7.4e-5, eps_D=d, eps_N=0.0) for d in (0.3, 0.45, 0.6)]
@@ -147,9 +150,9 @@ def run(fermion: str, release: str | None) -> dict:
            "best_fit": {k: {n: float(v[1][n]) for n in ORDER} for k, v in bests.items()},
            "delta_chi2_lma_dark": bests["LMA-D"][0] - bests["LMA"][0], "rows": {}}
     profiles = {}
-    for name, grid in GRIDS.items():
+    for name, grid in grids.items():
         profiles[name] = {r: profile(chi2, name, grid, REGIONS[r], bests[r][1]) for r in REGIONS}
-    for name, grid in GRIDS.items():
+    for name, grid in grids.items():
         lma = profiles[name]["LMA"] - global_min
         both = np.minimum(profiles[name]["LMA"], profiles[name]["LMA-D"]) - global_min
         rows = {"best": bests["LMA" if bests["LMA"][0] <= bests["LMA-D"][0] else "LMA-D"][1][name]}
@@ -240,13 +243,14 @@ def main() -> None:
     parser.add_argument("--fermion", choices=("u", "d"), default="u")
     parser.add_argument("--release", default=None, help="folder holding kamland/ and reactors/ releases")
     parser.add_argument("--json", default=None, help="write the full result (with profiles) here")
+    parser.add_argument("--step", type=float, default=0.02, help="grid step of eps_D and eps_N (default 0.02)")
     parser.add_argument("--tension", default=None, metavar="PNG",
                         help="instead of the table: solar vs KamLAND Dm21 profiles, figure to PNG")
     args = parser.parse_args()
     if args.tension:
         print(tension(args.release, args.tension))
         return
-    result = run(args.fermion, args.release)
+    result = run(args.fermion, args.release, args.step)
     print(markdown(result))
     if args.json:
         with open(args.json, "w") as handle:

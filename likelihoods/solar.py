@@ -50,6 +50,9 @@ OBSERVABLES = ("chlorine_snu", "gallium_snu", "borexino_pp", "borexino_7be", "bo
                "borexino_cno", "borexino_8b", "superk_es_flux", "sno_phi_b8", "sno_c0", "sno_c1",
                "sno_c2", "sno_a0", "sno_a1", "superk_adn")
 SNU = 1.0e-36
+NIGHT_NADIR_BINS = 6
+NIGHT_STEP_KM = 800.0
+NIGHT_SMOOTHING_MEV = 0.4
 CROSS_SECTION_UNIT_CM2 = 1.0e-46
 
 
@@ -96,7 +99,7 @@ class SolarLikelihood(Likelihood):
         self._build_energy_grids()
         self._build_measurements()
         self.night = NightRegeneration({d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")},
-                                       n_bins=12, max_step_km=500.0)
+                                       n_bins=NIGHT_NADIR_BINS, max_step_km=NIGHT_STEP_KM)
 
     # --- setup ------------------------------------------------------------------------------
     def _build_energy_grids(self) -> None:
@@ -111,7 +114,12 @@ class SolarLikelihood(Likelihood):
                          phi8 * nue.integrated_cross_section_cm2(self.e8, "mu", sk_threshold))
         self.bx8_sigma = (phi8 * nue.integrated_cross_section_cm2(self.e8, "e", bx_threshold),
                           phi8 * nue.integrated_cross_section_cm2(self.e8, "mu", bx_threshold))
-        self.e_night = self.e8  # interpolating P_2e from fewer energies aliases its fast oscillations
+        # P_2e oscillates fast in energy (period ~0.25 MeV on core-crossing paths): evaluate it on
+        # a 0.1 MeV grid and smooth it with a Gaussian of NIGHT_SMOOTHING_MEV onto the 8B grid
+        # (below the detectors' resolution; removes only unresolvable oscillations)
+        self.e_night = np.arange(3.0, 16.6, 0.1)
+        kernel = np.exp(-0.5 * ((self.e8[:, None] - self.e_night[None, :]) / NIGHT_SMOOTHING_MEV) ** 2)
+        self.night_kernel = kernel / kernel.sum(axis=1, keepdims=True)
         self.low_grids = {}
         for source in ("pp", "13N", "15O", "17F"):
             edges = np.linspace(0, spectra.endpoint_mev(source), 25)
@@ -179,7 +187,7 @@ class SolarLikelihood(Likelihood):
             p2e_all = self.night.mean_p2e(self.e_night, osc)
         for detector in ("superk", "sno"):
             if self.include_night:
-                p2e = p2e_all[detector]
+                p2e = self.night_kernel @ p2e_all[detector]
                 out[f"8B_night_{detector}"] = c4 * night_p_eff(p8_day_eff, p2e, osc.th12) + s4
             else:
                 out[f"8B_night_{detector}"] = out["8B_day"]
