@@ -234,3 +234,19 @@ def test_chain_backend_waits_for_a_reader_lock(tmp_path, monkeypatch):
         OSError("file signature not found")))
     with pytest.raises(OSError, match="signature"):  # other errors are not retried
         backend.open("a")
+
+
+def test_autocorrelation_of_stuck_walkers_and_very_short_chains(tmp_path):
+    from globalfit.samplers.emcee_sampler import autocorr_times
+
+    rng = np.random.default_rng(4)
+    chain = rng.standard_normal((400, 8, 2))          # independent draws: tau = 1
+    chain[:, 0, 0] = 0.7                               # walker 0 never moved in parameter 0
+    chain[:, :, 1] = 1.0                               # nobody moved in parameter 1
+    taus = autocorr_times(chain)
+    assert taus[0] == pytest.approx(1.0, abs=0.3) and taus[1] == np.inf
+    # a 3-step run: diagnostics are written as strict JSON (None where undefined), no crash
+    run(make_config(steps=3), tmp_path)
+    text = (tmp_path / "diagnostics.json").read_text()
+    diagnostics = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
+    assert diagnostics["steps"] == 3 and not diagnostics["long_enough"]

@@ -154,8 +154,11 @@ def chain_length_advice(diagnostics: dict, run_dir: Path) -> str | None:
 
     if diagnostics.get("long_enough", True):
         return None
-    tau_max = max(diagnostics["autocorr_time"].values())
-    steps = int(MIN_AUTOCORR_TIMES * tau_max) + 1
+    taus = list(diagnostics["autocorr_time"].values())
+    if None in taus or diagnostics["steps_per_autocorr_time"] is None:
+        return (f"the chain ({diagnostics['steps']} steps) is too short to estimate its "
+                f"autocorrelation time; continue it with `globalfit resume {run_dir} --steps N`")
+    steps = int(MIN_AUTOCORR_TIMES * max(taus)) + 1
     return (f"the chain is {diagnostics['steps_per_autocorr_time']:.1f} autocorrelation times "
             f"long (< {MIN_AUTOCORR_TIMES}); intervals may be unreliable. Continue it with "
             f"`globalfit resume {run_dir} --steps {steps}`")

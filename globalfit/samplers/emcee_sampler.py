@@ -308,13 +308,60 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
                        bool(diagnostics["interrupted"]), diagnostics)
 
 
+def autocorr_times(chain: np.ndarray) -> np.ndarray:
+    """Integrated autocorrelation time [steps] of each parameter of ``chain``
+    (steps, walkers, ndim), averaged over the walkers that moved in it.
+
+    emcee's estimator (``emcee.autocorr.integrated_time``, Sokal's automatic window) is
+    undefined (NaN) for a walker that never moved; such walkers are left out, and a
+    parameter in which no walker moved gets ``inf``.
+    """
+    moved = np.ptp(chain, axis=0) > 0  # (walkers, ndim)
+    taus = np.full(chain.shape[-1], np.inf)
+    for k in range(chain.shape[-1]):
+        columns = chain[:, moved[:, k], k]
+        if columns.shape[1]:
+            taus[k] = emcee.autocorr.integrated_time(columns[:, :, None], tol=0, quiet=True)[0]
+    return taus
+
+
 def chain_diagnostics(backend, posterior, target: int) -> dict[str, Any]:
-    """Acceptance fractions and autocorrelation times of the stored chain."""
+    """Acceptance fractions and autocorrelation times of the stored chain.
+
+    Non-finite values (a chain too short to estimate them) are written as ``None``.
+    """
     steps = int(backend.iteration)
     out: dict[str, Any] = {"steps": steps, "target_steps": int(target),
                            "walkers": int(backend.shape[0]), "parameters": list(posterior.names)}
     if steps == 0:
         return out
+    acceptance = np.asarray(backend.accepted, dtype=float) / steps
+    tau = autocorr_times(backend.get_chain())
+    tau_max = float(np.max(tau))
+    per_tau = steps / tau_max if tau_max > 0 else math.inf
+    out.update({
+        "acceptance_fraction_mean": float(np.mean(acceptance)),
+        "acceptance_fraction": acceptance.round(4).tolist(),
+        "autocorr_time": {n: _finite(t) for n, t in zip(posterior.names, tau)},
+        "steps_per_autocorr_time": _finite(per_tau),
+        "suggested_burn_in": int(math.ceil(2 * tau_max)) if np.isfinite(tau_max) else None,
+        "suggested_thin": max(1, int(0.5 * float(np.min(tau)))) if np.all(np.isfinite(tau)) else 1,
+        "long_enough": bool(np.isfinite(per_tau) and per_tau >= MIN_AUTOCORR_TIMES),
+    })
+    if not out["long_enough"]:
+        needed = (f"--steps {int(math.ceil(MIN_AUTOCORR_TIMES * tau_max))}"
+                  if np.isfinite(tau_max) else "--steps N")
+        warnings.warn(
+            f"chain of {steps} steps is only {per_tau:.1f} autocorrelation times long "
+            f"(tau_max = {tau_max:.1f} steps); at least {MIN_AUTOCORR_TIMES} are advised: "
+            f"continue it with `globalfit resume RUN_DIR {needed}`",
+            ChainTooShortWarning, stacklevel=2,
+        )
+    return out
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
     acceptance = np.asarray(backend.accepted, dtype=float) / steps
     tau = emcee.autocorr.integrated_time(backend.get_chain(), tol=0, quiet=True)
     tau_max = float(np.max(tau))
@@ -344,9 +391,11 @@ def format_diagnostics(diagnostics: dict[str, Any]) -> str:
              f"({diagnostics['walkers']} walkers)"]
     if "acceptance_fraction_mean" in diagnostics:
         lines.append(f"mean acceptance fraction: {diagnostics['acceptance_fraction_mean']:.3f}")
-        taus = ", ".join(f"{n} {t:.1f}" for n, t in diagnostics["autocorr_time"].items())
+        taus = ", ".join(f"{n} {_text(t, '.1f')}"
+                         for n, t in diagnostics["autocorr_time"].items())
         lines.append(f"autocorrelation time [steps]: {taus}")
-        lines.append(f"chain length / tau_max: {diagnostics['steps_per_autocorr_time']:.1f}"
+        per_tau = _text(diagnostics["steps_per_autocorr_time"], ".1f")
+        lines.append(f"chain length / tau_max: {per_tau}"
                      + ("" if diagnostics["long_enough"] else
                         f" (< {MIN_AUTOCORR_TIMES}: too short for reliable intervals)"))
     timing = diagnostics.get("likelihood_timing_this_session") or {}
@@ -358,6 +407,10 @@ def format_diagnostics(diagnostics: dict[str, Any]) -> str:
         lines.append("points rejected because a likelihood failed:")
         lines += [f"  {count:>8d}  {reason}" for reason, count in failures.items()]
     return "\n".join(lines)
+
+
+def _text(value, spec: str) -> str:
+    return "n/a (chain too short)" if value is None else format(value, spec)
 
 
 def _previous_failures(output_dir: Path) -> dict[str, int]:
@@ -375,11 +428,23 @@ def _merge(first: dict, second) -> dict[str, int]:
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Write ``data`` as indented JSON (atomically: temporary file, then rename)."""
+    """Write ``data`` as indented, strict JSON (NaN/inf become ``null``), atomically
+    (temporary file, then rename)."""
     path = Path(path)
     temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
+    text = json.dumps(_strict(data), indent=2, default=_json_default, allow_nan=False)
+    temporary.write_text(text + "\n")
     temporary.replace(path)
+
+
+def _strict(value):
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _json_default(value):
