@@ -130,6 +130,19 @@ def test_resume_refuses_a_card_that_no_longer_matches(card, tmp_path, capsys):
     assert "no longer matches the installed models/likelihoods" in err
 
 
+def test_ctrl_c_stops_with_exit_130_and_a_resume_hint(tmp_path, capsys):
+    interrupted = dict(CARD, likelihoods={"plugins:InterruptingGaussianLikelihood":
+                                          {"interrupt_after": 8 * 5}})
+    path = tmp_path / "interrupted.yaml"
+    path.write_text(yaml.safe_dump(interrupted))
+    run_dir = tmp_path / "run"
+    assert run_cli("run", path, "--output", run_dir, "--no-progress") == 130
+    out = capsys.readouterr().out
+    assert f"continue with `globalfit resume {run_dir}`" in out
+    record = json.loads((run_dir / "provenance.json").read_text())
+    assert record["status"] == "interrupted" and 0 < record["sessions"][0]["steps_after"] < 20
+
+
 def test_run_with_two_cores(card, tmp_path):
     serial, pooled = tmp_path / "serial", tmp_path / "pool"
     assert run_cli("run", card, "--output", serial, "--no-progress") == 0
