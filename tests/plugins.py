@@ -77,6 +77,14 @@ class GaussianLikelihood(Likelihood):
         residual = self.predicted(point) - self.measured(point)
         return -0.5 * float(residual @ self.inverse @ residual)
 
+    def observables(self, point: Point):
+        import pandas as pd
+
+        return pd.DataFrame({"observable": ["eps_e_ee", "eps_e_mumu"],
+                             "predicted": self.predicted(point),
+                             "measured": self.measured(point),
+                             "uncertainty": np.sqrt(np.diag(self.covariance))})
+
 
 class ShiftedGaussianLikelihood(GaussianLikelihood):
     name = "shifted"

@@ -136,3 +136,10 @@ def test_prior_transform_maps_the_unit_cube_onto_the_priors(posterior):
     assert np.isfinite([posterior.log_prior(t) for t in theta[:100]]).all()
     np.testing.assert_allclose(posterior.prior_transform([0.5, 0.5, 0.5]),
                                [math.radians(33.41), 0.0, 0.0], atol=1e-12)
+
+
+def test_test_double_reports_observables(posterior):
+    table = posterior.likelihoods["gauss"].observables(posterior.point([0.58, 0.25, 0.1]))
+    assert list(table.columns) == ["observable", "predicted", "measured", "uncertainty"]
+    np.testing.assert_allclose(table["predicted"], [0.25, 0.1])
+    np.testing.assert_allclose(table["uncertainty"], SIGMA)
