@@ -385,7 +385,7 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
         region to its own minimum chi^2 and ``attrs["chi2_min_global"]`` is the global one.
     """
     from globalfit.samplers.profile import (DEFAULT_METHOD, LEVELS, best_fit, chain_starts,
-                                            posterior_chi2, prior_unit_cube_map)
+                                            fit_regions, posterior_chi2, prior_unit_cube_map)
 
     names = list(posterior.names)
     wanted = list(parameters) if parameters else names
@@ -397,6 +397,9 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
     best = best_fit(chi2, posterior.bounds, options.get("n_starts", 8), starts,
                     options.get("method", DEFAULT_METHOD), options.get("seed", 0), names,
                     from_unit_cube=options["from_unit_cube"])
+    options["region_fits"] = fit_regions(
+        chi2, names, posterior.bounds, list(regions), best, starts, options.get("n_starts", 8),
+        options.get("method", DEFAULT_METHOD), options.get("seed", 0), options["from_unit_cube"])
     rows, minima = [], {}
     for name in wanted:
         profiles = _profiles(chi2, posterior, name, regions, best, starts, options)

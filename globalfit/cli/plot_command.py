@@ -51,8 +51,9 @@ def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
     from globalfit.cli.table_command import load_posterior, profile_regions_for
     from globalfit.results import load_run
     from globalfit.results import default_grid, profile_frame
-    from globalfit.samplers.profile import (best_fit, chain_starts, posterior_chi2,
-                                            prior_unit_cube_map, profile_regions)
+    from globalfit.samplers.profile import (best_fit, chain_starts, fit_regions,
+                                            posterior_chi2, prior_unit_cube_map,
+                                            profile_regions)
 
     posterior, config = load_posterior(run_dir)
     unknown = [p for p in args.profile if p not in posterior.names]
@@ -68,6 +69,8 @@ def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
     unit_cube = prior_unit_cube_map(posterior.parameters)
     best = best_fit(chi2, posterior.bounds, starts=starts, names=posterior.names,
                     from_unit_cube=unit_cube)
+    region_fits = fit_regions(chi2, posterior.names, posterior.bounds, regions, best, starts,
+                              from_unit_cube=unit_cube)
     paths = []
     for name in args.profile:
         index = posterior.names.index(name)
@@ -75,7 +78,7 @@ def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
         grid = default_grid(parameter, posterior.bounds[index], args.grid)
         profiles = profile_regions(chi2, posterior.names, posterior.bounds, name, regions,
                                    grid=grid, best=best, starts=starts,
-                                   from_unit_cube=unit_cube)
+                                   from_unit_cube=unit_cube, region_fits=region_fits)
         paths.append(plots.profile_plot(profiles, parameter, out_dir / f"profile_{name}.png"))
         table_path = out_dir / f"profile_{name}.csv"
         profile_frame(profiles, parameter).to_csv(table_path, index=False, float_format="%.10g")

@@ -633,6 +633,7 @@ def profile_regions(
     seed: int | None = 0,
     from_unit_cube: UnitCubeMap | None = None,
     seed_window: float = 25.0,
+    region_fits: dict[str, list[BestFit]] | None = None,
 ) -> dict[str, Profile]:
     """Profiles of ``parameter`` over the whole space, each region and the regions' union.
 
@@ -662,6 +663,8 @@ def profile_regions(
         Local minima more than this above the global minimum do not seed the profiles: no
         point of their valley can have ``Delta chi2`` below the window, so they cannot
         change an interval at 9 (3 sigma) or below.
+    region_fits : dict label -> list of BestFit, optional
+        The regions' own best fits (`fit_regions`), to reuse across parameters.
 
     Returns
     -------
@@ -678,11 +681,9 @@ def profile_regions(
         best = best_fit(chi2, bounds, n_starts, starts, method, seed, names,
                         from_unit_cube=from_unit_cube)
     region_boxes = {r.label: r.box_bounds(names, bounds) for r in regions}
-    region_fits = {
-        label: [_box_fit(chi2, box, bounds, best, starts, n_starts, method, seed,
-                         from_unit_cube) for box in boxes]
-        for label, boxes in region_boxes.items()
-    }
+    if region_fits is None:
+        region_fits = fit_regions(chi2, names, bounds, regions, best, starts, n_starts,
+                                  method, seed, from_unit_cube)
     grid = _profile_grid(bounds[index], grid, n_grid, index, best, region_boxes, region_fits)
     useful = best.chi2_min + seed_window
     seeds = [m.theta for m in best.minima if m.chi2 <= useful]
@@ -709,6 +710,32 @@ def profile_regions(
         warnings.warn(f"the profile of {parameter} found chi2 = {chi2_min:.6g} below the "
                       f"best fit ({best.chi2_min:.6g}); Delta chi2 uses the lower value")
     return {label: p.with_reference(chi2_min) for label, p in profiles.items()}
+
+
+def fit_regions(
+    chi2: Chi2Function,
+    names: Sequence[str],
+    bounds: np.ndarray,
+    regions: Sequence[Any],
+    best: BestFit,
+    starts: np.ndarray | None = None,
+    n_starts: int = 8,
+    method: str = DEFAULT_METHOD,
+    seed: int | None = 0,
+    from_unit_cube: UnitCubeMap | None = None,
+) -> dict[str, list[BestFit]]:
+    """Each region's own best fit, one `BestFit` per box of the region.
+
+    Starts: ``n_starts`` Latin-hypercube points in the box, the chain ``starts`` inside it
+    and the global minima of ``best`` clipped into it. Compute once and pass to
+    `profile_regions` (``region_fits=``) when profiling several parameters.
+    """
+    bounds = np.asarray(bounds, dtype=float)
+    return {
+        region.label: [_box_fit(chi2, box, bounds, best, starts, n_starts, method, seed,
+                                from_unit_cube) for box in region.box_bounds(names, bounds)]
+        for region in regions
+    }
 
 
 def _box_fit(chi2, box, bounds, best, starts, n_starts, method, seed,
