@@ -278,3 +278,42 @@ def test_badly_scaled_internal_units_still_reach_the_minimum():
         result = minimize_chi2(chi2, np.array([5e-5, -0.5]), bounds, method)
         assert result.chi2 == pytest.approx(0.0, abs=1e-6), method
         assert result.theta == pytest.approx([7.5e-5, 0.3], rel=1e-4), method
+
+
+@pytest.mark.slow
+def test_solar_kamland_lma_dark_mirror_degeneracy():
+    """Real likelihoods: solar + KamLAND with solar NSI have an LMA and an LMA-D minimum.
+
+    The NSI degeneracy (th12 -> pi/2 - th12 with the matter potential's sign flipped by
+    eps_D; LMA-D, see Coloma, Gonzalez-Garcia, Maltoni, Schwetz, PRD 96 (2017) 115007,
+    arXiv:1708.02899, inputs.md VERIFIED) makes the two minima nearly equally good for
+    data without an independent NSI constraint: the region fits must find both, at mirror
+    th12 (within 2 deg) and within Delta chi2 = 2 of each other. KamLAND sees only
+    sin^2(2 th12); the Sun's varying neutron fraction breaks the degeneracy slightly.
+    """
+    from globalfit.config import load_config
+    from globalfit.posterior import build_posterior
+    from globalfit.regions import parse_regions
+    from globalfit.samplers.profile import fit_regions, prior_unit_cube_map
+
+    card = {"name": "lmad_check", "model": {"name": "solar_nsi", "options": {"fermion": "u"}},
+            "parameters": {"th12": {"prior": "uniform", "min": 20, "max": 70, "unit": "deg"},
+                           "dm21": {"prior": "uniform", "min": 4e-5, "max": 10e-5, "unit": "eV2"},
+                           "eps_D": {"prior": "uniform", "min": -1.0, "max": 1.0},
+                           "eps_N": {"prior": "uniform", "min": -1.0, "max": 1.0}},
+            "likelihoods": {"solar": {}, "kamland": {}},
+            "regions": {"LMA": "th12 < 45 deg", "LMA_D": "th12 >= 45 deg"}}
+    config = load_config(card)
+    posterior = build_posterior(config)
+    chi2 = posterior_chi2(posterior)
+    unit_cube = prior_unit_cube_map(posterior.parameters)
+    best = best_fit(chi2, posterior.bounds, n_starts=6, from_unit_cube=unit_cube)
+    regions = parse_regions(config.regions, posterior.parameters)
+    fits = fit_regions(chi2, posterior.names, posterior.bounds, regions, best, n_starts=6,
+                       from_unit_cube=unit_cube)
+    (lma,), (dark,) = fits["LMA"], fits["LMA-D"]
+    th12_lma, th12_dark = np.degrees(lma.theta[0]), np.degrees(dark.theta[0])
+    assert 30.0 < th12_lma < 37.0 and 53.0 < th12_dark < 60.0
+    assert th12_dark == pytest.approx(90.0 - th12_lma, abs=2.0)
+    assert abs(dark.chi2_min - lma.chi2_min) < 2.0
+    assert min(lma.chi2_min, dark.chi2_min) == pytest.approx(best.chi2_min, abs=1e-3)
