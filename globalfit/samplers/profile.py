@@ -694,8 +694,9 @@ def profile_regions(
     for label, boxes in region_boxes.items():
         parts = []
         for box, fit in zip(boxes, region_fits[label]):
+            inside = [t for t in seeds if np.all((t >= box[:, 0]) & (t <= box[:, 1]))]
             box_seeds = [m.theta for m in fit.minima if m.chi2 <= useful] or [fit.theta]
-            part = profile_1d(chi2, index, grid, box, seeds + box_seeds,
+            part = profile_1d(chi2, index, grid, box, inside + box_seeds,
                               method, parameter=parameter, region=label)
             part.refine = _box_refiner(part, box[index, 0], box[index, 1])
             parts.append(part)
