@@ -351,3 +351,15 @@ def test_union_row_merges_regions_that_touch_at_their_border():
         [44.0 - half, 44.0 + half], abs=1e-4)
     assert rows.loc["LMA-D", "best_fit"] == pytest.approx(45.0)
     assert table.attrs["chi2_min"]["LMA-D"] == pytest.approx(0.25, abs=1e-6)
+
+
+def test_chain_is_ignored_for_starts_when_the_posterior_changed(run_dir, capsys):
+    from types import SimpleNamespace
+
+    from globalfit.cli.table_command import chain_for_starts
+
+    same = SimpleNamespace(names=["th12", "eps"])
+    assert chain_for_starts(run_dir, same).names == ["th12", "eps"]
+    grown = SimpleNamespace(names=["th12", "eps", "coherent.log_norm"])
+    assert chain_for_starts(run_dir, grown) is None
+    assert "chain not used for starting points" in capsys.readouterr().err

@@ -48,8 +48,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
     from globalfit import plots
-    from globalfit.cli.table_command import load_posterior, profile_regions_for
-    from globalfit.results import load_run
+    from globalfit.cli.table_command import chain_for_starts, load_posterior, profile_regions_for
     from globalfit.results import default_grid, profile_frame
     from globalfit.samplers.profile import (best_fit, chain_starts, fit_regions,
                                             posterior_chi2, prior_unit_cube_map,
@@ -61,10 +60,8 @@ def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
         raise ValueError(f"--profile: {unknown} not sampled "
                          f"(sampled: {', '.join(posterior.names)})")
     regions = profile_regions_for(args, posterior, config.regions)
-    starts = None
-    if (run_dir / "chain.h5").exists():
-        chain = load_run(run_dir, parameters=posterior.parameters)
-        starts = chain_starts(chain.flat_chain, chain.flat_log_prob)
+    chain = chain_for_starts(run_dir, posterior)
+    starts = None if chain is None else chain_starts(chain.flat_chain, chain.flat_log_prob)
     chi2 = posterior_chi2(posterior)
     unit_cube = prior_unit_cube_map(posterior.parameters)
     best = best_fit(chi2, posterior.bounds, starts=starts, names=posterior.names,

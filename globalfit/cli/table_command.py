@@ -89,16 +89,34 @@ def load_posterior(run_dir: Path):
     return build_posterior(config), config
 
 
+def chain_for_starts(run_dir: Path, posterior):
+    """The run's chain if it samples exactly ``posterior.names`` (its best points seed the
+    minimisations), else None with a note: the code may have changed since the run."""
+    from globalfit.results import load_run
+
+    if not (run_dir / "chain.h5").exists():
+        return None
+    try:
+        chain = load_run(run_dir)
+    except ValueError as error:
+        print(f"note: chain not used for starting points ({error})", file=sys.stderr)
+        return None
+    if chain.names != list(posterior.names):
+        print(f"note: the chain samples {chain.names}, the rebuilt posterior "
+              f"{list(posterior.names)}; chain not used for starting points", file=sys.stderr)
+        return None
+    return chain
+
+
 def frequentist_table(args: argparse.Namespace) -> str:
-    from globalfit.results import (PROFILE_HEADER, load_run, profile_rows, profile_table,
-                                   to_latex, to_markdown)
+    from globalfit.results import (PROFILE_HEADER, profile_rows, profile_table, to_latex,
+                                   to_markdown)
 
     posterior, config = load_posterior(Path(args.run))
     names = _parameters(args.parameters)
     _check_names(names, posterior.names)
     regions = profile_regions_for(args, posterior, config.regions)
-    chain = load_run(args.run, parameters=posterior.parameters) \
-        if (Path(args.run) / "chain.h5").exists() else None
+    chain = chain_for_starts(Path(args.run), posterior)
     options = {"n_grid": args.grid, "n_starts": args.starts}
     if args.method:
         options["method"] = args.method
