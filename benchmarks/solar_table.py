@@ -31,7 +31,7 @@ from likelihoods.solar import SolarLikelihood
 FIXED = {"th13": np.radians(8.58), "th23": np.radians(42.2), "dcp": np.radians(232.0), "dm31": 2.507e-3}
 REGIONS = {"LMA": (np.radians(20.0), np.radians(45.0)), "LMA-D": (np.radians(45.0), np.radians(75.0))}
 BOUNDS = {"dm21": (3.0e-5, 12.0e-5), "eps_D": (-1.0, 1.2), "eps_N": (-0.8, 0.8)}
-GRIDS = {"eps_D": np.round(np.arange(-0.50, 0.801, 0.02), 4), "eps_N": np.round(np.arange(-0.45, 0.451, 0.02), 4)}
+GRIDS = {"eps_D": np.round(np.arange(-0.80, 1.001, 0.02), 4), "eps_N": np.round(np.arange(-0.75, 0.451, 0.02), 4)}
 LEVELS = {"90%": 2.7055, "3sigma": 9.0}
 ESTEBAN_U = {
     "eps_ee_minus_mumu": {"best": 0.298, "90% LMA": [(0.00, 0.51)], "90% LMA+LMA-D": [(0.00, 0.51), (-1.19, -0.81)],
@@ -95,18 +95,29 @@ def region_best_fit(chi2, region, starts) -> tuple[float, dict]:
     return min(fits, key=lambda f: f[0])
 
 
+SEED_EPS_N = (-0.6, -0.3, 0.3)
+"""Extra starting values of eps_N at every grid point: solar + KamLAND alone leave a valley at
+large negative eps_N (correlated with eps_D) that warm starts from the neighbour miss."""
+
+
 def profile(chi2, name: str, grid, region, best: dict) -> np.ndarray:
-    """Profile chi^2 on ``grid`` (sweeps up and down with warm starts)."""
+    """Profile chi^2 on ``grid``: at each point minimise from the neighbour's solution (sweeps
+    up and down), from the region's best fit and from `SEED_EPS_N` starts; keep the lowest."""
     values = np.full(len(grid), np.inf)
-    for order in (range(len(grid)), reversed(range(len(grid)))):
-        start = dict(best)
-        for i in order:
+    fits: list = [None] * len(grid)
+    seeds = [dict(best, eps_N=e) for e in SEED_EPS_N] if name != "eps_N" else \
+        [dict(best, eps_D=d) for d in (-0.4, 0.0, 0.5)]
+    for i in range(len(grid)):
+        for start in [best] + seeds:
             value, fit = minimise(chi2, {name: grid[i]}, start, region)
-            if value > values[i] + 0.5:  # lost the valley: retry from the region's best fit
-                retry = minimise(chi2, {name: grid[i]}, best, region)
-                value, fit = min((value, fit), retry, key=lambda r: r[0])
-            values[i] = min(values[i], value)
-            start = fit
+            if value < values[i]:
+                values[i], fits[i] = value, fit
+    for order in (range(1, len(grid)), range(len(grid) - 2, -1, -1)):
+        for i in order:
+            neighbour = fits[i - 1] if order.step == 1 else fits[i + 1]
+            value, fit = minimise(chi2, {name: grid[i]}, neighbour, region)
+            if value < values[i]:
+                values[i], fits[i] = value, fit
     return values
 
 
