@@ -322,26 +322,71 @@ class ParameterSource:
     physical: tuple[float, float] = (-np.inf, np.inf)
 
 
-def parameter_sources(model_cls,
-                      likelihood_classes: Mapping[str, type]) -> dict[str, ParameterSource]:
-    """Every parameter a run has, by name, with its default spec (before the card)."""
+def parameter_sources(model, likelihoods: Mapping[str, Any]) -> dict[str, ParameterSource]:
+    """Every parameter a run has, by name, with its default spec (before the card).
+
+    Parameters
+    ----------
+    model : Model instance or class, or None
+        Preferably the INSTANCE built with the card's options: a model whose options change
+        its parameters (``effective_nsi`` with ``chiral: true``, ``lfv_nsi`` with
+        ``quarks: separate``) sets them on the instance. A class gives its defaults.
+    likelihoods : mapping
+        Instance name -> likelihood instance or class (``nuisance_parameters`` is read
+        from whichever is given; an instance reflects its options).
+    """
     sources = {
         name: ParameterSource("oscillation", spec, oscillation_internal_unit(name))
         for name, spec in oscillation_defaults().items()
     }
-    if model_cls is not None:
-        for name, spec in model_cls.parameters.items():
+    if model is not None:
+        for name, spec in model.parameters.items():
             unit = canonical_unit(spec.get("unit"))
             default = {"value": float(spec["default"]), "unit": unit,
                        "latex": spec.get("latex", "")}
             physical = (float(spec.get("min", -np.inf)), float(spec.get("max", np.inf)))
             sources[name] = ParameterSource("model", default, unit, physical)
-    for instance, cls in likelihood_classes.items():
-        for local, spec in cls.nuisance_parameters.items():
+    for instance, likelihood in likelihoods.items():
+        for local, spec in likelihood.nuisance_parameters.items():
             unit = canonical_unit(spec.get("unit"))
             sources[f"{instance}.{local}"] = ParameterSource(f"likelihoods.{instance}",
                                                              dict(spec), unit)
     return sources
+
+
+def build_model(model_cls, config: RunConfig, errors: list[str]):
+    """The model instance with the card's options (its parameters may depend on them),
+    or None where the options are rejected (the reason goes to ``errors``)."""
+    if model_cls is None:
+        return None
+    try:
+        return model_cls(**config.model.options)
+    except (TypeError, ValueError) as error:
+        text = str(error)
+        if not any(e.startswith("model.options") for e in errors):  # not twice
+            errors.append(text if text.startswith("model") else f"model: {text}")
+        return None
+
+
+def deferred_likelihoods(config: RunConfig, classes: Mapping[str, type]) -> set[str]:
+    """Likelihood instances given options in the card: their nuisance parameters may depend
+    on those options and are only known once the likelihood is built (data loaded), so card
+    parameters ``<instance>.<name>`` the class does not list are checked in
+    `globalfit.posterior.build_posterior`, not at validation."""
+    from globalfit import registry
+
+    deferred = set()
+    for key, options in config.likelihoods.items():
+        if not options:
+            continue
+        try:
+            cls = registry.likelihood_class(key)
+        except ValueError:
+            continue
+        instance = registry.likelihood_instance_name(key, cls)
+        if instance in classes:
+            deferred.add(instance)
+    return deferred
 
 
 def resolve_classes(config: RunConfig, errors: list[str]):
@@ -381,15 +426,20 @@ def _check_options(cls, options, key, errors):
 
 def resolve_parameters(config: RunConfig, sources: Mapping[str, ParameterSource],
                        errors: list[str], *, model_missing: bool = False,
-                       likelihoods_missing: bool = False) -> list[Parameter]:
+                       likelihoods_missing: bool = False,
+                       deferred: set[str] | frozenset[str] = frozenset()) -> list[Parameter]:
     """Build every `Parameter` of the run: card specs over defaults. Fills ``config.resolved``.
 
     ``model_missing`` / ``likelihoods_missing``: the model / some likelihood could not be
     resolved (already reported), so card parameters that may be theirs are not called
-    unknown as well.
+    unknown as well. ``deferred``: likelihood instances whose nuisance parameters are only
+    known once built (see `deferred_likelihoods`); card parameters of theirs are not
+    checked here.
     """
     for name in config.parameters:
         maybe_theirs = likelihoods_missing if "." in name else model_missing
+        if "." in name and name.split(".", 1)[0] in deferred:
+            maybe_theirs = True
         if name not in sources and not maybe_theirs:
             errors.append(
                 f"parameters.{name}: no parameter {name!r} in this run"
@@ -455,19 +505,24 @@ def run_parameters(config: RunConfig) -> list[Parameter]:
     if errors:
         raise ConfigError(errors, config.source)
     model_cls, classes = resolve_classes(config, errors)
-    return resolve_parameters(config, parameter_sources(model_cls, classes), errors)
+    model = build_model(model_cls, config, errors)
+    return resolve_parameters(config, parameter_sources(model, classes), errors,
+                              deferred=deferred_likelihoods(config, classes))
 
 
 def check_semantics(config: RunConfig) -> list[str]:
     """Resolve classes and parameters; return every error found."""
     errors: list[str] = []
     model_cls, classes = resolve_classes(config, errors)
-    sources = parameter_sources(model_cls, classes)
-    parameters = resolve_parameters(config, sources, errors, model_missing=model_cls is None,
-                                    likelihoods_missing=len(classes) < len(config.likelihoods))
-    if model_cls is not None:
+    model = build_model(model_cls, config, errors)
+    sources = parameter_sources(model, classes)
+    parameters = resolve_parameters(config, sources, errors, model_missing=model is None,
+                                    likelihoods_missing=len(classes) < len(config.likelihoods),
+                                    deferred=deferred_likelihoods(config, classes))
+    if model is not None:
         _check_reads(classes, sources, config.model.name, errors)
-    _check_regions(config, parameters, sources, model_cls, list(classes), errors)
+    _check_regions(config, parameters, sources, model, list(classes), errors)
+    errors += _check_sampler_semantics(config)
     n_free = sum(not p.fixed for p in parameters)
     if config.sampler["name"] == "emcee" and not errors and n_free:
         # (a card with every parameter fixed is valid: `globalfit check` evaluates it;
@@ -476,6 +531,11 @@ def check_semantics(config: RunConfig) -> list[str]:
             errors.append(f"sampler.walkers: emcee needs at least 2 x (free parameters) = "
                           f"{2 * n_free} walkers, got {config.sampler['walkers']}")
     return errors
+
+
+def _check_sampler_semantics(config: RunConfig) -> list[str]:
+    """Sampler checks that need more than the ``sampler:`` block (none yet)."""
+    return []
 
 
 def _check_reads(classes, sources, model_name, errors):
@@ -488,11 +548,11 @@ def _check_reads(classes, sources, model_name, errors):
                     f"(use a model that has it)")
 
 
-def _check_regions(config, parameters, sources, model_cls, instances, errors):
+def _check_regions(config, parameters, sources, model, instances, errors):
     """Parse each region with ``globalfit.regions`` (where present) or, failing that,
     check that every name in a condition is known."""
     extra = ([f"chi2.{n}" for n in instances] + ["chi2.total"]
-             + _derived_names(config, model_cls, sources))
+             + _derived_names(model, sources))
     try:
         from globalfit.regions import parse_condition
     except ImportError:
@@ -516,12 +576,11 @@ def _name_hint(condition, known, sources) -> str:
     return closest_hint(unknown[0], sources) if unknown else ""
 
 
-def _derived_names(config, model_cls, sources) -> list[str]:
+def _derived_names(model, sources) -> list[str]:
     """Names of the model's derived quantities (bare and ``derived.``-prefixed)."""
-    if model_cls is None:
+    if model is None:
         return []
     try:
-        model = model_cls(**config.model.options)
         defaults = {}
         for name, source in sources.items():
             value = source.default.get("value", source.default.get("mean", 0.0))

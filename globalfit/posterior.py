@@ -22,6 +22,7 @@ import numpy as np
 from globalfit.config import (
     ConfigError,
     RunConfig,
+    build_model,
     check_semantics,
     parameter_sources,
     resolve_classes,
@@ -236,11 +237,10 @@ def build_posterior(config: RunConfig) -> Posterior:
     if errors:
         raise ConfigError(errors, config.source)
     model_cls, classes = resolve_classes(config, errors)
-    parameters = resolve_parameters(config, parameter_sources(model_cls, classes), errors)
-    try:
-        model = model_cls(**config.model.options)
-    except (TypeError, ValueError) as error:
-        raise ConfigError([f"model: {error}"], config.source) from error
+    model = build_model(model_cls, config, errors)
+    if model is None:
+        raise ConfigError(errors or [f"model: {config.model.name!r} could not be built"],
+                          config.source)
     likelihoods = {}
     for (key, options), (instance, cls) in zip(config.likelihoods.items(), classes.items()):
         try:
@@ -250,6 +250,10 @@ def build_posterior(config: RunConfig) -> Posterior:
             continue
         likelihood.instance_name = instance
         likelihoods[instance] = likelihood
+    if errors:
+        raise ConfigError(errors, config.source)
+    # the instances' parameters and nuisances, which may depend on their options
+    parameters = resolve_parameters(config, parameter_sources(model, likelihoods), errors)
     if errors:
         raise ConfigError(errors, config.source)
     return Posterior(model, likelihoods, parameters, config)

@@ -1,0 +1,99 @@
+"""Run-card features of `globalfit run`: options-dependent parameters, nested sampling,
+convergence stop, region ensembles and MPI (the analytic test doubles of tests/plugins.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from plugins import GaussianLikelihood
+
+from globalfit.config import ConfigError, load_config
+from globalfit.likelihood import Point
+from globalfit.posterior import build_posterior
+
+
+class OptionalShiftLikelihood(GaussianLikelihood):
+    """`GaussianLikelihood` whose nuisance offset ``shift`` exists only with the option
+    ``shift: free`` (as COHERENT's ``release_path:`` mode or the long-baseline
+    ``nuisances: profiled`` switch change their nuisances)."""
+
+    name = "oshift"
+    description = "Gaussian measurement with an optional nuisance offset (test double)"
+    options_allowed = GaussianLikelihood.options_allowed + ("shift",)
+
+    def __init__(self, shift="none", **options):
+        super().__init__(**options)
+        if shift not in ("none", "free"):
+            raise ValueError(f"likelihoods.oshift.shift: {shift!r} not allowed; 'none' or 'free'")
+        self.nuisance_parameters = (
+            {"shift": {"prior": "gaussian", "mean": 0.0, "sigma": 1.0}} if shift == "free" else {})
+
+    def measured(self, point: Point) -> np.ndarray:
+        if "shift" not in self.nuisance_parameters:
+            return self.mean
+        return self.mean + np.array([self.nuisance(point, "shift"), 0.0])
+
+
+def effective_card(options: dict, parameters: dict) -> dict:
+    return {"name": "eff", "model": {"name": "effective_nsi", "options": options},
+            "parameters": parameters, "likelihoods": {}, "sampler": {"walkers": 8, "seed": 1}}
+
+
+# --- task 1: parameters that depend on options ---------------------------------------------
+def test_chiral_effective_nsi_parameters_validate_and_build():
+    card = effective_card({"chiral": True, "fermions": ["u"]},
+                          {"eps_uL_mumu": {"prior": "uniform", "min": -0.5, "max": 0.5}})
+    posterior = build_posterior(load_config(card))
+    assert posterior.names == ["eps_uL_mumu"]
+    # the vector NSI is the sum L + R (R fixed at 0): eps^u_mumu = eps_uL_mumu
+    couplings = posterior.point(np.array([0.2])).couplings
+    assert couplings.eps("u")[1, 1].real == pytest.approx(0.2)
+    assert "eps_uR_ee" in posterior.fixed and "eps_u_mumu" not in posterior.fixed
+
+
+def test_fermion_option_removes_parameters_with_suggestion():
+    card = effective_card({"fermions": ["u"]},
+                          {"eps_d_ee": {"prior": "uniform", "min": -1, "max": 1}})
+    with pytest.raises(ConfigError) as error:
+        load_config(card)
+    message = str(error.value)
+    assert "parameters.eps_d_ee: no parameter 'eps_d_ee'" in message
+    assert "did you mean 'eps_u_ee'" in message
+
+
+def test_bad_model_option_is_one_clear_error():
+    with pytest.raises(ConfigError) as error:
+        load_config(effective_card({"fermions": ["s"]}, {}))
+    assert "model.options.fermions: ['s'] not allowed" in str(error.value)
+
+
+def tiny_card(likelihood_options: dict, parameters: dict) -> dict:
+    return {"name": "oshift", "model": "plugins:DiagonalNSIModel",
+            "parameters": {"eps_ee": {"prior": "uniform", "min": -2, "max": 2}, **parameters},
+            "likelihoods": {"test_run_samplers:OptionalShiftLikelihood": likelihood_options},
+            "sampler": {"walkers": 8, "steps": 20, "burn_in": 5, "seed": 3}}
+
+
+def test_likelihood_nuisance_from_instance_options():
+    card = tiny_card({"shift": "free"},
+                     {"oshift.shift": {"prior": "gaussian", "mean": 0.0, "sigma": 0.5}})
+    config = load_config(card)  # validated from the class; the nuisance is deferred
+    posterior = build_posterior(config)
+    assert posterior.names == ["eps_ee", "oshift.shift"]
+    assert config.resolved["oshift.shift"]["sigma"] == 0.5
+    # the shift moves the measured value: ln L is maximal where eps_ee - shift = 0.3
+    # (eps_mumu fixed at 0, correlated bivariate normal -> conditional mean)
+    best = posterior.log_likelihood(np.array([0.8, 0.5]))[0]
+    assert best == pytest.approx(posterior.log_likelihood(np.array([0.3, 0.0]))[0])
+
+
+def test_likelihood_nuisance_absent_for_its_options_is_reported():
+    card = tiny_card({"shift": "none"}, {"oshift.shift": {"value": 0.1}})
+    config = load_config(card)
+    with pytest.raises(ConfigError, match=r"parameters\.oshift\.shift: no parameter"):
+        build_posterior(config)
+
+
+def test_unknown_nuisance_of_likelihood_without_options_still_caught_at_validation():
+    card = tiny_card({}, {"oshift.shfit": {"value": 0.1}})
+    with pytest.raises(ConfigError, match=r"parameters\.oshift\.shfit: no parameter"):
+        load_config(card)
