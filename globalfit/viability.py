@@ -351,3 +351,286 @@ def format_card(result: ViabilityResult) -> str:
     if notes:
         out += ["## Approximations and notes", ""] + [f"* {n}" for n in notes]
     return "\n".join(out).rstrip() + "\n"
+
+
+# --- scans over one parameter -----------------------------------------------------------------
+SCAN_COLUMNS = ("mzp_mev", "likelihood", "delta_chi2")
+"""Columns of the long-form scan table (``ScanResult.long``)."""
+
+
+@dataclass
+class ScanResult:
+    """What `scan_card` found along one log-spaced line of parameter space.
+
+    ``values`` are the scanned values in the user's unit (``unit``); ``points`` the `Point`
+    of each row (couplings included); ``wide`` has one row per value, one column of
+    Delta chi^2 per likelihood, ``total`` and ``verdict``; ``holds`` the rescaled couplings
+    ``{name: power}``; ``statuses`` the error of a likelihood that raised anywhere.
+    """
+
+    name: str
+    model_name: str
+    parameter: str
+    unit: str
+    values: np.ndarray
+    holds: dict[str, float]
+    points: list[Point]
+    wide: pd.DataFrame
+    dof: int
+    missing: list[str] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)
+    approximations: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def likelihoods(self) -> list[str]:
+        """Names of the evaluated likelihoods, in card order."""
+        return [c for c in self.wide.columns if c not in (self.value_column, "total", "verdict")]
+
+    @property
+    def value_column(self) -> str:
+        """Name of the scanned-value column, e.g. ``mzp_mev``."""
+        return f"{self.parameter}_{self.unit.lower()}" if self.unit else self.parameter
+
+    @property
+    def long(self) -> pd.DataFrame:
+        """Long form: one row per (value, likelihood, and ``total``), columns
+        ``(<param>_<unit>, likelihood, delta_chi2)`` (``mzp_mev, ...`` for an m_Z' scan in MeV)."""
+        frame = self.wide.drop(columns="verdict").melt(
+            id_vars=self.value_column, var_name="likelihood", value_name="delta_chi2")
+        return frame.reset_index(drop=True)
+
+    @property
+    def allowed(self) -> np.ndarray:
+        """Boolean per row: no likelihood excludes the point at 95 % CL."""
+        return (self.wide["verdict"] == "viable").to_numpy()
+
+    def viable_windows(self) -> list[tuple[float, float]]:
+        """Contiguous ranges ``(low, high)`` of scanned values (user's unit) that are viable.
+
+        The ends are grid points: the true edge lies between a window's end and the next
+        (excluded) grid point.
+        """
+        return windows(self.values, self.allowed)
+
+    def summary(self) -> str:
+        """One line: where the model is viable along the scan."""
+        found = self.viable_windows()
+        unit = f" {self.unit}" if self.unit else ""
+        if not found:
+            return (f"{self.name}: excluded at 95% CL over the whole scan "
+                    f"{_number(self.values[0])}-{_number(self.values[-1])}{unit} of {self.parameter}")
+        ranges = ", ".join(f"[{_number(lo)}, {_number(hi)}]{unit}" for lo, hi in found)
+        return f"{self.name}: viable at 95% CL for {self.parameter} in {ranges} (grid points)"
+
+
+def windows(values: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
+    """Contiguous runs of ``mask`` as ``(values[first], values[last])`` pairs."""
+    mask = np.asarray(mask, dtype=bool)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(int), [0]))))
+    return [(float(values[a]), float(values[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def parse_hold(specs: list[str] | None) -> dict[str, float]:
+    """``["g_prime:1", "g_q:1"]`` -> ``{"g_prime": 1.0, "g_q": 1.0}`` (``--hold COUPLING:POWER``)."""
+    holds: dict[str, float] = {}
+    for spec in specs or []:
+        name, sep, power = str(spec).partition(":")
+        try:
+            value = float(power)
+        except ValueError:
+            value = math.nan
+        if not sep or not name or not math.isfinite(value):
+            raise ValueError(f"--hold: expected COUPLING:POWER (e.g. g_prime:1), got {spec!r}")
+        if name in holds:
+            raise ValueError(f"--hold: coupling {name!r} given twice")
+        holds[name] = value
+    return holds
+
+
+def _check_scan_names(model, point: Point, parameter: str, holds: Mapping[str, float]) -> None:
+    """Clear errors for a scanned parameter or held coupling that is not a model parameter."""
+    names = sorted(model.parameters)
+    if parameter not in model.parameters:
+        raise ValueError(f"--scan: {parameter!r} is not a parameter of model "
+                         f"{type(model).__name__}; allowed: {', '.join(names)}")
+    if not point.params[parameter] > 0:
+        raise ValueError(f"--scan: {parameter!r} must be positive at the card's point (log-spaced "
+                         f"scan), got {point.params[parameter]}")
+    for name in holds:
+        allowed = [n for n in names if n != parameter]
+        if name not in allowed:
+            raise ValueError(f"--hold: {name!r} is not a coupling parameter of model "
+                             f"{type(model).__name__} other than the scanned {parameter!r}; "
+                             f"allowed: {', '.join(allowed)}")
+        if point.params[name] == 0:
+            raise ValueError(f"--hold: {name!r} is zero at the card's point; rescaling it does nothing")
+
+
+def scan_values(start: float, stop: float, points: int) -> np.ndarray:
+    """``points`` log-spaced values from ``start`` to ``stop`` (both included)."""
+    if not (start > 0 and stop > 0 and math.isfinite(start) and math.isfinite(stop)):
+        raise ValueError(f"--from/--to: a log-spaced scan needs positive finite ends, got {start}, {stop}")
+    if int(points) != points or points < 2:
+        raise ValueError(f"--points: need an integer >= 2, got {points!r}")
+    values = np.geomspace(start, stop, int(points))
+    values[0], values[-1] = start, stop
+    return values
+
+
+def scan_points(model, point: Point, parameter: str, values_internal: np.ndarray,
+                holds: Mapping[str, float]) -> list[Point]:
+    """The card's point moved along ``parameter``, held couplings rescaled.
+
+    Each held coupling ``c`` becomes ``c_card (value / value_card)^power``; e.g. for the
+    U(1) model ``g' -> g' (m / m_card)`` keeps ``eps(0) ~ g'^2 / m^2`` at the card's value.
+    """
+    reference = point.params[parameter]
+    out = []
+    for value in values_internal:
+        params = dict(point.params)
+        params[parameter] = float(value)
+        for name, power in holds.items():
+            params[name] = point.params[name] * (value / reference) ** power
+        out.append(Point(params, model.couplings(params)))
+    return out
+
+
+def _row_verdict(deltas: Mapping[str, float], dof: int) -> str:
+    """``viable`` or ``excluded by a, b`` (each likelihood alone at 95 % CL)."""
+    limit = thresholds(dof)[0.95]
+    excluded = [name for name, delta in deltas.items() if delta > limit]
+    return "excluded by " + ", ".join(excluded) if excluded else "viable"
+
+
+def scan_card(card: str | Path | Mapping[str, Any], parameter: str, start: float, stop: float,
+              points: int = 25, unit: str | None = None, hold: Mapping[str, float] | None = None,
+              dof: int = 1) -> ScanResult:
+    """Evaluate every likelihood of a check card along a log-spaced line in one parameter.
+
+    Parameters
+    ----------
+    card : path or mapping
+        A check card (every model parameter fixed, see `check_card`).
+    parameter : str
+        Model parameter to scan (``mzp``: the mediator mass).
+    start, stop : float
+        Ends of the scan, in ``unit``; both are included.
+    points : int
+        Number of log-spaced values.
+    unit : str, optional
+        Unit of ``start``/``stop`` (e.g. ``"MeV"``); default the parameter's internal unit.
+    hold : mapping, optional
+        ``{coupling: power}``: each coupling is rescaled as ``(value / value_card)^power``.
+        ``{"g_prime": 1}`` keeps ``eps(0) ~ g'^2/m_Z'^2`` fixed in the U(1) models; see
+        docs/reproductions/viability.md for the other models.
+    dof : int
+        Degrees of freedom of the verdicts (``check_card``).
+
+    Returns
+    -------
+    ScanResult
+        Delta chi^2 of each likelihood (relative to the SM at the same parameters) per value.
+    """
+    from globalfit.params import unit_factor
+
+    raw = read_card(card) if not isinstance(card, Mapping) else dict(card)
+    thresholds(dof)
+    holds = dict(hold or {})
+    values = scan_values(start, stop, points)
+    available, missing = split_available(raw)
+    model, likelihoods, point, notes = resolve_card(available)
+    _check_scan_names(model, point, parameter, holds)
+    factor = unit_factor(unit, "--unit")
+    moved = scan_points(model, point, parameter, values * factor, holds)
+    table: dict[str, list[float]] = {name: [] for name in likelihoods}
+    statuses: dict[str, str] = {}
+    for moved_point in moved:
+        sm_point = Point(moved_point.params, STANDARD_MODEL)
+        for name, likelihood in likelihoods.items():
+            row = evaluate_likelihood(likelihood, moved_point, sm_point, dof)
+            table[name].append(row["delta_chi2"])
+            if row["status"] != "ok":
+                statuses.setdefault(name, row["status"])
+    unit_label = unit if unit not in (None, "", "none") else str(model.parameters[parameter].get("unit", ""))
+    value_column = f"{parameter}_{unit_label.lower()}" if unit_label else parameter
+    wide = pd.DataFrame({value_column: values, **table})
+    deltas = wide[list(likelihoods)]
+    wide["total"] = deltas.sum(axis=1, skipna=True)
+    wide["verdict"] = [_row_verdict(row, dof) for row in deltas.to_dict("records")]
+    return ScanResult(
+        name=str(raw.get("name", "check")),
+        model_name=str((raw.get("model") or {}).get("name", "standard")),
+        parameter=parameter, unit=unit_label, values=values, holds=holds, points=moved,
+        wide=wide, dof=dof, missing=missing, statuses=statuses,
+        approximations={name: list(lk.approximations()) for name, lk in likelihoods.items()},
+        notes=notes,
+    )
+
+
+def format_scan(result: ScanResult) -> str:
+    """Markdown: the scan table (Delta chi^2 per likelihood and total, verdict), the summary line."""
+    unit = f" {result.unit}" if result.unit else ""
+    holds = ", ".join(f"{name} x ({result.parameter}/card)^{_number(power)}"
+                      for name, power in result.holds.items()) or "none"
+    limit = thresholds(result.dof)[0.95]
+    out = [f"# Viability scan: {result.name} over {result.parameter}", "",
+           f"**Model:** `{result.model_name}`; scanned `{result.parameter}` "
+           f"{_number(result.values[0])}-{_number(result.values[-1])}{unit} "
+           f"({len(result.values)} log-spaced points); held couplings: {holds}.", "",
+           f"Delta chi^2 relative to the SM at the same parameters; a likelihood excludes a row at "
+           f"95% CL above {limit:.2f} ({result.dof} dof); `total` is their sum (for orientation).", "",
+           _markdown_table(result.wide), "", f"**{result.summary()}**"]
+    notes = list(result.notes)
+    notes += [f"{name}: not available (module not installed yet)" for name in result.missing]
+    notes += [f"{name}: {status} (at one or more points)" for name, status in result.statuses.items()]
+    for name, items in result.approximations.items():
+        notes += [f"{name}: {item}" for item in items]
+    if notes:
+        out += ["", "## Approximations and notes", ""] + [f"* {n}" for n in notes]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def plot_scan(result: ScanResult, path: str | Path) -> Path:
+    """Delta chi^2 of each likelihood versus the scanned value (log x, symlog y), with the
+    95 % CL line; an infinite Delta chi^2 (a veto) is drawn at the top edge."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    limit = thresholds(result.dof)[0.95]
+    fig, ax = plt.subplots(figsize=(8.5, 4.5))
+    finite_max = 10.0
+    for name in result.likelihoods + ["total"]:
+        delta = result.wide[name].to_numpy(dtype=float)
+        if np.isfinite(delta).any():
+            finite_max = max(finite_max, float(np.nanmax(np.where(np.isfinite(delta), delta, np.nan))))
+    top = finite_max * 3.0
+    for name in result.likelihoods + ["total"]:
+        delta = result.wide[name].to_numpy(dtype=float)
+        if np.all(np.nan_to_num(delta, nan=0.0) == 0.0):
+            continue
+        style = {"color": "black", "lw": 2.0} if name == "total" else {"lw": 1.3}
+        shown = np.where(np.isposinf(delta), top, delta)
+        line, = ax.plot(result.values, shown, marker=".", label=name, **style)
+        vetoed = np.isposinf(delta)
+        if vetoed.any():
+            ax.plot(result.values[vetoed], np.full(vetoed.sum(), top), "^", color=line.get_color())
+    ax.axhline(limit, color="red", ls="--", lw=1.0, label=f"{limit:.2f} (95% CL)")
+    ax.set_xscale("log")
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylim(-10.0, top * 1.5)
+    for low, high in result.viable_windows():
+        ax.axvspan(low, high, color="green", alpha=0.08)
+    unit = f" [{result.unit}]" if result.unit else ""
+    ax.set_xlabel(f"{result.parameter}{unit}")
+    ax.set_ylabel(r"$\Delta\chi^2$ vs SM")
+    ax.set_title(f"{result.name}: holds {result.holds or 'none'} (triangles: veto, green: viable)",
+                 fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
