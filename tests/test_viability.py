@@ -172,3 +172,122 @@ def test_data_files_carry_provenance(path):
     for block in blocks:
         assert block["source"] and block["status"].split()[0] in (
             "VERIFIED", "VERIFIED-3P", "DERIVED", "FROM")
+
+
+# --- scans over m_Z' ----------------------------------------------------------------------------
+from globalfit.viability import parse_hold, scan_card, scan_values, windows  # noqa: E402
+
+PSI_CARD = CONFIG_DIR / "check_psi_mixing_benchmark.yaml"
+LMAD_CARD = CONFIG_DIR / "check_lma_dark_benchmark.yaml"
+
+
+def test_scan_values_are_log_spaced_and_include_the_endpoints():
+    values = scan_values(1.0, 1000.0, 25)
+    assert values[0] == 1.0 and values[-1] == 1000.0 and len(values) == 25
+    np.testing.assert_allclose(np.diff(np.log(values)), math.log(1000.0) / 24, rtol=1e-12)
+    result = scan_card(card_with(U1_CARD, likelihoods=("nutev",)), "mzp", 1.0, 1000.0, points=7,
+                       unit="MeV", hold={"g_prime": 1})
+    np.testing.assert_allclose([p.couplings.mzp_gev for p in result.points], np.geomspace(1e-3, 1.0, 7),
+                               rtol=1e-12)
+    assert result.wide["mzp_mev"].iloc[0] == 1.0 and result.wide["mzp_mev"].iloc[-1] == 1000.0
+    with pytest.raises(ValueError, match="--points"):
+        scan_values(1.0, 10.0, 1)
+    with pytest.raises(ValueError, match="--from/--to"):
+        scan_values(0.0, 10.0, 5)
+
+
+def _eps(point, fermion="u"):
+    return point.couplings.eps(fermion, 0.0)
+
+
+@pytest.mark.parametrize("path, holds, entry", [
+    (U1_CARD, {"g_prime": 1}, (1, 1)),                   # eps ~ g'^2 / m^2
+    (LFV_CARD, {"g_psi": 1, "g_q": 1}, (0, 1)),         # eps ~ g_q g_psi s_a s_b / m^2, m = 500 MeV g_psi
+    (PSI_CARD, {"g_prime": 2}, (0, 1)),                 # eps ~ g' (g' a_psi) k_e k_mu / m^2, g' a_psi fixed
+    (LMAD_CARD, {}, (1, 1)),                            # the model's parameter is eps itself
+])
+def test_held_couplings_keep_eps_at_zero_momentum_fixed(path, holds, entry):
+    card = card_with(path, likelihoods=("nutev",))
+    result = scan_card(card, "mzp", 1.0, 1000.0, points=9, unit="MeV", hold=holds)
+    card_point = check_card(card).point
+    reference = _eps(card_point)[entry]
+    assert abs(reference) > 0.1
+    for point in result.points:
+        assert _eps(point)[entry] == pytest.approx(reference, rel=1e-10)
+        np.testing.assert_allclose(_eps(point), _eps(card_point), rtol=1e-10, atol=1e-14)
+    if path == LFV_CARD:  # the talk's relation m_Z' = 500 MeV g_psi holds all along
+        for point in result.points:
+            assert point.params["g_psi"] == pytest.approx(point.params["mzp"] / 0.5, rel=1e-12)
+
+
+def test_without_hold_eps_scales_as_inverse_mass_squared():
+    result = scan_card(card_with(U1_CARD, likelihoods=("nutev",)), "mzp", 1.0, 100.0, points=3, unit="MeV")
+    eps = [_eps(p)[1, 1].real for p in result.points]
+    assert eps[0] / eps[1] == pytest.approx(100.0, rel=1e-10) and eps[1] / eps[2] == pytest.approx(100.0, rel=1e-10)
+
+
+def test_nutev_fades_below_its_momentum_transfer():
+    # fixed eps(0) = -0.24: NuTeV (<Q^2> = 20 GeV^2) sees eps m^2 / (m^2 + Q^2); far below
+    # sqrt(Q^2) ~ 4.5 GeV the small Delta chi^2 is linear in eps_eff, so it falls as m^2
+    result = scan_card(card_with(U1_CARD, likelihoods=("nutev",)), "mzp", 1.0, 10000.0, points=9,
+                       unit="MeV", hold={"g_prime": 1})
+    delta = result.wide["nutev"].to_numpy()
+    assert np.all(np.diff(delta) > 0)  # rises monotonically with m_Z'
+    assert delta[0] / delta[1] == pytest.approx((1.0 / 3.1623) ** 2, rel=0.01)
+    assert delta[-1] > 9.0 and delta[0] < 1e-4  # heavy: excluded; light: invisible
+    assert result.wide["verdict"].iloc[-1] == "excluded by nutev" and result.wide["verdict"].iloc[0] == "viable"
+    assert result.viable_windows() == [(1.0, result.values[np.flatnonzero(delta > 3.84)[0] - 1])]
+
+
+def test_windows_are_contiguous_runs():
+    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert windows(values, [True, True, False, True, False]) == [(1.0, 2.0), (4.0, 4.0)]
+    assert windows(values, [False] * 5) == []
+    assert windows(values, [True] * 5) == [(1.0, 5.0)]
+
+
+def test_bad_scan_and_hold_names_are_clear():
+    card = card_with(U1_CARD, likelihoods=("nutev",))
+    with pytest.raises(ValueError, match=r"--scan: 'mass' is not a parameter .*allowed: .*mzp"):
+        scan_card(card, "mass", 1.0, 10.0, unit="MeV")
+    with pytest.raises(ValueError, match=r"--hold: 'g_psi' is not a coupling .*allowed: .*g_prime"):
+        scan_card(card, "mzp", 1.0, 10.0, unit="MeV", hold={"g_psi": 1})
+    with pytest.raises(ValueError, match=r"--hold: 'mzp'"):
+        scan_card(card, "mzp", 1.0, 10.0, unit="MeV", hold={"mzp": 1})
+    with pytest.raises(ValueError, match="--unit"):
+        scan_card(card, "mzp", 1.0, 10.0, unit="furlong")
+    assert parse_hold(["g_psi:1", "g_q:0.5"]) == {"g_psi": 1.0, "g_q": 0.5}
+    for bad in ("g_prime", "g_prime:x", ":1"):
+        with pytest.raises(ValueError, match="COUPLING:POWER"):
+            parse_hold([bad])
+
+
+def test_scan_cli_csv_long_form_and_plot(tmp_path, capsys):
+    from globalfit.cli import main
+
+    card = tmp_path / "card.yaml"
+    card.write_text(yaml.safe_dump(card_with(U1_CARD, likelihoods=("nutev", "cosmology"))))
+    out, plot = tmp_path / "scan.csv", tmp_path / "scan.png"
+    assert main(["check", str(card), "--scan", "mzp", "--from", "1", "--to", "1000", "--points", "4",
+                 "--unit", "MeV", "--hold", "g_prime:1", "--format", "csv", "--output", str(out),
+                 "--plot", str(plot)]) == 0
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["mzp_mev", "likelihood", "delta_chi2"]
+    assert len(table) == 4 * 3 and set(table["likelihood"]) == {"nutev", "cosmology", "total"}
+    cosmology = table[table["likelihood"] == "cosmology"].set_index("mzp_mev")["delta_chi2"]
+    assert cosmology.loc[1.0] == math.inf and cosmology.loc[1000.0] == 0.0  # m_Z' > 5 MeV bound
+    assert plot.stat().st_size > 10_000
+    assert main(["check", str(card), "--scan", "m_zp", "--from", "1", "--to", "10"]) == 2
+    assert "allowed: " in capsys.readouterr().err
+    assert main(["check", str(card), "--hold", "g_prime:1"]) == 2
+    assert "only with --scan" in capsys.readouterr().err
+
+
+def test_scan_markdown_reports_verdicts_and_windows():
+    result = scan_card(card_with(LMAD_CARD, likelihoods=("cosmology", "coherent_csi_2021")), "mzp",
+                       1.0, 1000.0, points=7, unit="MeV")
+    from globalfit.viability import format_scan
+
+    text = format_scan(result)
+    assert "| mzp_mev | cosmology | coherent_csi_2021 | total | verdict |" in text
+    assert "excluded by cosmology" in text and "viable at 95% CL for mzp in [10, 10] MeV" in text
