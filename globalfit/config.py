@@ -33,8 +33,14 @@ TOP_LEVEL_KEYS = ("name", "description", "model", "parameters", "likelihoods", "
                   "regions", "output")
 SAMPLERS = {
     "emcee": {"walkers": 32, "steps": 2000, "burn_in": 500, "thin": 1, "seed": None},
+    "nested": {"engine": "nautilus", "live_points": None, "n_effective": 10000, "seed": None},
 }
 """Samplers run by ``globalfit run`` and their settings with defaults."""
+EMCEE_OPTIONAL = ("stop_on_convergence", "ensembles_per_region")
+"""emcee settings without a default value: present in the resolved card only if given."""
+CONVERGENCE_DEFAULTS = {"check_every": 100, "n_tau": 50.0, "rtol": 0.01}
+"""``sampler.stop_on_convergence: true`` means these (`globalfit.convergence`)."""
+NESTED_ENGINES = ("nautilus", "dynesty")
 OTHER_SAMPLERS = ("profile", "dynesty")
 """Sampler names accepted in a card but run by other commands; their keys pass through."""
 REGION_WORDS = frozenset(
@@ -254,25 +260,89 @@ def _sampler(value, errors) -> dict[str, Any]:
         errors.append(unknown_name_message("sampler.name", name, "sampler",
                                            list(SAMPLERS) + list(OTHER_SAMPLERS)))
         return {"name": "emcee", **SAMPLERS["emcee"]}
-    settings = dict(SAMPLERS[name])
+    if name == "nested":
+        return {"name": name, **_nested_settings(table, errors)}
+    return {"name": name, **_emcee_settings(table, errors)}
+
+
+def _integer(key: str, setting, minimum: int, errors) -> bool:
+    if isinstance(setting, bool) or not isinstance(setting, int) or setting < minimum:
+        errors.append(f"sampler.{key}: expected an integer >= {minimum}, got {setting!r}")
+        return False
+    return True
+
+
+def _emcee_settings(table: dict, errors) -> dict[str, Any]:
+    settings = dict(SAMPLERS["emcee"])
+    allowed = list(settings) + list(EMCEE_OPTIONAL)
     for key, setting in table.items():
-        if key not in settings:
-            errors.append(unknown_name_message(f"sampler.{key}", key, f"{name} setting", settings))
+        if key not in allowed:
+            errors.append(unknown_name_message(f"sampler.{key}", key, "emcee setting", allowed))
             continue
-        minimum = {"walkers": 2, "steps": 1, "thin": 1}.get(key, 0)
+        if key == "stop_on_convergence":
+            settings[key] = _convergence_setting(setting, errors)
+            continue
+        if key == "ensembles_per_region":
+            if _integer(key, setting, 2, errors):
+                settings[key] = setting
+            continue
         if setting is None and key == "seed":
             continue
-        if isinstance(setting, bool) or not isinstance(setting, int) or setting < minimum:
-            errors.append(f"sampler.{key}: expected an integer >= {minimum}, got {setting!r}")
-            continue
-        settings[key] = setting
+        minimum = {"walkers": 2, "steps": 1, "thin": 1}.get(key, 0)
+        if _integer(key, setting, minimum, errors):
+            settings[key] = setting
     if settings["walkers"] % 2:
         errors.append(f"sampler.walkers: emcee needs an even number of walkers, "
                       f"got {settings['walkers']}")
     if settings["burn_in"] >= settings["steps"]:
         errors.append(f"sampler.burn_in: burn-in ({settings['burn_in']}) must be smaller than "
                       f"steps ({settings['steps']})")
-    return {"name": name, **settings}
+    return settings
+
+
+def _convergence_setting(setting, errors) -> dict[str, Any] | bool:
+    """``stop_on_convergence``: true/false, or a mapping of ``check_every``, ``n_tau``,
+    ``rtol`` (missing keys take `CONVERGENCE_DEFAULTS`). Returns False or the full mapping."""
+    key = "sampler.stop_on_convergence"
+    if isinstance(setting, bool):
+        return dict(CONVERGENCE_DEFAULTS) if setting else False
+    if not isinstance(setting, Mapping):
+        errors.append(f"{key}: expected true, false or a mapping of "
+                      f"{', '.join(CONVERGENCE_DEFAULTS)}, got {setting!r}")
+        return False
+    out = dict(CONVERGENCE_DEFAULTS)
+    for name, value in setting.items():
+        if name not in CONVERGENCE_DEFAULTS:
+            errors.append(unknown_name_message(f"{key}.{name}", name, "convergence setting",
+                                               CONVERGENCE_DEFAULTS))
+        elif name == "check_every":
+            if _integer("stop_on_convergence.check_every", value, 1, errors):
+                out[name] = value
+        elif (isinstance(value, bool) or not isinstance(value, (int, float))
+              or not value > 0):
+            errors.append(f"{key}.{name}: expected a positive number, got {value!r}")
+        else:
+            out[name] = float(value)
+    return out
+
+
+def _nested_settings(table: dict, errors) -> dict[str, Any]:
+    settings = dict(SAMPLERS["nested"])
+    for key, setting in table.items():
+        if key not in settings:
+            errors.append(unknown_name_message(f"sampler.{key}", key, "nested setting",
+                                               settings))
+        elif key == "engine":
+            if setting not in NESTED_ENGINES:
+                errors.append(unknown_name_message("sampler.engine", str(setting),
+                                                   "nested-sampling engine", NESTED_ENGINES))
+            else:
+                settings[key] = setting
+        elif setting is None and key in ("seed", "live_points"):
+            settings[key] = None
+        elif _integer(key, setting, {"seed": 0, "live_points": 10}.get(key, 1), errors):
+            settings[key] = setting
+    return settings
 
 
 def _regions(value, errors) -> dict[str, str]:
@@ -534,7 +604,11 @@ def check_semantics(config: RunConfig) -> list[str]:
 
 
 def _check_sampler_semantics(config: RunConfig) -> list[str]:
-    """Sampler checks that need more than the ``sampler:`` block (none yet)."""
+    """Sampler checks that need more than the ``sampler:`` block."""
+    if config.sampler.get("ensembles_per_region") and not config.regions:
+        return [f"sampler.ensembles_per_region: runs ensembles in each card region, but the "
+                f"card has no 'regions:' (add e.g. regions: {{LMA: \"th12 < 45 deg\"}}, or "
+                f"drop the setting for one ensemble over the whole prior)"]
     return []
 
 

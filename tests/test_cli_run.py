@@ -190,7 +190,7 @@ def test_run_refuses_cards_for_other_samplers(tmp_path, capsys):
     path.write_text(yaml.safe_dump(dict(CARD, sampler={"name": "profile", "points": 20})))
     assert run_cli("validate", path) == 0
     assert run_cli("run", path, "--output", tmp_path / "out") == 2
-    assert "`globalfit run` samples with emcee, but" in capsys.readouterr().err
+    assert "`globalfit run` samples with emcee or nested, but" in capsys.readouterr().err
 
 
 def test_resume_of_a_folder_that_is_no_run(tmp_path, capsys):

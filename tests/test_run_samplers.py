@@ -97,3 +97,77 @@ def test_unknown_nuisance_of_likelihood_without_options_still_caught_at_validati
     card = tiny_card({}, {"oshift.shfit": {"value": 0.1}})
     with pytest.raises(ConfigError, match=r"parameters\.oshift\.shfit: no parameter"):
         load_config(card)
+
+
+# --- task 2: nested sampling from a card ------------------------------------------------------
+def bimodal_card(sampler: dict, regions: dict | None = None) -> dict:
+    from test_modes import CARD as MODES_CARD
+
+    card = {key: value for key, value in MODES_CARD.items() if key != "regions"}
+    card["sampler"] = sampler
+    if regions is not None:
+        card["regions"] = regions
+    return card
+
+
+def write_card(tmp_path, card: dict):
+    import yaml
+
+    path = tmp_path / f"{card['name']}.yaml"
+    path.write_text(yaml.safe_dump(card))
+    return path
+
+
+def run_cli(*argv) -> int:
+    from globalfit.cli import main
+
+    return main([str(a) for a in argv])
+
+
+def test_nested_card_validation_errors():
+    with pytest.raises(ConfigError) as error:
+        load_config(bimodal_card({"name": "nested", "engine": "ultranest", "live_points": 5,
+                                  "n_efective": 100}))
+    message = str(error.value)
+    assert "sampler.engine: unknown nested-sampling engine 'ultranest'" in message
+    assert "sampler.live_points: expected an integer >= 10, got 5" in message
+    assert "did you mean 'n_effective'?" in message
+
+
+def test_nested_run_writes_region_masses(tmp_path, capsys):
+    pytest.importorskip("dynesty")
+    import pandas as pd
+    from test_modes import WEIGHT_PLUS
+
+    card = bimodal_card({"name": "nested", "engine": "dynesty", "live_points": 200, "seed": 2},
+                        {"plus": "eps_ee >= 0", "minus": "eps_ee < 0"})
+    out = tmp_path / "run"
+    assert run_cli("run", write_card(tmp_path, card), "--output", out, "--no-progress") == 0
+    table = pd.read_csv(out / "evidence.csv").set_index("region")
+    # mixture weights 0.7 / 0.3 are the region masses; Z_total = 1/4 (flat prior on [-2, 2])
+    assert table.loc["plus", "mass"] == pytest.approx(WEIGHT_PLUS, abs=0.05)
+    assert table.loc["minus", "mass"] == pytest.approx(1 - WEIGHT_PLUS, abs=0.05)
+    assert np.logaddexp.reduce(table["log_evidence"]) == pytest.approx(np.log(0.25), abs=0.15)
+    assert table.loc["plus", "ln_bayes_factor_vs_best"] == 0.0
+    assert table.loc["minus", "ln_bayes_factor_vs_best"] == pytest.approx(
+        np.log(0.3 / 0.7), abs=0.25)
+    assert table["mass_err"].gt(0).all()
+    assert "| plus | eps_ee >= 0 |" in (out / "evidence.md").read_text()
+    assert "| minus | eps_ee < 0 |" in capsys.readouterr().out
+    # resume: the finished regions are read back from their checkpoints, same evidences
+    assert run_cli("resume", out, "--no-progress") == 0
+    again = pd.read_csv(out / "evidence.csv").set_index("region")
+    assert again["log_evidence"].to_numpy() == pytest.approx(table["log_evidence"].to_numpy(),
+                                                              abs=0.05)
+
+
+def test_nested_run_without_regions_gives_whole_prior_evidence(tmp_path):
+    pytest.importorskip("dynesty")
+    import pandas as pd
+
+    card = bimodal_card({"name": "nested", "engine": "dynesty", "live_points": 100, "seed": 4})
+    out = tmp_path / "run"
+    assert run_cli("run", write_card(tmp_path, card), "--output", out, "--no-progress") == 0
+    table = pd.read_csv(out / "evidence.csv")
+    assert table["region"].tolist() == ["all"] and table["mass"].tolist() == [1.0]
+    assert table["log_evidence"][0] == pytest.approx(np.log(0.25), abs=0.2)

@@ -4,7 +4,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from globalfit.cli.run_command import add_sampling_options, sample_and_report, stored_steps
+from globalfit.cli.run_command import (
+    add_sampling_options,
+    nested_and_report,
+    sample_and_report,
+    stored_steps,
+)
 from globalfit.config import ConfigError, load_config
 
 HELP = "Continue a stopped run (chains/<name>/) to its target number of steps."
@@ -31,6 +36,8 @@ def main(args: argparse.Namespace) -> int:
             "(changed since the run started? provenance.json records the versions it used)"],
             error.source) from None
     config.output = run_dir
+    if config.sampler["name"] == "nested":
+        return resume_nested(config, args)
     if args.steps is not None:
         if args.steps < 1:
             raise ValueError(f"--steps: expected a positive number of steps, got {args.steps}")
@@ -49,3 +56,15 @@ def main(args: argparse.Namespace) -> int:
     print(f"globalfit resume: {config.name}: continuing from step {done} to {target}")
     return sample_and_report(posterior, config, args, command="resume")
 
+
+
+def resume_nested(config, args: argparse.Namespace) -> int:
+    """A nested-sampling run continues from its checkpoints (a finished region is only
+    re-read), then the evidence table is written again."""
+    if args.steps is not None:
+        raise ValueError("--steps: nested sampling has no number of steps")
+    from globalfit.posterior import build_posterior
+
+    posterior = build_posterior(config)
+    print(f"globalfit resume: {config.name}: nested sampling continues from its checkpoints")
+    return nested_and_report(posterior, config, args)

@@ -17,6 +17,9 @@ DEFAULT_CARD = CONFIG_DIR / "default.yaml"
 RUN_MARKERS = ("config.yaml", "chain.h5", "provenance.json")
 """Files that make a folder a globalfit run folder."""
 EXIT_INTERRUPTED = 130
+RUN_SAMPLERS = ("emcee", "nested")
+"""``sampler.name`` values `globalfit run` runs."""
+EVIDENCE_FILES = ("evidence.csv", "evidence.md")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -42,10 +45,10 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     card = Path(args.card) if args.card else DEFAULT_CARD
     config = load_config(card)
-    if config.sampler["name"] != "emcee":
-        raise ValueError(f"sampler.name: `globalfit run` samples with emcee, but {card} asks for "
-                         f"{config.sampler['name']!r} (see `globalfit --help` for the command "
-                         f"that runs it, or set sampler.name: emcee)")
+    if config.sampler["name"] not in RUN_SAMPLERS:
+        raise ValueError(f"sampler.name: `globalfit run` samples with {' or '.join(RUN_SAMPLERS)}, "
+                         f"but {card} asks for {config.sampler['name']!r} (see `globalfit --help` "
+                         f"for the command that runs it, or set sampler.name: emcee)")
     apply_overrides(config, steps=args.steps, seed=args.seed, output=args.output)
     check_run_dir(config.output, force=args.force)
     from globalfit.posterior import build_posterior
@@ -63,11 +66,17 @@ def main(args: argparse.Namespace) -> int:
     print(f"globalfit run: {config.name}: model {config.model.name!r}, likelihoods "
           f"{', '.join(posterior.likelihoods) or 'none'}; {posterior.ndim} free parameters "
           f"({', '.join(posterior.names)}); output {config.output}")
+    if config.sampler["name"] == "nested":
+        return nested_and_report(posterior, config, args)
     return sample_and_report(posterior, config, args, command="run")
 
 
 def apply_overrides(config: RunConfig, *, steps=None, seed=None, output=None) -> None:
     """Command-line overrides; a run without a seed gets a random one (recorded)."""
+    if steps is not None and config.sampler["name"] == "nested":
+        raise ValueError("--steps: nested sampling has no number of steps; it stops when "
+                         "sampler.n_effective (nautilus) or the evidence tolerance (dynesty) "
+                         "is reached")
     if steps is not None:
         if steps < 1:
             raise ValueError(f"--steps: expected a positive number of steps, got {steps}")
@@ -146,6 +155,82 @@ def sample_and_report(posterior, config: RunConfig, args, command: str) -> int:
         return EXIT_INTERRUPTED
     write_results(run_dir)
     return 0
+
+
+def nested_and_report(posterior, config: RunConfig, args) -> int:
+    """Evidence of each card region (or of the whole prior) by nested sampling; writes
+    ``nested_<region>.h5``, ``evidence.csv`` and ``evidence.md`` and prints the table.
+
+    A checkpoint ``nested_<region>.checkpoint`` per region lets a killed run continue
+    (``globalfit resume RUN_DIR``)."""
+    run_dir = Path(config.output)
+    started = provenance.utc_now()
+    results = nested_evidences(posterior, config, progress=not args.no_progress)
+    table = evidence_table(results)
+    table.to_csv(run_dir / EVIDENCE_FILES[0], index=False, float_format="%.6g")
+    text = evidence_markdown(table, config)
+    (run_dir / EVIDENCE_FILES[1]).write_text(text)
+    calls = sum(max(r.n_calls, 0) for r in results.values())
+    provenance.add_session(run_dir, command=getattr(args, "command", None) or "run",
+                           argv=None, started=started, steps_before=0, steps_after=calls,
+                           target=calls, status="complete", posterior=posterior)
+    print(text)
+    print("wrote " + ", ".join(str(run_dir / f"nested_{n}.h5") for n in results)
+          + f", {run_dir / EVIDENCE_FILES[0]}, {run_dir / EVIDENCE_FILES[1]}")
+    return 0
+
+
+def nested_evidences(posterior, config: RunConfig, progress: bool = False) -> dict:
+    """`globalfit.modes` region evidences with the card's nested settings.
+
+    This is `globalfit.modes.region_evidences` (same files, same per-region seeds
+    ``seed + index``) with ``n_effective`` passed on to nautilus, which ``region_evidences``
+    does not take yet."""
+    from globalfit.modes import PriorTransform, RegionLogLikelihood
+    from globalfit.regions import parse_regions
+    from globalfit.samplers.nested import run_nested
+
+    settings = config.sampler
+    regions = parse_regions(config.regions, posterior.parameters)
+    targets = {r.name: r for r in regions} if regions else {"all": None}
+    run_dir = Path(config.output)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for index, (name, region) in enumerate(targets.items()):
+        result = run_nested(
+            RegionLogLikelihood(posterior, region), PriorTransform(posterior.parameters),
+            posterior.ndim, engine=settings["engine"], n_live=settings["live_points"],
+            seed=int(settings["seed"]) + index, checkpoint=run_dir / f"nested_{name}.checkpoint",
+            progress=progress, names=list(posterior.names), n_effective=settings["n_effective"])
+        result.save(run_dir / f"nested_{name}.h5")
+        results[name] = result
+    return results
+
+
+def evidence_table(results: dict):
+    """`globalfit.modes.region_masses` of nested results, with engine and calls."""
+    from globalfit.modes import region_masses
+
+    table = region_masses({k: r.log_evidence for k, r in results.items()},
+                          {k: r.log_evidence_err for k, r in results.items()})
+    table["likelihood_calls"] = [results[k].n_calls for k in table["region"]]
+    table["engine"] = [results[k].engine for k in table["region"]]
+    return table
+
+
+def evidence_markdown(table, config: RunConfig) -> str:
+    """The evidence table as Markdown, with the regions' conditions."""
+    lines = [f"# Evidence of run {config.name}", "",
+             f"Nested sampling ({config.sampler['engine']}); posterior mass of a region "
+             f"= Z_region / sum Z.", "",
+             "| region | condition | ln Z | mass | ln B vs best |",
+             "|---|---|---|---|---|"]
+    for row in table.itertuples():
+        condition = config.regions.get(row.region, "whole prior")
+        lines.append(f"| {row.region} | {condition} | {row.log_evidence:.3f} +- "
+                     f"{row.log_evidence_err:.3f} | {row.mass:.4f} +- {row.mass_err:.4f} | "
+                     f"{row.ln_bayes_factor_vs_best:.3f} |")
+    return "\n".join(lines) + "\n"
 
 
 def chain_length_advice(diagnostics: dict, run_dir: Path) -> str | None:
