@@ -171,3 +171,55 @@ def test_nested_run_without_regions_gives_whole_prior_evidence(tmp_path):
     table = pd.read_csv(out / "evidence.csv")
     assert table["region"].tolist() == ["all"] and table["mass"].tolist() == [1.0]
     assert table["log_evidence"][0] == pytest.approx(np.log(0.25), abs=0.2)
+
+
+# --- task 3: emcee stops on convergence ---------------------------------------------------------
+GAUSS_CARD = {
+    "name": "gauss",
+    "model": "plugins:DiagonalNSIModel",
+    "parameters": {"eps_ee": {"prior": "uniform", "min": -2, "max": 2},
+                   "eps_mumu": {"prior": "uniform", "min": -2, "max": 2}},
+    "likelihoods": {"plugins:GaussianLikelihood": {}},
+    "sampler": {"walkers": 16, "steps": 20000, "burn_in": 100, "seed": 5},
+}
+
+
+def test_emcee_stops_on_convergence(tmp_path):
+    import json
+
+    from globalfit.samplers.emcee_sampler import run_emcee
+
+    card = dict(GAUSS_CARD, sampler=dict(GAUSS_CARD["sampler"], stop_on_convergence={
+        "check_every": 100, "n_tau": 25, "rtol": 0.05}))
+    config = load_config(card)
+    posterior = build_posterior(config)
+    result = run_emcee(posterior, config, tmp_path, progress=False)
+    assert result.converged and result.complete and not result.interrupted
+    assert result.steps < 20000 and result.steps % 100 == 0
+    report = json.loads((tmp_path / "diagnostics.json").read_text())["convergence"]
+    assert report["converged"] is True and report["steps"] == result.steps
+    assert report["steps_over_max_tau"] > 25
+    # the stopped chain is a fair sample: means within 5 Monte-Carlo errors of (0.3, -0.2)
+    chain = result_chain(tmp_path, burn_in=result.steps // 4)
+    tau = max(report["tau"])
+    for k, (mean, sigma) in enumerate(((0.3, 0.1), (-0.2, 0.2))):
+        error = sigma * np.sqrt(tau / chain[..., k].size)
+        assert chain[..., k].mean() == pytest.approx(mean, abs=5 * error)
+
+
+def result_chain(run_dir, burn_in: int) -> np.ndarray:
+    import emcee
+
+    backend = emcee.backends.HDFBackend(str(run_dir / "chain.h5"), name="mcmc", read_only=True)
+    return backend.get_chain(discard=burn_in)
+
+
+def test_convergence_off_runs_to_the_target(tmp_path):
+    from globalfit.samplers.emcee_sampler import run_emcee
+
+    card = dict(GAUSS_CARD, sampler=dict(GAUSS_CARD["sampler"], steps=150,
+                                         stop_on_convergence=False))
+    config = load_config(card)
+    result = run_emcee(build_posterior(config), config, tmp_path, progress=False)
+    assert result.steps == 150 and not result.converged
+    assert "convergence" not in result.diagnostics

@@ -36,6 +36,7 @@ from typing import Any
 import emcee
 import numpy as np
 
+from globalfit.convergence import ConvergenceMonitor
 from globalfit.parallel import PosteriorPool
 from globalfit.params import LogUniform
 
@@ -61,10 +62,12 @@ class EmceeResult:
     target_steps: int
     interrupted: bool
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    converged: bool = False
+    """Stopped before ``target_steps`` because the convergence criterion was met."""
 
     @property
     def complete(self) -> bool:
-        return self.steps >= self.target_steps
+        return self.steps >= self.target_steps or self.converged
 
 
 # --- seeding and starting points ---------------------------------------------------------
@@ -237,8 +240,20 @@ def open_backend(output_dir: Path, posterior, nwalkers: int) -> tuple[ChainBacke
     return backend, False
 
 
+def convergence_monitor(settings: dict) -> ConvergenceMonitor | None:
+    """The monitor of ``sampler.stop_on_convergence`` (a mapping of ``check_every``,
+    ``n_tau``, ``rtol`` after validation, or ``true``), or None where it is off."""
+    setting = settings.get("stop_on_convergence")
+    if not setting:
+        return None
+    if setting is True:
+        return ConvergenceMonitor()
+    return ConvergenceMonitor(check_every=int(setting["check_every"]),
+                              n_tau=float(setting["n_tau"]), rtol=float(setting["rtol"]))
+
+
 def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = True,
-              target_steps: int | None = None, start_positions=None) -> EmceeResult:
+              target_steps: int | None = None, start_positions=None, pool=None) -> EmceeResult:
     """Run emcee on ``posterior`` into ``output_dir/chain.h5``, or continue it.
 
     Parameters
@@ -257,6 +272,13 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
     start_positions : array (walkers, ndim), optional
         Starting walkers of a new run, internal units (a hook for mode/region seeding);
         default: drawn from the priors or the cards' ``start`` hints. Ignored on resume.
+    pool : object with ``map``, optional
+        An already running pool (e.g. `globalfit.mpi.MPIPool`) used instead of a process
+        pool (``cores`` is then ignored); the caller closes it.
+
+    With ``sampler.stop_on_convergence`` a `globalfit.convergence.ConvergenceMonitor`
+    checks the stored chain every ``check_every`` steps and sampling stops early once it
+    says converged; its report goes to ``diagnostics.json`` under ``convergence``.
 
     Returns
     -------
@@ -275,7 +297,12 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
     backend, resuming = open_backend(output_dir, posterior, nwalkers)
     previous_failures = _previous_failures(output_dir) if resuming else {}
     started = time.time()
-    pool_context = PosteriorPool(posterior, cores) if cores > 1 else nullcontext(None)
+    if pool is not None:
+        pool_context = nullcontext(pool)
+    else:
+        pool_context = PosteriorPool(posterior, cores) if cores > 1 else nullcontext(None)
+    monitor = convergence_monitor(settings)
+    converged = False
     with pool_context as pool, GracefulStop() as stop:
         sampler = emcee.EnsembleSampler(nwalkers, posterior.ndim, posterior, pool=pool,
                                         backend=backend, blobs_dtype=blob_dtype(posterior))
@@ -294,18 +321,26 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
                 for _ in steps:
                     if stop.requested:
                         break
+                    if monitor is not None and monitor.due(backend.iteration):
+                        converged = monitor.update(backend.get_chain())
+                        if converged:
+                            break
             finally:
                 steps.close()  # closes the progress bar
     elapsed = time.time() - started
     diagnostics = chain_diagnostics(backend, posterior, target)
-    diagnostics["interrupted"] = bool(backend.iteration < target)
+    diagnostics["interrupted"] = bool(backend.iteration < target and not converged)
+    if monitor is not None:
+        diagnostics["convergence"] = {"converged": converged, **monitor.report(),
+                                      "check_every": monitor.check_every,
+                                      "n_tau": monitor.n_tau, "rtol": monitor.rtol}
     diagnostics["seconds_this_session"] = round(elapsed, 2)
     diagnostics["failure_counts"] = _merge(previous_failures, posterior.failure_counts)
     diagnostics["failure_counts_this_session"] = dict(posterior.failure_counts)
     diagnostics["likelihood_timing_this_session"] = posterior.timing()
     write_json(output_dir / DIAGNOSTICS_FILE, diagnostics)
     return EmceeResult(output_dir, int(backend.iteration), target,
-                       bool(diagnostics["interrupted"]), diagnostics)
+                       bool(diagnostics["interrupted"]), diagnostics, converged)
 
 
 def autocorr_times(chain: np.ndarray) -> np.ndarray:
@@ -398,6 +433,13 @@ def format_diagnostics(diagnostics: dict[str, Any]) -> str:
         lines.append(f"chain length / tau_max: {per_tau}"
                      + ("" if diagnostics["long_enough"] else
                         f" (< {MIN_AUTOCORR_TIMES}: too short for reliable intervals)"))
+    convergence = diagnostics.get("convergence")
+    if convergence:
+        ratio = convergence.get("steps_over_max_tau")
+        lines.append(("converged" if convergence["converged"] else "not converged")
+                     + f" after {convergence['checks']} checks (every "
+                     f"{convergence['check_every']} steps; chain / tau_max = "
+                     f"{_text(ratio, '.1f')}, required > {convergence['n_tau']:g})")
     timing = diagnostics.get("likelihood_timing_this_session") or {}
     if any(t["calls"] for t in timing.values()):
         lines.append("time per likelihood call [ms]: " + ", ".join(
