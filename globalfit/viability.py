@@ -16,8 +16,15 @@ The default ``dof = 1`` treats the benchmark as one point on the line from the S
 its direction in coupling space (a test of one signal strength); a user who regards the
 point as one of a ``k``-parameter family passes ``dof = k``. Likelihoods named in the card
 whose module does not exist (yet) are listed as ``not available``; likelihoods that raise
-at the point are listed with the error. Free nuisance parameters are set to their prior
-median (noted on the card).
+at the point are listed with the error. Free nuisance parameters are profiled by default
+(each ``chi2`` minimised over them, at the point and at the SM separately: a profile-likelihood
+``Delta chi^2``); ``nuisances="median"`` fixes them at their prior medians instead, which
+treats their uncertainty (e.g. the COHERENT flux normalisation) as zero and overstates
+exclusions.
+
+`scan_card` repeats the evaluation along log-spaced values of one parameter (the mediator
+mass), optionally rescaling couplings as ``(m / m_card)^power`` so that ``eps(0)`` stays
+fixed (``--hold``); `format_scan` / `plot_scan` write its table and figure.
 
 `format_card` writes the one-page Markdown card; `check_card(...).table` is a
 ``pandas.DataFrame``. A card may also be a mapping, e.g.::
@@ -201,12 +208,43 @@ def resolve_card(card: Mapping[str, Any]):
 
 
 # --- evaluation ---------------------------------------------------------------------------------
-def evaluate_likelihood(likelihood: Likelihood, point: Point, sm_point: Point, dof: int = 1) -> dict:
-    """One row of the table: chi^2 at the point and at the SM, pull and verdict."""
+NUISANCE_MODES = ("profile", "median")
+"""How `check_card` / `scan_card` treat free nuisance parameters (module docstring)."""
+
+
+def without_nuisances(point: Point) -> Point:
+    """The point without nuisance parameters (``<likelihood>.<name>``): likelihoods then
+    profile them (the `Likelihood` contract: nuisances the point does not carry are profiled)."""
+    return Point({k: v for k, v in point.params.items() if "." not in k}, point.couplings)
+
+
+def _chi2_pair(likelihood: Likelihood, point: Point, sm_point: Point, nuisances: str):
+    """``(chi2, chi2_sm, how)``: nuisances profiled where the likelihood can, else at the median."""
+    if nuisances == "profile":
+        try:
+            return (float(likelihood.chi2(without_nuisances(point))) + 0.0,
+                    float(likelihood.chi2(without_nuisances(sm_point))) + 0.0, "profiled")
+        except KeyError:  # this likelihood needs its nuisances on the point
+            pass
+    return float(likelihood.chi2(point)) + 0.0, float(likelihood.chi2(sm_point)) + 0.0, "median"
+
+
+def evaluate_likelihood(likelihood: Likelihood, point: Point, sm_point: Point, dof: int = 1,
+                        nuisances: str = "profile") -> dict:
+    """One row of the table: chi^2 at the point and at the SM, pull and verdict.
+
+    ``nuisances="profile"`` (default) minimises each chi^2 over the likelihood's nuisance
+    parameters (profile likelihood, prior penalties included), separately at the point and
+    at the SM; ``"median"`` fixes them at the values on the point (the card's prior medians),
+    which treats e.g. the COHERENT flux normalisation as exactly known.
+    """
+    if nuisances not in NUISANCE_MODES:
+        raise ValueError(f"nuisances: {nuisances!r} not allowed; choose from {NUISANCE_MODES}")
     row = {"dof": dof, "status": "ok"}
     try:
-        chi2 = float(likelihood.chi2(point)) + 0.0
-        chi2_sm = float(likelihood.chi2(sm_point)) + 0.0
+        chi2, chi2_sm, how = _chi2_pair(likelihood, point, sm_point, nuisances)
+        if nuisances == "profile" and how == "median" and any("." in k for k in point.params):
+            row["status"] = "ok (nuisances at prior median: profiling not supported)"
     except Exception as error:  # reported on the card, never hidden
         row.update(chi2=math.nan, chi2_sm=math.nan, delta_chi2=math.nan, pull=math.nan,
                    verdict="not evaluated", status=f"error: {type(error).__name__}: {error}")
@@ -218,7 +256,8 @@ def evaluate_likelihood(likelihood: Likelihood, point: Point, sm_point: Point, d
     return row
 
 
-def check_card(card: str | Path | Mapping[str, Any], dof: int = 1) -> ViabilityResult:
+def check_card(card: str | Path | Mapping[str, Any], dof: int = 1,
+               nuisances: str = "profile") -> ViabilityResult:
     """Evaluate every likelihood of a check card at its (fixed) point.
 
     Parameters
@@ -227,6 +266,9 @@ def check_card(card: str | Path | Mapping[str, Any], dof: int = 1) -> ViabilityR
         A run card whose model and oscillation parameters are all fixed.
     dof : int
         Degrees of freedom of the Delta chi^2 verdicts (module docstring).
+    nuisances : {"profile", "median"}
+        Nuisance parameters profiled (default) or fixed at their prior medians
+        (`evaluate_likelihood`).
 
     Returns
     -------
@@ -236,10 +278,12 @@ def check_card(card: str | Path | Mapping[str, Any], dof: int = 1) -> ViabilityR
     thresholds(dof)  # validates dof
     available, missing = split_available(raw)
     model, likelihoods, point, notes = resolve_card(available)
+    notes = _nuisance_notes(notes, nuisances)
     sm_point = Point(point.params, STANDARD_MODEL)
     rows, observables, approximations = [], {}, {}
     for name, likelihood in likelihoods.items():
-        rows.append({"likelihood": name, **evaluate_likelihood(likelihood, point, sm_point, dof)})
+        rows.append({"likelihood": name,
+                     **evaluate_likelihood(likelihood, point, sm_point, dof, nuisances)})
         try:
             observables[name] = likelihood.observables(point)
         except Exception:  # observables are optional in the contract
@@ -263,6 +307,18 @@ def check_card(card: str | Path | Mapping[str, Any], dof: int = 1) -> ViabilityR
         approximations=approximations,
         notes=notes,
     )
+
+
+def _nuisance_notes(notes: list[str], nuisances: str) -> list[str]:
+    """The config layer's 'set to its prior median' notes, rewritten when profiling."""
+    if nuisances != "profile":
+        return list(notes)
+    out = [n for n in notes if not n.startswith("nuisance parameter ")]
+    names = [n.split()[2] for n in notes if n.startswith("nuisance parameter ")]
+    if names:
+        out.append("nuisance parameters profiled (at the point and at the SM separately): "
+                   + ", ".join(names))
+    return out
 
 
 # --- the card -------------------------------------------------------------------------------------
@@ -505,7 +561,7 @@ def _row_verdict(deltas: Mapping[str, float], dof: int) -> str:
 
 def scan_card(card: str | Path | Mapping[str, Any], parameter: str, start: float, stop: float,
               points: int = 25, unit: str | None = None, hold: Mapping[str, float] | None = None,
-              dof: int = 1) -> ScanResult:
+              dof: int = 1, nuisances: str = "profile") -> ScanResult:
     """Evaluate every likelihood of a check card along a log-spaced line in one parameter.
 
     Parameters
@@ -526,6 +582,8 @@ def scan_card(card: str | Path | Mapping[str, Any], parameter: str, start: float
         docs/reproductions/viability.md for the other models.
     dof : int
         Degrees of freedom of the verdicts (``check_card``).
+    nuisances : {"profile", "median"}
+        Nuisance parameters profiled at every value (default) or fixed at their prior medians.
 
     Returns
     -------
@@ -540,6 +598,7 @@ def scan_card(card: str | Path | Mapping[str, Any], parameter: str, start: float
     values = scan_values(start, stop, points)
     available, missing = split_available(raw)
     model, likelihoods, point, notes = resolve_card(available)
+    notes = _nuisance_notes(notes, nuisances)
     _check_scan_names(model, point, parameter, holds)
     factor = unit_factor(unit, "--unit")
     moved = scan_points(model, point, parameter, values * factor, holds)
@@ -548,7 +607,7 @@ def scan_card(card: str | Path | Mapping[str, Any], parameter: str, start: float
     for moved_point in moved:
         sm_point = Point(moved_point.params, STANDARD_MODEL)
         for name, likelihood in likelihoods.items():
-            row = evaluate_likelihood(likelihood, moved_point, sm_point, dof)
+            row = evaluate_likelihood(likelihood, moved_point, sm_point, dof, nuisances)
             table[name].append(row["delta_chi2"])
             if row["status"] != "ok":
                 statuses.setdefault(name, row["status"])

@@ -290,4 +290,23 @@ def test_scan_markdown_reports_verdicts_and_windows():
 
     text = format_scan(result)
     assert "| mzp_mev | cosmology | coherent_csi_2021 | total | verdict |" in text
-    assert "excluded by cosmology" in text and "viable at 95% CL for mzp in [10, 10] MeV" in text
+    # 7 points 1, 3.16, 10, 31.6, 100, ... MeV: cosmology vetoes below 5 MeV, CsI above ~40 MeV
+    assert "excluded by cosmology" in text and "viable at 95% CL for mzp in [10, 31.6] MeV" in text
+    assert result.wide["verdict"].iloc[-1] == "excluded by coherent_csi_2021"
+
+
+def test_nuisances_profiled_by_default_and_never_above_the_median_chi2():
+    # COHERENT's flux normalisation: fixing it at its median drops its 10-12 % uncertainty;
+    # the profile minimises chi2 + (u / sigma)^2 over u, so it can only lower each chi^2
+    card = card_with(U1_CARD, likelihoods=("coherent_csi_2021", "coherent_lar_2020"))
+    profiled, median = rows(check_card(card)), rows(check_card(card, nuisances="median"))
+    for name in ("coherent_csi_2021", "coherent_lar_2020"):
+        assert profiled.loc[name, "chi2"] <= median.loc[name, "chi2"] + 1e-9
+        assert profiled.loc[name, "chi2_sm"] <= median.loc[name, "chi2_sm"] + 1e-9
+    # U(1) benchmark at 10 MeV: CsI 2021 counting, Delta chi^2 15.2 with the flux fixed,
+    # 2.3 with it profiled (docs/reproductions/viability.md)
+    assert median.loc["coherent_csi_2021", "delta_chi2"] == pytest.approx(15.2, abs=0.2)
+    assert profiled.loc["coherent_csi_2021", "delta_chi2"] == pytest.approx(2.3, abs=0.2)
+    assert "nuisance parameters profiled" in " ".join(check_card(card).notes)
+    with pytest.raises(ValueError, match="nuisances"):
+        check_card(card, nuisances="fixed")

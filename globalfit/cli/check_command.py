@@ -30,6 +30,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dof", type=int, default=1,
                         help="degrees of freedom of the Delta chi^2 verdicts (default 1)")
     parser.add_argument("--output", "-o", default=None, help="write to this file instead of stdout")
+    parser.add_argument("--nuisances", choices=("profile", "median"), default="profile",
+                        help="profile: minimise each chi^2 over its nuisance parameters (default); "
+                             "median: fix them at their prior medians")
     scan = parser.add_argument_group("scan over one parameter")
     scan.add_argument("--scan", metavar="PARAM", default=None,
                       help="model parameter to scan with log-spaced values (e.g. mzp)")
@@ -59,7 +62,8 @@ def _main_scan(args: argparse.Namespace) -> int:
     if args.start is None or args.stop is None:
         raise ValueError("--scan needs --from and --to (the ends of the log-spaced scan)")
     result = scan_card(args.card, args.scan, args.start, args.stop, points=args.points,
-                       unit=args.unit, hold=parse_hold(args.hold), dof=args.dof)
+                       unit=args.unit, hold=parse_hold(args.hold), dof=args.dof,
+                       nuisances=args.nuisances)
     text = format_scan(result) if args.format == "md" else result.long.to_csv(index=False)
     _write(text, args.output, result.summary())
     if args.plot:
@@ -79,7 +83,7 @@ def main(args: argparse.Namespace) -> int:
             return _main_scan(args)
         if scan_only:
             raise ValueError(f"{', '.join(scan_only)}: only with --scan PARAM")
-        result = check_card(args.card, dof=args.dof)
+        result = check_card(args.card, dof=args.dof, nuisances=args.nuisances)
     except (ConfigError, ValueError) as error:
         print(f"{error}", file=sys.stderr)
         return 2
