@@ -7,6 +7,7 @@ from pathlib import Path
 from globalfit.cli.run_command import (
     add_sampling_options,
     nested_and_report,
+    region_ensembles_and_report,
     sample_and_report,
     stored_steps,
 )
@@ -47,6 +48,10 @@ def main(args: argparse.Namespace) -> int:
     from globalfit.posterior import build_posterior
 
     posterior = build_posterior(config)
+    if config.sampler.get("ensembles_per_region"):
+        print(f"globalfit resume: {config.name}: continuing the ensembles of each region "
+              f"to {config.sampler['steps']} steps")
+        return region_ensembles_and_report(posterior, config, args, command="resume")
     done = stored_steps(run_dir)
     target = config.sampler["steps"]
     if done >= target:
