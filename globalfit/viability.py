@@ -657,6 +657,7 @@ def plot_scan(result: ScanResult, path: str | Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     limit = thresholds(result.dof)[0.95]
     fig, ax = plt.subplots(figsize=(8.5, 4.5))
@@ -680,6 +681,11 @@ def plot_scan(result: ScanResult, path: str | Path) -> Path:
     ax.set_xscale("log")
     ax.set_yscale("symlog", linthresh=1.0)
     ax.set_ylim(-10.0, top * 1.5)
+    decades = int(math.ceil(math.log10(top * 1.5)))
+    step = max(1, int(math.ceil(decades / 8)))
+    ax.set_yticks([-10.0, -1.0, 0.0] + [10.0**k for k in range(0, decades + 1, step)])
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     for low, high in result.viable_windows():
         ax.axvspan(low, high, color="green", alpha=0.08)
     unit = f" [{result.unit}]" if result.unit else ""
