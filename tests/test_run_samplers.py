@@ -266,3 +266,70 @@ def test_ensemble_seeds_are_distinct_and_reproducible():
 
     seeds = {ensemble_seed(7, r, k) for r in range(3) for k in range(4)}
     assert len(seeds) == 12 and ensemble_seed(7, 1, 2) == ensemble_seed(7, 1, 2)
+
+
+# --- task 5: --pool mpi --------------------------------------------------------------------
+def _mpiexec() -> list[str]:
+    import shutil
+    import subprocess
+
+    pytest.importorskip("mpi4py")
+    exe = shutil.which("mpiexec")
+    if exe is None:
+        pytest.skip("mpiexec not found")
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+    openmpi = "Open MPI" in version or "OpenRTE" in version
+    return [exe, *(["--allow-run-as-root", "--oversubscribe"] if openmpi else [])]
+
+
+CLI = "import sys; from globalfit.cli import main; sys.exit(main())"
+"""``python -c CLI run ...`` (globalfit.cli has no ``__main__`` module, so ``python -m
+globalfit.cli`` does not run it)."""
+
+
+@pytest.mark.mpi
+def test_mpi_pool_chain_identical_to_serial(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from globalfit.cli import run_command
+
+    monkeypatch.setattr(run_command, "write_results", lambda run_dir: None)
+    card = write_card(tmp_path, dict(GAUSS_CARD, sampler=dict(GAUSS_CARD["sampler"], steps=60,
+                                                               burn_in=10, seed=9)))
+    tests = str(Path(__file__).parent)
+    env = dict(os.environ, OMP_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")]))
+    command = _mpiexec() + ["-n", "2", sys.executable, "-c", CLI, "run", str(card),
+                            "--pool", "mpi", "--output", str(tmp_path / "mpi"), "--no-progress"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 MPI ranks" in done.stdout
+    assert run_cli("run", card, "--output", tmp_path / "serial", "--no-progress") == 0
+    mpi_chain = result_chain(tmp_path / "mpi", 0)
+    serial_chain = result_chain(tmp_path / "serial", 0)
+    assert mpi_chain.shape == (60, 16, 2)
+    np.testing.assert_array_equal(mpi_chain, serial_chain)
+
+
+@pytest.mark.mpi
+def test_mpi_workers_released_when_rank0_fails(tmp_path):
+    """Rank 0 failing after the pool started (unwritable output) must not hang the workers."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    card = write_card(tmp_path, dict(GAUSS_CARD, sampler=dict(GAUSS_CARD["sampler"], steps=20,
+                                                               burn_in=5, seed=9)))
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    env = dict(os.environ, OMP_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join([str(Path(__file__).parent),
+                                           os.environ.get("PYTHONPATH", "")]))
+    command = _mpiexec() + ["-n", "2", sys.executable, "-c", CLI, "run", str(card), "--pool",
+                            "mpi", "--output", str(blocker / "sub"), "--no-progress"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode != 0

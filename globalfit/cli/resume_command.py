@@ -6,9 +6,8 @@ from pathlib import Path
 
 from globalfit.cli.run_command import (
     add_sampling_options,
-    nested_and_report,
-    region_ensembles_and_report,
-    sample_and_report,
+    dispatch,
+    open_pool,
     stored_steps,
 )
 from globalfit.config import ConfigError, load_config
@@ -37,39 +36,42 @@ def main(args: argparse.Namespace) -> int:
             "(changed since the run started? provenance.json records the versions it used)"],
             error.source) from None
     config.output = run_dir
-    if config.sampler["name"] == "nested":
-        return resume_nested(config, args)
     if args.steps is not None:
+        if config.sampler["name"] == "nested":
+            raise ValueError("--steps: nested sampling has no number of steps")
         if args.steps < 1:
             raise ValueError(f"--steps: expected a positive number of steps, got {args.steps}")
         config.sampler["steps"] = args.steps
         config.sampler["burn_in"] = min(config.sampler["burn_in"], args.steps // 2)
-        config.write(card)
     from globalfit.posterior import build_posterior
 
     posterior = build_posterior(config)
-    if config.sampler.get("ensembles_per_region"):
-        print(f"globalfit resume: {config.name}: continuing the ensembles of each region "
-              f"to {config.sampler['steps']} steps")
-        return region_ensembles_and_report(posterior, config, args, command="resume")
+    pool = open_pool(args, posterior)
+    if pool is not None and not pool.is_master():
+        pool.wait()  # worker rank: evaluate points for rank 0 until it closes the pool
+        return 0
+    try:
+        return _continue(posterior, config, args, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _continue(posterior, config, args: argparse.Namespace, pool) -> int:
+    run_dir = Path(config.output)
+    if args.steps is not None:
+        config.write(run_dir / "config.yaml")
     done = stored_steps(run_dir)
-    target = config.sampler["steps"]
-    if done >= target:
+    target = config.sampler.get("steps")
+    if config.sampler["name"] == "nested":
+        print(f"globalfit resume: {config.name}: nested sampling continues from its checkpoints")
+    elif config.sampler.get("ensembles_per_region"):
+        print(f"globalfit resume: {config.name}: continuing the ensembles of each region "
+              f"to {target} steps")
+    elif done >= target:
         print(f"{run_dir}: already has {done} steps (target {target}); nothing to do "
               f"(raise the target with --steps N)")
         return 0
-    print(f"globalfit resume: {config.name}: continuing from step {done} to {target}")
-    return sample_and_report(posterior, config, args, command="resume")
-
-
-
-def resume_nested(config, args: argparse.Namespace) -> int:
-    """A nested-sampling run continues from its checkpoints (a finished region is only
-    re-read), then the evidence table is written again."""
-    if args.steps is not None:
-        raise ValueError("--steps: nested sampling has no number of steps")
-    from globalfit.posterior import build_posterior
-
-    posterior = build_posterior(config)
-    print(f"globalfit resume: {config.name}: nested sampling continues from its checkpoints")
-    return nested_and_report(posterior, config, args)
+    else:
+        print(f"globalfit resume: {config.name}: continuing from step {done} to {target}")
+    return dispatch(posterior, config, args, command="resume", pool=pool)

@@ -42,6 +42,9 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cores", type=int, default=1,
                         help="worker processes evaluating the posterior (default 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--pool", choices=("process", "mpi"), default="process",
+                        help="'process' (default): --cores local processes; 'mpi': every MPI "
+                             "rank evaluates points (mpiexec -n N globalfit run CARD --pool mpi)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -59,20 +62,44 @@ def main(args: argparse.Namespace) -> int:
     if posterior.ndim == 0:
         raise ValueError(f"parameters: every parameter of {card} is fixed; give at least one "
                          f"a prior to sample (`globalfit check {card}` evaluates a fixed point)")
-    prepare_run_dir(config.output, force=args.force)
-    config.write(config.output / "config.yaml")
-    record = provenance.start_record(posterior, config)
-    record["card"] = str(card)
-    record["arguments"] = arguments_record(args)
-    provenance.write(config.output, record)
-    print(f"globalfit run: {config.name}: model {config.model.name!r}, likelihoods "
-          f"{', '.join(posterior.likelihoods) or 'none'}; {posterior.ndim} free parameters "
-          f"({', '.join(posterior.names)}); output {config.output}")
+    pool = open_pool(args, posterior)
+    if pool is not None and not pool.is_master():
+        pool.wait()  # worker rank: evaluate what rank 0 sends, until it closes the pool
+        return 0
+    try:
+        prepare_run_dir(config.output, force=args.force)
+        config.write(config.output / "config.yaml")
+        record = provenance.start_record(posterior, config)
+        record["card"] = str(card)
+        record["arguments"] = arguments_record(args)
+        provenance.write(config.output, record)
+        ranks = f"; {pool.size} MPI ranks" if pool is not None else ""
+        print(f"globalfit run: {config.name}: model {config.model.name!r}, likelihoods "
+              f"{', '.join(posterior.likelihoods) or 'none'}; {posterior.ndim} free parameters "
+              f"({', '.join(posterior.names)}); output {config.output}{ranks}")
+        return dispatch(posterior, config, args, command="run", pool=pool)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def open_pool(args: argparse.Namespace, posterior):
+    """`globalfit.mpi.MPIPool` over all ranks for ``--pool mpi`` (every rank built the same
+    posterior), else None (``--cores`` processes are started by the sampler)."""
+    if getattr(args, "pool", "process") != "mpi":
+        return None
+    from globalfit.mpi import MPIPool
+
+    return MPIPool(posterior)
+
+
+def dispatch(posterior, config: RunConfig, args, command: str, pool=None) -> int:
+    """Run the card's sampler: nested evidences, region ensembles or one emcee ensemble."""
     if config.sampler["name"] == "nested":
-        return nested_and_report(posterior, config, args)
+        return nested_and_report(posterior, config, args, pool=pool)
     if config.sampler.get("ensembles_per_region"):
-        return region_ensembles_and_report(posterior, config, args, command="run")
-    return sample_and_report(posterior, config, args, command="run")
+        return region_ensembles_and_report(posterior, config, args, command=command, pool=pool)
+    return sample_and_report(posterior, config, args, command=command, pool=pool)
 
 
 def apply_overrides(config: RunConfig, *, steps=None, seed=None, output=None) -> None:
@@ -128,7 +155,7 @@ def arguments_record(args: argparse.Namespace) -> dict:
             if not k.startswith("_")}
 
 
-def sample_and_report(posterior, config: RunConfig, args, command: str) -> int:
+def sample_and_report(posterior, config: RunConfig, args, command: str, pool=None) -> int:
     """Run emcee, record the session, print diagnostics, then the results layer."""
     from globalfit.samplers.emcee_sampler import (
         ChainTooShortWarning,
@@ -142,7 +169,7 @@ def sample_and_report(posterior, config: RunConfig, args, command: str) -> int:
     with warnings.catch_warnings():  # the chain-length advice is printed below instead
         warnings.simplefilter("ignore", ChainTooShortWarning)
         result = run_emcee(posterior, config, run_dir, cores=args.cores,
-                           progress=not args.no_progress)
+                           progress=not args.no_progress, pool=pool)
     status = "complete" if result.complete else "interrupted"
     provenance.add_session(run_dir, command=command, argv=None, started=started,
                            steps_before=steps_before, steps_after=result.steps,
@@ -161,7 +188,7 @@ def sample_and_report(posterior, config: RunConfig, args, command: str) -> int:
     return 0
 
 
-def nested_and_report(posterior, config: RunConfig, args) -> int:
+def nested_and_report(posterior, config: RunConfig, args, pool=None) -> int:
     """Evidence of each card region (or of the whole prior) by nested sampling; writes
     ``nested_<region>.h5``, ``evidence.csv`` and ``evidence.md`` and prints the table.
 
@@ -169,7 +196,7 @@ def nested_and_report(posterior, config: RunConfig, args) -> int:
     (``globalfit resume RUN_DIR``)."""
     run_dir = Path(config.output)
     started = provenance.utc_now()
-    results = nested_evidences(posterior, config, progress=not args.no_progress)
+    results = nested_evidences(posterior, config, progress=not args.no_progress, pool=pool)
     table = evidence_table(results)
     table.to_csv(run_dir / EVIDENCE_FILES[0], index=False, float_format="%.6g")
     text = evidence_markdown(table, config)
@@ -184,7 +211,7 @@ def nested_and_report(posterior, config: RunConfig, args) -> int:
     return 0
 
 
-def nested_evidences(posterior, config: RunConfig, progress: bool = False) -> dict:
+def nested_evidences(posterior, config: RunConfig, progress: bool = False, pool=None) -> dict:
     """`globalfit.modes` region evidences with the card's nested settings.
 
     This is `globalfit.modes.region_evidences` (same files, same per-region seeds
@@ -205,7 +232,8 @@ def nested_evidences(posterior, config: RunConfig, progress: bool = False) -> di
             RegionLogLikelihood(posterior, region), PriorTransform(posterior.parameters),
             posterior.ndim, engine=settings["engine"], n_live=settings["live_points"],
             seed=int(settings["seed"]) + index, checkpoint=run_dir / f"nested_{name}.checkpoint",
-            progress=progress, names=list(posterior.names), n_effective=settings["n_effective"])
+            progress=progress, names=list(posterior.names), n_effective=settings["n_effective"],
+            pool=pool)
         result.save(run_dir / f"nested_{name}.h5")
         results[name] = result
     return results
