@@ -310,3 +310,13 @@ def test_nuisances_profiled_by_default_and_never_above_the_median_chi2():
     assert "nuisance parameters profiled" in " ".join(check_card(card).notes)
     with pytest.raises(ValueError, match="nuisances"):
         check_card(card, nuisances="fixed")
+
+
+def test_scan_at_the_card_mass_reproduces_the_card():
+    card = card_with(LFV_CARD, likelihoods=("unitarity", "clfv", "coherent_csi_2021"))
+    result = scan_card(card, "mzp", 50.0, 5000.0, points=5, unit="MeV", hold={"g_psi": 1, "g_q": 1})
+    assert result.values[2] == pytest.approx(500.0)
+    at_card = rows(check_card(card))
+    for name in ("unitarity", "clfv", "coherent_csi_2021"):
+        assert result.wide[name].iloc[2] == pytest.approx(at_card.loc[name, "delta_chi2"], rel=1e-9)
+    assert result.wide["total"].iloc[2] == pytest.approx(at_card["delta_chi2"].sum(), rel=1e-9)
