@@ -333,3 +333,36 @@ def test_mpi_workers_released_when_rank0_fails(tmp_path):
                             "mpi", "--output", str(blocker / "sub"), "--no-progress"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode != 0
+
+
+def test_lfv_options_change_parameters():
+    card = {"name": "lfv", "model": {"name": "lfv_nsi",
+                                     "options": {"quarks": "separate", "mzp_from_vev": True}},
+            "parameters": {"g_u": {"prior": "uniform", "min": 0.0, "max": 1e-3},
+                           "v_phi": {"value": 100.0, "unit": "GeV"}},
+            "likelihoods": {}, "sampler": {"walkers": 8, "seed": 1}}
+    posterior = build_posterior(load_config(card))
+    assert posterior.names == ["g_u"] and posterior.fixed["v_phi"] == 100.0
+    assert "mzp" not in posterior.fixed and "g_q" not in posterior.fixed
+    universal = dict(card, model={"name": "lfv_nsi", "options": {}})
+    with pytest.raises(ConfigError, match="parameters.g_u: no parameter 'g_u'.*did you mean 'g_q'"):
+        load_config(universal)
+
+
+@pytest.mark.slow
+def test_nautilus_evidence_of_gaussian_card(tmp_path):
+    """nautilus (needs >= 2 parameters) on the bivariate normal: Z = 2 pi sqrt(det C) / 16
+    (flat prior on [-2, 2]^2, unnormalised Gaussian ln L), halves split at the mean."""
+    pytest.importorskip("nautilus")
+    import pandas as pd
+
+    card = dict(GAUSS_CARD, sampler={"name": "nested", "engine": "nautilus", "live_points": 300,
+                                     "n_effective": 2000, "seed": 3},
+                regions={"high": "eps_ee >= 0.3", "low": "eps_ee < 0.3"})
+    out = tmp_path / "run"
+    assert run_cli("run", write_card(tmp_path, card), "--output", out, "--no-progress") == 0
+    table = pd.read_csv(out / "evidence.csv")
+    expected = np.log(2 * np.pi * np.sqrt(0.1**2 * 0.2**2 * (1 - 0.5**2)) / 16)
+    assert np.logaddexp.reduce(table["log_evidence"]) == pytest.approx(expected, abs=0.08)
+    assert table["mass"].tolist() == pytest.approx([0.5, 0.5], abs=0.04)
+    assert (out / "nested_high_checkpoint.h5").is_file()
