@@ -594,6 +594,10 @@ def check_semantics(config: RunConfig) -> list[str]:
     _check_regions(config, parameters, sources, model, list(classes), errors)
     errors += _check_sampler_semantics(config)
     n_free = sum(not p.fixed for p in parameters)
+    if (config.sampler["name"] == "nested" and config.sampler.get("engine") == "nautilus"
+            and not errors and n_free == 1):
+        errors.append("sampler.engine: nautilus needs at least 2 free parameters, the card has "
+                      "1; use engine: dynesty")
     if config.sampler["name"] == "emcee" and not errors and n_free:
         # (a card with every parameter fixed is valid: `globalfit check` evaluates it;
         # `globalfit run` refuses it)

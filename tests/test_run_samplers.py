@@ -132,6 +132,8 @@ def test_nested_card_validation_errors():
     assert "sampler.engine: unknown nested-sampling engine 'ultranest'" in message
     assert "sampler.live_points: expected an integer >= 10, got 5" in message
     assert "did you mean 'n_effective'?" in message
+    with pytest.raises(ConfigError, match="nautilus needs at least 2 free parameters"):
+        load_config(bimodal_card({"name": "nested", "engine": "nautilus"}))
 
 
 def test_nested_run_writes_region_masses(tmp_path, capsys):
