@@ -84,13 +84,21 @@ class RegionPosterior:
         return (log_post,) + tuple(blob)
 
 
+def checkpoint_name(region: str, engine: str) -> str:
+    """Resumable state of one region: nautilus writes HDF5 (it requires a ``.h5`` name),
+    dynesty a pickle."""
+    return f"nested_{region}_checkpoint.h5" if engine == "nautilus" else f"nested_{region}.checkpoint"
+
+
 def region_evidences(posterior, regions: Sequence | None, *, output_dir: Path | None = None,
                      engine: str = "nautilus", n_live: int | None = None, seed: int | None = None,
-                     pool=None, progress: bool = False) -> dict[str, NestedResult]:
+                     n_effective: int = 10000, pool=None,
+                     progress: bool = False) -> dict[str, NestedResult]:
     """Nested-sampling evidence of each region (or of the whole prior if ``regions`` is empty).
 
-    Each result is saved as ``output_dir/nested_<region>.h5`` and checkpointed in
-    ``output_dir/nested_<region>.checkpoint`` so that a killed run resumes.
+    Region ``i`` uses the seed ``seed + i``. Each result is saved as
+    ``output_dir/nested_<region>.h5`` and checkpointed (`checkpoint_name`) so that a killed
+    run resumes.
     """
     transform = PriorTransform(posterior.parameters)
     targets = {r.name: r for r in regions} if regions else {"all": None}
@@ -99,11 +107,11 @@ def region_evidences(posterior, regions: Sequence | None, *, output_dir: Path | 
         checkpoint = None
         if output_dir is not None:
             Path(output_dir).mkdir(parents=True, exist_ok=True)
-            checkpoint = Path(output_dir) / f"nested_{name}.checkpoint"
+            checkpoint = Path(output_dir) / checkpoint_name(name, engine)
         result = run_nested(
             RegionLogLikelihood(posterior, region), transform, posterior.ndim, engine=engine,
             n_live=n_live, seed=None if seed is None else seed + index, checkpoint=checkpoint,
-            pool=pool, progress=progress, names=list(posterior.names),
+            pool=pool, progress=progress, names=list(posterior.names), n_effective=n_effective,
         )
         if output_dir is not None:
             result.save(Path(output_dir) / f"nested_{name}.h5")

@@ -44,4 +44,6 @@ def test_probabilities_are_unitary_and_match_eigh(params, eps_values, energy, ba
                        min_size=1, max_size=4))
 def test_layered_operator_is_unitary(params, eps_values, energy, layers):
     s = osc.evolution_operator(energy, layers, params, build_eps(eps_values))
-    assert np.abs(s @ np.conj(s.T) - np.eye(3)).max() < 1e-11
+    # phases reach ~1e3 rad (3000 km at 10 MeV): round-off of the projector formula then
+    # reaches ~1e-11 (seen: 1.3e-11 at th12 = 0); 1e-10 is the closed form's stated accuracy
+    assert np.abs(s @ np.conj(s.T) - np.eye(3)).max() < 1e-10

@@ -212,37 +212,17 @@ def nested_and_report(posterior, config: RunConfig, args, pool=None) -> int:
 
 
 def nested_evidences(posterior, config: RunConfig, progress: bool = False, pool=None) -> dict:
-    """`globalfit.modes` region evidences with the card's nested settings.
-
-    This is `globalfit.modes.region_evidences` (same result files, same per-region seeds
-    ``seed + index``) with ``n_effective`` passed on to nautilus, which ``region_evidences``
-    does not take yet, and a checkpoint name nautilus accepts (it must end in ``.h5``)."""
-    from globalfit.modes import PriorTransform, RegionLogLikelihood
+    """`globalfit.modes.region_evidences` with the card's nested-sampler settings."""
+    from globalfit.modes import region_evidences
     from globalfit.regions import parse_regions
-    from globalfit.samplers.nested import run_nested
 
     settings = config.sampler
-    regions = parse_regions(config.regions, posterior.parameters)
-    targets = {r.name: r for r in regions} if regions else {"all": None}
-    run_dir = Path(config.output)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    results = {}
-    for index, (name, region) in enumerate(targets.items()):
-        result = run_nested(
-            RegionLogLikelihood(posterior, region), PriorTransform(posterior.parameters),
-            posterior.ndim, engine=settings["engine"], n_live=settings["live_points"],
-            seed=int(settings["seed"]) + index, checkpoint=run_dir / checkpoint_name(name, settings["engine"]),
-            progress=progress, names=list(posterior.names), n_effective=settings["n_effective"],
-            pool=pool)
-        result.save(run_dir / f"nested_{name}.h5")
-        results[name] = result
-    return results
-
-
-def checkpoint_name(region: str, engine: str) -> str:
-    """Resumable state of one region: nautilus writes HDF5 (its file name must end in
-    ``.h5``), dynesty a pickle."""
-    return f"nested_{region}_checkpoint.h5" if engine == "nautilus" else f"nested_{region}.checkpoint"
+    return region_evidences(
+        posterior, parse_regions(config.regions, posterior.parameters),
+        output_dir=Path(config.output), engine=settings["engine"],
+        n_live=settings["live_points"], seed=int(settings["seed"]),
+        n_effective=settings["n_effective"], pool=pool, progress=progress,
+    )
 
 
 def evidence_table(results: dict):

@@ -136,6 +136,9 @@ def run_nested(
         raise ValueError(f"sampler.engine: {engine!r} is not supported; choose from {ENGINES}")
     if n_dim < 1:
         raise ValueError(f"n_dim must be >= 1, got {n_dim}")
+    if engine == "nautilus" and n_dim < 2:
+        raise ValueError("sampler.engine: nautilus needs at least 2 free parameters "
+                         f"(this run has {n_dim}); use engine: dynesty")
     counted = _CountingLikelihood(log_likelihood)
     start = time.perf_counter()
     runner = _run_nautilus if engine == "nautilus" else _run_dynesty
