@@ -16,14 +16,13 @@ Nuisance parameters are namespaced by the likelihood's name in the run
 
 Registry: built-in likelihoods are listed in ``likelihoods.BUILTIN``; third-party packages
 register under the entry-point group ``globalfit.likelihoods``; a run card may also name
-``package.module:Class`` directly.
+``package.module:Class`` directly (`globalfit.registry.likelihood_class` resolves all three).
 """
 from __future__ import annotations
 
 import abc
 import difflib
 import hashlib
-import importlib
 import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -34,6 +33,7 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 
 from globalfit.couplings import STANDARD_MODEL, Couplings
+from globalfit.params import reject_unknown_options
 
 ENTRY_POINT_GROUP = "globalfit.likelihoods"
 
@@ -80,15 +80,7 @@ class Likelihood(abc.ABC):
     """Option names accepted by ``__init__``; anything else is a configuration error."""
 
     def __init__(self, **options):
-        unknown = set(options) - set(self.options_allowed)
-        if unknown:
-            bad = sorted(unknown)[0]
-            close = difflib.get_close_matches(bad, self.options_allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
-                f"likelihoods.{self.name}.{bad}: unknown option{hint} "
-                f"(allowed: {', '.join(self.options_allowed) or 'none'})"
-            )
+        reject_unknown_options(options, self.options_allowed, f"likelihoods.{self.name}")
         self.options = dict(options)
         self.instance_name = self.name
 
@@ -133,14 +125,6 @@ def file_sha256(path: Path) -> str:
 
 
 # --- registry -------------------------------------------------------------------------------
-def _import_target(target: str):
-    module_name, _, attribute = target.partition(":")
-    if not attribute:
-        raise ValueError(f"{target!r}: expected 'package.module:ClassName'")
-    module = importlib.import_module(module_name)
-    return getattr(module, attribute)
-
-
 def available_likelihoods() -> dict[str, str]:
     """Name -> ``module:Class`` for built-in and entry-point likelihoods."""
     from likelihoods import BUILTIN
@@ -152,25 +136,6 @@ def available_likelihoods() -> dict[str, str]:
     except Exception as error:  # a broken third-party distribution must not stop us
         warnings.warn(f"could not read entry points {ENTRY_POINT_GROUP!r}: {error}")
     return table
-
-
-def likelihood_class(name: str) -> type[Likelihood]:
-    """Resolve a likelihood by registered name or ``package.module:Class``."""
-    if ":" in name:
-        cls = _import_target(name)
-    else:
-        table = available_likelihoods()
-        if name not in table:
-            close = difflib.get_close_matches(name, table, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
-                f"likelihoods.{name}: unknown likelihood{hint} "
-                f"(available: {', '.join(sorted(table))})"
-            )
-        cls = _import_target(table[name])
-    if not (isinstance(cls, type) and issubclass(cls, Likelihood)):
-        raise ValueError(f"likelihoods.{name}: {cls!r} is not a globalfit.likelihood.Likelihood")
-    return cls
 
 
 @dataclass

@@ -96,6 +96,18 @@ def unknown_name_message(key: str, value: Any, what: str, allowed) -> str:
     return f"{key}: unknown {what} {value!r}{hint} (allowed: {', '.join(allowed)})"
 
 
+def reject_unknown_options(options, allowed, key: str, owner: str | None = None) -> None:
+    """Raise ``ValueError`` naming ``<key>.<option>`` for the first option not in ``allowed``
+    (with the closest allowed name); ``owner`` (e.g. ``"model 'lfv_nsi'"``) is added to
+    the message."""
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        bad = unknown[0]
+        whose = f" for {owner}" if owner else ""
+        raise ValueError(f"{key}.{bad}: unknown option{whose}{closest_hint(bad, allowed)} "
+                         f"(allowed: {', '.join(allowed) or 'none'})")
+
+
 # --- priors --------------------------------------------------------------------------------
 class Prior(abc.ABC):
     """A normalised one-dimensional prior density in internal units."""

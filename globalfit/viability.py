@@ -173,7 +173,7 @@ def _point_from_config_layer(card: Mapping[str, Any]):
 def _point_without_config_layer(card: Mapping[str, Any]):
     """Fallback: resolve the model and likelihoods from the registries and convert fixed
     values with `globalfit.params.unit_factor` (used when the config layer is absent)."""
-    from globalfit.likelihood import likelihood_class
+    from globalfit.registry import likelihood_class
     from globalfit.models import BUILTIN as MODELS
     from globalfit.params import unit_factor
 

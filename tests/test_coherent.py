@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from globalfit.couplings import Couplings
-from globalfit.likelihood import Point, likelihood_class
+from globalfit.likelihood import Point
+from globalfit.registry import likelihood_class
 from likelihoods.coherent import CoherentCsI2017, CoherentCsI2021, CoherentLAr2020
 
 # published SM predictions (inputs.md 3c-3e); 341 for CsI 2021 is FROM MEMORY (333 or 341)

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from globalfit.couplings import Couplings
-from globalfit.likelihood import Point, likelihood_class
+from globalfit.likelihood import Point
+from globalfit.registry import likelihood_class
 from likelihoods.conus import ConusLikelihood, lindhard_quenching
 
 

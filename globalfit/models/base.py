@@ -8,10 +8,10 @@ e.g. ``"GeV"``, ``"rad"``), ``latex`` and optional physical ``min``/``max``) and
 from __future__ import annotations
 
 import abc
-import difflib
 from typing import Any, ClassVar, Mapping
 
 from globalfit.couplings import Couplings
+from globalfit.params import reject_unknown_options
 
 
 class Model(abc.ABC):
@@ -21,15 +21,8 @@ class Model(abc.ABC):
     options_allowed: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **options):
-        unknown = set(options) - set(self.options_allowed)
-        if unknown:
-            bad = sorted(unknown)[0]
-            close = difflib.get_close_matches(bad, self.options_allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
-                f"model.options.{bad}: unknown option for model {self.name!r}{hint} "
-                f"(allowed: {', '.join(self.options_allowed) or 'none'})"
-            )
+        reject_unknown_options(options, self.options_allowed, "model.options",
+                               owner=f"model {self.name!r}")
         self.options = dict(options)
 
     def parameter_names(self) -> list[str]:
