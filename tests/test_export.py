@@ -46,3 +46,12 @@ def test_arviz_has_one_chain_per_walker(run_dir):
     assert data.posterior.sizes["draw"] == 150
     np.testing.assert_allclose(float(data.posterior["eps_ee"].mean()),
                                load_run(run_dir).samples["eps_ee"].mean())
+
+
+def test_export_command_writes_getdist_files(run_dir, tmp_path):
+    assert main(["export", str(run_dir), "--output", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "gauss.txt").exists()
+    assert (tmp_path / "out" / "gauss.paramnames").read_text().startswith("eps_ee")
+    with pytest.raises(SystemExit):
+        main(["export"])
+    assert main(["export", str(run_dir), "--format", "fits"]) == 2

@@ -12,7 +12,8 @@ import sys
 
 from globalfit import __version__
 
-COMMANDS = ("run", "resume", "validate", "list", "table", "plot", "compare", "scan", "check")
+COMMANDS = ("run", "resume", "validate", "list", "table", "plot", "compare", "scan", "check",
+            "export")
 
 
 def _load(command: str):
