@@ -30,7 +30,10 @@ from globalfit.params import (
 from globalfit.paths import CHAINS_DIR, DATA_DIR
 
 TOP_LEVEL_KEYS = ("name", "description", "model", "parameters", "likelihoods", "sampler",
-                  "regions", "output")
+                  "regions", "output", "scan")
+SCAN_KEYS = ("parameter", "from", "to", "points", "unit", "spacing")
+"""Keys of the ``scan:`` block (``unit`` and ``spacing`` optional)."""
+SCAN_SPACINGS = ("log", "linear")
 SAMPLERS = {
     "emcee": {"walkers": 32, "steps": 2000, "burn_in": 500, "thin": 1, "seed": None},
     "nested": {"engine": "nautilus", "live_points": None, "n_effective": 10000, "seed": None},
@@ -105,6 +108,7 @@ class RunConfig:
     output: Path = Path()
     resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "run card"
+    scan: dict[str, Any] | None = None
 
     def __post_init__(self):
         if self.output == Path():
@@ -123,6 +127,8 @@ class RunConfig:
             "regions": dict(self.regions),
             "output": str(self.output),
         }
+        if self.scan is not None:
+            card["scan"] = dict(self.scan)
         return _plain(card)
 
     def write(self, path: Path) -> None:
@@ -203,6 +209,7 @@ def _structure(raw: Any, errors: list[str], label: str) -> RunConfig:
         regions=_regions(raw.get("regions"), errors),
         output=_output(raw.get("output"), name, errors),
         source=label,
+        scan=_scan(raw.get("scan"), errors),
     )
 
 
@@ -355,6 +362,100 @@ def _regions(value, errors) -> dict[str, str]:
             continue
         out[name] = condition.strip()
     return out
+
+
+def _scan(value, errors) -> dict[str, Any] | None:
+    """``scan:`` block (structure only; the parameter is checked in `_check_scan`).
+
+    Returns ``{parameter, from, to, points, unit, spacing}`` with ``spacing`` filled in
+    (``log`` for a positive range, else ``linear``), or None without a block.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        errors.append(f"scan: expected a mapping of {', '.join(SCAN_KEYS)}, got {value!r}")
+        return None
+    bad = len(errors)
+    for key in value:
+        if key not in SCAN_KEYS:
+            errors.append(unknown_name_message(f"scan.{key}", key, "scan key", SCAN_KEYS))
+    for key in ("parameter", "from", "to", "points"):
+        if key not in value:
+            errors.append(f"scan.{key}: missing (a scan needs {', '.join(SCAN_KEYS[:4])})")
+    out = {key: value.get(key) for key in SCAN_KEYS}
+    if "parameter" in value and (not isinstance(out["parameter"], str) or not out["parameter"]):
+        errors.append(f"scan.parameter: expected a parameter name, got {out['parameter']!r}")
+    for key in ("from", "to"):
+        number = value.get(key)
+        if key in value and (isinstance(number, bool) or not isinstance(number, (int, float))
+                             or not np.isfinite(number)):
+            errors.append(f"scan.{key}: expected a finite number, got {number!r}")
+    points = value.get("points")
+    if "points" in value and (isinstance(points, bool) or not isinstance(points, int)
+                              or points < 2):
+        errors.append(f"scan.points: expected an integer >= 2, got {points!r}")
+    out["unit"] = canonical_unit(value.get("unit"))
+    if out["unit"] not in UNITS:
+        errors.append(unknown_name_message("scan.unit", out["unit"], "unit", UNITS))
+    if len(errors) > bad:
+        return out
+    low, high = float(out["from"]), float(out["to"])
+    out["from"], out["to"] = low, high
+    if low == high:
+        errors.append(f"scan.to: {high:g} equals scan.from; a scan needs two different ends")
+    spacing = value.get("spacing", "log" if low > 0 and high > 0 else "linear")
+    if spacing not in SCAN_SPACINGS:
+        errors.append(unknown_name_message("scan.spacing", spacing, "spacing", SCAN_SPACINGS))
+    elif spacing == "log" and not (low > 0 and high > 0):
+        errors.append(f"scan.spacing: 'log' needs a positive range, got from {low:g} to "
+                      f"{high:g} (use spacing: linear)")
+    out["spacing"] = spacing
+    return out
+
+
+def _check_scan(config, parameters: list[Parameter], sources, errors) -> None:
+    """The scanned parameter exists (a card free parameter or a model parameter), its unit
+    fits, and the scan range lies inside its prior (if it has one) and physical range."""
+    scan = config.scan
+    if not scan or not isinstance(scan.get("parameter"), str) or scan.get("spacing") is None:
+        return
+    name = scan["parameter"]
+    source = sources.get(name)
+    by_name = {p.name: p for p in parameters}
+    if source is None or name not in by_name:
+        if source is None:
+            errors.append(f"scan.parameter: no parameter {name!r} in this run"
+                          f"{closest_hint(name, sources)} (allowed: a free parameter of the "
+                          f"card or a model parameter: {', '.join(sources)})")
+        return
+    parameter = by_name[name]
+    if parameter.fixed and source.owner != "model":
+        errors.append(f"scan.parameter: {name!r} is fixed in the card and not a model "
+                      f"parameter; give it a prior (free parameters: "
+                      f"{', '.join(p.name for p in parameters if not p.fixed) or 'none'})")
+        return
+    try:
+        from globalfit.params import check_unit_compatible, unit_factor
+
+        check_unit_compatible(scan["unit"], source.internal_unit, "scan.unit")
+        factor = unit_factor(scan["unit"], "scan.unit")
+    except ValueError as error:
+        errors.append(str(error))
+        return
+    unit = "" if scan["unit"] == "none" else f" {scan['unit']}"
+    if parameter.fixed:
+        low, high = source.physical
+        what = f"the physical range of model {config.model.name!r}"
+    else:
+        low, high = parameter.prior.bounds
+        what = f"the prior of {name!r}"
+    for key in ("from", "to"):
+        value = scan[key] * factor
+        outside = ((value < low and not np.isclose(value, low, rtol=1e-9, atol=0.0))
+                   or (value > high and not np.isclose(value, high, rtol=1e-9, atol=0.0)))
+        if outside:
+            errors.append(f"scan.{key}: {scan[key]:g}{unit} lies outside {what}, "
+                          f"[{low / factor:g}, {high / factor:g}]{unit}")
 
 
 def _output(value, name, errors) -> Path:
@@ -592,13 +693,14 @@ def check_semantics(config: RunConfig) -> list[str]:
     if model is not None:
         _check_reads(classes, sources, config.model.name, errors)
     _check_regions(config, parameters, sources, model, list(classes), errors)
+    _check_scan(config, parameters, sources, errors)
     errors += _check_sampler_semantics(config)
     n_free = sum(not p.fixed for p in parameters)
     if (config.sampler["name"] == "nested" and config.sampler.get("engine") == "nautilus"
-            and not errors and n_free == 1):
+            and not errors and n_free == 1 and config.scan is None):
         errors.append("sampler.engine: nautilus needs at least 2 free parameters, the card has "
                       "1; use engine: dynesty")
-    if config.sampler["name"] == "emcee" and not errors and n_free:
+    if config.sampler["name"] == "emcee" and not errors and n_free and config.scan is None:
         # (a card with every parameter fixed is valid: `globalfit check` evaluates it;
         # `globalfit run` refuses it)
         if config.sampler["walkers"] < 2 * n_free:

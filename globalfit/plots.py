@@ -166,3 +166,47 @@ def trace_plot(run: str | Path | RunResult, output: str | Path | None = None) ->
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def scan_plot(run_dir: str | Path, output: str | Path | None = None,
+              per_likelihood: bool = True) -> Path:
+    """Delta chi^2 of a viability scan (``scan.csv``, `globalfit.scan`) against the scanned
+    parameter -> ``<run_dir>/scan.png`` by default.
+
+    Draws ``delta_chi2`` (profiled, counted from the scan's minimum) and, with
+    ``per_likelihood``, each likelihood's chi^2 at the profiled point minus its own minimum
+    along the scan (dashed); horizontal lines at 2.71 (90% CL) and 3.84 (95% CL). The
+    x-axis is logarithmic when the card's ``scan.spacing`` is ``log``.
+    """
+    from globalfit.config import load_config
+    from globalfit.scan import SCAN_LEVELS, column_name, read_scan
+
+    run_dir = Path(run_dir)
+    table = read_scan(run_dir)
+    scan = load_config(run_dir / "config.yaml", validate=False).scan
+    if not scan:
+        raise ValueError(f"{run_dir / 'config.yaml'}: the run card has no 'scan:' block")
+    x = table[column_name(scan)].to_numpy()
+    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    ax.plot(x, table["delta_chi2"], color=REGION_COLOURS[0], lw=2, label="profiled total")
+    if per_likelihood:
+        for k, column in enumerate(c for c in table.columns if c.startswith("chi2.")):
+            values = table[column].to_numpy()
+            ax.plot(x, values - np.nanmin(values), ls="--", lw=1.2,
+                    color=REGION_COLOURS[(k + 1) % len(REGION_COLOURS)],
+                    label=column[len("chi2."):])
+    for (label, level), style in zip(SCAN_LEVELS.items(), (":", "-.")):
+        ax.axhline(level, color="0.4", ls=style, lw=1, label=f"{level:.2f} ({label})")
+    if scan["spacing"] == "log":
+        ax.set_xscale("log")
+    unit = "" if scan["unit"] == "none" else f" [{scan['unit']}]"
+    ax.set_xlabel(f"{scan['parameter']}{unit}")
+    ax.set_ylabel(r"$\Delta\chi^2$")
+    top = float(np.nanmax(table["delta_chi2"])) if len(table) else 10.0
+    ax.set_ylim(0.0, max(10.0, min(top, 50.0)) * 1.05)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(output) if output else run_dir / "scan.png"
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path

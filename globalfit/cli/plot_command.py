@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "Draw a run's corner plot (default), profile likelihoods (--profile P) or chi^2 traces."
+HELP = ("Draw a run's corner plot (default), profile likelihoods (--profile P), chi^2 traces "
+        "or its viability scan (--scan).")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +21,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "(default: the run card's regions)")
     parser.add_argument("--parameters", default=None, metavar="A,B",
                         help="corner plot: comma-separated subset of parameters")
+    parser.add_argument("--scan", action="store_true",
+                        help="Delta chi^2 of the run's viability scan (scan.csv) -> scan.png")
+    parser.add_argument("--no-likelihoods", action="store_true",
+                        help="--scan: draw only the total, not each likelihood's chi^2")
     parser.add_argument("--grid", type=int, default=41, help="profile grid points (default 41)")
     parser.add_argument("--output-dir", default=None,
                         help="folder for the PNG files (default: the run folder)")
@@ -31,8 +36,11 @@ def main(args: argparse.Namespace) -> int:
     run_dir = Path(args.run)
     out_dir = Path(args.output_dir) if args.output_dir else run_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    do_corner = args.corner or not (args.profile or args.traces)
+    do_corner = args.corner or not (args.profile or args.traces or args.scan)
     written = []
+    if args.scan:
+        written.append(plots.scan_plot(run_dir, out_dir / "scan.png",
+                                       per_likelihood=not args.no_likelihoods))
     if do_corner:
         names = [n.strip() for n in args.parameters.split(",")] if args.parameters else None
         written.append(plots.corner_plot(run_dir, out_dir / "corner.png",

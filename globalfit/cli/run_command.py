@@ -16,7 +16,7 @@ from globalfit.paths import CONFIG_DIR
 
 HELP = "Run a fit from a run card (default: configs/default.yaml) and write chains/<name>/."
 DEFAULT_CARD = CONFIG_DIR / "default.yaml"
-RUN_MARKERS = ("config.yaml", "chain.h5", "provenance.json")
+RUN_MARKERS = ("config.yaml", "chain.h5", "provenance.json", "scan.csv")
 """Files that make a folder a globalfit run folder."""
 EXIT_INTERRUPTED = 130
 RUN_SAMPLERS = ("emcee", "nested")
@@ -50,6 +50,8 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     card = Path(args.card) if args.card else DEFAULT_CARD
     config = load_config(card)
+    if config.scan is not None:
+        return scan_and_report(config, card, args)
     if config.sampler["name"] not in RUN_SAMPLERS:
         raise ValueError(f"sampler.name: `globalfit run` samples with {' or '.join(RUN_SAMPLERS)}, "
                          f"but {card} asks for {config.sampler['name']!r} (see `globalfit --help` "
@@ -81,6 +83,40 @@ def main(args: argparse.Namespace) -> int:
     finally:
         if pool is not None:
             pool.close()
+
+
+def scan_and_report(config: RunConfig, card: Path, args: argparse.Namespace) -> int:
+    """A card with ``scan:``: the profile chi^2 along the scanned parameter
+    (`globalfit.scan`) instead of sampling; writes ``scan.csv``, ``config.yaml`` and
+    ``provenance.json`` into the run folder and prints the table."""
+    from globalfit.posterior import build_posterior
+    from globalfit.scan import format_scan, run_scan, scan_config, write_scan
+
+    if args.steps is not None:
+        raise ValueError("--steps: a scan has no steps (its grid is scan.points)")
+    apply_overrides(config, seed=args.seed, output=args.output)
+    check_run_dir(config.output, force=args.force)
+    posterior = build_posterior(scan_config(config))
+    prepare_run_dir(config.output, force=args.force)
+    config.write(config.output / "config.yaml")
+    record = provenance.start_record(posterior, config)
+    record["card"] = str(card)
+    record["arguments"] = arguments_record(args)
+    provenance.write(config.output, record)
+    scan = config.scan
+    others = [n for n in posterior.names if n != scan["parameter"]]
+    print(f"globalfit run: {config.name}: scan of {scan['parameter']} from {scan['from']:g} to "
+          f"{scan['to']:g} {scan['unit']} ({scan['points']} points, {scan['spacing']}), "
+          f"profiling {', '.join(others) or 'nothing'}; output {config.output}")
+    started = provenance.utc_now()
+    result = run_scan(config, seed=int(config.sampler.get("seed") or 0) % 2**32)
+    path = write_scan(result, config.output)
+    provenance.add_session(config.output, command="run", argv=None, started=started,
+                           steps_before=0, steps_after=result.calls, target=result.calls,
+                           status="complete", posterior=posterior)
+    print(format_scan(result))
+    print(f"wrote {path}, {config.output / 'config.yaml'}, {config.output / 'provenance.json'}")
+    return 0
 
 
 def open_pool(args: argparse.Namespace, posterior):

@@ -1,0 +1,124 @@
+"""Viability scans (``scan:`` block, `globalfit.scan`, ``globalfit plot RUN --scan``) on the
+analytic test doubles: the profile of a bivariate normal is the marginal normal."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from globalfit.cli import main
+from globalfit.config import ConfigError, load_config
+from globalfit.scan import level_crossings, run_scan, scan_grid
+
+MEAN, SIGMA = (0.3, -0.2), (0.1, 0.2)
+CARD = {
+    "name": "tiny_scan",
+    "model": "plugins:DiagonalNSIModel",
+    "parameters": {
+        "eps_ee": {"prior": "uniform", "min": -2, "max": 2},
+        "eps_mumu": {"prior": "uniform", "min": -2, "max": 2},
+    },
+    "likelihoods": {"plugins:GaussianLikelihood": {}},
+    "sampler": {"name": "emcee", "walkers": 8, "steps": 20, "burn_in": 5, "seed": 3},
+    "scan": {"parameter": "eps_mumu", "from": -0.6, "to": 0.2, "points": 9,
+             "spacing": "linear"},
+}
+
+
+def card_with(**scan):
+    card = copy.deepcopy(CARD)
+    card["scan"] = {**card["scan"], **scan}
+    return card
+
+
+def errors_of(card) -> str:
+    with pytest.raises(ConfigError) as error:
+        load_config(card)
+    return str(error.value)
+
+
+def test_profile_equals_marginal_gaussian():
+    """Profiling eps_ee out of the bivariate normal leaves (x - mean)^2 / sigma^2 of eps_mumu."""
+    result = run_scan(load_config(CARD))
+    x = result.table["eps_mumu"].to_numpy()
+    expected = (x - MEAN[1]) ** 2 / SIGMA[1] ** 2
+    np.testing.assert_allclose(result.table["delta_chi2"], expected, atol=1e-4)
+    # the profiled eps_ee follows the conditional mean mu_ee + rho s_ee / s_mumu (x - mu_mumu)
+    conditional = MEAN[0] + 0.5 * SIGMA[0] / SIGMA[1] * (x - MEAN[1])
+    np.testing.assert_allclose(result.table["eps_ee"], conditional, atol=1e-3)
+    np.testing.assert_allclose(result.table["chi2.gauss"], result.table["chi2_min"], atol=1e-9)
+    # crossings of 2.71 and 3.84 at mean -+ sigma sqrt(level), within linear interpolation
+    for label, level in ((k, v) for k, v in {"90% CL": 2.7055, "95% CL": 3.8415}.items()):
+        found = result.crossings[label]
+        exact = [MEAN[1] - SIGMA[1] * np.sqrt(level), MEAN[1] + SIGMA[1] * np.sqrt(level)]
+        assert len(found) == 2 and np.allclose(found, exact, atol=0.02), (label, found)
+
+
+def test_log_grid_includes_endpoints_and_is_geometric():
+    grid = scan_grid({"from": 1.0, "to": 1000.0, "points": 25, "spacing": "log"})
+    assert grid[0] == 1.0 and grid[-1] == 1000.0 and grid.size == 25
+    np.testing.assert_allclose(np.diff(np.log(grid)), np.log(1000.0) / 24, rtol=1e-12)
+    assert load_config(card_with(**{"from": 0.01, "to": 0.2}) | {}).scan["spacing"] == "linear"
+    card = copy.deepcopy(CARD)
+    card["scan"] = {"parameter": "eps_mumu", "from": 0.01, "to": 0.2, "points": 5}
+    assert load_config(card).scan["spacing"] == "log"  # default for a positive range
+
+
+def test_level_crossings_log_interpolation():
+    grid = np.array([1.0, 10.0, 100.0])
+    # delta chi2 linear in log10(x): 0, 2, 4 -> 2.71 at 10^1.355
+    assert level_crossings(grid, np.array([0.0, 2.0, 4.0]), 2.71) == pytest.approx([10**1.355])
+    assert level_crossings(grid, np.array([0.0, 1.0, 2.0]), 2.71) == []
+
+
+@pytest.mark.parametrize("scan, words", [
+    ({"paramter": "eps_mumu"}, ["scan.paramter", "parameter"]),
+    ({"points": 1}, ["scan.points", "integer >= 2", "1"]),
+    ({"spacing": "logarithmic"}, ["scan.spacing", "logarithmic", "log", "linear"]),
+    ({"spacing": "log"}, ["scan.spacing", "positive range"]),
+    ({"parameter": "eps_mumo"}, ["scan.parameter", "eps_mumo", "eps_mumu"]),
+    ({"to": 3.0}, ["scan.to", "3", "outside the prior", "[-2, 2]"]),
+    ({"unit": "MeV"}, ["scan.unit", "MeV"]),
+])
+def test_bad_scan_blocks_are_clear_errors(scan, words):
+    card = card_with(**scan)
+    if "paramter" in scan:
+        del card["scan"]["parameter"]
+    text = errors_of(card)
+    for word in words:
+        assert word in text, (word, text)
+
+
+def test_fixed_model_parameter_is_freed_and_checked_against_physical_range():
+    """mzp (GeV in the model) is fixed by default: scanning it in MeV frees it; the scan must
+    stay inside the model's physical range [1e-6, 1e3] GeV."""
+    card = copy.deepcopy(CARD)
+    card["scan"] = {"parameter": "mzp", "from": 1.0, "to": 100.0, "points": 3, "unit": "MeV"}
+    result = run_scan(load_config(card))
+    assert list(result.table["mzp [MeV]"]) == pytest.approx([1.0, 10.0, 100.0])
+    # the Gaussian does not depend on mzp: flat profile at the global minimum
+    np.testing.assert_allclose(result.table["delta_chi2"], 0.0, atol=1e-6)
+    card["scan"]["to"] = 2e6
+    assert "outside the physical range" in errors_of(card)
+
+
+def test_run_writes_scan_csv_and_plot(tmp_path, capsys):
+    path = tmp_path / "card.yaml"
+    path.write_text(yaml.safe_dump(CARD))
+    run_dir = tmp_path / "run"
+    assert main(["run", str(path), "--output", str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "crossed at eps_mumu" in out
+    table = pd.read_csv(run_dir / "scan.csv")
+    assert list(table.columns) == ["eps_mumu", "chi2_min", "delta_chi2", "chi2.gauss", "eps_ee"]
+    assert (run_dir / "config.yaml").exists() and (run_dir / "provenance.json").exists()
+    assert load_config(run_dir / "config.yaml").scan["parameter"] == "eps_mumu"
+    assert main(["plot", str(run_dir), "--scan"]) == 0
+    png = run_dir / "scan.png"
+    assert png.exists() and png.read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    assert main(["run", str(path), "--output", str(run_dir)]) != 0
+    assert "already holds a run" in capsys.readouterr().err
