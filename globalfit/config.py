@@ -424,9 +424,11 @@ def _check_scan(config, parameters: list[Parameter], sources, errors) -> None:
     by_name = {p.name: p for p in parameters}
     if source is None or name not in by_name:
         if source is None:
+            allowed = [p.name for p in parameters
+                       if not p.fixed or sources[p.name].owner == "model"]
             errors.append(f"scan.parameter: no parameter {name!r} in this run"
-                          f"{closest_hint(name, sources)} (allowed: a free parameter of the "
-                          f"card or a model parameter: {', '.join(sources)})")
+                          f"{closest_hint(name, allowed or sources)} (allowed: a free parameter "
+                          f"of the card or a model parameter: {', '.join(allowed)})")
         return
     parameter = by_name[name]
     if parameter.fixed and source.owner != "model":
