@@ -51,7 +51,7 @@ def test_profile_equals_marginal_gaussian():
     np.testing.assert_allclose(result.table["eps_ee"], conditional, atol=1e-3)
     np.testing.assert_allclose(result.table["chi2.gauss"], result.table["chi2_min"], atol=1e-9)
     # crossings of 2.71 and 3.84 at mean -+ sigma sqrt(level), within linear interpolation
-    for label, level in ((k, v) for k, v in {"90% CL": 2.7055, "95% CL": 3.8415}.items()):
+    for label, level in {"90% CL": 2.7055, "95% CL": 3.8415}.items():
         found = result.crossings[label]
         exact = [MEAN[1] - SIGMA[1] * np.sqrt(level), MEAN[1] + SIGMA[1] * np.sqrt(level)]
         assert len(found) == 2 and np.allclose(found, exact, atol=0.02), (label, found)
@@ -61,7 +61,7 @@ def test_log_grid_includes_endpoints_and_is_geometric():
     grid = scan_grid({"from": 1.0, "to": 1000.0, "points": 25, "spacing": "log"})
     assert grid[0] == 1.0 and grid[-1] == 1000.0 and grid.size == 25
     np.testing.assert_allclose(np.diff(np.log(grid)), np.log(1000.0) / 24, rtol=1e-12)
-    assert load_config(card_with(**{"from": 0.01, "to": 0.2}) | {}).scan["spacing"] == "linear"
+    assert load_config(card_with(**{"from": -0.2, "to": 0.2})).scan["spacing"] == "linear"
     card = copy.deepcopy(CARD)
     card["scan"] = {"parameter": "eps_mumu", "from": 0.01, "to": 0.2, "points": 5}
     assert load_config(card).scan["spacing"] == "log"  # default for a positive range
@@ -122,3 +122,24 @@ def test_run_writes_scan_csv_and_plot(tmp_path, capsys):
     capsys.readouterr()
     assert main(["run", str(path), "--output", str(run_dir)]) != 0
     assert "already holds a run" in capsys.readouterr().err
+
+
+def test_lma_dark_card_matches_independent_x_profile():
+    """configs/lmad_scan.yaml on a coarser grid against `globalfit scan lma-dark`'s own
+    x-profile (globalfit.cli.scan_command.lma_dark_delta_chi2, relative to the SM): the two
+    curves differ only by the constant chi2(SM) - min over the scan."""
+    from globalfit import registry
+    from globalfit.cli.scan_command import lma_dark_delta_chi2
+    from globalfit.paths import CONFIG_DIR
+
+    config = load_config(CONFIG_DIR / "lmad_scan.yaml")
+    config.scan["points"] = 7  # 1, 3.16, 10, 31.6, 100, 316, 1000 MeV
+    result = run_scan(config)
+    mzp = result.table["mzp [MeV]"].to_numpy()
+    names = ("coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020")
+    reference = lma_dark_delta_chi2({n: registry.likelihood_class(n)() for n in names},
+                                    mzp)["combined"]
+    offset = reference - result.table["delta_chi2"].to_numpy()
+    assert np.ptp(offset) < 1e-4, offset
+    # LMA-Dark is excluded in the contact limit and allowed for a light Z'
+    assert result.table["delta_chi2"].iloc[-1] > 100 and result.table["delta_chi2"].iloc[0] < 3
