@@ -49,7 +49,7 @@ def build_cevns_likelihoods(names: Sequence[str], release_root: str | None = Non
     a folder of the same name)."""
     from pathlib import Path
 
-    from globalfit.likelihood import likelihood_class
+    from globalfit.registry import likelihood_class
 
     result = {}
     for name in names:
