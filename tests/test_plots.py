@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
+from chain_files import save_to_hdf
 from globalfit.plots import corner_plot, profile_plot, trace_plot
 from globalfit.results import DisplayParameter
 from globalfit.samplers.profile import profile_regions
@@ -20,27 +21,6 @@ def log_posterior(thetas):
     chi2_a = ((np.degrees(thetas[:, 0]) - 45.0) / 3.0) ** 2
     chi2_b = (thetas[:, 1] / 0.2) ** 2
     return list(zip(-0.5 * (chi2_a + chi2_b), chi2_a, chi2_b, chi2_a + chi2_b))
-
-
-def save_to_hdf(sampler, path, name="mcmc"):
-    """Copy an in-memory emcee run into an emcee ``HDFBackend`` file in one write.
-
-    The layout is emcee's own (``reset`` and ``grow`` create it); writing step by step
-    through the backend gives the same file but costs one file opening per step.
-    """
-    chain = sampler.get_chain()
-    blobs = sampler.get_blobs()
-    backend = emcee.backends.HDFBackend(str(path), name=name)
-    backend.reset(chain.shape[1], chain.shape[2])
-    backend.grow(chain.shape[0], blobs[0])
-    with backend.open("a") as handle:
-        group = handle[name]
-        group["chain"][...] = chain
-        group["log_prob"][...] = sampler.get_log_prob()
-        group["blobs"][...] = blobs
-        group["accepted"][...] = sampler.backend.accepted
-        group.attrs["iteration"] = chain.shape[0]
-    return backend
 
 
 @pytest.fixture(scope="module")
