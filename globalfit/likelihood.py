@@ -23,9 +23,7 @@ from __future__ import annotations
 import abc
 import difflib
 import hashlib
-import warnings
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar, Mapping
@@ -122,20 +120,6 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-# --- registry -------------------------------------------------------------------------------
-def available_likelihoods() -> dict[str, str]:
-    """Name -> ``module:Class`` for built-in and entry-point likelihoods."""
-    from likelihoods import BUILTIN
-
-    table = dict(BUILTIN)
-    try:
-        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            table.setdefault(entry.name, entry.value)
-    except Exception as error:  # a broken third-party distribution must not stop us
-        warnings.warn(f"could not read entry points {ENTRY_POINT_GROUP!r}: {error}")
-    return table
 
 
 @dataclass

@@ -140,8 +140,19 @@ class Prior(abc.ABC):
         return {"prior": self.kind}
 
 
+class _Interval:
+    """``bounds`` and card spec of a prior on ``[low, high]`` (uniform, log-uniform)."""
+
+    @property
+    def bounds(self):
+        return (self.low, self.high)
+
+    def to_spec(self, factor=1.0):
+        return {"prior": self.kind, "min": self.low / factor, "max": self.high / factor}
+
+
 @dataclass(frozen=True)
-class Uniform(Prior):
+class Uniform(_Interval, Prior):
     """Flat on ``[low, high]``."""
 
     low: float
@@ -161,16 +172,10 @@ class Uniform(Prior):
     def from_unit_cube(self, u):
         return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
 
-    @property
-    def bounds(self):
-        return (self.low, self.high)
-
-    def to_spec(self, factor=1.0):
-        return {"prior": self.kind, "min": self.low / factor, "max": self.high / factor}
 
 
 @dataclass(frozen=True)
-class LogUniform(Prior):
+class LogUniform(_Interval, Prior):
     """Flat in ``ln x`` on ``[low, high]``, ``0 < low < high``: density ``1 / (x ln(high/low))``."""
 
     low: float
@@ -192,12 +197,6 @@ class LogUniform(Prior):
     def from_unit_cube(self, u):
         return self.low * (self.high / self.low) ** np.asarray(u, dtype=float)
 
-    @property
-    def bounds(self):
-        return (self.low, self.high)
-
-    def to_spec(self, factor=1.0):
-        return {"prior": self.kind, "min": self.low / factor, "max": self.high / factor}
 
 
 @dataclass(frozen=True)

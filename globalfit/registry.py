@@ -13,24 +13,37 @@ import importlib
 import warnings
 from importlib import metadata
 
-from globalfit.likelihood import Likelihood, available_likelihoods
+from globalfit.likelihood import ENTRY_POINT_GROUP as LIKELIHOOD_ENTRY_POINT_GROUP
+from globalfit.likelihood import Likelihood
 from globalfit.models.base import Model
 from globalfit.params import unknown_name_message
 
 MODEL_ENTRY_POINT_GROUP = "globalfit.models"
 
 
+def registered(builtin: dict[str, str], group: str) -> dict[str, str]:
+    """Name -> ``module:Class``: the built-in table, then the entry points of ``group``."""
+    table = dict(builtin)
+    try:
+        for entry in metadata.entry_points(group=group):
+            table.setdefault(entry.name, entry.value)
+    except Exception as error:  # a broken third-party distribution must not stop us
+        warnings.warn(f"could not read entry points {group!r}: {error}")
+    return table
+
+
 def available_models() -> dict[str, str]:
     """Name -> ``module:Class`` for built-in and entry-point models."""
     from globalfit.models import BUILTIN
 
-    table = dict(BUILTIN)
-    try:
-        for entry in metadata.entry_points(group=MODEL_ENTRY_POINT_GROUP):
-            table.setdefault(entry.name, entry.value)
-    except Exception as error:  # a broken third-party distribution must not stop us
-        warnings.warn(f"could not read entry points {MODEL_ENTRY_POINT_GROUP!r}: {error}")
-    return table
+    return registered(BUILTIN, MODEL_ENTRY_POINT_GROUP)
+
+
+def available_likelihoods() -> dict[str, str]:
+    """Name -> ``module:Class`` for built-in and entry-point likelihoods."""
+    from likelihoods import BUILTIN
+
+    return registered(BUILTIN, LIKELIHOOD_ENTRY_POINT_GROUP)
 
 
 def import_target(target: str, key: str):
@@ -60,35 +73,30 @@ def import_target(target: str, key: str):
         raise ValueError(message) from None
 
 
-def model_class(name: str, key: str = "model.name") -> type[Model]:
-    """Resolve a model by registered name or ``package.module:Class``."""
+def _resolve(name: str, key: str, what: str, table: dict[str, str], base: type) -> type:
+    """A registered ``name`` or a ``package.module:Class``, checked to subclass ``base``."""
     if ":" in name:
         target = name
-    else:
-        table = available_models()
-        if name not in table:
-            raise ValueError(unknown_name_message(key, name, "model", sorted(table)))
+    elif name in table:
         target = table[name]
+    else:
+        raise ValueError(unknown_name_message(key, name, what, sorted(table)))
     cls = import_target(target, key)
-    if not (isinstance(cls, type) and issubclass(cls, Model)):
-        raise ValueError(f"{key}: {target!r} is not a globalfit.models.base.Model subclass")
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise ValueError(f"{key}: {target!r} is not a {base.__module__}.{base.__name__} subclass")
     return cls
+
+
+def model_class(name: str, key: str = "model.name") -> type[Model]:
+    """Resolve a model by registered name or ``package.module:Class``."""
+    table = {} if ":" in name else available_models()
+    return _resolve(name, key, "model", table, Model)
 
 
 def likelihood_class(name: str, key: str | None = None) -> type[Likelihood]:
     """Resolve a likelihood by registered name or ``package.module:Class``."""
-    key = key or f"likelihoods.{name}"
-    if ":" in name:
-        target = name
-    else:
-        table = available_likelihoods()
-        if name not in table:
-            raise ValueError(unknown_name_message(key, name, "likelihood", sorted(table)))
-        target = table[name]
-    cls = import_target(target, key)
-    if not (isinstance(cls, type) and issubclass(cls, Likelihood)):
-        raise ValueError(f"{key}: {target!r} is not a globalfit.likelihood.Likelihood subclass")
-    return cls
+    table = {} if ":" in name else available_likelihoods()
+    return _resolve(name, key or f"likelihoods.{name}", "likelihood", table, Likelihood)
 
 
 def likelihood_instance_name(key: str, cls: type[Likelihood]) -> str:

@@ -125,7 +125,7 @@ def read_card(path: str | Path) -> dict[str, Any]:
 
 def likelihood_available(name: str) -> bool:
     """Whether the module behind a likelihood name exists (it may be written later)."""
-    from globalfit.likelihood import available_likelihoods
+    from globalfit.registry import available_likelihoods
 
     target = name if ":" in name else available_likelihoods().get(name)
     if target is None:

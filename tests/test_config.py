@@ -237,7 +237,6 @@ def test_entry_point_plugins_resolve_by_name(monkeypatch):
         return entries.get(group, [])
 
     monkeypatch.setattr(globalfit.registry.metadata, "entry_points", entry_points)
-    monkeypatch.setattr(globalfit.likelihood.metadata, "entry_points", entry_points)
     raw = card(model={"name": "third_party_nsi"}, likelihoods={"third_party_gauss": {}})
     names = [p.name for p in run_parameters(load_config(raw)) if not p.fixed]
     assert names == ["eps_ee", "eps_mumu"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from globalfit import registry
-from globalfit.likelihood import available_likelihoods
+from globalfit.registry import available_likelihoods
 
 HELP = "List models and likelihoods (with their parameters and nuisances)."
 

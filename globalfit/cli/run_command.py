@@ -69,12 +69,7 @@ def main(args: argparse.Namespace) -> int:
         pool.wait()  # worker rank: evaluate what rank 0 sends, until it closes the pool
         return 0
     try:
-        prepare_run_dir(config.output, force=args.force)
-        config.write(config.output / "config.yaml")
-        record = provenance.start_record(posterior, config)
-        record["card"] = str(card)
-        record["arguments"] = arguments_record(args)
-        provenance.write(config.output, record)
+        start_run_folder(config, posterior, card, args)
         ranks = f"; {pool.size} MPI ranks" if pool is not None else ""
         print(f"globalfit run: {config.name}: model {config.model.name!r}, likelihoods "
               f"{', '.join(posterior.likelihoods) or 'none'}; {posterior.ndim} free parameters "
@@ -83,6 +78,16 @@ def main(args: argparse.Namespace) -> int:
     finally:
         if pool is not None:
             pool.close()
+
+
+def start_run_folder(config: RunConfig, posterior, card: Path, args: argparse.Namespace) -> None:
+    """Create the run folder and write the resolved card and the provenance record."""
+    prepare_run_dir(config.output, force=args.force)
+    config.write(config.output / "config.yaml")
+    record = provenance.start_record(posterior, config)
+    record["card"] = str(card)
+    record["arguments"] = arguments_record(args)
+    provenance.write(config.output, record)
 
 
 def scan_and_report(config: RunConfig, card: Path, args: argparse.Namespace) -> int:
@@ -97,12 +102,7 @@ def scan_and_report(config: RunConfig, card: Path, args: argparse.Namespace) -> 
     apply_overrides(config, seed=args.seed, output=args.output)
     check_run_dir(config.output, force=args.force)
     posterior = build_posterior(scan_config(config))
-    prepare_run_dir(config.output, force=args.force)
-    config.write(config.output / "config.yaml")
-    record = provenance.start_record(posterior, config)
-    record["card"] = str(card)
-    record["arguments"] = arguments_record(args)
-    provenance.write(config.output, record)
+    start_run_folder(config, posterior, card, args)
     scan = config.scan
     others = [n for n in posterior.names if n != scan["parameter"]]
     print(f"globalfit run: {config.name}: scan of {scan['parameter']} from {scan['from']:g} to "
