@@ -18,6 +18,8 @@ Every continuous spectrum returned here is normalised to 1 over energy (MeV^-1).
 """
 from __future__ import annotations
 
+import functools
+
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,7 +35,9 @@ LINES = ("7Be", "pep")
 
 
 @lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def spectra_parameters() -> dict:
+    """The compact spectra of ``data/solar/spectra.yaml`` (read once)."""
     with open(DATA_FILE) as handle:
         return yaml.safe_load(handle)
 
