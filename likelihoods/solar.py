@@ -42,6 +42,7 @@ from globalfit.likelihood import Likelihood, Point
 from globalfit.physics import neutrino_electron as nue
 from globalfit.physics import solar_spectra as spectra
 from globalfit.physics.constants import SECONDS_PER_DAY
+from globalfit.physics.earth_regeneration import EarthRegeneration
 from globalfit.physics.solar import NightRegeneration, SolarOscillation, SolarSurvival, night_p_eff
 from globalfit.physics.solar_model import SOURCES, load_solar_model
 
@@ -50,9 +51,10 @@ OBSERVABLES = ("chlorine_snu", "gallium_snu", "borexino_pp", "borexino_7be", "bo
                "borexino_cno", "borexino_8b", "superk_es_flux", "sno_phi_b8", "sno_c0", "sno_c1",
                "sno_c2", "sno_a0", "sno_a1", "superk_adn")
 SNU = 1.0e-36
-NIGHT_NADIR_BINS = 6
-NIGHT_STEP_KM = 800.0
-NIGHT_SMOOTHING_MEV = 0.4
+NIGHT_MODES = (True, False, "exact")
+EXACT_NADIR_BINS = 40
+EXACT_STEP_KM = 100.0
+EXACT_ENERGY_STEP_MEV = 0.02
 CROSS_SECTION_UNIT_CM2 = 1.0e-46
 
 
@@ -89,7 +91,11 @@ class SolarLikelihood(Likelihood):
         self.flux_prior_weight = 1.0 / self.flux_sigma**2
         self.flux_prior_weight[SOURCES.index("8B")] = 0.0
         self.radiochemical = _load_yaml("radiochemical.yaml")
-        self.include_night = bool(options.get("night", True))
+        self.night_mode = options.get("night", True)
+        if self.night_mode not in NIGHT_MODES:
+            raise ValueError(f"likelihoods.solar.night: {self.night_mode!r} not allowed; choose true (perturbative "
+                             f"kernels, default), false (day only) or 'exact' (layered evolution, slow)")
+        self.include_night = self.night_mode is not False
         excluded = options.get("exclude", []) or []
         unknown = set(excluded) - set(OBSERVABLES)
         if unknown:
@@ -98,8 +104,10 @@ class SolarLikelihood(Likelihood):
         self.sno_table_path = options.get("sno_table")
         self._build_energy_grids()
         self._build_measurements()
-        self.night = NightRegeneration({d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")},
-                                       n_bins=NIGHT_NADIR_BINS, max_step_km=NIGHT_STEP_KM)
+        latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
+        self.night = EarthRegeneration(latitudes) if self.include_night else None
+        if self.night_mode == "exact":
+            self.exact_night = NightRegeneration(latitudes, n_bins=EXACT_NADIR_BINS, max_step_km=EXACT_STEP_KM)
 
     # --- setup ------------------------------------------------------------------------------
     def _build_energy_grids(self) -> None:
@@ -114,12 +122,6 @@ class SolarLikelihood(Likelihood):
                          phi8 * nue.integrated_cross_section_cm2(self.e8, "mu", sk_threshold))
         self.bx8_sigma = (phi8 * nue.integrated_cross_section_cm2(self.e8, "e", bx_threshold),
                           phi8 * nue.integrated_cross_section_cm2(self.e8, "mu", bx_threshold))
-        # P_2e oscillates fast in energy (period ~0.25 MeV on core-crossing paths): evaluate it on
-        # a 0.1 MeV grid and smooth it with a Gaussian of NIGHT_SMOOTHING_MEV onto the 8B grid
-        # (below the detectors' resolution; removes only unresolvable oscillations)
-        self.e_night = np.arange(3.0, 16.6, 0.1)
-        kernel = np.exp(-0.5 * ((self.e8[:, None] - self.e_night[None, :]) / NIGHT_SMOOTHING_MEV) ** 2)
-        self.night_kernel = kernel / kernel.sum(axis=1, keepdims=True)
         self.low_grids = {}
         for source in ("pp", "13N", "15O", "17F"):
             edges = np.linspace(0, spectra.endpoint_mev(source), 25)
@@ -133,6 +135,10 @@ class SolarLikelihood(Likelihood):
                                                (basis * self.sno_weights[:, None]).T)
         self.sno_a_projector = np.linalg.solve(basis[:, :2].T @ (basis[:, :2] * self.sno_weights[:, None]),
                                                (basis[:, :2] * self.sno_weights[:, None]).T)
+        requests = {"8B_radio": ("8B", self.e_radio), "hep_radio": ("hep", self.e_radio), "8B_day": ("8B", self.e8)}
+        requests.update({source: (source, energy) for source, (energy, _) in self.low_grids.items()})
+        requests.update({source: (source, spectra.lines(source)[0][0]) for source in ("7Be", "pep")})
+        self.day_plan = self.survival.plan(requests)
 
     def _sno_weights(self) -> np.ndarray:
         if self.sno_table_path is None:
@@ -176,46 +182,58 @@ class SolarLikelihood(Likelihood):
 
     # --- forward model ------------------------------------------------------------------------
     def probabilities(self, osc: SolarOscillation) -> dict:
-        """``P_ee`` (three-flavour) needed by the observables, per source and grid."""
+        """``P_ee`` (three-flavour) needed by the observables, per source and grid.
+
+        Keys: ``8B_radio``, ``hep_radio`` (on the radiochemical grid), ``8B_day``,
+        ``8B_night_superk``, ``8B_night_sno`` (on `e8`), the low-energy sources ``pp``, ``13N``,
+        ``15O``, ``17F`` (on their grids) and the lines ``7Be``, ``pep`` (floats).
+        """
         c4, s4 = np.cos(osc.th13) ** 4, np.sin(osc.th13) ** 4
-        day = self.survival.day_p_eff
-        out = {"8B_radio": c4 * day("8B", self.e_radio, osc) + s4,
-               "hep_radio": c4 * day("hep", self.e_radio, osc) + s4}
-        p8_day_eff = day("8B", self.e8, osc)
-        out["8B_day"] = c4 * p8_day_eff + s4
-        if self.include_night:
-            p2e_all = self.night.mean_p2e(self.e_night, osc)
+        p_eff = self.day_plan.p_eff(osc)
+        out = {key: c4 * value + s4 for key, value in p_eff.items()}
+        for line in ("7Be", "pep"):
+            out[line] = float(out[line][0])
+        p2e = self.night_p2e(osc)
         for detector in ("superk", "sno"):
-            if self.include_night:
-                p2e = self.night_kernel @ p2e_all[detector]
-                out[f"8B_night_{detector}"] = c4 * night_p_eff(p8_day_eff, p2e, osc.th12) + s4
-            else:
-                out[f"8B_night_{detector}"] = out["8B_day"]
-        for source, (energy, weight) in self.low_grids.items():
-            out[source] = c4 * day(source, energy, osc) + s4
-        line_energies = {"7Be": spectra.lines("7Be")[0][0], "pep": spectra.lines("pep")[0][0]}
-        for source, energy in line_energies.items():
-            out[source] = c4 * float(day(source, np.array([energy]), osc)[0]) + s4
+            out[f"8B_night_{detector}"] = (c4 * night_p_eff(p_eff["8B_day"], p2e[detector], osc.th12) + s4
+                                           if p2e else out["8B_day"])
         return out
+
+    def night_p2e(self, osc: SolarOscillation) -> dict:
+        """Detector -> exposure-averaged ``P_2e`` on `e8` (empty without night)."""
+        if not self.include_night:
+            return {}
+        if self.night_mode == "exact" or not self.night.covers(self.e8, osc.dm21_ev2):
+            return self._exact_p2e(osc)
+        return self.night.mean_p2e(self.e8, osc)
+
+    def _exact_p2e(self, osc: SolarOscillation) -> dict:
+        """Layered evolution on a fine energy grid, averaged over the same relative width in
+        energy as the kernels (slow; the reference for the default)."""
+        if not hasattr(self, "exact_night"):
+            latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
+            self.exact_night = NightRegeneration(latitudes, n_bins=EXACT_NADIR_BINS, max_step_km=EXACT_STEP_KM)
+        fine = np.arange(0.8 * self.e8[0], 1.25 * self.e8[-1], EXACT_ENERGY_STEP_MEV)
+        width = self.night.grid.smoothing * self.e8[:, None]
+        kernel = np.exp(-0.5 * ((fine[None, :] - self.e8[:, None]) / width) ** 2)
+        kernel /= kernel.sum(axis=1, keepdims=True)
+        chunks = [self.exact_night.mean_p2e(part, osc) for part in np.array_split(fine, len(fine) // 100)]
+        return {name: kernel @ np.concatenate([c[name] for c in chunks]) for name in chunks[0]}
 
     def _es_rate_factor(self, source: str, p) -> float:
         """``<P sigma_e + (1 - P) sigma_mu>`` over a source's spectrum, cm^2 (T > 0)."""
+        s_e, s_mu = self._es_sigma[source]
         if source in ("7Be", "pep"):
-            energy = spectra.lines(source)[0][0]
-            s_e = nue.integrated_cross_section_cm2(energy, "e")
-            s_mu = nue.integrated_cross_section_cm2(energy, "mu")
             return float(p * s_e + (1 - p) * s_mu)
-        energy, weight = self.low_grids[source]
-        s_e, s_mu = self._low_sigma(source)
-        return float(weight @ (p * s_e + (1 - p) * s_mu))
+        return float(self.low_grids[source][1] @ (p * s_e + (1 - p) * s_mu))
 
     @cached_property
-    def _low_sigma_cache(self) -> dict:
+    def _es_sigma(self) -> dict:
+        """Total nu_e and nu_mu elastic cross sections (cm^2) on each low-energy grid and line."""
+        energies = {s: e for s, (e, _) in self.low_grids.items()}
+        energies.update({line: spectra.lines(line)[0][0] for line in ("7Be", "pep")})
         return {s: (nue.integrated_cross_section_cm2(e, "e"), nue.integrated_cross_section_cm2(e, "mu"))
-                for s, (e, _) in self.low_grids.items()}
-
-    def _low_sigma(self, source):
-        return self._low_sigma_cache[source]
+                for s, e in energies.items()}
 
     def design(self, osc: SolarOscillation):
         """Linear model of the observables: ``prediction = A @ f + b``, ``f`` the flux

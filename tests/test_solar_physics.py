@@ -132,18 +132,3 @@ def test_quantile_nodes_match_full_production_grid(compact):
         for source in SOURCES:
             np.testing.assert_allclose(nodes.day_p_eff(source, energy, osc), full.day_p_eff(source, energy, osc),
                                        atol=5e-4)
-
-
-def test_night_regeneration_default_binning_against_fine_reference():
-    """The likelihood's 12-bin, 500 km-step night model reproduces the energy-averaged
-    regeneration (P_2e - s12^2 over 5-15 MeV) of a 40-bin, 100 km-step reference within 10 %."""
-    from globalfit.physics.solar import NightRegeneration
-
-    latitudes = {"superk": 36.43, "sno": 46.47}
-    energy = np.linspace(5.0, 15.0, 41)
-    fine = NightRegeneration(latitudes, n_bins=40, max_step_km=100.0).mean_p2e(energy, LMA)
-    coarse = NightRegeneration(latitudes, n_bins=12, max_step_km=500.0).mean_p2e(energy, LMA)
-    s12 = np.sin(LMA.th12) ** 2
-    for name in latitudes:
-        assert (coarse[name] - s12).mean() == pytest.approx((fine[name] - s12).mean(), rel=0.10)
-        assert (fine[name] - s12).mean() > 0  # regeneration is positive for LMA

@@ -467,6 +467,14 @@ class SolarSurvival:
         p = p_eff_adiabatic(np.asarray(energy_mev, float)[..., None], v_cc, y_n, osc)
         return p @ weights
 
+    def plan(self, requests: dict) -> "DayPlan":
+        """A `DayPlan` for ``{key: (source, energies_mev)}``: all of them in one evaluation."""
+        for source, _ in requests.values():
+            if source not in self._grids:
+                raise ValueError(f"source: {source!r} not in the solar model; choose from {tuple(self._grids)}")
+        return DayPlan({key: (self._grids[source], np.atleast_1d(np.asarray(energy, float)))
+                        for key, (source, energy) in requests.items()})
+
     def numerical_p_eff(self, source: str, energy_mev, osc: SolarOscillation, steps: int = 60000,
                         n_radii: int = 12) -> np.ndarray:
         """Production-averaged ``P_eff`` from numerical evolution (`p_eff_numerical`) from
@@ -480,3 +488,41 @@ class SolarSurvival:
         y_n_fn = lambda x: np.interp(x, radius, self.model.neutron_fraction)  # noqa: E731
         values = [p_eff_numerical(energy_mev, r, density_fn, y_n_fn, osc, steps=steps) for r in radii]
         return np.mean(values, axis=0)
+
+
+class DayPlan:
+    """Production-averaged day ``P_eff`` for a fixed set of (source, energies) requests.
+
+    Every (energy, production node) pair of every request is laid out once in flat arrays, so
+    that a point costs one vectorised evaluation of the adiabatic formula (the same formula as
+    `p_eff_adiabatic`, in real arithmetic) and one segmented sum. Built by `SolarSurvival.plan`.
+    """
+
+    def __init__(self, requests: dict):
+        energy, density, y_n, weights, self.sizes = [], [], [], [], []
+        for (node_density, node_y_n, node_weights), energies in requests.values():
+            energy.append(np.repeat(energies, len(node_density)))
+            density.append(np.tile(node_density, len(energies)))
+            y_n.append(np.tile(node_y_n, len(energies)))
+            weights.append(np.tile(node_weights, len(energies)))
+            self.sizes.append(len(energies))
+        self.keys = tuple(requests)
+        self.inverse_energy_ev = 1.0 / (1.0e6 * np.concatenate(energy))
+        self.v_cc = charged_current_potential_ev(np.concatenate(density))
+        self.y_n = np.concatenate(y_n)
+        self.weights = np.concatenate(weights)
+        nodes = np.concatenate([np.full(n, len(r[0][0])) for n, r in zip(self.sizes, requests.values())])
+        self.starts = np.concatenate([[0], np.cumsum(nodes)[:-1]])
+        self.splits = np.cumsum(self.sizes)[:-1]
+
+    def p_eff(self, osc: SolarOscillation) -> dict:
+        """Key -> day ``P_eff`` at the request's energies."""
+        c2, s2 = np.cos(2 * osc.th12), np.sin(2 * osc.th12)
+        k = 0.25 * osc.dm21_ev2 * self.inverse_energy_ev
+        eps_n_pe, eps_n_n = complex(osc.eps_n_pe), complex(osc.eps_n_n)
+        a = k * c2 + self.v_cc * (osc.eps_d_pe - 0.5 * np.cos(osc.th13) ** 2 + self.y_n * osc.eps_d_n)
+        b_re = k * s2 + self.v_cc * (eps_n_pe.real + self.y_n * eps_n_n.real)
+        b_im = self.v_cc * (eps_n_pe.imag + self.y_n * eps_n_n.imag)
+        p = 0.5 + (0.5 * c2) * a / np.sqrt(a * a + b_re * b_re + b_im * b_im)
+        averaged = np.add.reduceat(p * self.weights, self.starts)
+        return dict(zip(self.keys, np.split(averaged, self.splits)))
