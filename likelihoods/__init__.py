@@ -14,6 +14,7 @@ BUILTIN = {
     "conus": "likelihoods.conus:ConusLikelihood",
     "solar": "likelihoods.solar:SolarLikelihood",
     "kamland": "likelihoods.kamland:KamLANDLikelihood",
+    "superk_iv_spectrum": "likelihoods.superk_spectrum:SuperKSpectrumLikelihood",
     "t2k": "likelihoods.long_baseline:T2K",
     "nova": "likelihoods.long_baseline:NOvA",
     "dune": "likelihoods.long_baseline:DUNE",
