@@ -10,9 +10,13 @@ for eps_D, eps_N and eps_ee - eps_mumu = -2 eps_D / c13^2 (exact for this model'
 and the LMA-Dark minimum's Delta chi^2.
 
     python benchmarks/solar_table.py --fermion u [--release /path/to/shared/data] [--json out.json]
+                                     [--superk-spectrum] [--sno-table]
 
 With ``--release`` KamLAND uses the 2011 binned spectrum release (``kamland/``) with the
 PRIS operating history (``reactors/``); otherwise its built-in 2008 summary.
+``--superk-spectrum`` adds the SK-IV recoil spectrum shape (``superk/``, likelihood
+``superk_iv_spectrum``) to the solar part; ``--sno-table`` fits SNO's polynomial with the CC
+weights of SNO's Table XXVI (``sno/sno_sensitivity.csv``).
 """
 from __future__ import annotations
 
@@ -47,9 +51,16 @@ ESTEBAN_U = {
 class SolarKamLANDChi2:
     """chi^2(th12, dm21, eps_D, eps_N) of solar + KamLAND for one fermion."""
 
-    def __init__(self, fermion: str, release: str | None):
+    def __init__(self, fermion: str, release: str | None, superk_spectrum: bool = False, sno_table: bool = False):
         self.model = SolarNSI(fermion=fermion)
-        self.solar = SolarLikelihood()
+        if (superk_spectrum or sno_table) and not release:
+            raise ValueError("--superk-spectrum and --sno-table need --release (the folder of the public releases)")
+        self.solar = SolarLikelihood(**({"sno_table": f"{release}/sno/sno_sensitivity.csv"} if sno_table else {}))
+        self.superk = None
+        if superk_spectrum:
+            from likelihoods.superk_spectrum import SuperKSpectrumLikelihood
+
+            self.superk = SuperKSpectrumLikelihood(release_path=f"{release}/superk")
         if release:
             self.kamland = KamLANDLikelihood(release_path=f"{release}/kamland", reactors_path=f"{release}/reactors")
         else:
@@ -63,7 +74,8 @@ class SolarKamLANDChi2:
     def parts(self, th12, dm21, eps_d, eps_n) -> tuple[float, float]:
         self.calls += 1
         p = self.point(th12, dm21, eps_d, eps_n)
-        return self.solar.chi2(p), self.kamland.chi2(p)
+        solar = self.solar.chi2(p) + (self.superk.chi2(p) if self.superk is not None else 0.0)
+        return solar, self.kamland.chi2(p)
 
     def __call__(self, th12, dm21, eps_d, eps_n) -> float:
         return float(sum(self.parts(th12, dm21, eps_d, eps_n)))
@@ -146,8 +158,8 @@ def fmt(intervals, scale=1.0) -> str:
     return " + ".join(f"[{a:+.2f}, {b:+.2f}]" for a, b in parts)
 
 
-def run(fermion: str, release: str | None, step: float = 0.02) -> dict:
-    chi2 = SolarKamLANDChi2(fermion, release)
+def run(fermion: str, release: str | None, step: float = 0.02, **extra) -> dict:
+    chi2 = SolarKamLANDChi2(fermion, release, **extra)
     grids = {name: np.round(np.arange(grid[0], grid[-1] + 1e-9, step), 4) for name, grid in GRIDS.items()}
     t0 = time.perf_counter()
     lma_starts = [dict(th12=np.radians(33.5), dm21=7.4e-5, eps_D=d, eps_N=0.0) for d in (-0.3, -0.1, 0.1)]
@@ -157,6 +169,8 @@ def run(fermion: str, release: str | None, step: float = 0.02) -> dict:
     global_min = min(v[0] for v in bests.values())
     c13sq = np.cos(FIXED["th13"]) ** 2
     out = {"fermion": fermion, "kamland": "2011 release spectrum" if release else "2008 summary",
+           "solar": "solar" + (" + SNO Table XXVI weights" if extra.get("sno_table") else "")
+           + (" + SK-IV spectrum" if extra.get("superk_spectrum") else ""),
            "chi2_min": {k: v[0] for k, v in bests.items()},
            "best_fit": {k: {n: float(v[1][n]) for n in ORDER} for k, v in bests.items()},
            "delta_chi2_lma_dark": bests["LMA-D"][0] - bests["LMA"][0], "rows": {}}
@@ -183,7 +197,7 @@ def run(fermion: str, release: str | None, step: float = 0.02) -> dict:
 
 
 def markdown(result: dict) -> str:
-    lines = [f"Fermion {result['fermion']}; KamLAND: {result['kamland']}; chi2_min LMA "
+    lines = [f"Fermion {result['fermion']}; {result['solar']}; KamLAND: {result['kamland']}; chi2_min LMA "
              f"{result['chi2_min']['LMA']:.2f}, LMA-D {result['chi2_min']['LMA-D']:.2f} "
              f"(Delta chi2 LMA-D - LMA = {result['delta_chi2_lma_dark']:+.2f}); "
              f"{result['chi2_calls']} chi2 calls in {result['seconds']:.0f} s.", "",
@@ -204,10 +218,10 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-def tension(release: str | None, figure: str | None) -> str:
+def tension(release: str | None, figure: str | None, **extra) -> str:
     """Dm21 preferred by solar data alone (no NSI; eps_D^u = -0.15, i.e. eps_ee - eps_mumu
     = +0.30, eps_N = 0) and by KamLAND alone: profiles over th12 (LMA), 1-sigma ranges."""
-    chi2 = SolarKamLANDChi2("u", release)
+    chi2 = SolarKamLANDChi2("u", release, **extra)
     grid = np.linspace(3.0e-5, 11.0e-5, 41)
     lma = REGIONS["LMA"]
 
@@ -257,11 +271,16 @@ def main() -> None:
     parser.add_argument("--step", type=float, default=0.02, help="grid step of eps_D and eps_N (default 0.02)")
     parser.add_argument("--tension", default=None, metavar="PNG",
                         help="instead of the table: solar vs KamLAND Dm21 profiles, figure to PNG")
+    parser.add_argument("--superk-spectrum", action="store_true",
+                        help="add the SK-IV recoil spectrum shape (superk_iv_spectrum; needs --release)")
+    parser.add_argument("--sno-table", action="store_true",
+                        help="SNO polynomial fit weights from SNO's Table XXVI release (needs --release)")
     args = parser.parse_args()
+    extra = {"superk_spectrum": args.superk_spectrum, "sno_table": args.sno_table}
     if args.tension:
-        print(tension(args.release, args.tension))
+        print(tension(args.release, args.tension, **extra))
         return
-    result = run(args.fermion, args.release, args.step)
+    result = run(args.fermion, args.release, args.step, **extra)
     print(markdown(result))
     if args.json:
         with open(args.json, "w") as handle:
