@@ -11,7 +11,9 @@ Two modes:
   ``shared/data/reactors``) for time-averaged site weights (recommended). Binned Poisson likelihood: ``mu_i = norm * R_i + sum_k b_k B_ki + geo * G_i``
   with the reactor term ``R_i = N_i^{no-osc} <P_ee>_i``, where ``<P_ee>_i`` averages the
   survival probability over the bin with the IBD-weighted Huber-Mueller spectrum, the
-  sites' ``N / L^2`` weights and a Gaussian resolution ``6.4 % sqrt(E/MeV)``.
+  sites' ``N / L^2`` weights and a Gaussian resolution ``6.4 % sqrt(E/MeV)`` (Gauss-Legendre
+  quadrature in ``sqrt(E - E_thr)``, converged to 1e-12; see docs/kamland.md for the
+  evaluation speed and numerics).
 * built-in default (no release): the KamLAND-only 2008 result (arXiv:0801.4589, abstract)
   as a summary likelihood in ``(Dm21, tan^2 th12)`` with asymmetric Gaussian errors, the
   octant folded (``tan^2 -> min(tan^2, 1/tan^2)``) because reactor data cannot tell it.
@@ -277,7 +279,8 @@ class KamLANDSpectrum:
             quadrature = self.energy_quadrature(osc.dm21_ev2)
         return quadrature.kernel @ self.site_averaged_survival(osc, quadrature)
 
-    def mean_survival_reference(self, osc: SolarOscillation, quadrature: "EnergyQuadrature | None" = None) -> np.ndarray:
+    def mean_survival_reference(self, osc: SolarOscillation,
+                                quadrature: "EnergyQuadrature | None" = None) -> np.ndarray:
         """`mean_survival` the slow, transparent way (`kamland_survival` on the (energy, site) grid)."""
         if quadrature is None:
             quadrature = self.energy_quadrature(osc.dm21_ev2)

@@ -268,3 +268,8 @@ def test_energy_quadrature_against_midpoint_rule(shared_data, release_likelihood
         osc = oscillation_from_point(_point(dm21, 0.45, 0.022))
         np.testing.assert_allclose(spectrum.mean_survival(osc), spectrum.mean_survival(osc, midpoint),
                                    rtol=0, atol=2e-8)
+
+
+def test_bad_resolution(shared_data):
+    with pytest.raises(ValueError, match="resolution"):
+        KamLANDLikelihood(release_path=shared_data / "kamland", resolution=0.0)
