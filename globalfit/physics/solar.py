@@ -25,7 +25,9 @@ What this module offers
   solar profile (the validation of the adiabatic result);
 * `p_eff_constant_density`: 2x2 survival probability at constant density (KamLAND);
 * `p2e_earth`, `night_p_eff`: Earth regeneration of ``nu_2`` and the night probability
-  ``P_N = P_D + (1 - 2 P_D)(P_2e - s12^2) / cos 2th12``.
+  ``P_N = P_D + (1 - 2 P_D)(P_2e - s12^2) / cos 2th12``; `NightRegeneration`: exact,
+  exposure-averaged ``P_2e`` (the reference for the fast kernels of
+  `globalfit.physics.earth_regeneration`).
 
 Energies are in MeV here (``energy_mev``), potentials in eV, lengths in km.
 """
@@ -341,46 +343,6 @@ def nadir_exposure(latitude_deg: float, n_bins: int = 10, n_samples: int = 200_0
     keep = counts > 0
     centres = 0.5 * (edges[1:] + edges[:-1])
     return centres[keep], counts[keep] / counts.sum(), float(night.mean())
-
-
-@dataclass
-class EarthPaths:
-    """Constant-density paths through the Earth for a set of nadir angles, padded to a
-    common number of layers (zero-length layers) so that all are evolved at once."""
-
-    cos_nadir: np.ndarray
-    weight: np.ndarray
-    lengths_km: np.ndarray
-    electron_density_na: np.ndarray
-    neutron_fraction: np.ndarray
-
-    @classmethod
-    def for_latitude(cls, latitude_deg: float, n_bins: int = 8, max_step_km: float = 800.0) -> "EarthPaths":
-        """PREM paths (``globalfit.physics.matter.earth_layers``) weighted by `nadir_exposure`."""
-        from globalfit.physics.matter import earth_layers
-
-        cos_nadir, weight, _ = nadir_exposure(latitude_deg, n_bins)
-        paths = [earth_layers(float(np.arccos(c)), max_step_km=max_step_km) for c in cos_nadir]
-        n_max = max(len(p) for p in paths)
-        lengths = np.zeros((len(paths), n_max))
-        density = np.zeros((len(paths), n_max))
-        y_e = np.full((len(paths), n_max), 0.5)
-        for i, path in enumerate(paths):
-            arr = np.array(path)
-            lengths[i, : len(arr)], density[i, : len(arr)], y_e[i, : len(arr)] = arr.T
-        return cls(cos_nadir, weight, lengths, density * y_e, (1.0 - y_e) / y_e)
-
-    def mean_p2e(self, energy_mev, osc: SolarOscillation) -> np.ndarray:
-        """Exposure-weighted ``P_2e(E)``, shape ``energy.shape``."""
-        energy = np.atleast_1d(np.asarray(energy_mev, float))
-        n_paths = len(self.cos_nadir)
-        flat_energy = np.repeat(energy[None, :], n_paths, axis=0).ravel()
-        per_path = lambda a: np.repeat(a, len(energy), axis=0)  # noqa: E731
-        v_cc = charged_current_potential_ev(per_path(self.electron_density_na))
-        state = layered_amplitudes(flat_energy, per_path(self.lengths_km), v_cc, per_path(self.neutron_fraction),
-                                   osc, vacuum_mass_states(osc.th12)[1])
-        p2e = (np.abs(state[:, 0]) ** 2).reshape(n_paths, len(energy))
-        return self.weight @ p2e
 
 
 class NightRegeneration:
