@@ -222,7 +222,7 @@ def tension(release: str | None, figure: str | None, **extra) -> str:
     """Dm21 preferred by solar data alone (no NSI; eps_D^u = -0.15, i.e. eps_ee - eps_mumu
     = +0.30, eps_N = 0) and by KamLAND alone: profiles over th12 (LMA), 1-sigma ranges."""
     chi2 = SolarKamLANDChi2("u", release, **extra)
-    grid = np.linspace(3.0e-5, 11.0e-5, 41)
+    grid = np.linspace(3.0e-5, 11.0e-5, 161)
     lma = REGIONS["LMA"]
 
     def profile_dm21(part: int, eps_d: float) -> np.ndarray:
@@ -250,6 +250,7 @@ def tension(release: str | None, figure: str | None, **extra) -> str:
 
         fig, ax = plt.subplots(figsize=(6, 4))
         for label, curve in curves.items():
+            label = label.replace("eps^u_ee - eps^u_mumu", r"$\varepsilon^u_{ee} - \varepsilon^u_{\mu\mu}$")
             ax.plot(grid * 1e5, curve - curve.min(), label=label)
         ax.set_xlabel(r"$\Delta m^2_{21}$ [$10^{-5}$ eV$^2$]")
         ax.set_ylabel(r"$\Delta\chi^2$ (profiled over $\theta_{12}$)")
