@@ -185,6 +185,14 @@ class Posterior:
         log_post, blob = self.evaluate(theta)
         return (log_post,) + blob
 
+    def derived_value(self, name: str, theta) -> float:
+        """The model's derived quantity ``name`` at ``theta`` (internal units); NaN where the
+        model fails there."""
+        if name not in self.derived_names:
+            raise ValueError(f"derived quantity {name!r} is not known (the model derives: "
+                             f"{', '.join(self.derived_names) or 'none'})")
+        return float(self._derived(theta).get(name, math.nan))
+
     # --- helpers -------------------------------------------------------------------------
     def _derived(self, theta) -> dict[str, float]:
         try:

@@ -23,7 +23,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -367,7 +367,9 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
     posterior : Posterior
         ``names``, ``parameters``, ``bounds``, ``log_likelihood``.
     parameters : sequence of str, optional
-        Parameters to profile (default: all sampled ones).
+        Parameters to profile (default: all sampled ones). A derived quantity of the model
+        (``posterior.derived_names``, e.g. ``eps_ee_minus_mumu``) is profiled with its value
+        held by an equality constraint; its grid spans the values it takes inside the bounds.
     regions : sequence of Region
         Rows for each region and for their union (``LMA``, ``LMA-D``, ``LMA+LMA-D``);
         without regions one region ``all``.
@@ -403,7 +405,7 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
     rows, minima = [], {}
     for name in wanted:
         profiles = _profiles(chi2, posterior, name, regions, best, starts, options)
-        display = posterior.parameters[names.index(name)].from_internal
+        display = posterior.parameters[names.index(name)].from_internal if name in names else float
         for label, profile in profiles.items():
             minima[label] = profile.minimum_chi2
             for level_name, level in LEVELS.items():
@@ -432,16 +434,39 @@ def _allowed(profiles, label, level, refine, regions) -> list[tuple[float, float
 def _profiles(chi2, posterior, name, regions, best, starts, options):
     from globalfit.samplers.profile import profile_regions
 
-    if name not in posterior.names:
-        raise ValueError(f"parameters: {name!r} is not sampled "
-                         f"(sampled: {', '.join(posterior.names)})")
+    derived_names = list(getattr(posterior, "derived_names", ()))
+    if name not in posterior.names and name not in derived_names:
+        raise ValueError(f"parameters: {name!r} is neither sampled nor derived "
+                         f"(sampled: {', '.join(posterior.names)}; derived: {', '.join(derived_names) or 'none'})")
     options = dict(options)
+    if name in derived_names:
+        derived = lambda theta: posterior.derived_value(name, theta)  # noqa: E731
+        if "grid" not in options:
+            options["grid"] = derived_grid(derived, posterior.bounds, options.pop("n_grid", 41),
+                                           options.get("from_unit_cube"))
+        options.pop("n_grid", None)
+        return profile_regions(chi2, posterior.names, posterior.bounds, name, list(regions),
+                               best=best, starts=starts, derived=derived, **options)
     if "grid" not in options:  # n_grid only sets the default grid
         options["grid"] = default_grid(posterior.parameters[posterior.names.index(name)],
                                        posterior.bounds[posterior.names.index(name)],
                                        options.pop("n_grid", 41))
     return profile_regions(chi2, posterior.names, posterior.bounds, name, list(regions),
                            best=best, starts=starts, **options)
+
+
+def derived_grid(derived: Callable[[np.ndarray], float], bounds: np.ndarray, n_grid: int = 41,
+                 from_unit_cube: Callable | None = None, n_points: int = 4096) -> np.ndarray:
+    """Profile grid of a derived quantity: ``n_grid`` values spanning the range it takes on
+    ``n_points`` Latin-hypercube points inside ``bounds`` (or the prior's unit-cube map)."""
+    from globalfit.samplers.profile import latin_hypercube_starts
+
+    points = latin_hypercube_starts(np.asarray(bounds, dtype=float), n_points, 0, from_unit_cube)
+    values = np.array([derived(theta) for theta in points])
+    values = values[np.isfinite(values)]
+    if values.size < 2 or np.ptp(values) == 0:
+        raise ValueError("parameters: the derived quantity is constant or undefined inside the bounds")
+    return np.linspace(values.min(), values.max(), n_grid)
 
 
 def default_grid(parameter: Any, bounds: Sequence[float], n_grid: int = 41) -> np.ndarray:

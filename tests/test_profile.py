@@ -317,3 +317,30 @@ def test_solar_kamland_lma_dark_mirror_degeneracy():
     assert th12_dark == pytest.approx(90.0 - th12_lma, abs=2.0)
     assert abs(dark.chi2_min - lma.chi2_min) < 2.0
     assert min(lma.chi2_min, dark.chi2_min) == pytest.approx(best.chi2_min, abs=1e-3)
+
+
+def test_profile_of_a_derived_quantity_is_the_analytic_one():
+    """g = a + 2 b of the correlated Gaussian: its profile is a parabola with the
+    variance of g, sigma_g^2 = w^T C w, centred on w . mean (constrained minimisation)."""
+    weights = np.array([1.0, 2.0, 0.0])
+    derived = lambda theta: float(weights @ theta)  # noqa: E731
+    centre, sigma = weights @ MEAN, math.sqrt(weights @ COVARIANCE @ weights)
+    grid = np.linspace(centre - 4 * sigma, centre + 4 * sigma, 17)
+    profile = profile_regions(gaussian_chi2, ["a", "b", "c"], BOUNDS, "g", grid=grid, n_starts=3,
+                              derived=derived)["all"]
+    inside = np.isfinite(profile.chi2)
+    assert np.allclose(profile.delta_chi2[inside], ((profile.grid[inside] - centre) / sigma) ** 2, atol=1e-4)
+    ((low, high),) = profile.intervals(CL90_1DOF, refine=True)
+    half = math.sqrt(CL90_1DOF) * sigma
+    assert (low, high) == pytest.approx((centre - half, centre + half), abs=1e-3)
+    for value, theta in zip(profile.grid[inside], profile.theta[inside]):
+        assert derived(theta) == pytest.approx(value, abs=1e-6)
+
+
+def test_derived_values_outside_the_bounds_are_excluded():
+    """g = a is bounded by a's bounds [-5, 5]: beyond them no point lies on the surface."""
+    profile = profile_regions(gaussian_chi2, ["a", "b", "c"], BOUNDS, "g", grid=np.array([0.5, 1.0, 6.0]),
+                              n_starts=2, derived=lambda theta: float(theta[0]))["all"]
+    assert np.isfinite(profile.chi2[:-1]).all() and profile.chi2[-1] == math.inf
+    with pytest.raises(ValueError, match="needs a grid"):
+        profile_regions(gaussian_chi2, ["a", "b", "c"], BOUNDS, "g", derived=lambda theta: theta[0])

@@ -343,3 +343,28 @@ def test_chain_is_ignored_for_starts_when_the_posterior_changed(run_dir, capsys)
     grown = SimpleNamespace(names=["th12", "eps", "coherent.log_norm"])
     assert chain_for_starts(run_dir, grown) is None
     assert "chain not used for starting points" in capsys.readouterr().err
+
+
+def test_profile_table_of_a_derived_quantity_per_region():
+    """The test model's derived eps_ee - eps_mumu with the bivariate Gaussian measurement:
+    profile centred on 0.3 - (-0.2) = 0.5 with sigma^2 = 0.1^2 + 0.2^2 - 2 (0.5) 0.1 0.2 = 0.03;
+    split at eps_ee < 0.3 the two halves share the minimum."""
+    from globalfit.config import load_config
+    from globalfit.posterior import build_posterior
+    from globalfit.regions import split_regions
+
+    card = {"name": "derived", "model": {"name": "plugins:DiagonalNSIModel"},
+            "parameters": {"eps_ee": {"prior": "uniform", "min": -1, "max": 1},
+                           "eps_mumu": {"prior": "uniform", "min": -1, "max": 1},
+                           "mzp": {"value": 1.0, "unit": "GeV"}},
+            "likelihoods": {"plugins:GaussianLikelihood": {}},
+            "sampler": {"name": "emcee", "walkers": 8, "steps": 10, "burn_in": 2, "seed": 1}}
+    posterior = build_posterior(load_config(card))
+    regions = list(split_regions("eps_ee < 0.3", {}, posterior.parameters, posterior.derived_names))
+    table = profile_table(posterior, ["eps_ee_minus_mumu"], regions, n_grid=13, n_starts=2)
+    sigma = math.sqrt(0.1**2 + 0.2**2 - 2 * 0.5 * 0.1 * 0.2)
+    union = table[(table.level == "90%") & (table.region.str.contains(r"\+"))]
+    assert len(union) == 1
+    half = math.sqrt(2.7055) * sigma
+    assert union[["low", "high"]].iloc[0].tolist() == pytest.approx([0.5 - half, 0.5 + half], abs=2e-3)
+    assert union["best_fit"].iloc[0] == pytest.approx(0.5, abs=0.02)

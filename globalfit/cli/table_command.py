@@ -18,7 +18,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="report the region COND (e.g. \"th12 < 45 deg\") and its "
                              "complement; default: the run card's regions")
     parser.add_argument("--parameters", default=None, metavar="A,B",
-                        help="comma-separated parameters (default: all)")
+                        help="comma-separated parameters (default: all sampled ones); with "
+                             "--profile also the model's derived quantities")
     parser.add_argument("--format", choices=FORMATS, default="md", help="output format")
     parser.add_argument("--output", default=None, metavar="FILE",
                         help="write to FILE instead of standard output")
@@ -114,7 +115,7 @@ def frequentist_table(args: argparse.Namespace) -> str:
 
     posterior, config = load_posterior(Path(args.run))
     names = _parameters(args.parameters)
-    _check_names(names, posterior.names)
+    _check_names(names, list(posterior.names) + list(getattr(posterior, "derived_names", ())))
     regions = profile_regions_for(args, posterior, config.regions)
     chain = chain_for_starts(Path(args.run), posterior)
     options = {"n_grid": args.grid, "n_starts": args.starts}

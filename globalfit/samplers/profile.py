@@ -187,6 +187,7 @@ def minimize_chi2(
     method: str = DEFAULT_METHOD,
     fixed: dict[int, float] | None = None,
     tol: float = 1e-8,
+    constraint: tuple[Callable[[np.ndarray], float], float] | None = None,
 ) -> Minimum:
     """Minimise ``chi2`` from ``theta0`` inside ``bounds``, optionally with parameters fixed.
 
@@ -204,14 +205,49 @@ def minimize_chi2(
         Parameters held fixed (the profiled one).
     tol : float
         Convergence tolerance passed to the minimiser (absolute on chi2 for scipy).
+    constraint : (function, value), optional
+        Minimise on the surface ``function(theta) = value`` (a derived quantity held fixed).
+        Uses SLSQP whatever ``method`` says; a result off the surface (infeasible value)
+        has ``chi2 = inf``.
     """
     theta0 = np.asarray(theta0, dtype=float)
     bounds = np.asarray(bounds, dtype=float)
     objective = _Counted(chi2, theta0.size, fixed)
+    if constraint is not None:
+        x, value, success = _minimize_on_surface(
+            objective, theta0[objective.free], bounds[objective.free], constraint, tol)
+        return Minimum(objective.embed(x), value, objective.calls, "slsqp", success)
     x, value, success = _minimize_free(
         objective, theta0[objective.free], bounds[objective.free], method, tol
     )
     return Minimum(objective.embed(x), value, objective.calls, method, success)
+
+
+SURFACE_TOLERANCE = 1e-7
+"""Largest relative miss ``|g(theta) - value| / (1 + |value|)`` accepted on a constraint
+surface (`minimize_chi2` with ``constraint``)."""
+
+
+def _minimize_on_surface(objective: _Counted, x0: np.ndarray, bounds: np.ndarray, constraint,
+                         tol: float) -> tuple[np.ndarray, float, bool]:
+    """SLSQP with the equality ``g(theta) = value``, in the unit-scaled coordinates of
+    `_unit_scaling`; returns ``chi2 = inf`` when the result misses the surface."""
+    function, value = constraint
+    x0 = np.clip(x0, bounds[:, 0], bounds[:, 1])
+    offset, scale = _unit_scaling(x0, bounds)
+    to_x = lambda z: offset + scale * np.asarray(z, dtype=float)  # noqa: E731
+    miss = lambda z: float(function(objective.embed(to_x(z)))) - value  # noqa: E731
+    result = optimize.minimize(
+        lambda z: objective(to_x(z)), (x0 - offset) / scale, method="SLSQP",
+        bounds=[tuple(b) for b in (bounds - offset[:, None]) / scale[:, None]],
+        constraints=[{"type": "eq", "fun": miss}],
+        options={"maxiter": 500, "ftol": tol},
+    )
+    x = np.clip(to_x(result.x), bounds[:, 0], bounds[:, 1])
+    on_surface = abs(float(function(objective.embed(x))) - value) <= SURFACE_TOLERANCE * (1 + abs(value))
+    if not on_surface:
+        return x, math.inf, False
+    return x, objective(x), bool(result.success)
 
 
 # --- multi-start best fit -----------------------------------------------------------------
@@ -406,7 +442,15 @@ class Profile:
                        self.region, self.calls, self.refine)
 
 
-def _sweep(chi2, grid, index, bounds, seeds, method, order) -> tuple[np.ndarray, np.ndarray, int]:
+def _pin(index: int | None, derived: Callable[[np.ndarray], float] | None, value: float) -> dict:
+    """Keyword arguments of `minimize_chi2` that hold the profiled quantity at ``value``."""
+    if derived is not None:
+        return {"constraint": (derived, value)}
+    return {"fixed": {index: value}}
+
+
+def _sweep(chi2, grid, index, bounds, seeds, method, order,
+           derived=None) -> tuple[np.ndarray, np.ndarray, int]:
     n = bounds.shape[0]
     values = np.full(grid.size, np.inf)
     thetas = np.full((grid.size, n), np.nan)
@@ -415,11 +459,12 @@ def _sweep(chi2, grid, index, bounds, seeds, method, order) -> tuple[np.ndarray,
     for k in order:
         candidates = list(seeds) + ([previous] if previous is not None else [])
         for start in candidates:
-            result = minimize_chi2(chi2, start, bounds, method, fixed={index: grid[k]})
+            result = minimize_chi2(chi2, start, bounds, method, **_pin(index, derived, grid[k]))
             calls += result.calls
             if result.chi2 < values[k]:
                 values[k], thetas[k] = result.chi2, result.theta
-        previous = thetas[k]
+        if np.all(np.isfinite(thetas[k])):
+            previous = thetas[k]
     return values, thetas, calls
 
 
@@ -433,25 +478,35 @@ def profile_1d(
     chi2_min: float | None = None,
     parameter: str | None = None,
     region: str = "all",
+    derived: Callable[[np.ndarray], float] | None = None,
 ) -> Profile:
     """Profile ``chi2`` in parameter ``index`` on ``grid``, minimising the others in ``bounds``.
 
     Every grid point is minimised from each of ``seeds`` (e.g. the local minima of
     `best_fit`) and from the neighbour's solution, in a left-to-right and a right-to-left
     sweep; the lower result wins. Grid points outside ``bounds[index]`` get ``inf``.
+
+    With ``derived`` (a function of the full parameter vector, ``index`` ignored) the profile
+    is that of the derived quantity: each grid value is held by an equality constraint
+    (``minimize_chi2(..., constraint=...)``) and all parameters are minimised; values the
+    quantity cannot take inside ``bounds`` get ``inf``.
     """
     grid = np.asarray(grid, dtype=float)
     bounds = np.asarray(bounds, dtype=float)
-    inside = (grid >= bounds[index, 0]) & (grid <= bounds[index, 1])
+    if derived is not None:
+        index = None
+        inside = np.ones(grid.size, dtype=bool)
+    else:
+        inside = (grid >= bounds[index, 0]) & (grid <= bounds[index, 1])
     seeds = _distinct_points(
         [np.clip(np.asarray(s, dtype=float), bounds[:, 0], bounds[:, 1]) for s in seeds],
         bounds, index)
     if not seeds:
         raise ValueError("seeds: at least one starting point is needed")
     order = np.flatnonzero(inside)
-    forward, theta_f, calls_f = _sweep(chi2, grid, index, bounds, seeds, method, order)
+    forward, theta_f, calls_f = _sweep(chi2, grid, index, bounds, seeds, method, order, derived)
     backward, theta_b, calls_b = _backward(chi2, grid, index, bounds, method, order, theta_f,
-                                             forward)
+                                             forward, derived)
     better = backward < forward
     values = np.where(better, backward, forward)
     thetas = np.where(better[:, None], theta_b, theta_f)
@@ -459,21 +514,22 @@ def profile_1d(
     def refine(x: float) -> float:
         """Profile at ``x``, minimised from the two nearest grid points' solutions."""
         nearest = np.argsort(np.abs(np.where(inside, grid, np.inf) - x))[:2]
-        return min(minimize_chi2(chi2, thetas[k], bounds, method, fixed={index: x}).chi2
-                   for k in nearest if np.isfinite(values[k]))
+        return min((minimize_chi2(chi2, thetas[k], bounds, method, **_pin(index, derived, x)).chi2
+                    for k in nearest if np.isfinite(values[k])), default=math.inf)
 
     reference = float(np.min(values)) if chi2_min is None else float(chi2_min)
     return Profile(parameter or f"x{index}", grid, values, thetas, reference, region,
                    calls_f + calls_b, refine)
 
 
-def _distinct_points(points: list[np.ndarray], bounds: np.ndarray, index: int,
+def _distinct_points(points: list[np.ndarray], bounds: np.ndarray, index: int | None,
                      rel_distance: float = 1e-3) -> list[np.ndarray]:
     """Drop points that coincide (within ``rel_distance`` of the ranges) in the free
-    coordinates: a seed repeated once per region would only repeat the minimisation."""
+    coordinates (all of them for ``index=None``): a seed repeated once per region would
+    only repeat the minimisation."""
     width = bounds[:, 1] - bounds[:, 0]
     scale = np.where(np.isfinite(width) & (width > 0), width, 1.0)
-    free = np.arange(bounds.shape[0]) != index
+    free = np.arange(bounds.shape[0]) != (-1 if index is None else index)
     kept: list[np.ndarray] = []
     for point in points:
         if all(np.max(np.abs(point - k)[free] / scale[free], initial=0.0) > rel_distance
@@ -482,7 +538,7 @@ def _distinct_points(points: list[np.ndarray], bounds: np.ndarray, index: int,
     return kept
 
 
-def _backward(chi2, grid, index, bounds, method, order, theta_forward, forward):
+def _backward(chi2, grid, index, bounds, method, order, theta_forward, forward, derived=None):
     """Right-to-left sweep, warm-started from the right neighbour's better solution.
 
     Carries a minimum that the forward sweep only reached late (a mode on the right) back
@@ -493,8 +549,8 @@ def _backward(chi2, grid, index, bounds, method, order, theta_forward, forward):
     calls = 0
     previous = None
     for k in order[::-1]:
-        if previous is not None:
-            result = minimize_chi2(chi2, previous, bounds, method, fixed={index: grid[k]})
+        if previous is not None and np.all(np.isfinite(previous)):
+            result = minimize_chi2(chi2, previous, bounds, method, **_pin(index, derived, grid[k]))
             calls += result.calls
             values[k], thetas[k] = result.chi2, result.theta
         better = values[k] < forward[k]
@@ -634,6 +690,7 @@ def profile_regions(
     from_unit_cube: UnitCubeMap | None = None,
     seed_window: float = 25.0,
     region_fits: dict[str, list[BestFit]] | None = None,
+    derived: Callable[[np.ndarray], float] | None = None,
 ) -> dict[str, Profile]:
     """Profiles of ``parameter`` over the whole space, each region and the regions' union.
 
@@ -665,6 +722,9 @@ def profile_regions(
         change an interval at 9 (3 sigma) or below.
     region_fits : dict label -> list of BestFit, optional
         The regions' own best fits (`fit_regions`), to reuse across parameters.
+    derived : callable, optional
+        ``parameter`` is a derived quantity ``derived(theta)`` (not one of ``names``); its
+        values are held by equality constraints (see `profile_1d`). Needs ``grid``.
 
     Returns
     -------
@@ -673,9 +733,11 @@ def profile_regions(
         label and one for their union (labels joined by ``+``, e.g. ``LMA+LMA-D``).
     """
     names = list(names)
-    if parameter not in names:
+    if derived is None and parameter not in names:
         raise ValueError(f"parameter: {parameter!r} is not sampled (sampled: {', '.join(names)})")
-    index = names.index(parameter)
+    if derived is not None and grid is None:
+        raise ValueError(f"grid: the derived quantity {parameter!r} needs a grid of values")
+    index = names.index(parameter) if derived is None else None
     bounds = np.asarray(bounds, dtype=float)
     if best is None:
         best = best_fit(chi2, bounds, n_starts, starts, method, seed, names,
@@ -684,21 +746,26 @@ def profile_regions(
     if region_fits is None:
         region_fits = fit_regions(chi2, names, bounds, regions, best, starts, n_starts,
                                   method, seed, from_unit_cube)
-    grid = _profile_grid(bounds[index], grid, n_grid, index, best, region_boxes, region_fits)
+    if derived is None:
+        grid = _profile_grid(bounds[index], grid, n_grid, index, best, region_boxes, region_fits)
+    else:
+        minima = list(best.minima) + [m for fits in region_fits.values() for f in fits for m in f.minima]
+        grid = np.unique(np.concatenate([np.asarray(grid, dtype=float), [derived(m.theta) for m in minima]]))
     useful = best.chi2_min + seed_window
     seeds = [m.theta for m in best.minima if m.chi2 <= useful]
     profiles: dict[str, Profile] = {}
     if not regions:
         profiles["all"] = profile_1d(chi2, index, grid, bounds, seeds, method,
-                                     parameter=parameter, region="all")
+                                     parameter=parameter, region="all", derived=derived)
     for label, boxes in region_boxes.items():
         parts = []
         for box, fit in zip(boxes, region_fits[label]):
             inside = [t for t in seeds if np.all((t >= box[:, 0]) & (t <= box[:, 1]))]
             box_seeds = [m.theta for m in fit.minima if m.chi2 <= useful] or [fit.theta]
             part = profile_1d(chi2, index, grid, box, inside + box_seeds,
-                              method, parameter=parameter, region=label)
-            part.refine = _box_refiner(part, box[index, 0], box[index, 1])
+                              method, parameter=parameter, region=label, derived=derived)
+            if derived is None:
+                part.refine = _box_refiner(part, box[index, 0], box[index, 1])
             parts.append(part)
         if not parts:
             raise ValueError(f"regions: {label!r} does not overlap the parameter bounds")
