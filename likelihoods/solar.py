@@ -21,7 +21,9 @@ Survival probabilities: adiabatic, production-averaged day ``P_ee`` per source
 (``globalfit.physics.solar``) in the built-in compact solar model or a full table
 (``solar_model:``), with NSI from the point's couplings (``eps_D``, ``eps_N`` per electron and
 per neutron); night ``P_ee`` for 8B in SK and SNO from Earth regeneration (PREM) averaged
-over each detector's nadir exposure (from its latitude).
+over each detector's nadir exposure (from its latitude) and over 5 % in energy, from the
+second-order kernels of ``globalfit.physics.earth_regeneration`` (``night: true``, default),
+exact layered evolution (``night: exact``, slow) or not at all (``night: false``).
 
 Fluxes: B16-GS98 (``data/solar/fluxes_b16_gs98.yaml``) times normalisations ``f_s``. The
 predictions are linear in ``f_s``, so the ``f_s`` are profiled analytically inside
@@ -323,8 +325,11 @@ class SolarLikelihood(Likelihood):
         return [
             f"Solar model: {self.solar_model.name}; Y_n from a hydrogen-helium X(r) fit.",
             "Adiabatic day-time P_ee (validated against numerical evolution to < 1e-3).",
-            "Night regeneration only for 8B in SK and SNO (PREM, latitude-based nadir exposure); Borexino, Cl and Ga "
-            "use the day P_ee (for 8B in Borexino the SK day/night average).",
+            "Night regeneration only for 8B in SK and SNO (PREM, latitude-based nadir exposure, averaged over 5 % in "
+            "energy); " + ("exact layered evolution." if self.night_mode == "exact" else
+                           "second-order perturbative Earth kernels (0.1-0.3 % of the regeneration against exact "
+                           "evolution; exact outside the tabulated Dm21/2E)." if self.include_night else "switched off.")
+            + " Borexino, Cl and Ga use the day P_ee (for 8B in Borexino the SK day/night average).",
             "nu-e cross sections at tree level with low-energy sin^2 theta_W and rho_NC; no detector resolution; sharp "
             "recoil thresholds (SK 4.5 MeV, Borexino 8B 3 MeV).",
             "Asymmetric errors symmetrised (Borexino CNO: 6.7 +- 1.4 cpd/100 t); flux normalisations profiled "
