@@ -22,7 +22,7 @@ def nufit_no():
     return dict(NUFIT52_NO)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data():
     """``../shared/data``; tests that need a public release skip where it is absent."""
     path = shared_data_dir()
