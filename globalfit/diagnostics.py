@@ -128,6 +128,39 @@ def acceptance_summary(acceptance_fraction: Sequence[float]) -> dict[str, float]
     }
 
 
+STRANDED_WALKER_LN_POSTERIOR = 20.0
+"""A walker whose median ln posterior after burn-in lies more than this below the median
+over all walkers is stranded (`stranded_walkers`)."""
+
+
+def stranded_walkers(log_prob: np.ndarray, threshold: float = STRANDED_WALKER_LN_POSTERIOR) -> np.ndarray:
+    """Indices of walkers stranded in a region of negligible posterior.
+
+    An ensemble walker started in a secondary local maximum far below the posterior's bulk
+    can stay there for the whole run: the stretch move proposes along lines towards other
+    walkers, which cross regions of even lower posterior. Its samples are then not draws
+    from the target (a median ln posterior 20 below the others means a relative density of
+    e^-20) and bias every marginal. A walker is stranded if its median ln posterior is more
+    than ``threshold`` below the median of all walkers' medians, or not finite.
+
+    Parameters
+    ----------
+    log_prob : array (n_steps, n_walkers)
+        ln posterior after burn-in.
+    threshold : float
+        In units of ln posterior (20 = Delta chi^2 of 40).
+    """
+    log_prob = np.asarray(log_prob, dtype=float)
+    if log_prob.ndim != 2 or log_prob.shape[0] == 0:
+        raise ValueError(f"log_prob: expected shape (n_steps, n_walkers), got {log_prob.shape}")
+    medians = np.median(log_prob, axis=0)
+    finite = np.isfinite(medians)
+    if not finite.any():
+        return np.arange(medians.size)
+    reference = np.median(medians[finite])
+    return np.flatnonzero(~finite | (medians < reference - threshold))
+
+
 def chain_diagnostics(chains: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
     """Table of split R-hat, tau, ESS and a verdict per parameter.
 

@@ -98,6 +98,10 @@ class RunResult:
         Flattened blobs (``chi2.*``, ``derived.*``), one row per flat sample.
     acceptance_fraction : array (n_walkers,)
     burn_in, thin : int
+    excluded_walkers : dict
+        Walkers left out of ``chain``, ``log_prob``, ``blobs`` and ``acceptance_fraction``
+        because they were stranded (`globalfit.diagnostics.stranded_walkers`): walker index
+        (in the stored chain) -> its median ln posterior below the others' median.
     """
 
     run_dir: Path
@@ -111,6 +115,7 @@ class RunResult:
     burn_in: int = 0
     thin: int = 1
     diagnostics: dict = field(default_factory=dict)
+    excluded_walkers: dict = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -186,8 +191,12 @@ def _order_parameters(parameters, run_dir: Path, provenance: dict, n: int) -> li
 
 
 def load_run(run_dir: str | Path, burn_in: int | None = None, thin: int | None = None,
-             parameters: Sequence[Any] | None = None) -> RunResult:
+             parameters: Sequence[Any] | None = None, keep_stranded: bool = False) -> RunResult:
     """Read a run folder.
+
+    Walkers stranded far below the posterior's bulk (`globalfit.diagnostics.stranded_walkers`:
+    median ln posterior more than 20 below the others') are left out, with a warning, and
+    listed in ``RunResult.excluded_walkers``; ``keep_stranded=True`` keeps them.
 
     Parameters
     ----------
@@ -227,9 +236,28 @@ def load_run(run_dir: str | Path, burn_in: int | None = None, thin: int | None =
     blobs = _blob_table(backend.get_blobs(discard=burn_in, thin=thin, flat=True))
     params = list(parameters) if parameters is not None else parameters_from_card(config)
     params = _order_parameters(params, run_dir, provenance, chain.shape[-1])
+    acceptance = np.asarray(backend.accepted / steps)
+    excluded = {} if keep_stranded else _stranded(log_prob)
+    if excluded:
+        keep = np.setdiff1d(np.arange(chain.shape[1]), list(excluded))
+        warnings.warn(f"{run_dir}: walkers {sorted(excluded)} are stranded (median ln posterior "
+                      f"{', '.join(f'{v:.0f}' for v in excluded.values())} below the others') and are left "
+                      "out; load_run(..., keep_stranded=True) keeps them")
+        if len(blobs):
+            blobs = blobs.iloc[np.flatnonzero(np.tile(np.isin(np.arange(chain.shape[1]), keep),
+                                                      chain.shape[0]))].reset_index(drop=True)
+        chain, log_prob, acceptance = chain[:, keep], log_prob[:, keep], acceptance[keep]
     return RunResult(run_dir, config, provenance, params, chain, log_prob, blobs,
-                     np.asarray(backend.accepted / steps), burn_in, thin,
-                     _read_json(run_dir / "diagnostics.json"))
+                     acceptance, burn_in, thin, _read_json(run_dir / "diagnostics.json"), excluded)
+
+
+def _stranded(log_prob: np.ndarray) -> dict[int, float]:
+    """Stranded walker index -> how far (ln posterior) its median lies below the others'."""
+    from globalfit.diagnostics import stranded_walkers
+
+    medians = np.median(log_prob, axis=0)
+    reference = np.median(medians[np.isfinite(medians)]) if np.isfinite(medians).any() else math.nan
+    return {int(w): float(reference - medians[w]) for w in stranded_walkers(log_prob)}
 
 
 def _blob_table(blobs) -> pd.DataFrame:
@@ -634,8 +662,14 @@ def convergence_text(result: RunResult) -> str:
         "ESS": table["ess"].map(lambda v: f"{v:.0f}"),
         "converged": table["converged"].map({True: "yes", False: "no"}),
     })
+    excluded = ""
+    if result.excluded_walkers:
+        excluded = (f" Left out: {len(result.excluded_walkers)} stranded walker(s) "
+                    f"{sorted(result.excluded_walkers)}, median ln posterior "
+                    f"{', '.join(f'{v:.0f}' for v in result.excluded_walkers.values())} below the others' "
+                    "(not draws from the posterior; docs/statistics.md).")
     note = (f"Post-burn-in chain: {result.chain.shape[0]} steps x {result.chain.shape[1]} "
-            f"walkers (thinning {result.thin}). Acceptance fraction mean "
+            f"walkers (thinning {result.thin}).{excluded} Acceptance fraction mean "
             f"{acceptance['mean']:.2f} (min {acceptance['min']:.2f}, max "
             f"{acceptance['max']:.2f}; {acceptance['stuck']} walkers below 0.05). "
             "converged = rank-normalised split R-hat < 1.01 and chain > 50 tau "

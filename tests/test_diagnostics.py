@@ -14,6 +14,7 @@ from globalfit.diagnostics import (
     diagnostics_report,
     effective_sample_size,
     split_rhat,
+    stranded_walkers,
 )
 
 
@@ -93,3 +94,15 @@ def test_table_and_json_report():
     assert json.loads(json.dumps(report))["converged"] is False
     with pytest.raises(ValueError, match="names"):
         chain_diagnostics(chains, ["one"])
+
+
+def test_stranded_walkers_are_those_far_below_the_others():
+    rng = np.random.default_rng(3)
+    log_prob = -0.5 * rng.chisquare(4, size=(500, 12))      # 4-D Gaussian target: ln p spread ~1.4
+    log_prob[:, 5] -= 60.0                                  # one walker stuck 60 below
+    log_prob[:, 8] -= 10.0                                  # low but within the threshold
+    log_prob[100:, 9] = -np.inf                             # walker outside the prior most of the time
+    assert stranded_walkers(log_prob).tolist() == [5, 9]
+    assert stranded_walkers(log_prob, threshold=5.0).tolist() == [5, 8, 9]
+    with pytest.raises(ValueError, match="log_prob"):
+        stranded_walkers(np.zeros(10))

@@ -368,3 +368,25 @@ def test_profile_table_of_a_derived_quantity_per_region():
     half = math.sqrt(2.7055) * sigma
     assert union[["low", "high"]].iloc[0].tolist() == pytest.approx([0.5 - half, 0.5 + half], abs=2e-3)
     assert union["best_fit"].iloc[0] == pytest.approx(0.5, abs=0.02)
+
+
+def test_stranded_walkers_are_left_out_of_the_results(tmp_path):
+    """A walker whose ln posterior sits 60 below the others (stranded in a far local mode)
+    is left out of samples, blobs and summaries, with a warning; keep_stranded keeps it."""
+    import h5py
+
+    folder = write_run(tmp_path / "stranded")
+    with h5py.File(folder / "chain.h5", "a") as handle:
+        handle["mcmc"]["log_prob"][:, 3] -= 60.0
+        handle["mcmc"]["chain"][:, 3, 1] = 0.9                 # eps far from the bulk
+    with pytest.warns(UserWarning, match=r"walkers \[3\] are stranded"):
+        result = load_run(folder)
+    assert result.chain.shape[1] == N_WALKERS - 1 and list(result.excluded_walkers) == [3]
+    assert result.excluded_walkers[3] == pytest.approx(60.0, abs=2.0)
+    assert len(result.blobs) == result.flat_chain.shape[0]
+    assert result.flat_chain[:, 1].max() < 0.5
+    kept = load_run(folder, keep_stranded=True)
+    assert kept.chain.shape[1] == N_WALKERS and kept.flat_chain[:, 1].max() == pytest.approx(0.9)
+    with pytest.warns(UserWarning):
+        write_summary(folder)
+    assert "stranded walker(s) [3]" in (folder / "summary.md").read_text()
