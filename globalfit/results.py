@@ -101,7 +101,8 @@ class RunResult:
     excluded_walkers : dict
         Walkers left out of ``chain``, ``log_prob``, ``blobs`` and ``acceptance_fraction``
         because they were stranded (`globalfit.diagnostics.stranded_walkers`): walker index
-        (in the stored chain) -> its median ln posterior below the others' median.
+        in the stored chain (``"ensemble_<k>:<index>"`` after `merge_ensembles`) -> its
+        median ln posterior below the others' median.
     """
 
     run_dir: Path
@@ -258,6 +259,63 @@ def _stranded(log_prob: np.ndarray) -> dict[int, float]:
     medians = np.median(log_prob, axis=0)
     reference = np.median(medians[np.isfinite(medians)]) if np.isfinite(medians).any() else math.nan
     return {int(w): float(reference - medians[w]) for w in stranded_walkers(log_prob)}
+
+
+def merge_ensembles(results: Sequence[RunResult]) -> RunResult:
+    """Independent ensembles of one region as one run: walkers side by side.
+
+    The chains are cut to the shortest post-burn-in length; blobs, acceptance fractions and
+    excluded walkers follow (walker indices offset by the ensembles before). ``run_dir``,
+    ``config`` and ``provenance`` are the first ensemble's.
+    """
+    if not results:
+        raise ValueError("results: no ensemble to merge")
+    steps = min(r.chain.shape[0] for r in results)
+    columns = list(results[0].blobs.columns)
+
+    def side_by_side(r: RunResult, column: str) -> np.ndarray:
+        return r.blobs[column].to_numpy()[: steps * r.chain.shape[1]].reshape(steps, r.chain.shape[1])
+
+    blobs = pd.DataFrame({c: np.concatenate([side_by_side(r, c) for r in results], axis=1).ravel()
+                          for c in columns})
+    excluded = {f"{r.run_dir.name}:{w}": v for r in results for w, v in r.excluded_walkers.items()}
+    first = results[0]
+    return RunResult(first.run_dir, first.config, first.provenance, first.parameters,
+                     np.concatenate([r.chain[:steps] for r in results], axis=1),
+                     np.concatenate([r.log_prob[:steps] for r in results], axis=1), blobs,
+                     np.concatenate([r.acceptance_fraction for r in results]), first.burn_in,
+                     first.thin, first.diagnostics, excluded)
+
+
+def region_ensemble_runs(run_dir: str | Path) -> dict[str, RunResult]:
+    """Card region name -> its ensembles merged (`merge_ensembles`), for a run made with
+    ``ensembles_per_region`` (``RUN/<region>/ensemble_<k>/``). Empty for other runs."""
+    run_dir = Path(run_dir)
+    regions = (_read_yaml(run_dir / "config.yaml").get("regions") or {})
+    runs = {}
+    for name in regions:
+        folders = sorted(f for f in (run_dir / name).glob("ensemble_*") if (f / CHAIN_FILE).exists())
+        if folders:
+            runs[name] = merge_ensembles([load_run(f) for f in folders])
+    return runs
+
+
+def region_ensemble_table(run_dir: str | Path) -> pd.DataFrame:
+    """Bayesian summary of an ``ensembles_per_region`` run: one block per card region from its
+    merged ensembles. ``mass`` is NaN: walkers never cross between the regions there (the
+    masses come from evidences, ``sampler.name: nested``)."""
+    run_dir = Path(run_dir)
+    runs = region_ensemble_runs(run_dir)
+    if not runs:
+        raise FileNotFoundError(f"{run_dir}: no {CHAIN_FILE} and no region ensembles "
+                                f"(<region>/ensemble_<k>/{CHAIN_FILE}): has the run started?")
+    tables = []
+    for name, merged in runs.items():
+        region = next(r for r in merged.regions if r.name == name)
+        table = summary_table(merged, split=[region])
+        table["mass"] = math.nan
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
 
 
 def _blob_table(blobs) -> pd.DataFrame:
@@ -564,7 +622,7 @@ def summary_rows(table: pd.DataFrame, digits: int = 3, kind: str = "hpd") -> pd.
                      if c.startswith(kind) and c.endswith("_low")}, key=int)
     rows = []
     for _, row in table.iterrows():
-        out = {"region": row["region"], "mass": f"{row['mass']:.3f}",
+        out = {"region": row["region"], "mass": f"{row['mass']:.3f}" if math.isfinite(row["mass"]) else "-",
                "parameter": row["parameter"], "unit": row["unit"],
                "max posterior": _number(row["max_posterior"], digits),
                "median": _number(row["median"], digits)}

@@ -261,6 +261,15 @@ def test_region_ensembles_sample_each_mode_and_report_rhat(tmp_path, monkeypatch
             firsts.append(samples[0, 0])
     assert len(set(firsts)) == 4  # different seeds per ensemble
     assert not (out / "chain.h5").exists()
+    # `globalfit table RUN`: each region's ensembles merged (walkers side by side)
+    from globalfit.results import region_ensemble_runs, region_ensemble_table
+
+    runs = region_ensemble_runs(out)
+    assert set(runs) == {"plus", "minus"} and runs["plus"].chain.shape[1] == 16
+    assert len(runs["plus"].blobs) == runs["plus"].flat_chain.shape[0]
+    medians = region_ensemble_table(out).query("parameter == 'eps_ee'").set_index("region")["median"]
+    assert medians["plus"] == pytest.approx(1.0, abs=0.05) and medians["minus"] == pytest.approx(-1.0, abs=0.05)
+    assert run_cli("table", out, "--parameters", "eps_ee") == 0
 
 
 def test_ensemble_seeds_are_distinct_and_reproducible():

@@ -49,12 +49,17 @@ def _check_names(names, known, option="--parameters") -> None:
 
 def posterior_table(args: argparse.Namespace) -> str:
     from globalfit.regions import WHOLE_SPACE
-    from globalfit.results import (SUMMARY_HEADER, load_run, summary_rows, summary_table,
-                                   to_latex, to_markdown)
+    from globalfit.results import (SUMMARY_HEADER, load_run, region_ensemble_table, summary_rows,
+                                   summary_table, to_latex, to_markdown)
 
-    result = load_run(args.run)
-    split = args.split if args.split else [WHOLE_SPACE, *result.regions]
-    table = summary_table(result, split=split)
+    run_dir = Path(args.run)
+    if not (run_dir / "chain.h5").exists() and any(run_dir.glob("*/ensemble_*/chain.h5")):
+        table = region_ensemble_table(run_dir)     # ensembles_per_region: one block per region
+        result = None
+    else:
+        result = load_run(run_dir)
+        split = args.split if args.split else [WHOLE_SPACE, *result.regions]
+        table = summary_table(result, split=split)
     names = _parameters(args.parameters)
     _check_names(names, list(table["parameter"].unique()))
     if names:
@@ -63,10 +68,12 @@ def posterior_table(args: argparse.Namespace) -> str:
         return table.to_csv(index=False, float_format="%.8g")
     rows = summary_rows(table, kind=args.intervals)
     if args.format == "latex":
-        labels = {p.name: p.latex for p in result.parameters if p.latex}
+        labels = {p.name: p.latex for p in result.parameters if p.latex} if result else {}
         return to_latex(rows, caption=SUMMARY_HEADER, labels=labels)
-    return to_markdown(rows, f"Run {result.config.get('name', Path(args.run).name)}: "
-                             f"{SUMMARY_HEADER}")
+    if result is None:
+        return to_markdown(rows, f"Run {run_dir.name}: {SUMMARY_HEADER} Region ensembles merged per "
+                                 "region; masses need evidences (`sampler.name: nested`).")
+    return to_markdown(rows, f"Run {result.config.get('name', run_dir.name)}: {SUMMARY_HEADER}")
 
 
 def profile_regions_for(args, posterior, card_regions) -> list:
