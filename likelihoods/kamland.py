@@ -24,6 +24,7 @@ two-state Hamiltonian of ``globalfit.physics.solar`` including NSI; ``P_ee = c13
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -432,8 +433,20 @@ class KamLANDLikelihood(Likelihood):
 
     def loglike(self, point: Point) -> float:
         if self.spectrum is None:
+            self._warn_nsi_ignored(point)
             return -0.5 * self._summary_chi2(point)
         return -0.5 * self._profiled_chi2(oscillation_from_point(point))
+
+    def _warn_nsi_ignored(self, point: Point) -> None:
+        """Warn once if a point carries NSI that the built-in summary cannot see (near the
+        best fit KamLAND's chi^2 moves by 3-15 per unit eps_D^u: docs/kamland.md)."""
+        if getattr(self, "_nsi_warned", False):
+            return
+        if any(np.any(np.asarray(eps) != 0) for eps in point.couplings.eps0.values()):
+            self._nsi_warned = True
+            warnings.warn("likelihoods.kamland: the built-in 2008 summary has no NSI dependence, but this point "
+                          "has NSI couplings (KamLAND's crust matter effect with NSI moves its chi^2 by several "
+                          "units); give release_path: for NSI fits", stacklevel=2)
 
     def observables(self, point: Point) -> pd.DataFrame:
         if self.spectrum is None:

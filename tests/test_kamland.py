@@ -273,3 +273,23 @@ def test_energy_quadrature_against_midpoint_rule(shared_data, release_likelihood
 def test_bad_resolution(shared_data):
     with pytest.raises(ValueError, match="resolution"):
         KamLANDLikelihood(release_path=shared_data / "kamland", resolution=0.0)
+
+
+def test_summary_warns_once_when_the_point_has_nsi():
+    """The built-in summary cannot see NSI: one warning per likelihood, none without NSI."""
+    import warnings
+
+    from globalfit.models.solar_nsi import SolarNSI
+
+    lk = KamLANDLikelihood()
+    params = {"th12": 0.58, "th13": 0.15, "th23": 0.785, "dcp": 0.0, "dm21": 7.5e-5, "dm31": 2.5e-3,
+              "eps_D": 0.0, "eps_N": 0.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lk.loglike(Point(params, SolarNSI(fermion="u").couplings(params)))
+    nsi = dict(params, eps_D=0.3)
+    with pytest.warns(UserWarning, match="no NSI dependence"):
+        lk.loglike(Point(nsi, SolarNSI(fermion="u").couplings(nsi)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lk.loglike(Point(nsi, SolarNSI(fermion="u").couplings(nsi)))
