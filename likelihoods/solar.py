@@ -106,10 +106,8 @@ class SolarLikelihood(Likelihood):
         self.sno_table_path = options.get("sno_table")
         self._build_energy_grids()
         self._build_measurements()
-        latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
-        self.night = EarthRegeneration(latitudes) if self.include_night else None
-        if self.night_mode == "exact":
-            self.exact_night = NightRegeneration(latitudes, n_bins=EXACT_NADIR_BINS, max_step_km=EXACT_STEP_KM)
+        self.latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
+        self.night = EarthRegeneration(self.latitudes) if self.include_night else None
 
     # --- setup ------------------------------------------------------------------------------
     def _build_energy_grids(self) -> None:
@@ -209,12 +207,14 @@ class SolarLikelihood(Likelihood):
             return self._exact_p2e(osc)
         return self.night.mean_p2e(self.e8, osc)
 
+    @cached_property
+    def exact_night(self) -> NightRegeneration:
+        """Exact layered evolution through the Earth (`night: exact`, and outside the kernels)."""
+        return NightRegeneration(self.latitudes, n_bins=EXACT_NADIR_BINS, max_step_km=EXACT_STEP_KM)
+
     def _exact_p2e(self, osc: SolarOscillation) -> dict:
         """Layered evolution on a fine energy grid, averaged over the same relative width in
         energy as the kernels (slow; the reference for the default)."""
-        if not hasattr(self, "exact_night"):
-            latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
-            self.exact_night = NightRegeneration(latitudes, n_bins=EXACT_NADIR_BINS, max_step_km=EXACT_STEP_KM)
         fine = np.arange(0.8 * self.e8[0], 1.25 * self.e8[-1], EXACT_ENERGY_STEP_MEV)
         width = self.night.grid.smoothing * self.e8[:, None]
         kernel = np.exp(-0.5 * ((fine[None, :] - self.e8[:, None]) / width) ** 2)
