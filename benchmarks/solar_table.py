@@ -29,6 +29,7 @@ from scipy import optimize
 
 from globalfit.likelihood import Point
 from globalfit.models.solar_nsi import SolarNSI
+from globalfit.samplers.profile import allowed_intervals as intervals_below
 from likelihoods.kamland import KamLANDLikelihood
 from likelihoods.solar import SolarLikelihood
 
@@ -135,20 +136,7 @@ def profile(chi2, name: str, grid, region, best: dict) -> np.ndarray:
 
 def allowed_intervals(grid, delta, level) -> list[tuple[float, float]]:
     """Intervals where ``delta < level`` (endpoints interpolated linearly in Delta chi^2)."""
-    inside = delta < level
-    intervals, i = [], 0
-    while i < len(grid):
-        if not inside[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(grid) and inside[j + 1]:
-            j += 1
-        low = grid[i] if i == 0 else np.interp(level, [delta[i], delta[i - 1]], [grid[i], grid[i - 1]])
-        high = grid[j] if j == len(grid) - 1 else np.interp(level, [delta[j], delta[j + 1]], [grid[j], grid[j + 1]])
-        intervals.append((float(low), float(high)))
-        i = j + 1
-    return intervals
+    return intervals_below(grid, delta, level, interpolation="linear")
 
 
 def fmt(intervals, scale=1.0) -> str:

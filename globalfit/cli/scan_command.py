@@ -225,23 +225,11 @@ def ee_plane_chi2(likelihoods: dict, eps_u: np.ndarray, eps_d: np.ndarray) -> di
 
 def one_dimensional_intervals(values: np.ndarray, delta_chi2: np.ndarray,
                               level: float = 2.705543454095404) -> list[tuple[float, float]]:
-    """Intervals of ``values`` where ``delta_chi2 < level`` (edges interpolated linearly)."""
-    inside = delta_chi2 < level
-    intervals, k = [], 0
-    while k < len(values):
-        if not inside[k]:
-            k += 1
-            continue
-        start = k
-        while k + 1 < len(values) and inside[k + 1]:
-            k += 1
-        lo = values[start] if start == 0 else np.interp(
-            level, [delta_chi2[start], delta_chi2[start - 1]], [values[start], values[start - 1]])
-        hi = values[k] if k == len(values) - 1 else np.interp(
-            level, [delta_chi2[k], delta_chi2[k + 1]], [values[k], values[k + 1]])
-        intervals.append((float(lo), float(hi)))
-        k += 1
-    return intervals
+    """Intervals of ``values`` where ``delta_chi2 < level`` (edges interpolated linearly in
+    ``delta_chi2``; `globalfit.samplers.profile.allowed_intervals`)."""
+    from globalfit.samplers.profile import allowed_intervals
+
+    return allowed_intervals(values, delta_chi2, level, interpolation="linear")
 
 
 def _configure_common(parser, default_datasets=DEFAULT_LMA_DARK_DATASETS) -> None:

@@ -559,8 +559,15 @@ def _backward(chi2, grid, index, bounds, method, order, theta_forward, forward, 
 
 
 # --- intervals ----------------------------------------------------------------------------
-def _crossing(x0: float, d0: float, x1: float, d1: float, level: float) -> float:
-    """Where ``sqrt(delta_chi2)`` crosses ``sqrt(level)`` on the segment (linear in sqrt)."""
+INTERPOLATIONS = ("sqrt", "linear")
+
+
+def _crossing(x0: float, d0: float, x1: float, d1: float, level: float,
+              interpolation: str = "sqrt") -> float:
+    """Where ``delta_chi2`` crosses ``level`` on the segment: linear in ``sqrt(delta_chi2)``
+    (``"sqrt"``, exact for a parabola) or in ``delta_chi2`` itself (``"linear"``)."""
+    if interpolation == "linear":
+        return x0 + (level - d0) * (x1 - x0) / (d1 - d0) if d1 != d0 else 0.5 * (x0 + x1)
     s0, s1, target = math.sqrt(max(d0, 0.0)), math.sqrt(max(d1, 0.0)), math.sqrt(level)
     if s1 == s0:
         return 0.5 * (x0 + x1)
@@ -573,6 +580,7 @@ def allowed_intervals(
     level: float,
     profile: Callable[[float], float] | None = None,
     xtol: float = 1e-10,
+    interpolation: str = "sqrt",
 ) -> list[tuple[float, float]]:
     """The set ``{x : delta_chi2(x) < level}`` as a list of disjoint closed intervals.
 
@@ -587,6 +595,9 @@ def allowed_intervals(
         between two grid points is refined by Brent's method on ``profile(x) - level``.
     xtol : float
         Absolute tolerance of the refinement.
+    interpolation : {"sqrt", "linear"}
+        How an unrefined endpoint is placed between two grid points: linear in
+        ``sqrt(delta_chi2)`` (default; exact for a parabolic profile) or in ``delta_chi2``.
 
     Returns
     -------
@@ -594,6 +605,8 @@ def allowed_intervals(
         An endpoint lying where the grid (or the region) ends is that grid value: the
         interval is cut by the parameter range there, not by the data.
     """
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation: {interpolation!r} not allowed; choose from {INTERPOLATIONS}")
     order = np.argsort(grid)
     x = np.asarray(grid, dtype=float)[order]
     d = np.asarray(delta_chi2, dtype=float)[order]
@@ -608,16 +621,16 @@ def allowed_intervals(
         while k + 1 < x.size and below[k + 1]:
             k += 1
         low = x[start] if start == 0 or not np.isfinite(d[start - 1]) else _endpoint(
-            x[start - 1], d[start - 1], x[start], d[start], level, profile, xtol)
+            x[start - 1], d[start - 1], x[start], d[start], level, profile, xtol, interpolation)
         high = x[k] if k == x.size - 1 or not np.isfinite(d[k + 1]) else _endpoint(
-            x[k], d[k], x[k + 1], d[k + 1], level, profile, xtol)
+            x[k], d[k], x[k + 1], d[k + 1], level, profile, xtol, interpolation)
         intervals.append((float(low), float(high)))
         k += 1
     return intervals
 
 
-def _endpoint(x0, d0, x1, d1, level, profile, xtol) -> float:
-    guess = _crossing(x0, d0, x1, d1, level)
+def _endpoint(x0, d0, x1, d1, level, profile, xtol, interpolation="sqrt") -> float:
+    guess = _crossing(x0, d0, x1, d1, level, interpolation)
     if profile is None:
         return guess
     try:
