@@ -152,6 +152,16 @@ def profile_lognormal_count(observed: float, observed_sigma: float, predicted: f
     return (observed - scaled) ** 2 * inv_s2 + u * u * inv_v
 
 
+def counting_chi2(observed: float, observed_sigma: float, predicted: float, sigma_ln: float,
+                  nuisances: dict | None = None) -> float:
+    """chi^2 of a counting measurement ``O +- s`` against ``N e^u``: at the given
+    ``nuisances["log_norm"] = u`` (without its pull, which the prior carries), else with
+    ``u`` profiled under its log-normal constraint (`profile_lognormal_count`)."""
+    if nuisances is not None and "log_norm" in nuisances:
+        return (observed - math.exp(nuisances["log_norm"]) * predicted) ** 2 / observed_sigma**2
+    return profile_lognormal_count(observed, observed_sigma, predicted, sigma_ln)
+
+
 def poisson_chi2(observed, expected) -> float:
     """``2 sum(mu - n + n ln(n / mu))`` (Baker-Cousins)."""
     n = np.asarray(observed, dtype=float).ravel()
@@ -259,12 +269,8 @@ class _CoherentBase(Likelihood):
                        g_n: float = SM_G_N, nuisances: dict | None = None) -> float:
         """``-2 ln L`` at these couplings; nuisances profiled unless given."""
         if self.release_path is None:
-            predicted = self.predicted_counts(couplings, g_p, g_n)
-            if nuisances is not None and "log_norm" in nuisances:
-                scaled = np.exp(nuisances["log_norm"]) * predicted
-                return (self.observed - scaled) ** 2 / self.observed_sigma**2
-            return profile_lognormal_count(self.observed, self.observed_sigma, predicted,
-                                           self.norm_sigma)
+            return counting_chi2(self.observed, self.observed_sigma,
+                                 self.predicted_counts(couplings, g_p, g_n), self.norm_sigma, nuisances)
         return self._release_chi2(couplings, g_p, g_n, nuisances)
 
     def loglike(self, point: Point) -> float:

@@ -32,7 +32,7 @@ from globalfit.paths import data_path
 from globalfit.physics import reactor
 from globalfit.physics.cevns import SM_G_N, SM_G_P, CEvNSPredictor, Source, gaussian_bin_matrix
 from globalfit.physics.constants import MEV, SECONDS_PER_DAY
-from likelihoods.coherent import profile_lognormal_count
+from likelihoods.coherent import counting_chi2
 
 KEV_PER_GEV = 1.0e6
 REACTOR_ENERGY_MAX_MEV = 10.0
@@ -107,12 +107,8 @@ class ConusLikelihood(Likelihood):
 
     def chi2_couplings(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
                        g_n: float = SM_G_N, nuisances: dict | None = None) -> float:
-        predicted = self.predicted_counts(couplings, g_p, g_n)
-        if nuisances is not None and "log_norm" in nuisances:
-            scaled = np.exp(nuisances["log_norm"]) * predicted
-            return (self.observed - scaled) ** 2 / self.observed_sigma**2
-        return profile_lognormal_count(self.observed, self.observed_sigma, predicted,
-                                       self.norm_sigma)
+        return counting_chi2(self.observed, self.observed_sigma, self.predicted_counts(couplings, g_p, g_n),
+                             self.norm_sigma, nuisances)
 
     def loglike(self, point: Point) -> float:
         key = f"{self.instance_name}.log_norm"
