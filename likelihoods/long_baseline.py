@@ -127,6 +127,15 @@ class _AcceleratorLikelihood(Likelihood):
         with open(self._path) as handle:
             return yaml.safe_load(handle)
 
+    def _read_card(self) -> dict:
+        """The experiment's data card, keeping its baseline and constant-density matter."""
+        card = self._read_yaml()
+        self.card = card
+        self.baseline_km = float(card["baseline_km"])
+        self.density_gcc = float(card["density_gcc"])
+        self.electron_fraction = float(card["electron_fraction"])
+        return card
+
     def _build_samples(self, card: Mapping, observed: Mapping[str, np.ndarray], n_energy: int,
                        reco_edges: Mapping[str, np.ndarray] | None = None) -> dict[str, Sample]:
         model = card["forward_model"]
@@ -320,11 +329,7 @@ class _CountingExperiment(_AcceleratorLikelihood):
     """T2K and NOvA: per-sample counts, calibrated to published predictions."""
 
     def _load(self, n_energy: int) -> None:
-        card = self._read_yaml()
-        self.card = card
-        self.baseline_km = float(card["baseline_km"])
-        self.density_gcc = float(card["density_gcc"])
-        self.electron_fraction = float(card["electron_fraction"])
+        card = self._read_card()
         observed = {name: s["observed"] for name, s in card["samples"].items()}
         self.samples = self._build_samples(card, observed, n_energy)
         self._calibrate(card)
@@ -467,11 +472,7 @@ class DUNE(_AcceleratorLikelihood):
         return fluxes
 
     def _load(self, n_energy: int) -> None:
-        card = self._read_yaml()
-        self.card = card
-        self.baseline_km = float(card["baseline_km"])
-        self.density_gcc = float(card["density_gcc"])
-        self.electron_fraction = float(card["electron_fraction"])
+        card = self._read_card()
         model = card["forward_model"]
         self.energy_gev, self.width_gev = acc.log_energy_grid(*model["energy_range_gev"], n_energy)
         fluxes = self._fluxes()

@@ -29,3 +29,19 @@ def shared_data():
     if path is None:
         pytest.skip("../shared/data (public data releases) not present")
     return path
+
+
+@pytest.fixture
+def mpiexec() -> list[str]:
+    """``mpiexec`` and, for Open MPI, the flags a container needs; skips without mpi4py or
+    an MPI runtime."""
+    import shutil
+    import subprocess
+
+    pytest.importorskip("mpi4py")
+    exe = shutil.which("mpiexec")
+    if exe is None:
+        pytest.skip("mpiexec not found")
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+    openmpi = "Open MPI" in version or "OpenRTE" in version
+    return [exe, *(["--allow-run-as-root", "--oversubscribe"] if openmpi else [])]

@@ -280,26 +280,13 @@ def test_ensemble_seeds_are_distinct_and_reproducible():
 
 
 # --- task 5: --pool mpi --------------------------------------------------------------------
-def _mpiexec() -> list[str]:
-    import shutil
-    import subprocess
-
-    pytest.importorskip("mpi4py")
-    exe = shutil.which("mpiexec")
-    if exe is None:
-        pytest.skip("mpiexec not found")
-    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
-    openmpi = "Open MPI" in version or "OpenRTE" in version
-    return [exe, *(["--allow-run-as-root", "--oversubscribe"] if openmpi else [])]
-
-
 CLI = "import sys; from globalfit.cli import main; sys.exit(main())"
 """``python -c CLI run ...`` (globalfit.cli has no ``__main__`` module, so ``python -m
 globalfit.cli`` does not run it)."""
 
 
 @pytest.mark.mpi
-def test_mpi_pool_chain_identical_to_serial(tmp_path, monkeypatch):
+def test_mpi_pool_chain_identical_to_serial(tmp_path, monkeypatch, mpiexec):
     import os
     import subprocess
     import sys
@@ -313,7 +300,7 @@ def test_mpi_pool_chain_identical_to_serial(tmp_path, monkeypatch):
     tests = str(Path(__file__).parent)
     env = dict(os.environ, OMP_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")]))
-    command = _mpiexec() + ["-n", "2", sys.executable, "-c", CLI, "run", str(card),
+    command = mpiexec + ["-n", "2", sys.executable, "-c", CLI, "run", str(card),
                             "--pool", "mpi", "--output", str(tmp_path / "mpi"), "--no-progress"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -326,7 +313,7 @@ def test_mpi_pool_chain_identical_to_serial(tmp_path, monkeypatch):
 
 
 @pytest.mark.mpi
-def test_mpi_workers_released_when_rank0_fails(tmp_path):
+def test_mpi_workers_released_when_rank0_fails(tmp_path, mpiexec):
     """Rank 0 failing after the pool started (unwritable output) must not hang the workers."""
     import os
     import subprocess
@@ -340,7 +327,7 @@ def test_mpi_workers_released_when_rank0_fails(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join([str(Path(__file__).parent),
                                            os.environ.get("PYTHONPATH", "")]))
-    command = _mpiexec() + ["-n", "2", sys.executable, "-c", CLI, "run", str(card), "--pool",
+    command = mpiexec + ["-n", "2", sys.executable, "-c", CLI, "run", str(card), "--pool",
                             "mpi", "--output", str(blocker / "sub"), "--no-progress"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode != 0
