@@ -130,3 +130,20 @@ def test_quantile_nodes_match_full_production_grid(compact):
         for source in SOURCES:
             np.testing.assert_allclose(nodes.day_p_eff(source, energy, osc), full.day_p_eff(source, energy, osc),
                                        atol=5e-4)
+
+
+def test_day_plan_equals_the_per_source_adiabatic_average(compact):
+    """`SolarSurvival.plan` (one flat evaluation of all requests, real arithmetic) gives the
+    same production-averaged P_eff as `day_p_eff` per source, also with complex eps_N."""
+    survival = SolarSurvival(compact)
+    requests = {"8B": ("8B", np.linspace(3.0, 16.0, 27)), "pp": ("pp", np.linspace(0.05, 0.42, 9)),
+                "7Be": ("7Be", 0.862), "hep": ("hep", np.array([10.0, 18.0]))}
+    plan = survival.plan(requests)
+    complex_n = SolarOscillation.with_fermion(np.radians(56.0), np.radians(8.6), 6e-5, 0.4, 0.1 - 0.2j, "d")
+    for osc in (LMA, LMA_DARK, complex_n):
+        values = plan.p_eff(osc)
+        for key, (source, energy) in requests.items():
+            np.testing.assert_allclose(values[key], survival.day_p_eff(source, np.atleast_1d(energy), osc),
+                                       rtol=0, atol=1e-13)
+    with pytest.raises(ValueError, match="source"):
+        survival.plan({"x": ("8Li", [1.0])})
