@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 import yaml
 
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import OSCILLATION_PARAMETERS
 from globalfit.params import (
     PRIOR_KINDS,
@@ -476,7 +477,7 @@ def oscillation_defaults() -> dict[str, dict[str, Any]]:
     Read from ``data/oscillation/nufit52.yaml`` (provenance inside; VERIFIED-3P).
     """
     path = DATA_DIR.joinpath(*NUFIT_FILE)
-    table = yaml.safe_load(path.read_text())["parameters"]
+    table = read_yaml(path)["parameters"]
     return {name: dict(table[name]) for name in OSCILLATION_PARAMETERS}
 
 

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from globalfit.couplings import Couplings
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics.constants import (
@@ -109,7 +109,7 @@ class BorexinoNuELikelihood(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self.path = Path(options.get("data_file") or data_path("borexino_nue", "borexino_7be.yaml"))
-        content = yaml.safe_load(self.path.read_text())
+        content = read_yaml(self.path)
         rate = content["rate_cpd_per_100t"]
         self.measured = float(rate["value"])
         syst = 0.5 * (float(rate["syst_plus"]) + float(rate["syst_minus"]))

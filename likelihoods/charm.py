@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics.dis import (
@@ -33,9 +33,9 @@ class CharmLikelihood(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self.path = Path(options.get("data_file") or data_path("charm", "charm_nue.yaml"))
-        content = yaml.safe_load(self.path.read_text())
+        content = read_yaml(self.path)
         self.nutev_path = data_path("nutev", "nutev_couplings.yaml")
-        sm = yaml.safe_load(self.nutev_path.read_text())["standard_model"]
+        sm = read_yaml(self.nutev_path)["standard_model"]
         self.quark_couplings = normalised_quark_couplings(sm["sin2_theta_w_on_shell"], sm["gl2"], sm["gr2"])
         self.sm = float(sm["gl2"] + sm["gr2"])
         self.measured = float(content["measured"]["re"])

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from globalfit.couplings import Couplings
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import clfv as physics
@@ -85,8 +85,8 @@ class CLFVLikelihood(Likelihood):
             raise ValueError(f"likelihoods.clfv.loop_factor: must be > 0, got {self.loop_factor}")
         self._files = [data_path("clfv", "mu_e_conversion.yaml"),
                        data_path("clfv", "lepton_zprime.yaml")]
-        conversion_data = yaml.safe_load(self._files[0].read_text())
-        decay_data = yaml.safe_load(self._files[1].read_text())
+        conversion_data = read_yaml(self._files[0])
+        decay_data = read_yaml(self._files[1])
         self.conversion_limit = (
             conversion_data["limits"]["sindrum2_au"] if self.future is None
             else conversion_data["projections"][self.future]

@@ -28,9 +28,9 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from globalfit.couplings import STANDARD_MODEL, Couplings
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import sns
@@ -191,8 +191,7 @@ class _CoherentBase(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self._config_file = data_path(self.dataset, f"{self.dataset}.yaml")
-        with open(self._config_file) as handle:
-            self.config = yaml.safe_load(handle)
+        self.config = read_yaml(self._config_file)
         ff = options.get("form_factor", self.config["detector"]["form_factor"])
         if ff not in ("helm", "klein_nystrand"):
             raise ValueError(

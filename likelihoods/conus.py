@@ -24,13 +24,19 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from globalfit.couplings import STANDARD_MODEL, Couplings
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import reactor
-from globalfit.physics.cevns import SM_G_N, SM_G_P, CEvNSPredictor, Source, gaussian_bin_matrix
+from globalfit.physics.cevns import (
+    SM_G_N,
+    SM_G_P,
+    CEvNSPredictor,
+    Source,
+    gaussian_bin_matrix,
+)
 from globalfit.physics.constants import MEV, SECONDS_PER_DAY
 from likelihoods.coherent import counting_chi2
 
@@ -74,8 +80,7 @@ class ConusLikelihood(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self._config_file = data_path("conus", "conus_plus_run1.yaml")
-        with open(self._config_file) as handle:
-            self.config = yaml.safe_load(handle)
+        self.config = read_yaml(self._config_file)
         det, site, result = self.config["detector"], self.config["reactor"], self.config["result"]
         self.form_factor = options.get("form_factor", det["form_factor"])
         if self.form_factor not in ("helm", "klein_nystrand"):

@@ -33,10 +33,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import integrate
 
 from globalfit.couplings import Couplings
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics.constants import MEV
@@ -103,7 +103,7 @@ class CosmologyLikelihood(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self.path = Path(options.get("data_file") or data_path("cosmology", "neff.yaml"))
-        content = yaml.safe_load(self.path.read_text())
+        content = read_yaml(self.path)
         self.mode = options.get("mode", "boundary")
         if self.mode not in MODES:
             raise ValueError(f"likelihoods.cosmology.mode: {self.mode!r} not allowed; choose from {MODES}")

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from globalfit.couplings import Couplings
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics.constants import HIGGS_MASS_GEV, HIGGS_VEV_GEV
@@ -63,7 +63,7 @@ class HiggsInvisibleLikelihood(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self.path = Path(options.get("data_file") or data_path("higgs", "higgs_invisible.yaml"))
-        content = yaml.safe_load(self.path.read_text())
+        content = read_yaml(self.path)
         self.br_upper = float(options.get("br_upper", content["br_upper"]))
         if not 0 < self.br_upper < 1:
             raise ValueError(f"likelihoods.higgs_invisible.br_upper must be in (0, 1), got {self.br_upper}")

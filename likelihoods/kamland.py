@@ -30,12 +30,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.physics import reactor
-from globalfit.physics.solar import (KM_TIMES_EV, SolarOscillation, charged_current_potential_ev,
-                                     p_eff_constant_density)
+from globalfit.physics.solar import (
+    KM_TIMES_EV,
+    SolarOscillation,
+    charged_current_potential_ev,
+    p_eff_constant_density,
+)
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "kamland"
 SPECTRUM_FILE = "EnergySpectrum_0.1MeVbin_4th_result.dat"
@@ -309,8 +313,7 @@ class KamLANDLikelihood(Likelihood):
         super().__init__(**options)
         self.release_path = options.get("release_path")
         if self.release_path is None:
-            with open(DATA_DIR / "kamland_2008_summary.yaml") as handle:
-                self.summary = yaml.safe_load(handle)
+            self.summary = read_yaml(DATA_DIR / "kamland_2008_summary.yaml")
             self.spectrum = None
             return
         self.summary = None

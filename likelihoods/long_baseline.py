@@ -31,8 +31,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import OSCILLATION_PARAMETERS, Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import accelerator as acc
@@ -124,8 +124,7 @@ class _AcceleratorLikelihood(Likelihood):
     # --- set-up --------------------------------------------------------------------------------
     def _read_yaml(self) -> dict:
         self._path = data_path(self.data_file)
-        with open(self._path) as handle:
-            return yaml.safe_load(handle)
+        return read_yaml(self._path)
 
     def _read_card(self) -> dict:
         """The experiment's data card, keeping its baseline and constant-density matter."""
@@ -450,8 +449,7 @@ class DUNE(_AcceleratorLikelihood):
 
     def _fluxes(self) -> dict[str, dict[str, acc.SplineFlux]]:
         fit_path = data_path("dune", "flux_fit.yaml")
-        with open(fit_path) as handle:
-            stored = yaml.safe_load(handle)["flux"]
+        stored = read_yaml(fit_path)["flux"]
         self._flux_files = [fit_path]
         folder = self.options.get("flux_path")
         if folder is None:

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from globalfit.couplings import Couplings
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import meson_decays as md
@@ -78,8 +78,8 @@ class MesonDecayLikelihood(Likelihood):
             )
         self._files = [data_path("mesons", "lepton_universality.yaml"),
                        data_path("mesons", "kaon_rare.yaml")]
-        universality = yaml.safe_load(self._files[0].read_text())
-        rare = yaml.safe_load(self._files[1].read_text())
+        universality = read_yaml(self._files[0])
+        rare = read_yaml(self._files[1])
         self.ratios = {key: universality[key] for key in ("r_pi", "r_k")}
         self.e949 = rare["k_mu_nu_nu_nubar"]
         self.k_mu2_branching_ratio = float(rare["k_mu2_branching_ratio"]["value"])

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics.dis import (
@@ -38,7 +38,7 @@ class NuTeVLikelihood(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self.path = Path(options.get("data_file") or data_path("nutev", "nutev_couplings.yaml"))
-        content = yaml.safe_load(self.path.read_text())
+        content = read_yaml(self.path)
         measured, sm = content["measured"], content["standard_model"]
         self.centre = options.get("centre", "measured")
         if self.centre not in CENTRES:

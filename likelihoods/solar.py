@@ -38,14 +38,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.physics import neutrino_electron as nue
 from globalfit.physics import solar_spectra as spectra
 from globalfit.physics.constants import SECONDS_PER_DAY
 from globalfit.physics.earth_regeneration import EarthRegeneration
-from globalfit.physics.solar import NightRegeneration, SolarOscillation, SolarSurvival, night_p_eff
+from globalfit.physics.solar import (
+    NightRegeneration,
+    SolarOscillation,
+    SolarSurvival,
+    night_p_eff,
+)
 from globalfit.physics.solar_model import SOURCES, load_solar_model
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "solar"
@@ -61,8 +66,7 @@ CROSS_SECTION_UNIT_CM2 = 1.0e-46
 
 
 def _load_yaml(name: str) -> dict:
-    with open(DATA_DIR / name) as handle:
-        return yaml.safe_load(handle)
+    return read_yaml(DATA_DIR / name)
 
 
 def oscillation_from_point(point: Point) -> SolarOscillation:

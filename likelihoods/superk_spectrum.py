@@ -39,9 +39,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy.special import ndtr
 
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import neutrino_electron as nue
@@ -149,7 +149,7 @@ class SuperKSpectrumLikelihood(Likelihood):
                                      or data_path("superk", "sk4_spectrum_systematics.yaml"))
         if not self.systematics_file.is_file():
             raise ValueError(f"likelihoods.superk_iv_spectrum.systematics_file: {self.systematics_file} not found")
-        self.systematics = yaml.safe_load(self.systematics_file.read_text())
+        self.systematics = read_yaml(self.systematics_file)
         from likelihoods.solar import SolarLikelihood
 
         solar_options = {"solar_model": options["solar_model"]} if options.get("solar_model") else {}

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from globalfit.couplings import FLAVOURS, Couplings
+from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 
@@ -41,7 +41,7 @@ class UnitarityLikelihood(Likelihood):
     def __init__(self, **options):
         super().__init__(**options)
         self.path = Path(options.get("data_file") or data_path("unitarity", "kappa_bounds.yaml"))
-        content = yaml.safe_load(self.path.read_text())
+        content = read_yaml(self.path)
         self.bounds = np.array([float(content["kappa2_upper"][f]) for f in FLAVOURS])
         self.sigma = self.bounds / float(content["confidence_sigma"])
 

@@ -31,9 +31,13 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-import yaml
 
-from globalfit.physics.constants import ELECTRON_MASS_GEV, NEUTRON_MASS_GEV, PROTON_MASS_GEV
+from globalfit.datafile import read_yaml
+from globalfit.physics.constants import (
+    ELECTRON_MASS_GEV,
+    NEUTRON_MASS_GEV,
+    PROTON_MASS_GEV,
+)
 
 ISOTOPES = ("U235", "U238", "Pu239", "Pu241")
 ELECTRON_MASS_MEV = ELECTRON_MASS_GEV * 1.0e3
@@ -49,8 +53,7 @@ _DATA_FILE = Path(__file__).resolve().parents[2] / "data" / "reactors" / "huber_
 
 @lru_cache(maxsize=1)
 def _reactor_tables() -> dict:
-    with open(_DATA_FILE) as handle:
-        return yaml.safe_load(handle)
+    return read_yaml(_DATA_FILE)
 
 
 def _check_isotope(isotope: str) -> None:

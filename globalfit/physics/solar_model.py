@@ -28,7 +28,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import yaml
+
+from globalfit.datafile import read_yaml
 
 SOURCES = ("pp", "pep", "hep", "7Be", "8B", "13N", "15O", "17F")
 DATA_FILE = Path(__file__).resolve().parents[2] / "data" / "solar" / "compact_solar_model.yaml"
@@ -41,8 +42,7 @@ _BS05_COLUMNS = {"pp": 5, "8B": 6, "13N": 7, "15O": 8, "17F": 9, "7Be": 10, "pep
 
 @lru_cache(maxsize=1)
 def _compact_parameters() -> dict:
-    with open(DATA_FILE) as handle:
-        return yaml.safe_load(handle)
+    return read_yaml(DATA_FILE)
 
 
 def hydrogen_fraction(x) -> np.ndarray:

@@ -19,13 +19,12 @@ Every continuous spectrum returned here is normalised to 1 over energy (MeV^-1).
 from __future__ import annotations
 
 import functools
-
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from globalfit.datafile import read_yaml
 from globalfit.physics.constants import ALPHA_EM, ELECTRON_MASS_GEV
 
 ELECTRON_MASS_MEV = ELECTRON_MASS_GEV * 1.0e3
@@ -38,8 +37,7 @@ LINES = ("7Be", "pep")
 @functools.lru_cache(maxsize=1)
 def spectra_parameters() -> dict:
     """The compact spectra of ``data/solar/spectra.yaml`` (read once)."""
-    with open(DATA_FILE) as handle:
-        return yaml.safe_load(handle)
+    return read_yaml(DATA_FILE)
 
 
 def endpoint_mev(source: str) -> float:

@@ -1,0 +1,303 @@
+"""Inventory of the published numbers each likelihood reads on its default path.
+
+The inventory is measured, not written by hand: for each built-in likelihood a fresh Python
+process builds it with its default options, evaluates it once at the default
+Standard-Model point (``model: standard``, the default oscillation parameters, nuisance
+parameters at their prior medians) and asks for its observables, all inside
+`globalfit.datafile.recording`. Every quantity taken out of a ``data/**/*.yaml`` file on
+that path is listed with the status its file declares for it.
+
+Provenance schema (each data file)::
+
+    provenance:
+      source: "..."                    # the publication(s), free text
+      quantities:                      # dotted key (fnmatch pattern) -> status and where seen
+        baseline_km: {status: VERIFIED, where: "T2K, PRD 103 (2021) 112008, abstract"}
+        "samples.*.observed": {status: FROM MEMORY, where: "..."}
+
+A pattern also covers everything below it (``table_point`` covers ``table_point.sin2_th23``);
+when several patterns match, the most specific (most literal characters) wins. Statuses:
+
+``VERIFIED``      seen in the cited publication, release or official page;
+``VERIFIED-3P``   seen in third-party material that quotes the source;
+``DERIVED``       arithmetic or a fit from VERIFIED inputs or a public release (named);
+``DEFINITION``    needs no source (a stoichiometry, the meaning of a confidence level, a bin grid);
+``APPROXIMATION`` a modelling choice of this project, documented, not a published number;
+``FROM MEMORY``   not confirmed in any source.
+
+A quantity with no matching pattern is ``UNTAGGED``. ``ALLOWED_FROM_MEMORY`` lists the few
+FROM MEMORY quantities a default path may still read, each with the reason it cannot be
+verified; `violations` returns the others (and every UNTAGGED one).
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from globalfit.paths import DATA_DIR, PROJECT_ROOT
+
+STATUSES = ("VERIFIED", "VERIFIED-3P", "DERIVED", "DEFINITION", "APPROXIMATION", "FROM MEMORY")
+"""Statuses a data file may declare (module docstring)."""
+UNTAGGED = "UNTAGGED"
+RELEASE = "RELEASE"
+"""Status of a whole file outside ``data/`` (a public release the user supplies)."""
+
+ALLOWED_FROM_MEMORY: dict[str, str] = {
+    "*": "not yet checked (issue #20, point 2, in progress)",
+}
+"""``"file:key"`` pattern (file relative to ``data/``, fnmatch) -> why these FROM MEMORY
+quantities cannot be verified with the tools available; read on a default path without
+failing ``tests/test_inputs.py``."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One quantity read on a likelihood's default path."""
+
+    likelihood: str
+    file: str
+    key: str
+    value: Any
+    status: str
+    where: str
+
+    @property
+    def allowed(self) -> bool:
+        """True if a FROM MEMORY quantity is covered by `ALLOWED_FROM_MEMORY`."""
+        return allow_reason(self.file, self.key) is not None
+
+
+def allow_reason(file: str, key: str) -> str | None:
+    """The `ALLOWED_FROM_MEMORY` reason covering ``file:key`` (most specific pattern), or None."""
+    name = f"{file}:{key}"
+    matches = [p for p in ALLOWED_FROM_MEMORY
+               if fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(name, p + ".*")]
+    return ALLOWED_FROM_MEMORY[max(matches, key=len)] if matches else None
+
+
+# --- provenance lookup ---------------------------------------------------------------------------
+def file_statuses(content: Mapping[str, Any], file: str) -> dict[str, dict[str, str]]:
+    """The ``provenance.quantities`` table of a data file, checked.
+
+    Raises
+    ------
+    ValueError
+        If an entry is not ``{status: ..., where: ...}`` or names an unknown status.
+    """
+    table = ((content.get("provenance") or {}).get("quantities")) or {}
+    for pattern, spec in table.items():
+        if not isinstance(spec, Mapping) or "status" not in spec:
+            raise ValueError(f"{file}: provenance.quantities.{pattern}: expected {{status: ..., where: ...}}, "
+                             f"got {spec!r}")
+        if spec["status"] not in STATUSES:
+            raise ValueError(f"{file}: provenance.quantities.{pattern}.status: {spec['status']!r} is not one "
+                             f"of {', '.join(STATUSES)}")
+    return {str(k): dict(v) for k, v in table.items()}
+
+
+def match_status(key: str, table: Mapping[str, Mapping[str, str]]) -> tuple[str, str]:
+    """``(status, where)`` of the most specific pattern covering ``key``; UNTAGGED if none."""
+    best, best_score = None, -1
+    for pattern, spec in table.items():
+        if fnmatch.fnmatchcase(key, pattern) or fnmatch.fnmatchcase(key, pattern + ".*"):
+            score = len(pattern.replace("*", "").replace("?", ""))
+            if score > best_score:
+                best, best_score = spec, score
+    if best is None:
+        return UNTAGGED, ""
+    return str(best["status"]), str(best.get("where", ""))
+
+
+def lookup(content: Any, key: str) -> Any:
+    """Value at a dotted key (list items by index)."""
+    for part in key.split("."):
+        content = content[int(part)] if isinstance(content, list) else content[part]
+    return content
+
+
+# --- measuring the default path ------------------------------------------------------------------
+def default_card(name: str) -> dict[str, Any]:
+    """The check card of one likelihood with its default options at the SM point."""
+    return {"name": f"inputs_{name}", "model": {"name": "standard"}, "likelihoods": {name: {}}}
+
+
+def default_options(name: str) -> dict[str, Any]:
+    """Options a likelihood needs that have no built-in default (a public release folder).
+
+    Returns an empty dict for every likelihood that runs from the installed package alone.
+    """
+    from globalfit.paths import shared_data_dir
+
+    if name == "superk_iv_spectrum":
+        shared = shared_data_dir()
+        if shared is None:
+            raise FileNotFoundError("superk_iv_spectrum needs the SK-IV public release "
+                                    "(../shared/data/superk); not found")
+        return {"release_path": str(shared / "superk")}
+    return {}
+
+
+def _measure_in_this_process(names: Iterable[str]) -> dict[str, Any]:
+    """Reads of each likelihood; must run in a process that has read no data file yet."""
+    from globalfit.datafile import recording
+    from globalfit.viability import evaluate_likelihood, resolve_card
+
+    result = {}
+    with recording():  # every file read from here on records its reads (caches included)
+        for name in names:
+            with recording() as reads:
+                card = default_card(name)
+                card["likelihoods"] = {name: default_options(name)}
+                _, likelihoods, point, _ = resolve_card(card)
+                likelihood = likelihoods[name]
+                row = evaluate_likelihood(likelihood, point, point, nuisances="median")
+                if not row["status"].startswith("ok"):
+                    raise RuntimeError(f"likelihood {name!r} failed at the SM point: {row['status']}")
+                try:
+                    likelihood.observables(point)
+                except NotImplementedError:
+                    pass
+                files = [str(Path(p).resolve()) for p in likelihood.data_files()]
+            result[name] = {"reads": sorted(reads), "files": files}
+    return result
+
+
+def measure_reads(names: Iterable[str]) -> dict[str, Any]:
+    """``{likelihood: {"reads": [(file, key), ...], "files": [...]}}`` measured in a fresh process.
+
+    A fresh interpreter guarantees that no cached data file was read before recording began.
+    """
+    names = list(names)
+    code = ("import json, sys; from globalfit.inputs import _measure_in_this_process; "
+            "json.dump(_measure_in_this_process(sys.argv[1:]), sys.stdout)")
+    done = subprocess.run([sys.executable, "-c", code, *names], capture_output=True, text=True,
+                          cwd=str(PROJECT_ROOT))
+    if done.returncode != 0:
+        raise RuntimeError(f"measuring the default path of {', '.join(names)} failed:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def builtin_likelihoods() -> list[str]:
+    """Names of the built-in likelihoods (``likelihoods.BUILTIN``)."""
+    from likelihoods import BUILTIN
+
+    return list(BUILTIN)
+
+
+def _relative(path: str) -> str:
+    """A data file relative to ``data/``; a release file as ``release:<path in ../shared/data>``."""
+    from globalfit.paths import shared_data_dir
+
+    try:
+        return str(Path(path).relative_to(Path(DATA_DIR).resolve()))
+    except ValueError:
+        shared = shared_data_dir()
+        if shared is not None and Path(path).is_relative_to(shared.resolve()):
+            return "release:" + str(Path(path).relative_to(shared.resolve()))
+        return "release:" + Path(path).name
+
+
+def inventory(names: Iterable[str] | None = None) -> list[Entry]:
+    """Every quantity the named likelihoods (default: all built-in) read on their default path.
+
+    Files a likelihood reads outside ``data/`` (public releases) are listed once each with
+    status ``RELEASE`` and key ``*``.
+    """
+    from globalfit.datafile import read_yaml
+
+    names = builtin_likelihoods() if names is None else list(names)
+    measured = measure_reads(names)
+    entries, contents = [], {}
+    for name in names:
+        yaml_files = set()
+        for file, key in measured[name]["reads"]:
+            yaml_files.add(file)
+            if file not in contents:
+                contents[file] = read_yaml(file)
+            table = file_statuses(contents[file], _relative(file))
+            status, where = match_status(key, table)
+            entries.append(Entry(name, _relative(file), key, lookup(contents[file], key), status, where))
+        for file in measured[name]["files"]:
+            if file not in yaml_files and not file.startswith(str(Path(DATA_DIR).resolve())):
+                entries.append(Entry(name, _relative(file), "*", None, RELEASE,
+                                     "public release supplied by the user (SOURCE.md beside it)"))
+    return entries
+
+
+def violations(entries: Iterable[Entry]) -> list[Entry]:
+    """FROM MEMORY quantities not in `ALLOWED_FROM_MEMORY`, and UNTAGGED ones."""
+    return [e for e in entries if (e.status == "FROM MEMORY" and not e.allowed) or e.status == UNTAGGED]
+
+
+def as_records(entries: Iterable[Entry]) -> list[dict[str, Any]]:
+    """Entries as plain dicts (for JSON)."""
+    return [asdict(e) | {"allowed": e.allowed} for e in entries]
+
+
+# --- rendering ---------------------------------------------------------------------------------------
+def _format_value(value: Any) -> str:
+    text = json.dumps(value) if isinstance(value, list) else f"{value:g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def by_quantity(entries: Iterable[Entry]) -> list[tuple[Entry, list[str]]]:
+    """One row per (file, key) with the likelihoods that read it, sorted by file and key."""
+    rows: dict[tuple[str, str], tuple[Entry, list[str]]] = {}
+    for entry in entries:
+        rows.setdefault((entry.file, entry.key), (entry, []))[1].append(entry.likelihood)
+    return [rows[k] for k in sorted(rows)]
+
+
+def summary_counts(entries: Iterable[Entry]) -> dict[str, int]:
+    """Number of distinct quantities per status."""
+    counts: dict[str, int] = {}
+    for entry, _ in by_quantity(entries):
+        counts[entry.status] = counts.get(entry.status, 0) + 1
+    return counts
+
+
+def markdown_table(entries: Iterable[Entry]) -> str:
+    """The inventory as a Markdown table (one row per quantity)."""
+    entries = list(entries)
+    lines = ["| file | key | value | status | where | read by |", "|---|---|---|---|---|---|"]
+    for entry, readers in by_quantity(entries):
+        status = entry.status + (" (allowed)" if entry.status == "FROM MEMORY" and entry.allowed else "")
+        where = entry.where.replace("|", "/")
+        lines.append(f"| `{entry.file}` | `{entry.key}` | {_format_value(entry.value)} | {status} | "
+                     f"{where} | {', '.join(readers)} |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_inventory(entries: Iterable[Entry]) -> str:
+    """Counts, the allow-list with reasons and the table: the generated part of the docs."""
+    entries = list(entries)
+    counts = summary_counts(entries)
+    parts = ["Distinct quantities read on the default paths, by status: "
+             + ", ".join(f"{s} {counts[s]}" for s in (*STATUSES, UNTAGGED, RELEASE) if s in counts) + ".",
+             "", "FROM MEMORY quantities allowed on a default path (`globalfit.inputs.ALLOWED_FROM_MEMORY`):", ""]
+    parts += [f"* `{pattern}`: {reason}" for pattern, reason in ALLOWED_FROM_MEMORY.items()]
+    parts += ["", markdown_table(entries)]
+    return "\n".join(parts)
+
+
+BEGIN_MARK = "<!-- BEGIN GENERATED INVENTORY (globalfit inputs --update-docs) -->"
+END_MARK = "<!-- END GENERATED INVENTORY -->"
+
+
+def updated_document(text: str, entries: Iterable[Entry]) -> str:
+    """``text`` with the part between `BEGIN_MARK` and `END_MARK` replaced by the inventory.
+
+    Raises
+    ------
+    ValueError
+        If the markers are missing.
+    """
+    start, end = text.find(BEGIN_MARK), text.find(END_MARK)
+    if start < 0 or end < start:
+        raise ValueError(f"the document has no {BEGIN_MARK!r} ... {END_MARK!r} block; add both lines")
+    return text[: start + len(BEGIN_MARK)] + "\n\n" + markdown_inventory(entries) + "\n" + text[end:]
