@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from globalfit.display import unit_latex
+from globalfit.params import canonical_prior_kind
 from globalfit.regions import UNIT_SCALES, WHOLE_SPACE, Region, parse_regions, split_regions
 
 CHAIN_FILE = "chain.h5"
@@ -51,6 +53,8 @@ class DisplayParameter:
     latex: str = ""
     unit: str = "none"
     factor: float = 1.0
+    prior_kind: str = ""
+    """The card's prior (``uniform``, ``log-uniform``, ...), for axis scales and limits."""
 
     def to_internal(self, x):
         return np.asarray(x, dtype=float) * self.factor
@@ -61,7 +65,7 @@ class DisplayParameter:
     @property
     def label(self) -> str:
         text = self.latex or self.name.replace("_", r"\_")
-        return text if self.unit in ("none", "", None) else f"{text}\\ [\\mathrm{{{self.unit}}}]"
+        return text if self.unit in ("none", "", None) else f"{text}\\ [{unit_latex(self.unit)}]"
 
 
 def parameters_from_card(card: dict) -> list[DisplayParameter]:
@@ -72,7 +76,8 @@ def parameters_from_card(card: dict) -> list[DisplayParameter]:
             continue
         unit = spec.get("unit") or "none"
         factor = UNIT_SCALES[unit][1] if unit in UNIT_SCALES else 1.0
-        out.append(DisplayParameter(name, str(spec.get("latex", "") or ""), unit, factor))
+        out.append(DisplayParameter(name, str(spec.get("latex", "") or ""), unit, factor,
+                                    canonical_prior_kind(spec.get("prior", "uniform"))))
     return out
 
 
