@@ -15,7 +15,7 @@ import numpy as np
 from globalfit.couplings import Couplings
 from globalfit.likelihood import Point
 from globalfit.physics.oscillation import probabilities
-from likelihoods.long_baseline import DUNE, NOvA, T2K, nsi_matrix
+from likelihoods.long_baseline import DUNE, T2K, NOvA, nsi_matrix
 
 
 def _points(lk, batch: int, rng) -> tuple[dict, np.ndarray]:

@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
 
-from likelihoods.long_baseline import DUNE, NOvA, T2K  # noqa: E402
+from likelihoods.long_baseline import DUNE, T2K, NOvA  # noqa: E402
 
 FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 SIN2_TH12, SIN2_TH13, DM21 = 0.307, 0.0218, 7.53e-5

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import yaml
@@ -714,9 +715,9 @@ def check_semantics(config: RunConfig) -> list[str]:
 def _check_sampler_semantics(config: RunConfig) -> list[str]:
     """Sampler checks that need more than the ``sampler:`` block."""
     if config.sampler.get("ensembles_per_region") and not config.regions:
-        return [f"sampler.ensembles_per_region: runs ensembles in each card region, but the "
-                f"card has no 'regions:' (add e.g. regions: {{LMA: \"th12 < 45 deg\"}}, or "
-                f"drop the setting for one ensemble over the whole prior)"]
+        return ["sampler.ensembles_per_region: runs ensembles in each card region, but the "
+                "card has no 'regions:' (add e.g. regions: {LMA: \"th12 < 45 deg\"}, or "
+                "drop the setting for one ensemble over the whole prior)"]
     return []
 
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -472,8 +473,15 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
         allowed set is one row with NaN ``low``/``high``. ``attrs["chi2_min"]`` maps each
         region to its own minimum chi^2 and ``attrs["chi2_min_global"]`` is the global one.
     """
-    from globalfit.samplers.profile import (DEFAULT_METHOD, LEVELS, best_fit, chain_starts,
-                                            fit_regions, posterior_chi2, prior_unit_cube_map)
+    from globalfit.samplers.profile import (
+        DEFAULT_METHOD,
+        LEVELS,
+        best_fit,
+        chain_starts,
+        fit_regions,
+        posterior_chi2,
+        prior_unit_cube_map,
+    )
 
     names = list(posterior.names)
     wanted = list(parameters) if parameters else names

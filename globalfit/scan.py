@@ -94,8 +94,7 @@ def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int 
         Seed of the starts.
     """
     from globalfit.posterior import build_posterior
-    from globalfit.samplers.profile import (best_fit, posterior_chi2, prior_unit_cube_map,
-                                            profile_1d)
+    from globalfit.samplers.profile import best_fit, posterior_chi2, prior_unit_cube_map, profile_1d
 
     scan = config.scan
     if not scan:

@@ -41,9 +41,10 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -173,9 +174,9 @@ def _point_from_config_layer(card: Mapping[str, Any]):
 def _point_without_config_layer(card: Mapping[str, Any]):
     """Fallback: resolve the model and likelihoods from the registries and convert fixed
     values with `globalfit.params.unit_factor` (used when the config layer is absent)."""
-    from globalfit.registry import likelihood_class
     from globalfit.models import BUILTIN as MODELS
     from globalfit.params import unit_factor
+    from globalfit.registry import likelihood_class
 
     model_spec = card.get("model") or {}
     name = model_spec.get("name", "standard")

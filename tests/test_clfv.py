@@ -12,7 +12,8 @@ from globalfit.likelihood import Point
 from globalfit.models.lfv import LFVNSI
 from globalfit.models.neutrinophilic import Neutrinophilic
 from globalfit.physics import clfv
-from globalfit.physics.constants import FERMI_CONSTANT_GEV2 as G_F, MUON_MASS_GEV as M_MU
+from globalfit.physics.constants import FERMI_CONSTANT_GEV2 as G_F
+from globalfit.physics.constants import MUON_MASS_GEV as M_MU
 from globalfit.physics.constants import W_MASS_GEV
 from likelihoods.clfv import CLFVLikelihood
 

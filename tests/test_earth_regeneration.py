@@ -5,8 +5,14 @@ import pytest
 
 from globalfit.physics.earth_regeneration import EarthRegeneration, KernelGrid, mass_basis_couplings
 from globalfit.physics.matter import earth_layers
-from globalfit.physics.solar import (KM_TIMES_EV, SolarOscillation, charged_current_potential_ev, layered_amplitudes,
-                                     nadir_exposure, vacuum_mass_states)
+from globalfit.physics.solar import (
+    KM_TIMES_EV,
+    SolarOscillation,
+    charged_current_potential_ev,
+    layered_amplitudes,
+    nadir_exposure,
+    vacuum_mass_states,
+)
 
 SK_LATITUDE = 36.43
 GRID = KernelGrid(nadir_bins=20, step_km=100.0)

@@ -7,7 +7,7 @@ from globalfit.physics import reactor
 
 def test_ibd_threshold_from_masses():
     # (m_n + m_e)^2 - m_p^2 over 2 m_p = 1.806 MeV (standard value)
-    assert reactor.IBD_THRESHOLD_MEV == pytest.approx(1.806, abs=1e-3)
+    assert pytest.approx(1.806, abs=1e-3) == reactor.IBD_THRESHOLD_MEV
     assert reactor.ibd_cross_section_cm2(1.80) == 0.0
     assert reactor.ibd_cross_section_cm2(1.81) > 0.0
 

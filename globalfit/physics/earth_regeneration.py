@@ -50,7 +50,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from globalfit.physics.solar import KM_TIMES_EV, SolarOscillation, charged_current_potential_ev, nadir_exposure
+from globalfit.physics.solar import (
+    KM_TIMES_EV,
+    SolarOscillation,
+    charged_current_potential_ev,
+    nadir_exposure,
+)
 
 KERNELS = ("V", "VW", "VWY", "VY", "VYW", "VYWY", "V.V", "V.VY", "VY.VY")
 """The first-order kernels (prefactor, then the column density of the phase term) and the

@@ -27,9 +27,9 @@ steps per chord, as array-valued layers for one vectorised `evolution_operator` 
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike

@@ -80,7 +80,7 @@ class SolarOscillation:
 
     @classmethod
     def with_fermion(cls, th12: float, th13: float, dm21_ev2: float, eps_d: float = 0.0,
-                     eps_n: complex = 0.0, fermion: str = "u") -> "SolarOscillation":
+                     eps_n: complex = 0.0, fermion: str = "u") -> SolarOscillation:
         """NSI ``eps_D``, ``eps_N`` with a single fermion ``f`` in ``("e", "u", "d")``."""
         weights = {"e": (1.0, 0.0), "u": (2.0, 1.0), "d": (1.0, 2.0)}
         if fermion not in weights:
@@ -90,7 +90,7 @@ class SolarOscillation:
 
     @classmethod
     def from_matrices(cls, th12: float, th13: float, th23: float, dcp: float, dm21_ev2: float,
-                      eps_by_fermion) -> "SolarOscillation":
+                      eps_by_fermion) -> SolarOscillation:
         """From the 3x3 NSI matrices ``{f: eps^f}`` (physics.md section 2 projection)."""
         d_pe = d_n = 0.0
         n_pe = n_n = 0.0j
@@ -429,7 +429,7 @@ class SolarSurvival:
         p = p_eff_adiabatic(np.asarray(energy_mev, float)[..., None], v_cc, y_n, osc)
         return p @ weights
 
-    def plan(self, requests: dict) -> "DayPlan":
+    def plan(self, requests: dict) -> DayPlan:
         """A `DayPlan` for ``{key: (source, energies_mev)}``: all of them in one evaluation."""
         for source, _ in requests.values():
             if source not in self._grids:

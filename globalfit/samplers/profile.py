@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import optimize, stats
@@ -437,7 +438,7 @@ class Profile:
             function = lambda x: self.refine(x) - self.chi2_min  # noqa: E731
         return allowed_intervals(self.grid, self.delta_chi2, level, function)
 
-    def with_reference(self, chi2_min: float) -> "Profile":
+    def with_reference(self, chi2_min: float) -> Profile:
         return Profile(self.parameter, self.grid, self.chi2, self.theta, chi2_min,
                        self.region, self.calls, self.refine)
 
