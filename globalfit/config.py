@@ -703,12 +703,12 @@ def check_semantics(config: RunConfig) -> list[str]:
             and not errors and n_free == 1 and config.scan is None):
         errors.append("sampler.engine: nautilus needs at least 2 free parameters, the card has "
                       "1; use engine: dynesty")
-    if config.sampler["name"] == "emcee" and not errors and n_free and config.scan is None:
-        # (a card with every parameter fixed is valid: `globalfit check` evaluates it;
-        # `globalfit run` refuses it)
-        if config.sampler["walkers"] < 2 * n_free:
-            errors.append(f"sampler.walkers: emcee needs at least 2 x (free parameters) = "
-                          f"{2 * n_free} walkers, got {config.sampler['walkers']}")
+    # (a card with every parameter fixed is valid: `globalfit check` evaluates it;
+    # `globalfit run` refuses it)
+    if (config.sampler["name"] == "emcee" and not errors and n_free and config.scan is None
+            and config.sampler["walkers"] < 2 * n_free):
+        errors.append(f"sampler.walkers: emcee needs at least 2 x (free parameters) = "
+                      f"{2 * n_free} walkers, got {config.sampler['walkers']}")
     return errors
 
 

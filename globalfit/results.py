@@ -244,7 +244,7 @@ def load_run(run_dir: str | Path, burn_in: int | None = None, thin: int | None =
         keep = np.setdiff1d(np.arange(chain.shape[1]), list(excluded))
         warnings.warn(f"{run_dir}: walkers {sorted(excluded)} are stranded (median ln posterior "
                       f"{', '.join(f'{v:.0f}' for v in excluded.values())} below the others') and are left "
-                      "out; load_run(..., keep_stranded=True) keeps them")
+                      "out; load_run(..., keep_stranded=True) keeps them", stacklevel=2)
         if len(blobs):
             blobs = blobs.iloc[np.flatnonzero(np.tile(np.isin(np.arange(chain.shape[1]), keep),
                                                       chain.shape[0]))].reset_index(drop=True)
@@ -750,4 +750,5 @@ def _warn_unmixed(result: RunResult) -> None:
         per_walker = mask.mean(axis=0)
         if np.all((per_walker == 0) | (per_walker == 1)) and 0 < per_walker.mean() < 1:
             warnings.warn(f"region {region.label}: no walker moved in or out of it; its mass "
-                          "is the fraction of walkers that started there, not a posterior mass")
+                          "is the fraction of walkers that started there, not a posterior mass",
+                          stacklevel=2)

@@ -38,10 +38,8 @@ def scan_grid(scan: dict[str, Any]) -> np.ndarray:
     """The scan values in the scan's unit: ``points`` values from ``from`` to ``to``
     (both included), evenly spaced in the logarithm (``spacing: log``) or linearly."""
     low, high, points = float(scan["from"]), float(scan["to"]), int(scan["points"])
-    if scan.get("spacing", "log") == "log":
-        grid = np.geomspace(low, high, points)
-    else:
-        grid = np.linspace(low, high, points)
+    spaced = np.geomspace if scan.get("spacing", "log") == "log" else np.linspace
+    grid = spaced(low, high, points)
     grid[0], grid[-1] = low, high
     return grid
 

@@ -39,6 +39,7 @@ fixed (``--hold``); `format_scan` / `plot_scan` write its table and figure.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 from collections.abc import Mapping
@@ -285,10 +286,8 @@ def check_card(card: str | Path | Mapping[str, Any], dof: int = 1,
     for name, likelihood in likelihoods.items():
         rows.append({"likelihood": name,
                      **evaluate_likelihood(likelihood, point, sm_point, dof, nuisances)})
-        try:
+        with contextlib.suppress(Exception):  # observables are optional in the contract
             observables[name] = likelihood.observables(point)
-        except Exception:  # observables are optional in the contract
-            pass
         approximations[name] = list(likelihood.approximations())
     for name in missing:
         rows.append({"likelihood": name, "chi2": math.nan, "chi2_sm": math.nan, "delta_chi2": math.nan,

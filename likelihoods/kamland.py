@@ -8,7 +8,8 @@ Two modes:
   events, reactor expectation without oscillation, reactor best fit, three background
   columns, geo-neutrino U and Th) and ``Reactors.csv`` (site baselines in km and number of
   cores), optionally ``reactors_path:`` an IAEA-PRIS operating history (format of
-  ``shared/data/reactors``) for time-averaged site weights (recommended). Binned Poisson likelihood: ``mu_i = norm * R_i + sum_k b_k B_ki + geo * G_i``
+  ``shared/data/reactors``) for time-averaged site weights (recommended). Binned Poisson
+  likelihood: ``mu_i = norm * R_i + sum_k b_k B_ki + geo * G_i``
   with the reactor term ``R_i = N_i^{no-osc} <P_ee>_i``, where ``<P_ee>_i`` averages the
   survival probability over the bin with the IBD-weighted Huber-Mueller spectrum, the
   sites' ``N / L^2`` weights and a Gaussian resolution ``6.4 % sqrt(E/MeV)`` (Gauss-Legendre

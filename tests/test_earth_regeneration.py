@@ -74,7 +74,9 @@ def test_first_order_magnitude_without_nsi(regeneration):
     energy = 10.0
     delta = osc.dm21_ev2 / (2e6 * energy)
     f = regeneration.regeneration(np.array([energy]), osc)["superk"][0]
-    bound = lambda rho: np.sin(2 * osc.th12) ** 2 * np.cos(osc.th13) ** 2 * charged_current_potential_ev(rho / 2) / (2 * delta)  # noqa: E731
+    def bound(rho):
+        return (np.sin(2 * osc.th12) ** 2 * np.cos(osc.th13) ** 2
+                * charged_current_potential_ev(rho / 2) / (2 * delta))
     assert bound(2.6) < f < bound(5.5)
 
 

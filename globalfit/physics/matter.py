@@ -227,7 +227,7 @@ def _layers_from_edges(edges: np.ndarray, length: float, impact: float, model: E
     shell = model.shell_index(radius_at(0.5 * (starts + stops)))
     densities = np.empty(len(starts))
     for i, shell_i in enumerate(shell):
-        densities[i] = _average(lambda s: model.shells[shell_i].density_gcc(radius_at(s)),
+        densities[i] = _average(lambda s, shell_i=shell_i: model.shells[shell_i].density_gcc(radius_at(s)),
                                 np.array(starts[i]), np.array(stops[i]))
     fractions = np.array([model.shells[i].electron_fraction for i in shell])
     return [(float(b - a), float(d), float(y)) for a, b, d, y in zip(starts, stops, densities, fractions)]

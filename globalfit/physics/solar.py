@@ -277,7 +277,8 @@ def p_eff_numerical(energy_mev, production_radius, electron_density_fn, neutron_
     if not 0.0 <= production_radius < radius_max:
         raise ValueError(f"production_radius: must be in [0, {radius_max}), got {production_radius}")
     jitter = np.random.default_rng(seed).uniform(0.5, 1.5, steps)
-    edges = production_radius + (radius_max - production_radius) * np.concatenate([[0.0], np.cumsum(jitter) / jitter.sum()])
+    edges = production_radius + (radius_max - production_radius) * np.concatenate(
+        [[0.0], np.cumsum(jitter) / jitter.sum()])
     low, high = edges[:-1], edges[1:]
     mid = 0.5 * (low + high)
     density = (electron_density_fn(low) + 4.0 * electron_density_fn(mid) + electron_density_fn(high)) / 6.0
@@ -412,7 +413,8 @@ class SolarSurvival:
         for source in solar_model.production:
             density, y_n, weights = solar_model.weighted(source)
             if n_nodes is not None:
-                radius = solar_model.radius[solar_model.production[source] > 1e-7 * solar_model.production[source].max()]
+                production = solar_model.production[source]
+                radius = solar_model.radius[production > 1e-7 * production.max()]
                 cumulative = np.cumsum(weights) - 0.5 * weights
                 nodes = np.interp((np.arange(n_nodes) + 0.5) / n_nodes, cumulative, radius)
                 density = np.interp(nodes, radius, density)
