@@ -14,8 +14,9 @@ from __future__ import annotations
 import abc
 import difflib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from scipy import special
