@@ -6,8 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import yaml
-
 from chain_files import save_to_hdf
+
 from globalfit.display import axis_format, scale_exponent, unit_latex, value_with_errors
 from globalfit.plots import corner_figure, corner_plot
 from globalfit.results import hpd_interval
