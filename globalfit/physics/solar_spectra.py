@@ -27,9 +27,10 @@ import numpy as np
 import yaml
 
 from globalfit.physics.constants import ALPHA_EM, ELECTRON_MASS_GEV
+from globalfit.paths import data_path
 
 ELECTRON_MASS_MEV = ELECTRON_MASS_GEV * 1.0e3
-DATA_FILE = Path(__file__).resolve().parents[2] / "data" / "solar" / "spectra.yaml"
+DATA_FILE = data_path("solar", "spectra.yaml")
 CONTINUOUS = ("pp", "hep", "8B", "13N", "15O", "17F")
 LINES = ("7Be", "pep")
 
