@@ -26,8 +26,8 @@ Coefficients live in ``data/reactors/huber_mueller.yaml`` with their provenance.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Mapping
 
 import numpy as np
 import yaml
