@@ -32,8 +32,8 @@ from functools import lru_cache
 import numpy as np
 import yaml
 
-from globalfit.physics.constants import ELECTRON_MASS_GEV, NEUTRON_MASS_GEV, PROTON_MASS_GEV
 from globalfit.paths import data_path
+from globalfit.physics.constants import ELECTRON_MASS_GEV, NEUTRON_MASS_GEV, PROTON_MASS_GEV
 
 ISOTOPES = ("U235", "U238", "Pu239", "Pu241")
 ELECTRON_MASS_MEV = ELECTRON_MASS_GEV * 1.0e3

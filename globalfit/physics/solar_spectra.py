@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from globalfit.physics.constants import ALPHA_EM, ELECTRON_MASS_GEV
 from globalfit.paths import data_path
+from globalfit.physics.constants import ALPHA_EM, ELECTRON_MASS_GEV
 
 ELECTRON_MASS_MEV = ELECTRON_MASS_GEV * 1.0e3
 DATA_FILE = data_path("solar", "spectra.yaml")
