@@ -158,6 +158,25 @@ def interleaved_times(engines: dict, number: int, repeat: int) -> dict:
     return {name: (min(values), float(np.median(values))) for name, values in samples.items()}
 
 
+def per_call_engines(n_energies: int) -> dict:
+    """One parameter point (complex NSI) at ``n_energies``: the engines timed per call."""
+    energy, params_, eps_ = problem(n_energies, 1)
+    params = {k: float(v[0, 0]) for k, v in params_.items()}
+    eps = eps_[0, 0]
+    path = osc.ConstantDensityPath(energy, BASELINE_KM, DENSITY_GCC, ELECTRON_FRACTION)
+    engines = {
+        "globalfit probabilities()": lambda: osc.probabilities(
+            energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
+        "globalfit ConstantDensityPath (validated once)": lambda: path.probabilities(params, eps),
+        "eigh (oracle)": lambda: osc.probabilities_eigh(
+            energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
+    }
+    peers = nuoscprobexact_engines(energy, params_, eps_)
+    if peers is not None:
+        engines["NuOscProbExact, Hamiltonian prebuilt"] = peers[0]
+    return engines
+
+
 def per_call_benchmark(repeat: int) -> None:
     """One parameter point (complex NSI) at 1, 100 and 10^4 energies: time per call."""
     print("\nPer call, one parameter point, complex NSI; CPU us per call, min / median of "
@@ -165,20 +184,7 @@ def per_call_benchmark(repeat: int) -> None:
     print(f"{'energies':>8s} {'engine':42s} {'min us':>9s} {'median us':>10s} {'NuOsc/this':>11s} "
           f"{'eigh/this':>10s} {'max|dP| vs eigh':>16s}")
     for n_energies, number in ((1, 400), (100, 200), (10_000, 4)):
-        energy, params_, eps_ = problem(n_energies, 1)
-        params = {k: float(v[0, 0]) for k, v in params_.items()}
-        eps = eps_[0, 0]
-        path = osc.ConstantDensityPath(energy, BASELINE_KM, DENSITY_GCC, ELECTRON_FRACTION)
-        engines = {
-            "globalfit probabilities()": lambda: osc.probabilities(
-                energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
-            "globalfit ConstantDensityPath (validated once)": lambda: path.probabilities(params, eps),
-            "eigh (oracle)": lambda: osc.probabilities_eigh(
-                energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
-        }
-        peers = nuoscprobexact_engines(energy, params_, eps_)
-        if peers is not None:
-            engines["NuOscProbExact, Hamiltonian prebuilt"] = peers[0]
+        engines = per_call_engines(n_energies)
         times = interleaved_times(engines, number, repeat)
         oracle = engines["eigh (oracle)"]()
         peer = times.get("NuOscProbExact, Hamiltonian prebuilt")
