@@ -131,15 +131,21 @@ def default_options(name: str) -> dict[str, Any]:
 
     Returns an empty dict for every likelihood that runs from the installed package alone.
     """
-    from globalfit.paths import shared_data_dir
-
     if name == "superk_iv_spectrum":
-        shared = shared_data_dir()
-        if shared is None:
-            raise FileNotFoundError("superk_iv_spectrum needs the SK-IV public release "
-                                    "(../shared/data/superk); not found")
-        return {"release_path": str(shared / "superk")}
+        folder = sk4_release_folder()
+        if folder is None:
+            raise FileNotFoundError("superk_iv_spectrum needs the SK-IV public release: "
+                                    "sk4_solar_spectrum.csv in <releases folder>/superk (globalfit.paths.releases_dir)")
+        return {"release_path": str(folder)}
     return {}
+
+
+def sk4_release_folder() -> Path | None:
+    """``<releases folder>/superk`` if it holds the SK-IV spectrum release, else None."""
+    from globalfit.paths import releases_dir
+
+    folder = releases_dir() / "superk"
+    return folder if (folder / "sk4_solar_spectrum.csv").is_file() else None
 
 
 def _measure_in_this_process(names: Iterable[str]) -> dict[str, Any]:
@@ -189,28 +195,44 @@ def builtin_likelihoods() -> list[str]:
     return list(BUILTIN)
 
 
+def unmeasurable() -> dict[str, str]:
+    """Built-in likelihoods that cannot be built here (a release is missing), with the reason."""
+    missing = {}
+    for name in builtin_likelihoods():
+        try:
+            default_options(name)
+        except FileNotFoundError as error:
+            missing[name] = str(error)
+    return missing
+
+
 def _relative(path: str) -> str:
     """A data file relative to ``data/``; a release file as ``release:<path in ../shared/data>``."""
-    from globalfit.paths import shared_data_dir
+    from globalfit.paths import releases_dir
 
     try:
         return str(Path(path).relative_to(Path(DATA_DIR).resolve()))
     except ValueError:
-        shared = shared_data_dir()
-        if shared is not None and Path(path).is_relative_to(shared.resolve()):
-            return "release:" + str(Path(path).relative_to(shared.resolve()))
+        releases = releases_dir().resolve()
+        if Path(path).is_relative_to(releases):
+            return "release:" + str(Path(path).relative_to(releases))
         return "release:" + Path(path).name
 
 
 def inventory(names: Iterable[str] | None = None) -> list[Entry]:
-    """Every quantity the named likelihoods (default: all built-in) read on their default path.
+    """Every quantity the named likelihoods read on their default path.
+
+    The default is every built-in likelihood that can be built here (`unmeasurable` lists the
+    others).
 
     Files a likelihood reads outside ``data/`` (public releases) are listed once each with
     status ``RELEASE`` and key ``*``.
     """
     from globalfit.datafile import read_yaml
 
-    names = builtin_likelihoods() if names is None else list(names)
+    if names is None:
+        names = [n for n in builtin_likelihoods() if n not in unmeasurable()]
+    names = list(names)
     measured = measure_reads(names)
     entries, contents = [], {}
     for name in names:

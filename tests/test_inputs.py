@@ -8,13 +8,13 @@ import yaml
 
 from globalfit import inputs
 from globalfit.datafile import read_yaml, recording
-from globalfit.paths import PROJECT_ROOT, shared_data_dir
+from globalfit.paths import DATA_DIR, PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
 def inventory():
     names = inputs.builtin_likelihoods()
-    if shared_data_dir() is None:
+    if inputs.sk4_release_folder() is None:
         names.remove("superk_iv_spectrum")  # needs the SK-IV public release
     return inputs.inventory(names)
 
@@ -67,7 +67,7 @@ def test_unknown_status_is_an_error():
 def test_every_builtin_likelihood_is_measured(inventory):
     readers = {e.likelihood for e in inventory}
     expected = set(inputs.builtin_likelihoods())
-    if shared_data_dir() is None:
+    if inputs.sk4_release_folder() is None:
         expected.discard("superk_iv_spectrum")
     assert readers == expected
 
@@ -85,7 +85,7 @@ def test_values_match_the_data_files(inventory):
     for entry in inventory:
         if entry.status == inputs.RELEASE:
             continue
-        content = yaml.safe_load((PROJECT_ROOT / "data" / entry.file).read_text())
+        content = yaml.safe_load((DATA_DIR / entry.file).read_text())
         assert inputs.lookup(content, entry.key) == entry.value
 
 
@@ -111,8 +111,8 @@ def test_violations_are_detected(monkeypatch):
 
 
 def test_docs_inventory_is_current(inventory):
-    if shared_data_dir() is None:
-        pytest.skip("the generated inventory includes superk_iv_spectrum, which needs ../shared/data")
+    if inputs.sk4_release_folder() is None:
+        pytest.skip("the generated inventory includes superk_iv_spectrum, which needs the SK-IV release (../shared/data)")
     path = PROJECT_ROOT / "docs" / "data_verification.md"
     text = path.read_text()
     assert inputs.updated_document(text, inventory) == text, (

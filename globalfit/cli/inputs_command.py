@@ -27,8 +27,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from globalfit import inputs
 
+    skipped = {} if args.likelihood else inputs.unmeasurable()
+    for name, reason in skipped.items():
+        print(f"globalfit inputs: {name} not measured: {reason}", file=sys.stderr)
     entries = inputs.inventory(args.likelihood)
     if args.update_docs:
+        if skipped:
+            raise ValueError(f"--update-docs needs every built-in likelihood; missing: {', '.join(skipped)} "
+                             f"(set GLOBALFIT_DATA to the folder of the public releases)")
         path = Path(args.update_docs)
         path.write_text(inputs.updated_document(path.read_text(), entries))
         print(f"wrote {path}: {len(inputs.by_quantity(entries))} quantities")
