@@ -162,6 +162,35 @@ def counting_chi2(observed: float, observed_sigma: float, predicted: float, sigm
     return profile_lognormal_count(observed, observed_sigma, predicted, sigma_ln)
 
 
+NORMALISATIONS = ("computed", "published")
+"""Counting-mode normalisations: ``computed`` (the forward model's count) or ``published``
+(the collaboration's SM prediction times the forward model's ``N(model) / N(SM)``)."""
+
+
+def normalisation_scale(normalisation: str, published_sm: float, computed_sm: float, key: str) -> float:
+    """Factor applied to the forward model's counts in counting mode.
+
+    Parameters
+    ----------
+    normalisation : {"computed", "published"}
+        ``computed``: 1 (the forward model's own count). ``published``: ``published_sm /
+        computed_sm``, so that the SM point gives the collaboration's prediction and the
+        forward model enters only through the ratio ``N(model) / N(SM)`` with one response.
+    published_sm, computed_sm : float
+        The collaboration's and the forward model's SM counts (events).
+    key : str
+        Run-card key of the option, for the error message.
+    """
+    if normalisation not in NORMALISATIONS:
+        raise ValueError(f"{key}: {normalisation!r} not allowed (choose from {', '.join(NORMALISATIONS)})")
+    if normalisation == "computed":
+        return 1.0
+    if not computed_sm > 0.0:
+        raise ValueError(f"{key}: the forward model's SM count is {computed_sm!r}; cannot normalise to "
+                         f"the published {published_sm}")
+    return float(published_sm) / float(computed_sm)
+
+
 def poisson_chi2(observed, expected) -> float:
     """``2 sum(mu - n + n ln(n / mu))`` (Baker-Cousins)."""
     n = np.asarray(observed, dtype=float).ravel()
@@ -185,8 +214,11 @@ class _CoherentBase(Likelihood):
 
     dataset: ClassVar[str] = ""
     reads = ()
-    options_allowed = ("release_path", "form_factor", "recoil_points")
+    options_allowed = ("release_path", "form_factor", "recoil_points", "normalisation")
     nuisance_parameters = MappingProxyType({})
+    default_normalisation: ClassVar[str] = "computed"
+    """Counting mode: the response is rebuilt from the release (docs/cevns.md), so the forward
+    model's own count is used; ``normalisation: published`` scales it to the published SM count."""
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -210,7 +242,12 @@ class _CoherentBase(Likelihood):
         self.observed = float(result["observed_cevns"])
         self.observed_sigma = float(result["observed_sigma"])
         self.norm_sigma = float(result["sm_prediction_sigma"]) / float(result["sm_prediction"])
+        self.published_sm = float(result["sm_prediction"])
+        self.normalisation = options.get("normalisation", self.default_normalisation)
         self.release_path = options.get("release_path")
+        if self.release_path is not None and "normalisation" in options:
+            raise ValueError(f"likelihoods.{self.name}.normalisation: applies to the counting mode only; "
+                             "drop it or drop release_path")
         self._release_files: list[Path] = []
         self._variants: list = []
         if self.release_path is None:
@@ -250,6 +287,10 @@ class _CoherentBase(Likelihood):
         )
         self.time_weights = self._time_weights(time_edges)  # [source, t]
         self._time_totals = self.time_weights.sum(axis=1)
+        self._scale = 1.0
+        self.computed_sm = self.predicted_counts()
+        self._scale = normalisation_scale(self.normalisation, self.published_sm, self.computed_sm,
+                                          f"likelihoods.{self.name}.normalisation")
 
     # --- predictions --------------------------------------------------------------------
     def signal_by_source(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
@@ -260,9 +301,10 @@ class _CoherentBase(Likelihood):
 
     def predicted_counts(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
                          g_n: float = SM_G_N) -> float:
-        """Total expected CEvNS events in the analysis region."""
-        return float(np.dot(self.predictor.rates(couplings, g_p, g_n).sum(axis=1),
-                            self._time_totals))
+        """Total expected CEvNS events in the analysis region (counting mode; scaled to the
+        published SM count when ``normalisation: published``)."""
+        return self._scale * float(np.dot(self.predictor.rates(couplings, g_p, g_n).sum(axis=1),
+                                          self._time_totals))
 
     def chi2_couplings(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
                        g_n: float = SM_G_N, nuisances: dict | None = None) -> float:

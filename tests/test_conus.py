@@ -21,8 +21,29 @@ def test_registered():
 
 def test_sm_prediction_against_published(conus):
     """CONUS+ Run-1 predicts 347 +- 59 (arXiv:2501.05206). Our one-threshold model (170 eVee,
-    sigma 20 eVee) is compared within the published prediction uncertainty plus 3 %."""
-    assert conus.predicted_counts() == pytest.approx(347.0, rel=59.0 / 347.0 + 0.03)
+    sigma 20 eVee) is compared within the published prediction uncertainty plus 3 %; the
+    default likelihood is normalised to 347 (issue #20)."""
+    assert conus.computed_sm == pytest.approx(347.0, rel=59.0 / 347.0 + 0.03)
+    assert conus.predicted_counts() == pytest.approx(347.0, rel=1e-12)
+
+
+def test_published_normalisation_keeps_the_forward_model_ratio(conus):
+    computed = ConusLikelihood(normalisation="computed")
+    assert computed.predicted_counts() == pytest.approx(conus.computed_sm, rel=1e-12)
+    for couplings in (Couplings(eps0={"u": np.diag([0.1, 0.0, 0.0])}),
+                      Couplings(eps0={"d": np.diag([-0.2, 0.0, 0.0])}, mzp_gev=0.01)):
+        assert conus.predicted_counts(couplings) / conus.predicted_counts() == pytest.approx(
+            computed.predicted_counts(couplings) / computed.predicted_counts(), rel=1e-12)
+
+
+def test_sm_point_pull_matches_the_published_numbers(conus):
+    """(395 - 347) / sqrt(106^2 + 59^2) = 0.40 sigma from the published numbers alone."""
+    assert np.sqrt(conus.chi2_couplings()) == pytest.approx(48.0 / np.hypot(106.0, 59.0), abs=0.02)
+
+
+def test_bad_normalisation_is_an_error():
+    with pytest.raises(ValueError, match="likelihoods.conus.normalisation"):
+        ConusLikelihood(normalisation="fitted")
 
 
 def test_lindhard_limits():

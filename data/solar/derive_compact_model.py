@@ -34,6 +34,10 @@ def main(folder):
 
     hfit = least_squares(lambda p: x_model(p, xr) - hydrogen, [0.72, 0.35, 0.15, 2.0]).x
     print("provenance:")
+    print("  quantities:   # status of every number by dotted key (schema: globalfit/inputs.py)")
+    print('    "*": {status: DERIVED, where: "fits to the B16-GS98 and B23-GS98 releases, '
+          'data/solar/derive_compact_model.py"}')
+    print('    outer_slope: {status: VERIFIED-3P, where: "Bahcall exponential slope beyond x = 0.5, inputs.md 1b"}')
     print("  source: fit to B16-GS98 (Vinyoles et al., ApJ 835 (2017) 202, arXiv:1611.09867; "
           "table nudistr_b16_gs98.dat)")
     print("    and B23-GS98 structure (Herrera & Serenelli 2023, doi:10.5281/zenodo.10174170) for X(r)")
