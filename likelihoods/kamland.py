@@ -66,11 +66,7 @@ L_max = 986 km; 3 %: 300 to 700); the rule gives 250-300 nodes for Dm21 <= 2e-4.
 
 def oscillation_from_point(point: Point) -> SolarOscillation:
     """Two-state parameters (with NSI from the point's couplings) at ``point``."""
-    params = point.params
-    eps = {f: point.couplings.eps0[f] for f in point.couplings.eps0}
-    return SolarOscillation.from_matrices(
-        params["th12"], params["th13"], params.get("th23", np.pi / 4), params.get("dcp", 0.0),
-        params["dm21"], eps)
+    return SolarOscillation.from_parameters(point.params, point.couplings.eps0, "likelihood kamland")
 
 
 def kamland_survival(energy_mev, baseline_km, osc: SolarOscillation) -> np.ndarray:
