@@ -267,12 +267,16 @@ class SolarLikelihood(Likelihood):
         chi2 = float(r @ w @ r + np.sum(self.flux_prior_weight * (f - 1.0) ** 2))
         return f, chi2
 
+    def oscillation(self, point: Point) -> SolarOscillation:
+        """The point's two-state parameters; every oscillation parameter must be set."""
+        return SolarOscillation.from_parameters(point.params, point.couplings.eps0, f"likelihood {self.name}")
+
     def loglike(self, point: Point) -> float:
-        _, chi2 = self.profiled_fluxes(SolarOscillation.from_parameters(point.params, point.couplings.eps0, "likelihood solar"))
+        _, chi2 = self.profiled_fluxes(self.oscillation(point))
         return -0.5 * chi2
 
     def observables(self, point: Point) -> pd.DataFrame:
-        osc = SolarOscillation.from_parameters(point.params, point.couplings.eps0, "likelihood solar")
+        osc = self.oscillation(point)
         f, _ = self.profiled_fluxes(osc)
         a, b = self.design(osc)
         predicted = (a @ f + b)[self.used]

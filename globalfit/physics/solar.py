@@ -33,8 +33,8 @@ Energies are in MeV here (``energy_mev``), potentials in eV, lengths in km.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
@@ -113,7 +113,7 @@ class SolarOscillation:
 
     @classmethod
     def from_parameters(cls, params: Mapping[str, float], eps_by_fermion: Mapping | None = None,
-                        reader: str = "the solar two-state problem") -> "SolarOscillation":
+                        reader: str = "the solar two-state problem") -> SolarOscillation:
         """From a point's parameters (radians, eV^2; every name of `PARAMETERS` required) and
         its NSI matrices ``{f: eps^f}``.
 

@@ -172,7 +172,8 @@ class SolarFlavourEngine:
         merges its detectors into it; a different one under the same key is an error.
         Returns ``key``."""
         if source not in self.solar_model.production:
-            raise ValueError(f"source: {source!r} not in the solar model; choose from {tuple(self.solar_model.production)}")
+            raise ValueError(f"source: {source!r} not in the solar model; choose from "
+                             f"{tuple(self.solar_model.production)}")
         energy = np.atleast_1d(np.asarray(energy_mev, float))
         detectors = dict(detectors or {})
         if detectors and self.night_mode is False:
