@@ -410,12 +410,6 @@ class KamLANDLikelihood(Likelihood):
         products[3:] = self._masked_products[3:]
         return self._newton_profile(t, products, 8, 1e-12)[1]
 
-    @staticmethod
-    def _poisson_chi2(mu, n) -> float:
-        mu = np.clip(mu, 1e-12, None)
-        log_term = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu), 0.0)
-        return 2.0 * float(np.sum(mu - n + log_term))
-
     def expected_events(self, point: Point) -> np.ndarray:
         """Expected events per 0.1 MeV bin with the profiled nuisance scales (release mode)."""
         templates = self.templates(point)

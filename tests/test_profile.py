@@ -8,16 +8,18 @@ import pytest
 from scipy import stats
 
 from globalfit.regions import Comparison, Region
-from globalfit.samplers.profile import (
+from globalfit.statistics import (
     CL90_1DOF,
     THREE_SIGMA_1DOF,
     allowed_intervals,
+    format_intervals,
+    merge_intervals,
+)
+from globalfit.samplers.profile import (
     best_fit,
     chain_starts,
-    format_intervals,
     latin_hypercube_starts,
     prior_unit_cube_map,
-    merge_intervals,
     minimize_chi2,
     posterior_chi2,
     profile_1d,

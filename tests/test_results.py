@@ -13,11 +13,10 @@ from scipy import stats
 
 from chain_files import save_to_hdf
 from globalfit.regions import parse_condition
+from globalfit.statistics import equal_tailed_interval, hpd_interval
 from globalfit.results import (
     LONG_COLUMNS,
     DisplayParameter,
-    equal_tailed_interval,
-    hpd_interval,
     load_run,
     profile_rows,
     profile_table,
