@@ -28,8 +28,12 @@ import time
 import numpy as np
 from scipy import stats
 
-from globalfit.samplers.profile import (METHODS, latin_hypercube_starts, minimize_chi2,
-                                        profile_regions)
+from globalfit.samplers.profile import (
+    METHODS,
+    latin_hypercube_starts,
+    minimize_chi2,
+    profile_regions,
+)
 from globalfit.statistics import CL90_1DOF
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import optimize, stats
@@ -182,7 +182,8 @@ def _endpoint(x0, d0, x1, d1, level, profile, xtol, interpolation="sqrt") -> flo
     try:
         return optimize.brentq(lambda x: profile(x) - level, x0, x1, xtol=xtol)
     except ValueError:  # the re-minimised profile does not change sign on the segment
-        warnings.warn(f"profile refinement failed on [{x0}, {x1}]; using interpolation")
+        warnings.warn(f"profile refinement failed on [{x0}, {x1}]; using interpolation",
+                      stacklevel=2)
         return guess
 
 

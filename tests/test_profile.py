@@ -8,22 +8,22 @@ import pytest
 from scipy import stats
 
 from globalfit.regions import Comparison, Region
+from globalfit.samplers.profile import (
+    best_fit,
+    chain_starts,
+    latin_hypercube_starts,
+    minimize_chi2,
+    posterior_chi2,
+    prior_unit_cube_map,
+    profile_1d,
+    profile_regions,
+)
 from globalfit.statistics import (
     CL90_1DOF,
     THREE_SIGMA_1DOF,
     allowed_intervals,
     format_intervals,
     merge_intervals,
-)
-from globalfit.samplers.profile import (
-    best_fit,
-    chain_starts,
-    latin_hypercube_starts,
-    prior_unit_cube_map,
-    minimize_chi2,
-    posterior_chi2,
-    profile_1d,
-    profile_regions,
 )
 
 MEAN = np.array([1.0, -2.0, 0.5])
@@ -41,7 +41,7 @@ def gaussian_chi2(theta):
 
 
 def test_levels_are_the_one_dof_quantiles():
-    assert CL90_1DOF == pytest.approx(2.7055, abs=1e-4)
+    assert pytest.approx(2.7055, abs=1e-4) == CL90_1DOF
     assert math.sqrt(CL90_1DOF) == pytest.approx(stats.norm.ppf(0.95), rel=1e-12)  # 1.645
     assert THREE_SIGMA_1DOF == 9.0
 

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from chain_files import save_to_hdf
 from scipy import stats
 
-from chain_files import save_to_hdf
 from globalfit.regions import parse_condition
-from globalfit.statistics import equal_tailed_interval, hpd_interval
 from globalfit.results import (
     LONG_COLUMNS,
     DisplayParameter,
@@ -26,6 +25,7 @@ from globalfit.results import (
     to_markdown,
     write_summary,
 )
+from globalfit.statistics import equal_tailed_interval, hpd_interval
 
 TH12_MEAN_DEG, TH12_SIGMA_DEG = 44.0, 2.0
 EPS_MEAN, EPS_SIGMA = -0.2, 0.1

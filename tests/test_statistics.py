@@ -11,9 +11,9 @@ from globalfit import statistics as st
 
 
 def test_levels_are_chi2_quantiles():
-    assert st.CL90_1DOF == pytest.approx(2.705543, abs=1e-6)
-    assert st.CL95_1DOF == pytest.approx(3.841459, abs=1e-6)
-    assert st.CL90_2DOF == pytest.approx(4.605170, abs=1e-6)
+    assert pytest.approx(2.705543, abs=1e-6) == st.CL90_1DOF
+    assert pytest.approx(3.841459, abs=1e-6) == st.CL95_1DOF
+    assert pytest.approx(4.605170, abs=1e-6) == st.CL90_2DOF
     assert st.delta_chi2_level(st.sigma_confidence(3.0), 1) == pytest.approx(9.0, rel=1e-10)
     assert st.LEVELS == {"90%": st.CL90_1DOF, "3sigma": 9.0}
     with pytest.raises(ValueError, match="dof"):
