@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from globalfit.likelihood import Likelihood, Point
+from globalfit.paths import data_path
 from globalfit.physics import reactor
 from globalfit.physics.solar import (
     KM_TIMES_EV,
@@ -42,7 +43,7 @@ from globalfit.physics.solar import (
     p_eff_constant_density,
 )
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "kamland"
+DATA_DIR = data_path("kamland")
 SPECTRUM_FILE = "EnergySpectrum_0.1MeVbin_4th_result.dat"
 REACTORS_FILE = "Reactors.csv"
 CRUST_ELECTRON_DENSITY_NA = 2.7 * 0.5

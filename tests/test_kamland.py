@@ -178,13 +178,8 @@ def _reference_profile(lk, templates, iterations=8):
 
 
 @pytest.fixture(scope="module")
-def release_likelihood():
-    from globalfit.paths import shared_data_dir
-
-    path = shared_data_dir()
-    if path is None:
-        pytest.skip("../shared/data (public data releases) not present")
-    return KamLANDLikelihood(release_path=path / "kamland", reactors_path=path / "reactors")
+def release_likelihood(shared_data):
+    return KamLANDLikelihood(release_path=shared_data / "kamland", reactors_path=shared_data / "reactors")
 
 
 @pytest.mark.parametrize("nsi", [False, True])
