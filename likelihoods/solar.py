@@ -42,6 +42,7 @@ import pandas as pd
 import yaml
 
 from globalfit.likelihood import Likelihood, Point
+from globalfit.paths import data_path
 from globalfit.physics import neutrino_electron as nue
 from globalfit.physics import solar_spectra as spectra
 from globalfit.physics.constants import SECONDS_PER_DAY
@@ -49,7 +50,7 @@ from globalfit.physics.solar import SolarOscillation
 from globalfit.physics.solar_flavour import B8_GRID_MEV, NIGHT_MODES, shared_engine
 from globalfit.physics.solar_model import SOURCES
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "solar"
+DATA_DIR = data_path("solar")
 OBSERVABLES = ("chlorine_snu", "gallium_snu", "borexino_pp", "borexino_7be", "borexino_pep",
                "borexino_cno", "borexino_8b", "superk_es_flux", "sno_phi_b8", "sno_c0", "sno_c1",
                "sno_c2", "sno_a0", "sno_a1", "superk_adn")

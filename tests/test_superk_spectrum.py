@@ -23,13 +23,8 @@ def make_point(th12_deg=33.4, dm21=7.4e-5, eps_d=0.0, eps_n=0.0) -> Point:
 
 
 @pytest.fixture(scope="module")
-def release():
-    from globalfit.paths import shared_data_dir
-
-    path = shared_data_dir()
-    if path is None:
-        pytest.skip("../shared/data (public data releases) not present")
-    return path / "superk"
+def release(shared_data):
+    return shared_data / "superk"
 
 
 @pytest.fixture(scope="module")
