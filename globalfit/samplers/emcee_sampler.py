@@ -365,7 +365,23 @@ class GracefulStop:
 
 # --- the run -------------------------------------------------------------------------------
 def _serial_map(posterior, coords):
-    return [posterior(theta) for theta in coords]
+    return posterior.evaluate_batch(coords)
+
+
+class BatchEvaluator:
+    """emcee's ``log_prob_fn`` with ``vectorize=True``: the walkers of a half-step as one
+    batch (``Posterior.evaluate_batch``), or split over ``pool`` (one chunk per worker,
+    each evaluated as a batch there). Per-point results do not depend on the batch, so
+    serial, pool and MPI runs give the same chain."""
+
+    def __init__(self, posterior, pool=None):
+        self.posterior = posterior
+        self.pool = pool
+
+    def __call__(self, coords) -> list:
+        if self.pool is None:
+            return self.posterior.evaluate_batch(coords)
+        return self.pool.map(self.posterior, list(coords))
 
 
 def open_backend(output_dir: Path, posterior, nwalkers: int) -> tuple[ChainBackend, bool]:
@@ -462,8 +478,9 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
     monitor = convergence_monitor(settings)
     converged = False
     with pool_context as pool, GracefulStop() as stop:
-        sampler = emcee.EnsembleSampler(nwalkers, posterior.ndim, posterior, pool=pool,
-                                        backend=backend, blobs_dtype=blob_dtype(posterior))
+        sampler = emcee.EnsembleSampler(nwalkers, posterior.ndim, BatchEvaluator(posterior, pool),
+                                        vectorize=True, backend=backend,
+                                        blobs_dtype=blob_dtype(posterior))
         if resuming:
             state = backend.get_last_sample()
             state.random_state = tuple(state.random_state)
