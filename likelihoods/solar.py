@@ -48,6 +48,7 @@ from globalfit.physics.constants import SECONDS_PER_DAY
 from globalfit.physics.earth_regeneration import EarthRegeneration
 from globalfit.physics.solar import NightRegeneration, SolarOscillation, SolarSurvival, night_p_eff
 from globalfit.physics.solar_model import SOURCES, load_solar_model
+from globalfit.releases import release_option
 
 DATA_DIR = data_path("solar")
 OBSERVABLES = ("chlorine_snu", "gallium_snu", "borexino_pp", "borexino_7be", "borexino_pep",
@@ -82,7 +83,7 @@ class SolarLikelihood(Likelihood):
                    "SNO (NC, P_ee polynomial)")
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     nuisance_parameters = {}
-    options_allowed = ("solar_model", "sno_table", "night", "exclude")
+    options_allowed = ("solar_model", "sno_table", "sno_release", "night", "exclude")
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -105,7 +106,8 @@ class SolarLikelihood(Likelihood):
         if unknown:
             raise ValueError(f"likelihoods.solar.exclude: unknown observables {sorted(unknown)}; allowed {OBSERVABLES}")
         self.used = np.array([name not in excluded for name in OBSERVABLES])
-        self.sno_table_path = options.get("sno_table")
+        self.sno_table_path = release_option(options, "likelihoods.solar", release_key="sno_release",
+                                             path_key="sno_table", file="sno_sensitivity.csv")
         self._build_energy_grids()
         self._build_measurements()
         self.latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
