@@ -45,6 +45,8 @@ from globalfit.physics.cevns import (
 )
 from globalfit.physics.constants import MEV
 from globalfit.physics.nuclei import target_isotopes
+from globalfit.releases import release_option
+from globalfit.statistics import poisson_chi2
 
 KEV_PER_GEV = 1.0e6
 RADIUS_SIGMA = 0.05
@@ -91,7 +93,7 @@ def profile_poisson(observed, fixed, templates, sigmas, iterations: int = 30):
         theta = theta - scale * step
         if np.max(np.abs(scale * step)) < 1e-7:
             break
-    return poisson_chi2(n, base + theta @ d) + float(np.sum(theta**2 * inv_var)), theta
+    return poisson_chi2(n, base + theta @ d, axis=None) + float(np.sum(theta**2 * inv_var)), theta
 
 
 def on_off_chi2(observed_on, observed_off, signal) -> tuple[float, np.ndarray]:
@@ -107,7 +109,7 @@ def on_off_chi2(observed_on, observed_off, signal) -> tuple[float, np.ndarray]:
     linear = 2.0 * s - on - off
     b = np.maximum((-linear + np.sqrt(linear**2 + 8.0 * off * s)) / 4.0, 0.0)
     mu_on = np.maximum(s + b, 1e-12)
-    chi2 = poisson_chi2(on, mu_on) + poisson_chi2(off, b)
+    chi2 = poisson_chi2(on, mu_on, axis=None) + poisson_chi2(off, b, axis=None)
     return chi2, np.where(raw > 0.0, 2.0 * (1.0 - on / mu_on), 0.0)
 
 
@@ -162,6 +164,7 @@ def counting_chi2(observed: float, observed_sigma: float, predicted: float, sigm
     return profile_lognormal_count(observed, observed_sigma, predicted, sigma_ln)
 
 
+<<<<<<< HEAD
 NORMALISATIONS = ("computed", "published")
 """Counting-mode normalisations: ``computed`` (the forward model's count) or ``published``
 (the collaboration's SM prediction times the forward model's ``N(model) / N(SM)``)."""
@@ -199,6 +202,8 @@ def poisson_chi2(observed, expected) -> float:
     return float(2.0 * np.sum(mu - n + log_term))
 
 
+=======
+>>>>>>> main
 def _coefficient_sets(path: Path) -> list[list[float]]:
     """Rows of four numbers in a release coefficient file (comments skipped), in file order."""
     rows = []
@@ -214,7 +219,11 @@ class _CoherentBase(Likelihood):
 
     dataset: ClassVar[str] = ""
     reads = ()
+<<<<<<< HEAD
     options_allowed = ("release_path", "form_factor", "recoil_points", "normalisation")
+=======
+    options_allowed = ("release", "release_path", "form_factor", "recoil_points")
+>>>>>>> main
     nuisance_parameters = MappingProxyType({})
     default_normalisation: ClassVar[str] = "computed"
     """Counting mode: the response is rebuilt from the release (docs/cevns.md), so the forward
@@ -242,12 +251,16 @@ class _CoherentBase(Likelihood):
         self.observed = float(result["observed_cevns"])
         self.observed_sigma = float(result["observed_sigma"])
         self.norm_sigma = float(result["sm_prediction_sigma"]) / float(result["sm_prediction"])
+<<<<<<< HEAD
         self.published_sm = float(result["sm_prediction"])
         self.normalisation = options.get("normalisation", self.default_normalisation)
         self.release_path = options.get("release_path")
         if self.release_path is not None and "normalisation" in options:
             raise ValueError(f"likelihoods.{self.name}.normalisation: applies to the counting mode only; "
                              "drop it or drop release_path")
+=======
+        self.release_path = release_option(options, f"likelihoods.{self.name}")
+>>>>>>> main
         self._release_files: list[Path] = []
         self._variants: list = []
         if self.release_path is None:
@@ -391,7 +404,7 @@ class _CoherentBase(Likelihood):
         if not free:
             if off is not None:
                 return on_off_chi2(self.release_observed, off, fixed)[0]
-            return poisson_chi2(self.release_observed, fixed)
+            return poisson_chi2(self.release_observed, fixed, axis=None)
         free_templates = [templates[i] for i in free]
         free_sigmas = [sigmas[i] for i in free]
         if off is not None:

@@ -39,6 +39,8 @@ from globalfit.paths import data_path
 from globalfit.physics import accelerator as acc
 from globalfit.physics.constants import AVOGADRO_PER_MOL
 from globalfit.physics.oscillation import probabilities
+from globalfit.releases import release_option
+from globalfit.statistics import poisson_chi2
 
 Y_N_EARTH = 1.05
 """Neutron-to-electron ratio of the Earth's crust and mantle (physics.md section 0; FROM MEMORY)."""
@@ -247,7 +249,7 @@ class _AcceleratorLikelihood(Likelihood):
                         theta[:, i] = np.broadcast_to(np.asarray(nuisances[name], float), (batch,))
             penalty = 0.0
         mu, _ = self._expected(theta, sig, mode, is_e, bkg)
-        return acc.poisson_chi2(np.maximum(mu, 1e-9), obs) + penalty
+        return poisson_chi2(obs, np.maximum(mu, 1e-9)) + penalty
 
     def loglike_arrays(self, params, eps=None, nuisances=None) -> np.ndarray:
         """Batched ``ln L`` (see `chi2_arrays`)."""
@@ -443,7 +445,7 @@ class DUNE(_AcceleratorLikelihood):
     description = "DUNE projection (Asimov): nu_e / nu_mu, FHC + RHC, 1300 km, design exposure"
     data_file = "dune/design.yaml"
     options_allowed = _AcceleratorLikelihood.options_allowed + (
-        "true_params", "true_nsi", "years_nu", "years_nubar", "flux_path")
+        "true_params", "true_nsi", "years_nu", "years_nubar", "flux_path", "flux_release")
     FLUX_FILES = {"nu": "dune_beam_fd_nu_flux_120GeVoptimized.txt",
                   "nubar": "dune_beam_fd_antinu_flux_120GeVoptimized.txt"}
     FLUX_COLUMNS = {"nu_e": 1, "nu_mu": 2, "nubar_e": 4, "nubar_mu": 5}
@@ -452,7 +454,8 @@ class DUNE(_AcceleratorLikelihood):
         fit_path = data_path("dune", "flux_fit.yaml")
         stored = read_yaml(fit_path)["flux"]
         self._flux_files = [fit_path]
-        folder = self.options.get("flux_path")
+        folder = release_option(self.options, "likelihoods.dune", release_key="flux_release",
+                                path_key="flux_path")
         if folder is None:
             return {mode: {col: acc.SplineFlux(tuple(v["knots_gev"]), tuple(v["coefficients"]))
                            for col, v in table.items()} for mode, table in stored.items()}

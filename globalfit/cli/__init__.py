@@ -13,7 +13,11 @@ import sys
 from globalfit import __version__
 
 COMMANDS = ("run", "resume", "validate", "list", "table", "plot", "compare", "scan", "check",
+<<<<<<< HEAD
             "export", "inputs")
+=======
+            "export", "data", "init")
+>>>>>>> main
 
 
 def _load(command: str):
