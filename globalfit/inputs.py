@@ -170,26 +170,30 @@ def default_card(name: str) -> dict[str, Any]:
     return {"name": f"inputs_{name}", "model": {"name": "standard"}, "likelihoods": {name: {}}}
 
 
+REQUIRED_RELEASES = {"superk_iv_spectrum": "superk", "deepcore_3y": "deepcore_3y"}
+"""Built-in likelihoods with no built-in default data: the release each is measured with."""
+
+
 def default_options(name: str) -> dict[str, Any]:
-    """Options a likelihood needs that have no built-in default (a public release folder).
+    """Options a likelihood needs that have no built-in default (a public release by name).
 
     Returns an empty dict for every likelihood that runs from the installed package alone.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the release the likelihood needs is not in the data folder.
     """
-    if name == "superk_iv_spectrum":
-        folder = sk4_release_folder()
-        if folder is None:
-            raise FileNotFoundError("superk_iv_spectrum needs the SK-IV public release: "
-                                    "sk4_solar_spectrum.csv in <releases folder>/superk (globalfit.paths.releases_dir)")
-        return {"release_path": str(folder)}
-    return {}
+    if name not in REQUIRED_RELEASES:
+        return {}
+    from globalfit.releases import ReleaseError, release_folder
 
-
-def sk4_release_folder() -> Path | None:
-    """``<releases folder>/superk`` if it holds the SK-IV spectrum release, else None."""
-    from globalfit.paths import releases_dir
-
-    folder = releases_dir() / "superk"
-    return folder if (folder / "sk4_solar_spectrum.csv").is_file() else None
+    release = REQUIRED_RELEASES[name]
+    try:
+        release_folder(release)
+    except ReleaseError as error:
+        raise FileNotFoundError(f"{name} needs the public release {release!r}: {error}") from None
+    return {"release": release}
 
 
 def _measure_in_this_process(names: Iterable[str]) -> dict[str, Any]:

@@ -164,7 +164,6 @@ def counting_chi2(observed: float, observed_sigma: float, predicted: float, sigm
     return profile_lognormal_count(observed, observed_sigma, predicted, sigma_ln)
 
 
-<<<<<<< HEAD
 NORMALISATIONS = ("computed", "published")
 """Counting-mode normalisations: ``computed`` (the forward model's count) or ``published``
 (the collaboration's SM prediction times the forward model's ``N(model) / N(SM)``)."""
@@ -194,16 +193,6 @@ def normalisation_scale(normalisation: str, published_sm: float, computed_sm: fl
     return float(published_sm) / float(computed_sm)
 
 
-def poisson_chi2(observed, expected) -> float:
-    """``2 sum(mu - n + n ln(n / mu))`` (Baker-Cousins)."""
-    n = np.asarray(observed, dtype=float).ravel()
-    mu = np.maximum(np.asarray(expected, dtype=float).ravel(), 1e-12)
-    log_term = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu), 0.0)
-    return float(2.0 * np.sum(mu - n + log_term))
-
-
-=======
->>>>>>> main
 def _coefficient_sets(path: Path) -> list[list[float]]:
     """Rows of four numbers in a release coefficient file (comments skipped), in file order."""
     rows = []
@@ -219,11 +208,7 @@ class _CoherentBase(Likelihood):
 
     dataset: ClassVar[str] = ""
     reads = ()
-<<<<<<< HEAD
-    options_allowed = ("release_path", "form_factor", "recoil_points", "normalisation")
-=======
-    options_allowed = ("release", "release_path", "form_factor", "recoil_points")
->>>>>>> main
+    options_allowed = ("release", "release_path", "form_factor", "recoil_points", "normalisation")
     nuisance_parameters = MappingProxyType({})
     default_normalisation: ClassVar[str] = "computed"
     """Counting mode: the response is rebuilt from the release (docs/cevns.md), so the forward
@@ -251,16 +236,12 @@ class _CoherentBase(Likelihood):
         self.observed = float(result["observed_cevns"])
         self.observed_sigma = float(result["observed_sigma"])
         self.norm_sigma = float(result["sm_prediction_sigma"]) / float(result["sm_prediction"])
-<<<<<<< HEAD
         self.published_sm = float(result["sm_prediction"])
         self.normalisation = options.get("normalisation", self.default_normalisation)
-        self.release_path = options.get("release_path")
+        self.release_path = release_option(options, f"likelihoods.{self.name}")
         if self.release_path is not None and "normalisation" in options:
             raise ValueError(f"likelihoods.{self.name}.normalisation: applies to the counting mode only; "
-                             "drop it or drop release_path")
-=======
-        self.release_path = release_option(options, f"likelihoods.{self.name}")
->>>>>>> main
+                             "drop it or drop release/release_path")
         self._release_files: list[Path] = []
         self._variants: list = []
         if self.release_path is None:

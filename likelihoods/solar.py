@@ -46,21 +46,10 @@ from globalfit.paths import data_path
 from globalfit.physics import neutrino_electron as nue
 from globalfit.physics import solar_spectra as spectra
 from globalfit.physics.constants import SECONDS_PER_DAY
-<<<<<<< HEAD
-from globalfit.physics.earth_regeneration import EarthRegeneration
-from globalfit.physics.solar import (
-    NightRegeneration,
-    SolarOscillation,
-    SolarSurvival,
-    night_p_eff,
-)
-from globalfit.physics.solar_model import SOURCES, load_solar_model
-=======
 from globalfit.physics.solar import SolarOscillation
 from globalfit.physics.solar_flavour import B8_GRID_MEV, NIGHT_MODES, shared_engine
 from globalfit.physics.solar_model import SOURCES
 from globalfit.releases import release_option
->>>>>>> main
 
 DATA_DIR = data_path("solar")
 OBSERVABLES = ("chlorine_snu", "gallium_snu", "borexino_pp", "borexino_7be", "borexino_pep",

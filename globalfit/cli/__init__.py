@@ -13,11 +13,7 @@ import sys
 from globalfit import __version__
 
 COMMANDS = ("run", "resume", "validate", "list", "table", "plot", "compare", "scan", "check",
-<<<<<<< HEAD
-            "export", "inputs")
-=======
-            "export", "data", "init")
->>>>>>> main
+            "export", "data", "init", "inputs")
 
 
 def _load(command: str):
