@@ -55,8 +55,9 @@ def main() -> None:
             rows.append(profile_rows(table))
             print(f"{name}: profiled in {time.perf_counter() - start:.0f} s; chi2_min "
                   f"{table.attrs['chi2_min_global']:.2f}", flush=True)
-    print(to_markdown(pd.concat(rows, ignore_index=True), f"DeepCore 3y alone, one up-quark NSI parameter at a time (others 0), "
-                            f"th23 and dm31 profiled, grid {args.grid}"))
+    title = (f"DeepCore 3y alone, one up-quark NSI parameter at a time (others 0), "
+             f"th23 and dm31 profiled, grid {args.grid}")
+    print(to_markdown(pd.concat(rows, ignore_index=True), title))
 
 
 if __name__ == "__main__":

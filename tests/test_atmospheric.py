@@ -18,7 +18,6 @@ from globalfit.physics.constants import MATTER_POTENTIAL_EV_PER_GCC
 from globalfit.physics.nsi import mass_ordering_degeneracy
 from globalfit.physics.oscillation import LENGTH_EV_INV_PER_KM
 
-
 PARAMS = dict(th12=0.5903, th13=0.1490, th23=0.8552, dcp=4.1, dm21=7.42e-5, dm31=2.51e-3)
 EPS = np.array([[0.12, 0.05 - 0.03j, -0.08 + 0.11j],
                 [0.05 + 0.03j, -0.04, 0.02 + 0.04j],

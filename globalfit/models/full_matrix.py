@@ -74,7 +74,8 @@ class FullMatrixNSI(Model):
         super().__init__(**options)
         self.fermion = options.get("fermion", "u")
         if self.fermion not in FERMION_WEIGHT:
-            raise ValueError(f"model.options.fermion: {self.fermion!r} not allowed; choose from {sorted(FERMION_WEIGHT)}")
+            raise ValueError(f"model.options.fermion: {self.fermion!r} not allowed; "
+                             f"choose from {sorted(FERMION_WEIGHT)}")
 
     def matrix(self, params: Mapping[str, float]) -> np.ndarray:
         """``eps^f`` (3x3 Hermitian, ``eps_mumu = 0``)."""
