@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import NUFIT52_NO
+
 from globalfit.couplings import Couplings
 from globalfit.likelihood import Point
 from globalfit.physics.constants import ELECTRON_MASS_GEV, FERMI_CONSTANT_GEV2, GEV2_TO_CM2

@@ -30,7 +30,6 @@ from globalfit.couplings import Couplings
 from globalfit.models.base import Model
 
 
-
 def _angle(params: Mapping[str, float], name: str) -> float:
     """``params[name]``; the mapping to ``eps^f`` needs it (no default)."""
     if name not in params:
