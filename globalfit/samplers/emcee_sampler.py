@@ -151,25 +151,24 @@ def blob_dtype(posterior) -> np.dtype:
 
 # --- the chain file --------------------------------------------------------------------------
 class ChainBackend(emcee.backends.HDFBackend):
-    """emcee's HDF5 backend, waiting for a file lock held by a reader.
+    """emcee's HDF5 backend for the single writer of a run (`globalfit.runlock`).
 
-    HDF5 locks the file: while another process reads it (``globalfit table`` on a running
-    chain), opening it for writing fails at once with a locking ``OSError``. The sampler
-    then retries for up to ``lock_wait_s`` seconds instead of dying mid-run.
+    Readers open the chain without HDF5's file lock (`globalfit.chainfile.ChainReader`), so
+    a locking ``OSError`` here means another program holds the file open for writing: the
+    run refuses at once (`globalfit.chainfile.ChainFileError`) instead of waiting for it.
     """
 
-    lock_wait_s = 30.0
-    lock_retry_s = 0.1
-
     def open(self, mode="r"):
-        deadline = time.monotonic() + self.lock_wait_s
-        while True:
-            try:
-                return super().open(mode)
-            except OSError as error:
-                if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                    raise
-                time.sleep(self.lock_retry_s)
+        try:
+            return super().open(mode)
+        except OSError as error:
+            if "lock" not in str(error).lower():
+                raise
+            from globalfit.chainfile import ChainFileError
+
+            raise ChainFileError(
+                f"{self.filename}: another program holds the chain file open (HDF5 file "
+                f"lock); close it (an HDF5 viewer, a notebook) and retry") from None
 
 
 # --- signals -------------------------------------------------------------------------------
@@ -219,7 +218,10 @@ def open_backend(output_dir: Path, posterior, nwalkers: int) -> tuple[ChainBacke
     ValueError
         If ``chain.h5`` holds a chain of other shape or other parameters.
     """
+    from globalfit.chainfile import saved_steps
+
     path = Path(output_dir) / CHAIN_FILE
+    saved_steps(output_dir)  # a damaged chain.h5 is refused here, never overwritten
     backend = ChainBackend(str(path), name=GROUP)
     if backend.initialized and backend.iteration > 0:
         stored_walkers, stored_ndim = backend.shape
@@ -459,7 +461,11 @@ def _previous_failures(output_dir: Path) -> dict[str, int]:
     path = output_dir / DIAGNOSTICS_FILE
     if not path.is_file():
         return {}
-    return dict(json.loads(path.read_text()).get("failure_counts", {}))
+    try:
+        return dict(json.loads(path.read_text()).get("failure_counts", {}))
+    except (ValueError, AttributeError, TypeError) as error:
+        raise ValueError(f"{path}: damaged ({error}); delete it (it holds only diagnostics, "
+                         f"rewritten at the end of the run) and resume again") from None
 
 
 def _merge(first: dict, second) -> dict[str, int]:
