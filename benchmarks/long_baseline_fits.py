@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
 
-from likelihoods.long_baseline import DUNE, NOvA, T2K  # noqa: E402
+from likelihoods.long_baseline import DUNE, T2K, NOvA  # noqa: E402
 
 FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 SIN2_TH12, SIN2_TH13, DM21 = 0.307, 0.0218, 7.53e-5
@@ -138,7 +138,8 @@ def plot_standard(maps, summary, s23, dcp):
         for row, ordering in enumerate(("NO", "IO")):
             ax = axes[row, col]
             delta = maps[label][ordering] - global_min
-            ax.contourf(s23, dcp / np.pi, delta.T, levels=[0, 2.30, 6.18, 11.83], colors=["#2b6cb0", "#90cdf4", "#e2f0fb"])
+            ax.contourf(s23, dcp / np.pi, delta.T, levels=[0, 2.30, 6.18, 11.83],
+                        colors=["#2b6cb0", "#90cdf4", "#e2f0fb"])
             ax.contour(s23, dcp / np.pi, delta.T, levels=[2.30, 6.18, 11.83], colors="k", linewidths=0.6)
             b = summary[label]["best"][ordering]
             ax.plot(b["sin2_th23"], b["dcp_over_pi"], "w*", ms=11, mec="k", label="this fit")
@@ -202,7 +203,7 @@ def nsi_results(t2k, nova, standard, quick):
         separate = {}
         for label, lk in (("T2K", t2k), ("NOvA", nova)):
             def f(y, lk=lk):
-                return chi2_total([lk], engine_params([y[0]], [y[1]], [y[2] * 1e-3]), eps)[0]
+                return chi2_total([lk], engine_params([y[0]], [y[1]], [y[2] * 1e-3]), eps)[0]  # noqa: B023
             best = min((minimize(f, [x[2], d0, x[4]], method="Nelder-Mead",
                                  bounds=[BOUNDS["s23"], (None, None), BOUNDS["dm"]])
                         for d0 in (0.5 * np.pi, 1.5 * np.pi)), key=lambda r: r.fun)
@@ -210,7 +211,8 @@ def nsi_results(t2k, nova, standard, quick):
         reference = min(grid.min(), chi2)
         results[which] = {
             "profile_abs_delta_chi2": {f"{m:.2f}": float(v) for m, v in zip(moduli, grid.min(axis=1) - reference)},
-            "profile_phase_delta_chi2_at_best_abs": {f"{p / np.pi:.3f}": float(v) for p, v in zip(phases, grid[a] - reference)},
+            "profile_phase_delta_chi2_at_best_abs": {f"{p / np.pi:.3f}": float(v)
+                                                     for p, v in zip(phases, grid[a] - reference)},
             "abs": float(abs(x[0])), "phase_over_pi": float(np.mod(x[1], 2 * np.pi) / np.pi),
             "sin2_th23": float(x[2]), "dcp_over_pi": float(np.mod(x[3], 2 * np.pi) / np.pi),
             "dm32_1e3": float(x[4]), "chi2": float(chi2), "delta_chi2_vs_standard_NO": float(chi2_sm - chi2),
@@ -230,13 +232,16 @@ def plot_nsi(panels, results):
         ax.contour(phases / np.pi, moduli, delta, levels=[2.30, 6.18], colors="k", linewidths=0.7)
         r = results[which]
         ax.plot(r["phase_over_pi"], r["abs"], "w*", ms=12, mec="k", label="this fit (T2K+NOvA, NO)")
-        ax.plot(published[which][1], published[which][0], "rX", ms=9, label="Chatterjee-Palazzo 2020 (values from memory)")
+        ax.plot(published[which][1], published[which][0], "rX", ms=9,
+                label="Chatterjee-Palazzo 2020 (values from memory)")
         label = {"emu": r"\mu", "etau": r"\tau"}[which]
         ax.set_xlabel(rf"$\phi_{{e{label}}}/\pi$")
-        ax.set_title(rf"$\varepsilon_{{e{label}}}$ only: $\Delta\chi^2_{{SM-NSI}}$ = {r['delta_chi2_vs_standard_NO']:.2f}")
+        ax.set_title(rf"$\varepsilon_{{e{label}}}$ only: $\Delta\chi^2_{{SM-NSI}}$ = "
+                     f"{r['delta_chi2_vs_standard_NO']:.2f}")
         ax.legend(fontsize=7, loc="upper left")
     axes[0].set_ylabel(r"$|\varepsilon|$ (Earth propagation combination)")
-    fig.colorbar(cs, ax=axes, label=r"$\Delta\chi^2$ (profiled over $\theta_{23}, \delta_{CP}, \Delta m^2_{32}$, norms)")
+    fig.colorbar(cs, ax=axes,
+                 label=r"$\Delta\chi^2$ (profiled over $\theta_{23}, \delta_{CP}, \Delta m^2_{32}$, norms)")
     fig.savefig(FIGURES / "lbl_nsi_t2k_nova.png", dpi=110)
     plt.close(fig)
 

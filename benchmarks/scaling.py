@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import warnings
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import emcee

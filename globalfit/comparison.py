@@ -11,9 +11,9 @@ factors against the best run in words (Jeffreys scale as in Trotta, Contemp. Phy
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd

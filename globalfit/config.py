@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import yaml
@@ -715,21 +716,21 @@ def check_semantics(config: RunConfig) -> list[str]:
             and not errors and n_free == 1 and config.scan is None):
         errors.append("sampler.engine: nautilus needs at least 2 free parameters, the card has "
                       "1; use engine: dynesty")
-    if config.sampler["name"] == "emcee" and not errors and n_free and config.scan is None:
-        # (a card with every parameter fixed is valid: `globalfit check` evaluates it;
-        # `globalfit run` refuses it)
-        if config.sampler["walkers"] < 2 * n_free:
-            errors.append(f"sampler.walkers: emcee needs at least 2 x (free parameters) = "
-                          f"{2 * n_free} walkers, got {config.sampler['walkers']}")
+    # (a card with every parameter fixed is valid: `globalfit check` evaluates it;
+    # `globalfit run` refuses it)
+    if (config.sampler["name"] == "emcee" and not errors and n_free and config.scan is None
+            and config.sampler["walkers"] < 2 * n_free):
+        errors.append(f"sampler.walkers: emcee needs at least 2 x (free parameters) = "
+                      f"{2 * n_free} walkers, got {config.sampler['walkers']}")
     return errors
 
 
 def _check_sampler_semantics(config: RunConfig) -> list[str]:
     """Sampler checks that need more than the ``sampler:`` block."""
     if config.sampler.get("ensembles_per_region") and not config.regions:
-        return [f"sampler.ensembles_per_region: runs ensembles in each card region, but the "
-                f"card has no 'regions:' (add e.g. regions: {{LMA: \"th12 < 45 deg\"}}, or "
-                f"drop the setting for one ensemble over the whole prior)"]
+        return ["sampler.ensembles_per_region: runs ensembles in each card region, but the "
+                "card has no 'regions:' (add e.g. regions: {LMA: \"th12 < 45 deg\"}, or "
+                "drop the setting for one ensemble over the whole prior)"]
     return []
 
 

@@ -20,9 +20,9 @@ Fermion labels: ``"e", "u", "d"`` enter NSI; ``g_fermion`` may also hold ``"mu"`
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 

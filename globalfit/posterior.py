@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

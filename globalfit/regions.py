@@ -31,8 +31,9 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +86,7 @@ class Comparison:
             return values > self.value_internal
         return values >= self.value_internal
 
-    def negated(self) -> "Comparison":
+    def negated(self) -> Comparison:
         return Comparison(self.parameter, _NEGATE[self.operator], self.value_internal)
 
     def interval(self) -> tuple[float, float]:
@@ -144,7 +145,7 @@ class Region:
             inside |= in_box
         return inside
 
-    def complement(self, name: str | None = None) -> "Region":
+    def complement(self, name: str | None = None) -> Region:
         """The region's complement (De Morgan, expanded back to a union of boxes)."""
         negated_boxes = [[c.negated() for c in box] for box in self.boxes]
         if any(len(box) == 0 for box in self.boxes):
@@ -177,7 +178,7 @@ class Region:
                 result.append(box_array)
         return result
 
-    def same_set(self, other: "Region") -> bool:
+    def same_set(self, other: Region) -> bool:
         """True if both regions are written with the same boxes (order ignored)."""
         return _canonical(self) == _canonical(other)
 

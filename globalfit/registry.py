@@ -28,7 +28,7 @@ def registered(builtin: dict[str, str], group: str) -> dict[str, str]:
         for entry in metadata.entry_points(group=group):
             table.setdefault(entry.name, entry.value)
     except Exception as error:  # a broken third-party distribution must not stop us
-        warnings.warn(f"could not read entry points {group!r}: {error}")
+        warnings.warn(f"could not read entry points {group!r}: {error}", stacklevel=2)
     return table
 
 

@@ -21,13 +21,16 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from globalfit.display import unit_latex
+from globalfit.params import canonical_prior_kind
 from globalfit.regions import UNIT_SCALES, WHOLE_SPACE, Region, parse_regions, split_regions
 
 CHAIN_FILE = "chain.h5"
@@ -50,6 +53,8 @@ class DisplayParameter:
     latex: str = ""
     unit: str = "none"
     factor: float = 1.0
+    prior_kind: str = ""
+    """The card's prior (``uniform``, ``log-uniform``, ...), for axis scales and limits."""
 
     def to_internal(self, x):
         return np.asarray(x, dtype=float) * self.factor
@@ -60,7 +65,7 @@ class DisplayParameter:
     @property
     def label(self) -> str:
         text = self.latex or self.name.replace("_", r"\_")
-        return text if self.unit in ("none", "", None) else f"{text}\\ [\\mathrm{{{self.unit}}}]"
+        return text if self.unit in ("none", "", None) else f"{text}\\ [{unit_latex(self.unit)}]"
 
 
 def parameters_from_card(card: dict) -> list[DisplayParameter]:
@@ -71,7 +76,8 @@ def parameters_from_card(card: dict) -> list[DisplayParameter]:
             continue
         unit = spec.get("unit") or "none"
         factor = UNIT_SCALES[unit][1] if unit in UNIT_SCALES else 1.0
-        out.append(DisplayParameter(name, str(spec.get("latex", "") or ""), unit, factor))
+        out.append(DisplayParameter(name, str(spec.get("latex", "") or ""), unit, factor,
+                                    canonical_prior_kind(spec.get("prior", "uniform"))))
     return out
 
 
@@ -259,7 +265,7 @@ def load_run(run_dir: str | Path, burn_in: int | None = None, thin: int | None =
         keep = np.setdiff1d(np.arange(chain.shape[1]), list(excluded))
         warnings.warn(f"{run_dir}: walkers {sorted(excluded)} are stranded (median ln posterior "
                       f"{', '.join(f'{v:.0f}' for v in excluded.values())} below the others') and are left "
-                      "out; load_run(..., keep_stranded=True) keeps them")
+                      "out; load_run(..., keep_stranded=True) keeps them", stacklevel=2)
         if len(blobs):
             blobs = blobs.iloc[np.flatnonzero(np.tile(np.isin(np.arange(chain.shape[1]), keep),
                                                       chain.shape[0]))].reset_index(drop=True)
@@ -488,8 +494,15 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
         allowed set is one row with NaN ``low``/``high``. ``attrs["chi2_min"]`` maps each
         region to its own minimum chi^2 and ``attrs["chi2_min_global"]`` is the global one.
     """
-    from globalfit.samplers.profile import (DEFAULT_METHOD, LEVELS, best_fit, chain_starts,
-                                            fit_regions, posterior_chi2, prior_unit_cube_map)
+    from globalfit.samplers.profile import (
+        DEFAULT_METHOD,
+        LEVELS,
+        best_fit,
+        chain_starts,
+        fit_regions,
+        posterior_chi2,
+        prior_unit_cube_map,
+    )
 
     names = list(posterior.names)
     wanted = list(parameters) if parameters else names
@@ -758,4 +771,5 @@ def _warn_unmixed(result: RunResult) -> None:
         per_walker = mask.mean(axis=0)
         if np.all((per_walker == 0) | (per_walker == 1)) and 0 < per_walker.mean() < 1:
             warnings.warn(f"region {region.label}: no walker moved in or out of it; its mass "
-                          "is the fraction of walkers that started there, not a posterior mass")
+                          "is the fraction of walkers that started there, not a posterior mass",
+                          stacklevel=2)

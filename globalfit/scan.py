@@ -38,10 +38,8 @@ def scan_grid(scan: dict[str, Any]) -> np.ndarray:
     """The scan values in the scan's unit: ``points`` values from ``from`` to ``to``
     (both included), evenly spaced in the logarithm (``spacing: log``) or linearly."""
     low, high, points = float(scan["from"]), float(scan["to"]), int(scan["points"])
-    if scan.get("spacing", "log") == "log":
-        grid = np.geomspace(low, high, points)
-    else:
-        grid = np.linspace(low, high, points)
+    spaced = np.geomspace if scan.get("spacing", "log") == "log" else np.linspace
+    grid = spaced(low, high, points)
     grid[0], grid[-1] = low, high
     return grid
 
@@ -94,8 +92,7 @@ def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int 
         Seed of the starts.
     """
     from globalfit.posterior import build_posterior
-    from globalfit.samplers.profile import (best_fit, posterior_chi2, prior_unit_cube_map,
-                                            profile_1d)
+    from globalfit.samplers.profile import best_fit, posterior_chi2, prior_unit_cube_map, profile_1d
 
     scan = config.scan
     if not scan:

@@ -39,11 +39,13 @@ fixed (``--hold``); `format_scan` / `plot_scan` write its table and figure.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -173,9 +175,9 @@ def _point_from_config_layer(card: Mapping[str, Any]):
 def _point_without_config_layer(card: Mapping[str, Any]):
     """Fallback: resolve the model and likelihoods from the registries and convert fixed
     values with `globalfit.params.unit_factor` (used when the config layer is absent)."""
-    from globalfit.registry import likelihood_class
     from globalfit.models import BUILTIN as MODELS
     from globalfit.params import unit_factor
+    from globalfit.registry import likelihood_class
 
     model_spec = card.get("model") or {}
     name = model_spec.get("name", "standard")
@@ -284,10 +286,8 @@ def check_card(card: str | Path | Mapping[str, Any], dof: int = 1,
     for name, likelihood in likelihoods.items():
         rows.append({"likelihood": name,
                      **evaluate_likelihood(likelihood, point, sm_point, dof, nuisances)})
-        try:
+        with contextlib.suppress(Exception):  # observables are optional in the contract
             observables[name] = likelihood.observables(point)
-        except Exception:  # observables are optional in the contract
-            pass
         approximations[name] = list(likelihood.approximations())
     for name in missing:
         rows.append({"likelihood": name, "chi2": math.nan, "chi2_sm": math.nan, "delta_chi2": math.nan,

@@ -118,7 +118,8 @@ class BorexinoNuELikelihood(Likelihood):
         self.flux_sigma = float(options.get("flux_uncertainty", content["flux"]["fractional_sigma"]))
         if not 0 <= self.flux_sigma < 1:
             raise ValueError(f"likelihoods.borexino_nue.flux_uncertainty must be in [0, 1), got {self.flux_sigma}")
-        self.lines = [(float(l["energy_mev"]) * MEV, float(l["branching"])) for l in content["flux"]["lines"]]
+        self.lines = [(float(line["energy_mev"]) * MEV, float(line["branching"]))
+                      for line in content["flux"]["lines"]]
         self.electrons = float(content["target"]["electrons_per_100t"])
         self.ne_production = float(content["sun"]["production_ne_over_na_per_cm3"])
         self._default_oscillation = None
@@ -165,7 +166,8 @@ class BorexinoNuELikelihood(Likelihood):
     def approximations(self) -> list[str]:
         return [
             "adiabatic LMA-MSW P_ee at the production-averaged density, SM propagation (no NSI in the Sun)",
-            "tree-level nu-e cross section: sigma(nu_e e, 862 keV) 4.6 % above the radiatively corrected value Borexino 2011 implies",
+            "tree-level nu-e cross section: sigma(nu_e e, 862 keV) 4.6 % above the radiatively "
+            "corrected value Borexino 2011 implies",
             "B16-GS98 7Be flux with its 6 % uncertainty added in quadrature (no nuisance parameter)",
             "same measurement as the borexino_7be term of `solar`: use solar: {exclude: [borexino_7be]} with both",
         ]

@@ -8,7 +8,8 @@ Two modes:
   events, reactor expectation without oscillation, reactor best fit, three background
   columns, geo-neutrino U and Th) and ``Reactors.csv`` (site baselines in km and number of
   cores), optionally ``reactors_path:`` an IAEA-PRIS operating history (format of
-  ``shared/data/reactors``) for time-averaged site weights (recommended). Binned Poisson likelihood: ``mu_i = norm * R_i + sum_k b_k B_ki + geo * G_i``
+  ``shared/data/reactors``) for time-averaged site weights (recommended). Binned Poisson
+  likelihood: ``mu_i = norm * R_i + sum_k b_k B_ki + geo * G_i``
   with the reactor term ``R_i = N_i^{no-osc} <P_ee>_i``, where ``<P_ee>_i`` averages the
   survival probability over the bin with the IBD-weighted Huber-Mueller spectrum, the
   sites' ``N / L^2`` weights and a Gaussian resolution ``6.4 % sqrt(E/MeV)`` (Gauss-Legendre
@@ -34,8 +35,12 @@ import yaml
 
 from globalfit.likelihood import Likelihood, Point
 from globalfit.physics import reactor
-from globalfit.physics.solar import (KM_TIMES_EV, SolarOscillation, charged_current_potential_ev,
-                                     p_eff_constant_density)
+from globalfit.physics.solar import (
+    KM_TIMES_EV,
+    SolarOscillation,
+    charged_current_potential_ev,
+    p_eff_constant_density,
+)
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "kamland"
 SPECTRUM_FILE = "EnergySpectrum_0.1MeVbin_4th_result.dat"
@@ -207,11 +212,11 @@ class KamLANDSpectrum:
                  + QUADRATURE_NODES_OSCILLATION * (dm21_ev2 / 1e-3) * (self.baseline_km.max() / 1000.0))
         return int(50 * np.ceil(nodes / 50.0))
 
-    def energy_quadrature(self, dm21_ev2: float) -> "EnergyQuadrature":
+    def energy_quadrature(self, dm21_ev2: float) -> EnergyQuadrature:
         """The (cached) true-energy quadrature with `quadrature_nodes` ``(dm21_ev2)`` nodes."""
         return self.gauss_legendre_quadrature(self.quadrature_nodes(dm21_ev2))
 
-    def gauss_legendre_quadrature(self, nodes: int) -> "EnergyQuadrature":
+    def gauss_legendre_quadrature(self, nodes: int) -> EnergyQuadrature:
         """Gauss-Legendre rule with ``nodes`` nodes in ``u = sqrt(E - E_thr)`` (cached).
 
         In ``u`` the integrand ``S(E) sigma_IBD(E) R_i(E) P_ee(E) dE = 2 u (...) du`` is smooth
@@ -226,7 +231,7 @@ class KamLANDSpectrum:
                                                                   u_max * u * weight)
         return self._quadratures[nodes]
 
-    def quadrature_from_nodes(self, energy_mev: np.ndarray, weight_mev: np.ndarray) -> "EnergyQuadrature":
+    def quadrature_from_nodes(self, energy_mev: np.ndarray, weight_mev: np.ndarray) -> EnergyQuadrature:
         """Response of every bin to the flux at the nodes ``energy_mev`` with integration
         weights ``weight_mev``: Huber-Mueller spectrum x IBD cross section x Gaussian
         resolution, each bin's row normalised to 1."""
@@ -244,7 +249,7 @@ class KamLANDSpectrum:
         return EnergyQuadrature(energy_mev, kernel, 1.0 / (4.0e6 * energy_mev))
 
     # --- survival probability ----------------------------------------------------------------
-    def site_averaged_survival(self, osc: SolarOscillation, quadrature: "EnergyQuadrature | None" = None) -> np.ndarray:
+    def site_averaged_survival(self, osc: SolarOscillation, quadrature: EnergyQuadrature | None = None) -> np.ndarray:
         """``sum_s w_s P_ee(E, L_s)`` at the quadrature's energies, shape (n_nodes,).
 
         Same physics as `kamland_survival` (to rounding, tested to 1e-12), arranged for
@@ -274,14 +279,14 @@ class KamLANDSpectrum:
         p_eff = self._weight_sum - b_squared / w_squared * mean_sin_squared
         return c13sq**2 * p_eff + np.sin(osc.th13) ** 4 * self._weight_sum
 
-    def mean_survival(self, osc: SolarOscillation, quadrature: "EnergyQuadrature | None" = None) -> np.ndarray:
+    def mean_survival(self, osc: SolarOscillation, quadrature: EnergyQuadrature | None = None) -> np.ndarray:
         """Bin-averaged ``<P_ee>`` of the reactor flux, shape (n_bins,)."""
         if quadrature is None:
             quadrature = self.energy_quadrature(osc.dm21_ev2)
         return quadrature.kernel @ self.site_averaged_survival(osc, quadrature)
 
     def mean_survival_reference(self, osc: SolarOscillation,
-                                quadrature: "EnergyQuadrature | None" = None) -> np.ndarray:
+                                quadrature: EnergyQuadrature | None = None) -> np.ndarray:
         """`mean_survival` the slow, transparent way (`kamland_survival` on the (energy, site) grid)."""
         if quadrature is None:
             quadrature = self.energy_quadrature(osc.dm21_ev2)

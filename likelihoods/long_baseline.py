@@ -25,9 +25,10 @@ Batched use: ``loglike_arrays(params, eps)`` takes arrays with a leading batch a
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

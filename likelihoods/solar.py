@@ -77,7 +77,8 @@ class SolarLikelihood(Likelihood):
     """Global solar data (Cl, Ga, Borexino, Super-K, SNO); see the module docstring."""
 
     name = "solar"
-    description = "Solar neutrinos: Cl, Ga, Borexino (pp, 7Be, pep, CNO, 8B), Super-K (8B, A_DN), SNO (NC, P_ee polynomial)"
+    description = ("Solar neutrinos: Cl, Ga, Borexino (pp, 7Be, pep, CNO, 8B), Super-K (8B, A_DN), "
+                   "SNO (NC, P_ee polynomial)")
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     nuisance_parameters = {}
     options_allowed = ("solar_model", "sno_table", "night", "exclude")
@@ -169,8 +170,10 @@ class SolarLikelihood(Likelihood):
         central = [m["chlorine"]["rate_snu"], m["gallium"]["rate_snu"], bx["pp"]["rate_cpd_100t"],
                    bx["7Be_862"]["rate_cpd_100t"], bx["pep"]["rate_cpd_100t"], cno["rate_cpd_100t"],
                    b8["rate_cpd_100t"], sk["es_flux_1e6"]] + list(sno["central"]) + [sk["day_night_asymmetry"]]
-        sigma = [np.hypot(m["chlorine"]["stat"], m["chlorine"]["syst"]), np.hypot(m["gallium"]["stat"], m["gallium"]["syst"]),
-                 symmetric(bx["pp"]), symmetric(bx["7Be_862"]), symmetric(bx["pep"]), 0.5 * (cno["plus"] + cno["minus"]),
+        sigma = [np.hypot(m["chlorine"]["stat"], m["chlorine"]["syst"]),
+                 np.hypot(m["gallium"]["stat"], m["gallium"]["syst"]),
+                 symmetric(bx["pp"]), symmetric(bx["7Be_862"]), symmetric(bx["pep"]),
+                 0.5 * (cno["plus"] + cno["minus"]),
                  np.hypot(0.5 * (b8["stat_plus"] + b8["stat_minus"]), b8["syst"]), np.hypot(sk["stat"], sk["syst"])]
         sno_sigma = np.hypot(sno["stat"], sno["syst"])
         covariance = np.diag(np.array(sigma + list(sno_sigma) + [np.hypot(sk["dn_stat"], sk["dn_syst"])]) ** 2)
@@ -256,7 +259,8 @@ class SolarLikelihood(Likelihood):
                     mean_p = p[source]
                 else:
                     mean_p = self.low_grids[source][1] @ p[source]
-                a[row, index[source]] = self.ssm_flux[index[source]] * sigma[source] * CROSS_SECTION_UNIT_CM2 * mean_p / SNU
+                a[row, index[source]] = (self.ssm_flux[index[source]] * sigma[source]
+                                         * CROSS_SECTION_UNIT_CM2 * mean_p / SNU)
         # Borexino (rates in counts per day per 100 t)
         scale = self.electrons_per_100t * SECONDS_PER_DAY
         a[2, index["pp"]] = scale * self.ssm_flux[index["pp"]] * self._es_rate_factor("pp", p["pp"])
@@ -309,7 +313,8 @@ class SolarLikelihood(Likelihood):
         table = pd.DataFrame({"observable": names, "predicted": predicted, "measured": self.measured,
                               "uncertainty": np.sqrt(np.diag(self.covariance))})
         fluxes = pd.DataFrame({"observable": [f"flux_norm_{s}" for s in SOURCES], "predicted": f,
-                               "measured": 1.0, "uncertainty": np.where(self.flux_prior_weight > 0, self.flux_sigma, np.inf)})
+                               "measured": 1.0,
+                               "uncertainty": np.where(self.flux_prior_weight > 0, self.flux_sigma, np.inf)})
         return pd.concat([table, fluxes], ignore_index=True)
 
     def data_files(self) -> list[Path]:
@@ -328,7 +333,8 @@ class SolarLikelihood(Likelihood):
             "Night regeneration only for 8B in SK and SNO (PREM, latitude-based nadir exposure, averaged over 5 % in "
             "energy); " + ("exact layered evolution." if self.night_mode == "exact" else
                            "second-order perturbative Earth kernels (0.1-0.3 % of the regeneration against exact "
-                           "evolution; exact outside the tabulated Dm21/2E)." if self.include_night else "switched off.")
+                           "evolution; exact outside the tabulated Dm21/2E)." if self.include_night
+                           else "switched off.")
             + " Borexino, Cl and Ga use the day P_ee (for 8B in Borexino the SK day/night average).",
             "nu-e cross sections at tree level with low-energy sin^2 theta_W and rho_NC; no detector resolution; sharp "
             "recoil thresholds (SK 4.5 MeV, Borexino 8B 3 MeV).",

@@ -214,7 +214,8 @@ class SuperKSpectrumLikelihood(Likelihood):
         hep = self.mc_hep * s_hep / self.unoscillated["hep"]
         flux8 = self.flux["8B"]
         shifts = np.stack([
-            0.5 * (self._signal(self.kernels["scale+"], flux8, p_ee) - self._signal(self.kernels["scale-"], flux8, p_ee)),
+            0.5 * (self._signal(self.kernels["scale+"], flux8, p_ee)
+                   - self._signal(self.kernels["scale-"], flux8, p_ee)),
             0.5 * (self._signal(self.kernels["reso+"], flux8, p_ee) - self._signal(self.kernels["reso-"], flux8, p_ee)),
             self._signal(nominal, self.flux_shape_shift, p_ee),
         ]) / s8

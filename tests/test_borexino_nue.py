@@ -90,7 +90,8 @@ def test_off_diagonal_nsi_adds_incoherently_for_a_pure_flavour():
     # outgoing nu_mu adds |eps^L|^2 = |eps^R|^2 = 0.01 to both chiral squares and 0.01 to L.R
     t = max_recoil_gev(E_7BE)
     extra = 0.01 * t + 0.01 * E_7BE / 3 * (1 - (1 - t / E_7BE) ** 3) - 0.01 * ELECTRON_MASS_GEV * t**2 / (2 * E_7BE**2)
-    expected = analytic_sigma_cm2(E_7BE, g_l, g_r) + 2 * FERMI_CONSTANT_GEV2**2 * ELECTRON_MASS_GEV / np.pi * extra * GEV2_TO_CM2
+    expected = (analytic_sigma_cm2(E_7BE, g_l, g_r)
+                + 2 * FERMI_CONSTANT_GEV2**2 * ELECTRON_MASS_GEV / np.pi * extra * GEV2_TO_CM2)
     assert sigma == pytest.approx(expected, rel=1e-10)
 
 

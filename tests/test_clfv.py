@@ -12,7 +12,8 @@ from globalfit.likelihood import Point
 from globalfit.models.lfv import LFVNSI
 from globalfit.models.neutrinophilic import Neutrinophilic
 from globalfit.physics import clfv
-from globalfit.physics.constants import FERMI_CONSTANT_GEV2 as G_F, MUON_MASS_GEV as M_MU
+from globalfit.physics.constants import FERMI_CONSTANT_GEV2 as G_F
+from globalfit.physics.constants import MUON_MASS_GEV as M_MU
 from globalfit.physics.constants import W_MASS_GEV
 from likelihoods.clfv import CLFVLikelihood
 
@@ -61,7 +62,8 @@ def test_nuclear_conversion_structure():
 
 def _width_by_traces(parent, mzp):
     """Gamma(l_a -> l_b Z') for a unit left-handed coupling, massless daughter, written
-    directly as the polarisation-sum contraction in dot products: |M|^2 = 2 p_a.p_b + 4 (k.p_a)(k.p_b)/m^2 (spin-averaged x 2)."""
+    directly as the polarisation-sum contraction in dot products:
+    |M|^2 = 2 p_a.p_b + 4 (k.p_a)(k.p_b)/m^2 (spin-averaged x 2)."""
     pa_pb = (parent**2 - mzp**2) / 2
     k_pa = (parent**2 + mzp**2) / 2
     k_pb = (parent**2 - mzp**2) / 2

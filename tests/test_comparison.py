@@ -5,8 +5,13 @@ import numpy as np
 import pytest
 
 from globalfit.cli import main
-from globalfit.comparison import (RunSummary, breakdown_table, comparison_table,
-                                  jeffreys_wording, summarise_run)
+from globalfit.comparison import (
+    RunSummary,
+    breakdown_table,
+    comparison_table,
+    jeffreys_wording,
+    summarise_run,
+)
 
 
 def test_jeffreys_scale_edges():

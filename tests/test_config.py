@@ -6,10 +6,10 @@ import math
 
 import pytest
 import yaml
+from conftest import NUFIT52_NO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import NUFIT52_NO
 from globalfit.config import ConfigError, load_config, run_parameters
 
 CARD = {

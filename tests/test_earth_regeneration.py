@@ -5,8 +5,14 @@ import pytest
 
 from globalfit.physics.earth_regeneration import EarthRegeneration, KernelGrid, mass_basis_couplings
 from globalfit.physics.matter import earth_layers
-from globalfit.physics.solar import (KM_TIMES_EV, SolarOscillation, charged_current_potential_ev, layered_amplitudes,
-                                     nadir_exposure, vacuum_mass_states)
+from globalfit.physics.solar import (
+    KM_TIMES_EV,
+    SolarOscillation,
+    charged_current_potential_ev,
+    layered_amplitudes,
+    nadir_exposure,
+    vacuum_mass_states,
+)
 
 SK_LATITUDE = 36.43
 GRID = KernelGrid(nadir_bins=20, step_km=100.0)
@@ -68,7 +74,9 @@ def test_first_order_magnitude_without_nsi(regeneration):
     energy = 10.0
     delta = osc.dm21_ev2 / (2e6 * energy)
     f = regeneration.regeneration(np.array([energy]), osc)["superk"][0]
-    bound = lambda rho: np.sin(2 * osc.th12) ** 2 * np.cos(osc.th13) ** 2 * charged_current_potential_ev(rho / 2) / (2 * delta)  # noqa: E731
+    def bound(rho):
+        return (np.sin(2 * osc.th12) ** 2 * np.cos(osc.th13) ** 2
+                * charged_current_potential_ev(rho / 2) / (2 * delta))
     assert bound(2.6) < f < bound(5.5)
 
 

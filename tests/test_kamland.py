@@ -50,7 +50,8 @@ def test_two_state_matter_and_nsi_at_zero_theta13(nufit_no, antineutrino, eps_em
     density = 13.0
     osc = SolarOscillation.from_matrices(p["th12"], 0.0, np.radians(45.0), 0.0, p["dm21"], {"e": eps})
     p["th23"] = np.radians(45.0)
-    full = oscillation.probabilities(energy_mev * 1e-3, 3000.0, density, p, eps=eps, antineutrino=antineutrino)[..., 0, 0]
+    full = oscillation.probabilities(energy_mev * 1e-3, 3000.0, density, p, eps=eps,
+                                     antineutrino=antineutrino)[..., 0, 0]
     from globalfit.physics.solar import charged_current_potential_ev
     reduced = p_eff_constant_density(energy_mev, 3000.0, charged_current_potential_ev(density * 0.5), 0.0, osc,
                                      antineutrino)
@@ -106,7 +107,8 @@ def test_builtin_summary_default():
 
 def test_nsi_changes_kamland_only_slightly(shared_data):
     lk = KamLANDLikelihood(release_path=shared_data / "kamland")
-    eps = np.zeros((3, 3)); eps[0, 0] = 0.3
+    eps = np.zeros((3, 3))
+    eps[0, 0] = 0.3
     base = lk.expected_events(_point(7.5e-5, 0.45))
     nsi = lk.expected_events(_point(7.5e-5, 0.45, couplings=Couplings(eps0={"u": eps})))
     change = np.abs(nsi / base - 1).max()
@@ -131,7 +133,8 @@ def test_profiled_nuisances_at_best_fit(shared_data):
     assert 40 < chi2 < 120
     # the Newton solution is a minimum: nudging any scale raises chi^2
     for k in range(3):
-        nudged = theta.copy(); nudged[k] += 0.02
+        nudged = theta.copy()
+        nudged[k] += 0.02
         t = lk.templates(point)[:, lk.mask]
         n = lk.spectrum.observed[lk.mask]
         sigma = np.array([0.041, 0.10, np.inf])

@@ -8,7 +8,7 @@ from globalfit.couplings import Couplings
 from globalfit.likelihood import Point
 from globalfit.physics import accelerator as acc
 from globalfit.physics.oscillation import probabilities
-from likelihoods.long_baseline import DUNE, NOvA, T2K, nsi_matrix, params_from_sin2
+from likelihoods.long_baseline import DUNE, T2K, NOvA, nsi_matrix, params_from_sin2
 
 
 @pytest.fixture(scope="module")

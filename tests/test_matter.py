@@ -40,7 +40,8 @@ def test_prem_mass_is_earth_mass():
     mass_g = 0.0
     inner = 0.0
     for shell in matter.PREM_OCEAN.shells:
-        integral, _ = quad(lambda r: 4 * np.pi * r**2 * shell.density_gcc(r), inner, shell.outer_km)
+        integral, _ = quad(lambda r, shell=shell: 4 * np.pi * r**2 * shell.density_gcc(r),
+                           inner, shell.outer_km)
         mass_g += integral * 1e15          # km^3 -> cm^3
         inner = shell.outer_km
     assert mass_g / 1e3 == pytest.approx(5.972e24, rel=1e-3)

@@ -13,9 +13,17 @@ from globalfit.models.lfv import LFVNSI
 from globalfit.physics import meson_decays as md
 from globalfit.physics.constants import (
     CHARGED_KAON_MASS_GEV as M_K,
+)
+from globalfit.physics.constants import (
     CHARGED_PION_LIFETIME_S,
+)
+from globalfit.physics.constants import (
     CHARGED_PION_MASS_GEV as M_PI,
+)
+from globalfit.physics.constants import (
     ELECTRON_MASS_GEV as M_E,
+)
+from globalfit.physics.constants import (
     MUON_MASS_GEV as M_MU,
 )
 from likelihoods.mesons import MesonDecayLikelihood

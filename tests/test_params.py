@@ -152,7 +152,8 @@ def test_parameter_spec_round_trip():
     ({"prior": "log-uniform", "min": 0, "max": 1}, r"parameters.x.min: log-uniform prior needs min > 0"),
     ({"prior": "uniform", "min": 0}, r"parameters.x: prior 'uniform' needs 'min' and 'max' \(missing: max\)"),
     ({"value": 1, "prior": "uniform"}, r"parameters.x: a fixed parameter \('value'\) takes no prior"),
-    ({"prior": "uniform", "min": 0, "max": 1, "sigm": 1}, r"parameters.x.sigm: unknown key 'sigm'; did you mean 'sigma'"),
+    ({"prior": "uniform", "min": 0, "max": 1, "sigm": 1},
+     r"parameters.x.sigm: unknown key 'sigm'; did you mean 'sigma'"),
     ({"prior": "uniform", "min": "a", "max": 1}, r"parameters.x.min: expected a number, got 'a'"),
     ({"prior": "uniform", "min": 0, "max": 1, "start": 5}, r"parameters.x.start: 5 lies outside the prior range"),
 ])

@@ -7,8 +7,8 @@ import emcee
 import numpy as np
 import pytest
 import yaml
-
 from chain_files import save_to_hdf
+
 from globalfit.plots import corner_plot, profile_plot, trace_plot
 from globalfit.results import DisplayParameter
 from globalfit.samplers.profile import profile_regions

@@ -120,7 +120,8 @@ def test_posterior_is_picklable(posterior):
 def test_likelihood_options_are_passed_and_checked():
     post = build_posterior(load_config(make_card({"plugins:GaussianLikelihood": {"mean": [0, 0]}})))
     assert post.log_likelihood([0.58, 0.0, 0.0])[0] == 0.0
-    with pytest.raises(ConfigError, match=r"likelihoods.plugins:GaussianLikelihood: likelihoods.gauss.sigma: must be positive"):
+    with pytest.raises(ConfigError, match=r"likelihoods.plugins:GaussianLikelihood: "
+                                          r"likelihoods.gauss.sigma: must be positive"):
         build_posterior(load_config(make_card({"plugins:GaussianLikelihood": {"sigma": [0, 1]}})))
 
 

@@ -16,10 +16,10 @@ from globalfit.samplers.profile import (
     chain_starts,
     format_intervals,
     latin_hypercube_starts,
-    prior_unit_cube_map,
     merge_intervals,
     minimize_chi2,
     posterior_chi2,
+    prior_unit_cube_map,
     profile_1d,
     profile_regions,
 )
@@ -39,7 +39,7 @@ def gaussian_chi2(theta):
 
 
 def test_levels_are_the_one_dof_quantiles():
-    assert CL90_1DOF == pytest.approx(2.7055, abs=1e-4)
+    assert pytest.approx(2.7055, abs=1e-4) == CL90_1DOF
     assert math.sqrt(CL90_1DOF) == pytest.approx(stats.norm.ppf(0.95), rel=1e-12)  # 1.645
     assert THREE_SIGMA_1DOF == 9.0
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from chain_files import save_to_hdf
 from scipy import stats
 
-from chain_files import save_to_hdf
 from globalfit.regions import parse_condition
 from globalfit.results import (
     LONG_COLUMNS,

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from globalfit.couplings import Couplings
 from globalfit.likelihood import Point
 from globalfit.physics.solar import SolarOscillation
 from likelihoods.solar import OBSERVABLES, SolarLikelihood

@@ -3,9 +3,17 @@ import numpy as np
 import pytest
 
 from globalfit.physics import oscillation
-from globalfit.physics.solar import (SolarOscillation, SolarSurvival, charged_current_potential_ev,
-                                     effective_nsi, nadir_exposure, night_p_eff, p2e_earth, p_eff_adiabatic,
-                                     p_eff_numerical)
+from globalfit.physics.solar import (
+    SolarOscillation,
+    SolarSurvival,
+    charged_current_potential_ev,
+    effective_nsi,
+    nadir_exposure,
+    night_p_eff,
+    p2e_earth,
+    p_eff_adiabatic,
+    p_eff_numerical,
+)
 from globalfit.physics.solar_model import SOURCES, SolarModel
 
 LMA = SolarOscillation.with_fermion(np.radians(33.4), np.radians(8.6), 7.4e-5)

@@ -34,13 +34,15 @@ def main(folder):
 
     hfit = least_squares(lambda p: x_model(p, xr) - hydrogen, [0.72, 0.35, 0.15, 2.0]).x
     print("provenance:")
-    print("  source: fit to B16-GS98 (Vinyoles et al., ApJ 835 (2017) 202, arXiv:1611.09867; table nudistr_b16_gs98.dat)")
+    print("  source: fit to B16-GS98 (Vinyoles et al., ApJ 835 (2017) 202, arXiv:1611.09867; "
+          "table nudistr_b16_gs98.dat)")
     print("    and B23-GS98 structure (Herrera & Serenelli 2023, doi:10.5281/zenodo.10174170) for X(r)")
     print("  where: data/solar/derive_compact_model.py (least-squares fits; the tables are not in the repository)")
     print("  status: DERIVED")
     print("electron_density_log_polynomial: [" + ", ".join(f"{c:.6g}" for c in density) + "]")
     print("outer_slope: 10.54   # Bahcall exponential slope beyond x = 0.5 (VERIFIED-3P, inputs.md 1b)")
-    print("hydrogen_fraction: {x_outer: %.5g, x_centre: %.5g, x0: %.5g, power: %.5g}" % tuple(hfit))
+    print("hydrogen_fraction: {{x_outer: {:.5g}, x_centre: {:.5g}, x0: {:.5g}, power: {:.5g}}}"
+          .format(*hfit))
     print("production:   # dphi/dx = N x^a exp(-(x/b)^c); N from normalisation")
     for k, name in enumerate(SOURCES):
         y = b16[:, 4 + k]
@@ -49,7 +51,7 @@ def main(folder):
             shape = x ** p[0] * np.exp(-(x / p[1]) ** p[2])
             return shape / np.trapezoid(shape, x)
 
-        fit = least_squares(lambda p: (model(p) - y) / y.max(), [2.0, 0.1, 2.0],
+        fit = least_squares(lambda p, y=y: (model(p) - y) / y.max(), [2.0, 0.1, 2.0],
                             bounds=([0.5, 0.01, 0.5], [6.0, 0.5, 6.0])).x
         if name != "13N":
             print(f"  '{name}': {{a: {fit[0]:.5g}, b: {fit[1]:.5g}, c: {fit[2]:.5g}}}")
@@ -58,7 +60,7 @@ def main(folder):
         def model2(p):
             return p[6] * model(p[:3]) + (1 - p[6]) * model(p[3:6])
 
-        fit = least_squares(lambda p: (model2(p) - y) / y.max(), [2.0, 0.05, 2.0, 2.0, 0.15, 4.0, 0.7],
+        fit = least_squares(lambda p, y=y: (model2(p) - y) / y.max(), [2.0, 0.05, 2.0, 2.0, 0.15, 4.0, 0.7],
                             bounds=([0.5, 0.01, 0.5, 0.5, 0.05, 0.5, 0.0], [6.0, 0.5, 6.0, 12.0, 0.5, 12.0, 1.0])).x
         print(f"  '{name}': {{a: {fit[0]:.5g}, b: {fit[1]:.5g}, c: {fit[2]:.5g}, "
               f"a2: {fit[3]:.5g}, b2: {fit[4]:.5g}, c2: {fit[5]:.5g}, w: {fit[6]:.5g}}}")

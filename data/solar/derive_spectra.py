@@ -17,7 +17,8 @@ def main(path):
     used = shape > 0
 
     def model(p):
-        s = np.where(energy < p[3], energy ** p[0] * np.clip(p[3] - energy, 0, None) ** p[1] * np.exp(-p[2] * energy), 0)
+        s = np.where(energy < p[3],
+                     energy ** p[0] * np.clip(p[3] - energy, 0, None) ** p[1] * np.exp(-p[2] * energy), 0)
         return s / np.trapezoid(s, energy)
 
     fit = least_squares(lambda p: (model(p) - target)[used] / sigma[used], [2, 2, 0, 16.5]).x

@@ -20,8 +20,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from globalfit.comparison import (breakdown_table, comparison_table, format_comparison,
-                                      summarise_run)
+    from globalfit.comparison import (
+        breakdown_table,
+        comparison_table,
+        format_comparison,
+        summarise_run,
+    )
 
     summaries = [summarise_run(Path(run), n_starts=args.starts) for run in args.runs]
     table = comparison_table(summaries)

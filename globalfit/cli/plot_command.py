@@ -58,9 +58,14 @@ def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
     from globalfit import plots
     from globalfit.cli.table_command import chain_for_starts, load_posterior, profile_regions_for
     from globalfit.results import default_grid, profile_frame
-    from globalfit.samplers.profile import (best_fit, chain_starts, fit_regions,
-                                            posterior_chi2, prior_unit_cube_map,
-                                            profile_regions)
+    from globalfit.samplers.profile import (
+        best_fit,
+        chain_starts,
+        fit_regions,
+        posterior_chi2,
+        prior_unit_cube_map,
+        profile_regions,
+    )
 
     posterior, config = load_posterior(run_dir)
     unknown = [p for p in args.profile if p not in posterior.names]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -91,9 +91,10 @@ def lma_dark_delta_chi2(likelihoods: dict, mzp_mev: np.ndarray) -> dict[str, np.
     for i, m in enumerate(mzp_mev):
         mzp_gev = float(m) * MEV
         for name, lk in likelihoods.items():
-            chi2, _ = profile_over_x(lambda x: lk.chi2_couplings(lma_dark_couplings(x, mzp_gev)))
+            chi2, _ = profile_over_x(lambda x, lk=lk, mzp_gev=mzp_gev:
+                                     lk.chi2_couplings(lma_dark_couplings(x, mzp_gev)))
             out[name][i] = chi2 - sm[name]
-        combined, _ = profile_over_x(lambda x: sum(
+        combined, _ = profile_over_x(lambda x, mzp_gev=mzp_gev: sum(
             lk.chi2_couplings(lma_dark_couplings(x, mzp_gev)) for lk in likelihoods.values()))
         out["combined"][i] = combined - sum(sm.values())
     return out

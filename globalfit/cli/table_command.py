@@ -49,8 +49,15 @@ def _check_names(names, known, option="--parameters") -> None:
 
 def posterior_table(args: argparse.Namespace) -> str:
     from globalfit.regions import WHOLE_SPACE
-    from globalfit.results import (SUMMARY_HEADER, load_run, region_ensemble_table, summary_rows,
-                                   summary_table, to_latex, to_markdown)
+    from globalfit.results import (
+        SUMMARY_HEADER,
+        load_run,
+        region_ensemble_table,
+        summary_rows,
+        summary_table,
+        to_latex,
+        to_markdown,
+    )
 
     run_dir = Path(args.run)
     if not (run_dir / "chain.h5").exists() and any(run_dir.glob("*/ensemble_*/chain.h5")):
@@ -117,8 +124,7 @@ def chain_for_starts(run_dir: Path, posterior):
 
 
 def frequentist_table(args: argparse.Namespace) -> str:
-    from globalfit.results import (PROFILE_HEADER, profile_rows, profile_table, to_latex,
-                                   to_markdown)
+    from globalfit.results import PROFILE_HEADER, profile_rows, profile_table, to_latex, to_markdown
 
     posterior, config = load_posterior(Path(args.run))
     names = _parameters(args.parameters)

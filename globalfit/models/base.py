@@ -8,7 +8,8 @@ e.g. ``"GeV"``, ``"rad"``), ``latex`` and optional physical ``min``/``max``) and
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from globalfit.couplings import Couplings
 from globalfit.params import reject_unknown_options

@@ -14,7 +14,8 @@ See ``docs/models.md`` for the Lagrangians and the numbers reproduced.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

@@ -17,7 +17,8 @@ oscillations, but NSI on protons in CEvNS. ``cos(theta_W)`` uses MS-bar
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from globalfit.couplings import Couplings
 from globalfit.models.base import Model

@@ -25,7 +25,8 @@ flavour ``a``, column 1 ``sin(beta)`` at flavour ``b``) and ``extras``:
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

@@ -29,7 +29,8 @@ The Z' couplings are split as ``g_u = g_d = g_q`` (parameter, default 1e-4) and
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

@@ -14,7 +14,8 @@ on the choice; only the meaning of the coupling parameters does.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from globalfit.couplings import Couplings
 from globalfit.models.base import Model

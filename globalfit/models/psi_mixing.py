@@ -12,7 +12,8 @@ and ``eps_aa eps_bb = |eps_ab|^2`` for every pair.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

@@ -22,7 +22,7 @@ the other entries, so the two agree where those are small: 0.298 vs ``-2 (-0.140
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

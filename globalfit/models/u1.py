@@ -10,7 +10,8 @@ neutrino) carry the lepton charge, so ``g_a = (g_nu)_aa``.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

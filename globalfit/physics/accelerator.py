@@ -27,7 +27,6 @@ import numpy as np
 from scipy.interpolate import BSpline, make_lsq_spline
 from scipy.special import ndtr
 
-
 DIS_SLOPE_NU_CM2_PER_GEV = 0.677e-38
 """High-energy charged-current sigma/E for neutrinos on an isoscalar nucleon (PDG; FROM MEMORY)."""
 DIS_SLOPE_NUBAR_CM2_PER_GEV = 0.334e-38

@@ -31,8 +31,8 @@ on ``T`` only through ``P_i(T) = m^2 / (m^2 + 2 M_i T)``, so with
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 

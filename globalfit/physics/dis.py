@@ -26,8 +26,8 @@ Units: GeV, GeV^2.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
@@ -115,7 +115,7 @@ class Q2Distribution:
     label: str = ""
 
     @classmethod
-    def from_mean(cls, q2_gev2: float, label: str = "") -> "Q2Distribution":
+    def from_mean(cls, q2_gev2: float, label: str = "") -> Q2Distribution:
         """All events at one momentum transfer ``q2_gev2`` (GeV^2)."""
         if not (np.isfinite(q2_gev2) and q2_gev2 >= 0):
             raise ValueError(f"q2_gev2 must be finite and >= 0, got {q2_gev2}")
@@ -134,7 +134,7 @@ class Q2Distribution:
         n_x: int = 200,
         n_y: int = 200,
         label: str = "",
-    ) -> "Q2Distribution":
+    ) -> Q2Distribution:
         """Leading-order parton-model distribution ``Q^2 = 2 M E x y`` at beam energy ``E``.
 
         Events are weighted by ``x q(x) ~ x^a (1 - x)^b`` (a valence-like shape; the
@@ -183,7 +183,7 @@ class Q2Distribution:
         x_power_high: float = 3.0,
         q2_min_gev2: float = 0.0,
         label: str = "",
-    ) -> "Q2Distribution":
+    ) -> Q2Distribution:
         """`parton_model` with the beam energy chosen so that the left-handed ``<Q^2>``
         equals ``mean_q2_gev2`` (the shape from the parton model, the scale from the
         experiment's quoted mean momentum transfer)."""
@@ -208,7 +208,7 @@ class Q2Distribution:
 
     @classmethod
     def from_kinematics(cls, kinematics: Mapping[str, float], mode: str = "distribution",
-                        mean_q2_gev2: float | None = None, label: str = "") -> "Q2Distribution":
+                        mean_q2_gev2: float | None = None, label: str = "") -> Q2Distribution:
         """Distribution described by a data file's ``kinematics`` block (``mean_q2_gev2`` and
         optionally ``hadronic_energy_min_gev``, ``x_power_low``, ``x_power_high``,
         ``q2_min_gev2``): ``mode="distribution"`` (`parton_model_with_mean`) or ``"mean"``

@@ -50,7 +50,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from globalfit.physics.solar import KM_TIMES_EV, SolarOscillation, charged_current_potential_ev, nadir_exposure
+from globalfit.physics.solar import (
+    KM_TIMES_EV,
+    SolarOscillation,
+    charged_current_potential_ev,
+    nadir_exposure,
+)
 
 KERNELS = ("V", "VW", "VWY", "VY", "VYW", "VYWY", "V.V", "V.VY", "VY.VY")
 """The first-order kernels (prefactor, then the column density of the phase term) and the
@@ -134,8 +139,8 @@ def _kernel_tables(latitudes: tuple, grid: KernelGrid):
     # column densities restart on every path
     w_start = _restart_cumulative(v * length, path_index)
     wy_start = _restart_cumulative(v * y_n * length, path_index)
-    log_delta = np.arange(np.log(grid.delta_min_ev * KM_TIMES_EV), np.log(grid.delta_max_ev * KM_TIMES_EV) + grid.log_step,
-                          grid.log_step)
+    log_delta = np.arange(np.log(grid.delta_min_ev * KM_TIMES_EV),
+                          np.log(grid.delta_max_ev * KM_TIMES_EV) + grid.log_step, grid.log_step)
     first = np.flatnonzero(np.diff(path_index, prepend=-1))
     tables = np.empty((len(KERNELS), len(latitudes), len(log_delta)), complex)
     correlations = _exposure_correlations(path_index, tau, length, v, y_n, weights, grid.cell_km)
@@ -259,7 +264,8 @@ class EarthRegeneration:
         position = (log_delta - self.log_delta_km[0]) / self.grid.log_step
         if position.min() < 0 or position.max() > len(self.log_delta_km) - 1:
             raise ValueError(f"dm21_ev2 = {dm21_ev2} with energies {np.min(energy_mev)}-{np.max(energy_mev)} MeV: "
-                             f"Dm21/2E outside the tabulated {self.grid.delta_min_ev:.3g}-{self.grid.delta_max_ev:.3g} eV")
+                             f"Dm21/2E outside the tabulated "
+                             f"{self.grid.delta_min_ev:.3g}-{self.grid.delta_max_ev:.3g} eV")
         index = np.minimum(position.astype(int), len(self.log_delta_km) - 2)
         fraction = position - index
         return self.tables[:, :, index] * (1 - fraction) + self.tables[:, :, index + 1] * fraction

@@ -27,9 +27,9 @@ steps per chord, as array-valued layers for one vectorised `evolution_operator` 
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -227,7 +227,7 @@ def _layers_from_edges(edges: np.ndarray, length: float, impact: float, model: E
     shell = model.shell_index(radius_at(0.5 * (starts + stops)))
     densities = np.empty(len(starts))
     for i, shell_i in enumerate(shell):
-        densities[i] = _average(lambda s: model.shells[shell_i].density_gcc(radius_at(s)),
+        densities[i] = _average(lambda s, shell_i=shell_i: model.shells[shell_i].density_gcc(radius_at(s)),
                                 np.array(starts[i]), np.array(stops[i]))
     fractions = np.array([model.shells[i].electron_fraction for i in shell])
     return [(float(b - a), float(d), float(y)) for a, b, d, y in zip(starts, stops, densities, fractions)]

@@ -20,7 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from globalfit.physics.constants import ELECTRON_MASS_GEV, FERMI_CONSTANT_GEV2, GEV2_TO_CM2, SIN2_THETA_W_LOW_ENERGY
+from globalfit.physics.constants import (
+    ELECTRON_MASS_GEV,
+    FERMI_CONSTANT_GEV2,
+    GEV2_TO_CM2,
+    SIN2_THETA_W_LOW_ENERGY,
+)
 
 ELECTRON_MASS_MEV = ELECTRON_MASS_GEV * 1.0e3
 RHO_NC = 1.0126

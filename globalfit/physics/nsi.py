@@ -7,7 +7,7 @@ Only diagonal differences matter for oscillations; `nsi_matrix` fixes ``eps_mumu
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike

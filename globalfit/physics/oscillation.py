@@ -33,7 +33,7 @@ completes the matrix by unitarity (rows and columns of ``|S|^2`` sum to one for 
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike

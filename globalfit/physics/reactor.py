@@ -26,9 +26,9 @@ Coefficients live in ``data/reactors/huber_mueller.yaml`` with their provenance.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import yaml

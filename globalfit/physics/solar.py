@@ -80,7 +80,7 @@ class SolarOscillation:
 
     @classmethod
     def with_fermion(cls, th12: float, th13: float, dm21_ev2: float, eps_d: float = 0.0,
-                     eps_n: complex = 0.0, fermion: str = "u") -> "SolarOscillation":
+                     eps_n: complex = 0.0, fermion: str = "u") -> SolarOscillation:
         """NSI ``eps_D``, ``eps_N`` with a single fermion ``f`` in ``("e", "u", "d")``."""
         weights = {"e": (1.0, 0.0), "u": (2.0, 1.0), "d": (1.0, 2.0)}
         if fermion not in weights:
@@ -90,7 +90,7 @@ class SolarOscillation:
 
     @classmethod
     def from_matrices(cls, th12: float, th13: float, th23: float, dcp: float, dm21_ev2: float,
-                      eps_by_fermion) -> "SolarOscillation":
+                      eps_by_fermion) -> SolarOscillation:
         """From the 3x3 NSI matrices ``{f: eps^f}`` (physics.md section 2 projection)."""
         d_pe = d_n = 0.0
         n_pe = n_n = 0.0j
@@ -277,7 +277,8 @@ def p_eff_numerical(energy_mev, production_radius, electron_density_fn, neutron_
     if not 0.0 <= production_radius < radius_max:
         raise ValueError(f"production_radius: must be in [0, {radius_max}), got {production_radius}")
     jitter = np.random.default_rng(seed).uniform(0.5, 1.5, steps)
-    edges = production_radius + (radius_max - production_radius) * np.concatenate([[0.0], np.cumsum(jitter) / jitter.sum()])
+    edges = production_radius + (radius_max - production_radius) * np.concatenate(
+        [[0.0], np.cumsum(jitter) / jitter.sum()])
     low, high = edges[:-1], edges[1:]
     mid = 0.5 * (low + high)
     density = (electron_density_fn(low) + 4.0 * electron_density_fn(mid) + electron_density_fn(high)) / 6.0
@@ -412,7 +413,8 @@ class SolarSurvival:
         for source in solar_model.production:
             density, y_n, weights = solar_model.weighted(source)
             if n_nodes is not None:
-                radius = solar_model.radius[solar_model.production[source] > 1e-7 * solar_model.production[source].max()]
+                production = solar_model.production[source]
+                radius = solar_model.radius[production > 1e-7 * production.max()]
                 cumulative = np.cumsum(weights) - 0.5 * weights
                 nodes = np.interp((np.arange(n_nodes) + 0.5) / n_nodes, cumulative, radius)
                 density = np.interp(nodes, radius, density)
@@ -429,7 +431,7 @@ class SolarSurvival:
         p = p_eff_adiabatic(np.asarray(energy_mev, float)[..., None], v_cc, y_n, osc)
         return p @ weights
 
-    def plan(self, requests: dict) -> "DayPlan":
+    def plan(self, requests: dict) -> DayPlan:
         """A `DayPlan` for ``{key: (source, energies_mev)}``: all of them in one evaluation."""
         for source, _ in requests.values():
             if source not in self._grids:

@@ -86,7 +86,7 @@ class SolarModel:
 
     # --- constructors -----------------------------------------------------------------
     @classmethod
-    def compact(cls, n_points: int = 200) -> "SolarModel":
+    def compact(cls, n_points: int = 200) -> SolarModel:
         """The built-in compact model (fits to B16-GS98), on ``n_points`` radii in (0, 0.5]."""
         params = _compact_parameters()
         x = np.linspace(0.5 / n_points, 0.5, n_points)
@@ -103,7 +103,7 @@ class SolarModel:
                    compact_electron_density_na(x), neutron_fraction_compact(x), production)
 
     @classmethod
-    def from_table(cls, path) -> "SolarModel":
+    def from_table(cls, path) -> SolarModel:
         """Read a B16 ``nudistr`` or a BS05 ``bs2005*flux*`` table (format detected from the header)."""
         path = Path(path)
         if not path.is_file():

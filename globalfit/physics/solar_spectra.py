@@ -19,7 +19,6 @@ Every continuous spectrum returned here is normalised to 1 over energy (MeV^-1).
 from __future__ import annotations
 
 import functools
-
 from functools import lru_cache
 from pathlib import Path
 

@@ -399,27 +399,6 @@ def chain_diagnostics(backend, posterior, target: int) -> dict[str, Any]:
 
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
-    acceptance = np.asarray(backend.accepted, dtype=float) / steps
-    tau = emcee.autocorr.integrated_time(backend.get_chain(), tol=0, quiet=True)
-    tau_max = float(np.max(tau))
-    out.update({
-        "acceptance_fraction_mean": float(np.mean(acceptance)),
-        "acceptance_fraction": acceptance.round(4).tolist(),
-        "autocorr_time": {n: float(t) for n, t in zip(posterior.names, tau)},
-        "steps_per_autocorr_time": steps / tau_max if tau_max > 0 else math.inf,
-        "suggested_burn_in": int(math.ceil(2 * tau_max)),
-        "suggested_thin": max(1, int(0.5 * float(np.min(tau)))),
-    })
-    out["long_enough"] = bool(out["steps_per_autocorr_time"] >= MIN_AUTOCORR_TIMES)
-    if not out["long_enough"]:
-        warnings.warn(
-            f"chain of {steps} steps is only {out['steps_per_autocorr_time']:.1f} "
-            f"autocorrelation times long (tau_max = {tau_max:.1f} steps); at least "
-            f"{MIN_AUTOCORR_TIMES} are advised: continue it with `globalfit resume RUN_DIR "
-            f"--steps {int(math.ceil(MIN_AUTOCORR_TIMES * tau_max))}`",
-            ChainTooShortWarning, stacklevel=2,
-        )
-    return out
 
 
 def format_diagnostics(diagnostics: dict[str, Any]) -> str:

@@ -18,9 +18,9 @@ A region (mode) evidence is obtained by returning ``-inf`` outside the region: t
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import h5py
 import numpy as np
@@ -72,7 +72,7 @@ class NestedResult:
             out.attrs["names"] = np.array(self.names, dtype="S")
 
     @classmethod
-    def load(cls, path: Path) -> "NestedResult":
+    def load(cls, path: Path) -> NestedResult:
         with h5py.File(path, "r") as src:
             attrs = dict(src.attrs)
             return cls(

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import optimize, stats
@@ -437,7 +438,7 @@ class Profile:
             function = lambda x: self.refine(x) - self.chi2_min  # noqa: E731
         return allowed_intervals(self.grid, self.delta_chi2, level, function)
 
-    def with_reference(self, chi2_min: float) -> "Profile":
+    def with_reference(self, chi2_min: float) -> Profile:
         return Profile(self.parameter, self.grid, self.chi2, self.theta, chi2_min,
                        self.region, self.calls, self.refine)
 
@@ -636,7 +637,8 @@ def _endpoint(x0, d0, x1, d1, level, profile, xtol, interpolation="sqrt") -> flo
     try:
         return optimize.brentq(lambda x: profile(x) - level, x0, x1, xtol=xtol)
     except ValueError:  # the re-minimised profile does not change sign on the segment
-        warnings.warn(f"profile refinement failed on [{x0}, {x1}]; using interpolation")
+        warnings.warn(f"profile refinement failed on [{x0}, {x1}]; using interpolation",
+                      stacklevel=2)
         return guess
 
 
@@ -789,7 +791,8 @@ def profile_regions(
     chi2_min = min(best.chi2_min, *(float(np.min(p.chi2)) for p in profiles.values()))
     if chi2_min < best.chi2_min - 1e-6:
         warnings.warn(f"the profile of {parameter} found chi2 = {chi2_min:.6g} below the "
-                      f"best fit ({best.chi2_min:.6g}); Delta chi2 uses the lower value")
+                      f"best fit ({best.chi2_min:.6g}); Delta chi2 uses the lower value",
+                      stacklevel=2)
     return {label: p.with_reference(chi2_min) for label, p in profiles.items()}
 
 
