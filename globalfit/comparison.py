@@ -76,6 +76,10 @@ def summarise_run(run_dir: str | Path, n_starts: int = 8, seed: int = 0) -> RunS
     card = run_dir / "config.yaml"
     if not card.exists():
         raise FileNotFoundError(f"{card} not found: is {run_dir} a globalfit run folder?")
+    if not (run_dir / "chain.h5").exists() and not any(run_dir.glob("nested_*.h5")):
+        raise FileNotFoundError(f"{run_dir / 'chain.h5'} not found: the run has neither a chain "
+                                f"nor nested-sampling evidence to compare (did it start?); "
+                                f"`globalfit resume {run_dir}` runs it")
     posterior = build_posterior(load_config(card))
     notes = []
     starts = None

@@ -5,10 +5,14 @@ once), collects all parameters (oscillation defaults, model parameters, nuisance
 ``<likelihood>.<name>``; card specs override defaults) and returns a `Posterior` whose free
 parameters form the vector ``theta`` (internal units, in the order of ``names``).
 
-Guard: a likelihood (or the model) that returns NaN or +inf, or raises an arithmetic /
-value error, makes the point impossible (``ln L = -inf``) instead of crashing the run; each
-such event is counted by reason in ``failure_counts`` and reported at the end of a run.
-A likelihood returning ``-inf`` is a legitimate exclusion and is not counted.
+Guard (`Posterior.guarded`, the one place where plug-in code is called): a likelihood (or
+the model) that returns NaN or +inf, or raises any exception (``ValueError``,
+``FloatingPointError``, a plug-in's ``RuntimeError``, ``KeyError``...), makes the point
+impossible (``ln L = -inf``) instead of crashing the run; each such event is counted by
+reason in ``failure_counts`` and reported at the end of a run, and the first traceback is
+kept (``first_traceback``, written to ``diagnostics.json``). ``KeyboardInterrupt`` and
+``SystemExit`` are not contained. A likelihood returning ``-inf`` is a legitimate exclusion
+and is not counted.
 """
 from __future__ import annotations
 
@@ -33,8 +37,12 @@ from globalfit.likelihood import Likelihood, Point
 from globalfit.models.base import Model
 from globalfit.params import Parameter
 
-GUARDED_ERRORS = (ArithmeticError, ValueError, np.linalg.LinAlgError)
-"""Exceptions from a likelihood or model that turn a point into ``-inf`` (counted)."""
+GUARDED_ERRORS = (Exception,)
+"""Exceptions from a likelihood or model that turn a point into ``-inf`` (counted): all of
+them but ``KeyboardInterrupt`` / ``SystemExit`` (a plug-in's bug must not end a long run;
+it is counted, reported and its first traceback kept)."""
+FAILED = object()
+"""What `Posterior.guarded` returns for a call that raised."""
 
 
 class Posterior:
@@ -76,6 +84,7 @@ class Posterior:
         self.failure_counts: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
+        self.tracebacks: Counter[str] = Counter()
         self.derived_names = self._discover_derived()
         self.blob_names = ([f"chi2.{n}" for n in self.likelihoods] + ["chi2.total"]
                            + [f"derived.{n}" for n in self.derived_names])
@@ -134,23 +143,18 @@ class Posterior:
         chi^2 is ``inf`` and the ones not evaluated after it are NaN.
         """
         chi2 = {name: math.nan for name in self.likelihoods}
-        try:
-            point = self.point(theta)
-        except GUARDED_ERRORS as error:
-            self._count("model", error)
+        point = self.guarded("model", self.point, theta)
+        if point is FAILED:
             return -math.inf, chi2
         total = 0.0
         for name, likelihood in self.likelihoods.items():
             started = time.perf_counter()
-            try:
-                value = float(likelihood.loglike(point))
-            except GUARDED_ERRORS as error:
-                self._count(name, error)
+            value = self.guarded(name, _loglike_value, likelihood, point)
+            self.seconds[name] += time.perf_counter() - started
+            self.calls[name] += 1
+            if value is FAILED:
                 chi2[name] = math.inf
                 return -math.inf, chi2
-            finally:
-                self.seconds[name] += time.perf_counter() - started
-                self.calls[name] += 1
             if math.isnan(value) or value == math.inf:
                 self._count(name, "NaN" if math.isnan(value) else "+inf")
                 chi2[name] = math.inf
@@ -196,11 +200,27 @@ class Posterior:
 
     # --- helpers -------------------------------------------------------------------------
     def _derived(self, theta) -> dict[str, float]:
+        derived = self.guarded("model.derived", lambda t: self.model.derived(self.params(t)),
+                               theta)
+        return {} if derived is FAILED else derived
+
+    def guarded(self, where: str, function, *args):
+        """``function(*args)``, or `FAILED` if it raised (any ``Exception``): the failure is
+        counted under ``where`` and the first traceback of this process kept. Every call of
+        plug-in code (model, likelihoods) goes through here."""
         try:
-            return self.model.derived(self.params(theta))
+            return function(*args)
         except GUARDED_ERRORS as error:
-            self._count("model.derived", error)
-            return {}
+            self._count(where, error)
+            if not self.tracebacks:
+                self.tracebacks[_traceback_text(where, error)] += 1
+            return FAILED
+
+    @property
+    def first_traceback(self) -> str | None:
+        """Traceback of the first contained failure (of this process or, through
+        `statistics`, of a worker), or None."""
+        return next(iter(self.tracebacks), None)
 
     def _discover_derived(self) -> list[str]:
         """Names of the model's derived quantities, from a point inside the priors (the
@@ -220,7 +240,7 @@ class Posterior:
     def statistics(self) -> dict[str, Counter]:
         """Counters to merge across processes: failures, calls and seconds per likelihood."""
         return {"failure_counts": self.failure_counts, "calls": self.calls,
-                "seconds": self.seconds}
+                "seconds": self.seconds, "tracebacks": self.tracebacks}
 
     def timing(self) -> dict[str, dict[str, float]]:
         """Calls and mean milliseconds per call of each likelihood so far."""
@@ -232,6 +252,17 @@ class Posterior:
         if isinstance(reason, BaseException):
             reason = f"{type(reason).__name__}: {str(reason)[:120]}"
         self.failure_counts[f"{where}: {reason}"] += 1
+
+
+def _loglike_value(likelihood: Likelihood, point: Point) -> float:
+    return float(likelihood.loglike(point))
+
+
+def _traceback_text(where: str, error: BaseException) -> str:
+    import traceback
+
+    lines = traceback.format_exception(type(error), error, error.__traceback__)
+    return f"{where}:\n" + "".join(lines)[-4000:]
 
 
 def build_posterior(config: RunConfig) -> Posterior:
@@ -254,8 +285,12 @@ def build_posterior(config: RunConfig) -> Posterior:
     for (key, options), (instance, cls) in zip(config.likelihoods.items(), classes.items()):
         try:
             likelihood = cls(**options)
-        except (TypeError, ValueError, FileNotFoundError) as error:
+        except (TypeError, ValueError, OSError, KeyError) as error:  # options, data files
             errors.append(f"likelihoods.{key}: {error}")
+            continue
+        except Exception as error:  # a plug-in that fails in its own code: name it
+            errors.append(f"likelihoods.{key}: {cls.__name__}({', '.join(options)}) failed: "
+                          f"{type(error).__name__}: {error}")
             continue
         likelihood.instance_name = instance
         likelihoods[instance] = likelihood

@@ -26,10 +26,10 @@ import shutil
 import socket
 import sys
 import tempfile
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 try:
     import fcntl
@@ -117,7 +117,7 @@ class RunLock:
         self.stale_owner: dict | None = None
         self._fd: int | None = None
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         self.acquire()
         return self
 
@@ -191,13 +191,14 @@ def existing_ancestor(path: Path) -> Path:
 
 def check_output_writable(run_dir: str | Path, min_free_bytes: int = MIN_FREE_BYTES) -> None:
     """Check, without leaving anything behind, that ``run_dir`` can be created and written
-    and that its file system has ``min_free_bytes`` free.
+    and that its file system (and the process's file-size limit) leaves ``min_free_bytes``
+    for the first checkpoint.
 
     Raises
     ------
     OSError
         With a message naming the folder and the fix: a path through a file, no permission
-        or a read-only file system, or too little free space.
+        or a read-only file system, too little free space, a too small ``ulimit -f``.
     """
     run_dir = Path(run_dir)
     base = existing_ancestor(run_dir)
@@ -211,11 +212,55 @@ def check_output_writable(run_dir: str | Path, min_free_bytes: int = MIN_FREE_BY
         raise type(error)(error.errno, f"output {run_dir}: cannot write in {base} "
                           f"({error.strerror}); choose a writable --output or change the "
                           f"folder's permissions") from None
-    free = shutil.disk_usage(base).free
-    if free < min_free_bytes:
-        raise OSError(errno.ENOSPC, f"output {run_dir}: only {free} bytes free on the file "
-                      f"system of {base}; the first checkpoint needs about {min_free_bytes}. "
-                      f"Free some space or choose another --output")
+    check_room(base, min_free_bytes, f"output {run_dir}", "the first checkpoint needs",
+               "choose another --output")
+
+
+def free_bytes(folder: str | Path) -> int:
+    """Free bytes on the file system of ``folder`` (for this user)."""
+    return shutil.disk_usage(folder).free
+
+
+def file_size_limit() -> int | None:
+    """The process's largest writable file (``ulimit -f``, bytes), or None if unlimited."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def check_room(folder: str | Path, need_bytes: int, what: str, needs: str,
+               fix: str, growing: str | Path | None = None) -> None:
+    """Raise ``OSError`` (ENOSPC or EFBIG, message with ``what`` and ``fix``) unless the
+    file system of ``folder`` has ``need_bytes`` free and the file-size limit lets the file
+    ``growing`` (if given; else any new file) grow by ``need_bytes``."""
+    free = free_bytes(folder)
+    if free < need_bytes:
+        raise OSError(errno.ENOSPC, f"{what}: only {free} bytes free on the file system of "
+                      f"{folder}; {needs} about {need_bytes}. Free some space, or {fix}")
+    limit = file_size_limit()
+    size = Path(growing).stat().st_size if growing and Path(growing).exists() else 0
+    if limit is not None and size + need_bytes > limit:
+        raise OSError(errno.EFBIG, f"{what}: the file size limit (ulimit -f) is {limit} bytes; "
+                      f"{needs} about {size + need_bytes}. Raise it (ulimit -f unlimited), "
+                      f"or {fix}")
+
+
+STEP_MARGIN_BYTES = 2_000_000
+"""Free space a running chain keeps before each step (HDF5 allocates whole chunks): a disk
+that fills up stops the run cleanly instead of leaving HDF5 with a failed write."""
+
+
+def check_room_for_step(chain_path: str | Path, step: int) -> None:
+    """Before writing step ``step`` (1-based) to ``chain_path``: stop with a clear error
+    (chain intact, ``step - 1`` steps saved, resume hint) if the disk is nearly full."""
+    chain_path = Path(chain_path)
+    check_room(chain_path.parent, STEP_MARGIN_BYTES, f"{chain_path}", f"stopped before step "
+               f"{step} ({step - 1} steps are saved and intact): the next steps need",
+               f"move the run folder; then `globalfit resume {chain_path.parent}`",
+               growing=chain_path)
 
 
 RUN_FILES = ("config.yaml", "provenance.json", "chain.h5", "diagnostics.json")
@@ -237,13 +282,14 @@ class FreshRunFolder:
         self.created = created
         self.cleaned = False
 
-    def __enter__(self) -> "FreshRunFolder":
+    def __enter__(self) -> FreshRunFolder:
         return self
 
     def __exit__(self, kind, error, traceback) -> bool:
         if kind is None or not self.run_dir.is_dir():
             return False
-        others = [p.name for p in self.run_dir.iterdir() if p.name not in RUN_FILES + (LOCK_FILE,)]
+        others = [p.name for p in self.run_dir.iterdir()
+                  if p.name not in RUN_FILES + (LOCK_FILE,)]
         if not others and not _has_saved_step(self.run_dir):
             for name in RUN_FILES:
                 (self.run_dir / name).unlink(missing_ok=True)
@@ -254,10 +300,8 @@ class FreshRunFolder:
         """Remove the folder if this start created it and nothing but the lock is left
         (call after the lock is released)."""
         if self.created and self.cleaned:
-            try:
+            with suppress(OSError):  # not empty: something else was put there
                 self.run_dir.rmdir()
-            except OSError:
-                pass
 
 
 def _has_saved_step(run_dir: Path) -> bool:

@@ -133,9 +133,10 @@ def load_yaml_text(text: str, name: str = "<string>") -> Any:
         Duplicate keys, an alias bomb or recursive alias, or a YAML syntax error (with
         the line); the message starts with ``name``.
     """
-    loader = _CheckedLoader(text)
-    loader.name = name
+    loader = None
     try:
+        loader = _CheckedLoader(text)  # the reader checks the characters here
+        loader.name = name
         return loader.get_single_data()
     except YamlFileError:
         raise
@@ -144,10 +145,14 @@ def load_yaml_text(text: str, name: str = "<string>") -> Any:
     except RecursionError:
         raise YamlFileError(f"{name}: nested too deeply to read; flatten the structure") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _yaml_message(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.reader.ReaderError):
+        return (f"character {error.character!r} at position {error.position} is not allowed "
+                f"in YAML")
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None)
     if mark is not None and problem:

@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
+
 from globalfit import __version__
 from globalfit.runlock import RunLockError
 
@@ -59,7 +61,7 @@ EXIT_ERROR = 2
 """Exit status of an expected failure (bad input, damaged file, busy or full folder)."""
 EXIT_BUG = 1
 """Exit status of an unexpected exception (a bug: traceback written to a log file)."""
-EXPECTED_ERRORS = (ValueError, OSError, KeyError, RunLockError, ImportError)
+EXPECTED_ERRORS = (ValueError, OSError, KeyError, RunLockError, ImportError, yaml.YAMLError)
 """What the error boundary reports as one message: bad cards (ConfigError), damaged files
 (YAML, JSON, HDF5, missing keys), unwritable or full folders, a busy run folder
 (`globalfit.runlock.RunLockError`), plug-ins that cannot be imported or built."""
@@ -108,8 +110,6 @@ def _is_bug(error: BaseException) -> bool:
 def expected_message(error: BaseException) -> str:
     """The user's message for an expected failure: the exception's own text, with the file
     and a fix added for operating-system errors and the key named for a ``KeyError``."""
-    import yaml
-
     if isinstance(error, KeyError):
         key = error.args[0] if error.args else "?"
         return (f"missing key {key!r} while reading a run folder or data file (damaged or from "

@@ -200,7 +200,7 @@ def check_run_dir(run_dir: Path, force: bool) -> bool:
         return False
     owner = is_locked(run_dir)
     if owner is not None:
-        raise RunLockError(f"output {run_dir}: a run is writing it now ({describe_owner(owner)}); "
+        raise RunLockError(f"output {run_dir}: is being written by {describe_owner(owner)}; "
                            f"wait for it to finish, or choose another --output")
     if not any((run_dir / marker).exists() for marker in RUN_MARKERS):
         raise ValueError(f"output {run_dir}: folder exists and is not a globalfit run "

@@ -170,6 +170,14 @@ class ChainBackend(emcee.backends.HDFBackend):
                 f"{self.filename}: another program holds the chain file open (HDF5 file "
                 f"lock); close it (an HDF5 viewer, a notebook) and retry") from None
 
+    def save_step(self, state, accepted):
+        """Save one step, after checking the disk has room (`globalfit.runlock.
+        check_room_for_step`: a full disk stops the run with the chain intact)."""
+        from globalfit.runlock import check_room_for_step
+
+        check_room_for_step(self.filename, self.iteration + 1)
+        super().save_step(state, accepted)
+
 
 # --- signals -------------------------------------------------------------------------------
 class GracefulStop:
@@ -340,6 +348,9 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
     diagnostics["failure_counts"] = _merge(previous_failures, posterior.failure_counts)
     diagnostics["failure_counts_this_session"] = dict(posterior.failure_counts)
     diagnostics["likelihood_timing_this_session"] = posterior.timing()
+    diagnostics["first_failure_traceback"] = (
+        (_previous_diagnostics(output_dir) if resuming else {}).get("first_failure_traceback")
+        or getattr(posterior, "first_traceback", None))
     write_json(output_dir / DIAGNOSTICS_FILE, diagnostics)
     return EmceeResult(output_dir, int(backend.iteration), target,
                        bool(diagnostics["interrupted"]), diagnostics, converged)
@@ -437,11 +448,15 @@ def _text(value, spec: str) -> str:
 
 
 def _previous_failures(output_dir: Path) -> dict[str, int]:
+    return dict(_previous_diagnostics(output_dir).get("failure_counts", {}))
+
+
+def _previous_diagnostics(output_dir: Path) -> dict:
     path = output_dir / DIAGNOSTICS_FILE
     if not path.is_file():
         return {}
     try:
-        return dict(json.loads(path.read_text()).get("failure_counts", {}))
+        return dict(json.loads(path.read_text()))
     except (ValueError, AttributeError, TypeError) as error:
         raise ValueError(f"{path}: damaged ({error}); delete it (it holds only diagnostics, "
                          f"rewritten at the end of the run) and resume again") from None
