@@ -272,8 +272,9 @@ class FreshRunFolder:
 
     If the block raises (or is interrupted) before ``chain.h5`` holds a saved step and the
     folder holds nothing but `RUN_FILES` (a nested or region-ensemble run writes other
-    checkpoints: those folders are left alone), the files a start writes are removed, and the folder too if ``created`` (this
-    start made it) and it is then empty. A folder with a saved step is never touched.
+    checkpoints: those folders are left alone), the files a start writes are removed, and
+    the folder too if ``created`` (this start made it) and it is then empty. A folder with
+    a saved step is never touched.
     ``fresh.cleaned`` tells whether it cleaned up.
     """
 
