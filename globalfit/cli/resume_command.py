@@ -11,7 +11,7 @@ from globalfit.cli.run_command import (
     stored_steps,
 )
 from globalfit.config import ConfigError, load_config
-from globalfit.runlock import writing_run
+from globalfit.runlock import check_output_writable, writing_run
 
 HELP = "Continue a stopped run (chains/<name>/) to its target number of steps."
 
@@ -38,6 +38,7 @@ def main(args: argparse.Namespace) -> int:
             error.source) from None
     config.output = run_dir
     stored_steps(run_dir)  # a damaged chain is refused before any data are loaded
+    check_output_writable(run_dir)
     if args.steps is not None:
         if config.sampler["name"] == "nested":
             raise ValueError("--steps: nested sampling has no number of steps")
