@@ -5,14 +5,14 @@ once), collects all parameters (oscillation defaults, model parameters, nuisance
 ``<likelihood>.<name>``; card specs override defaults) and returns a `Posterior` whose free
 parameters form the vector ``theta`` (internal units, in the order of ``names``).
 
-Guard (`Posterior.guarded`, the one place where plug-in code is called): a likelihood (or
-the model) that returns NaN or +inf, or raises any exception (``ValueError``,
-``FloatingPointError``, a plug-in's ``RuntimeError``, ``KeyError``...), makes the point
-impossible (``ln L = -inf``) instead of crashing the run; each such event is counted by
-reason in ``failure_counts`` and reported at the end of a run, and the first traceback is
-kept (``first_traceback``, written to ``diagnostics.json``). ``KeyboardInterrupt`` and
-``SystemExit`` are not contained. A likelihood returning ``-inf`` is a legitimate exclusion
-and is not counted.
+Guard (`Posterior._guarded`, the one place where plug-in code is called, point by point
+or in batches): a likelihood (or the model) that returns NaN or +inf, or raises any
+exception (``ValueError``, ``FloatingPointError``, a plug-in's ``RuntimeError``,
+``KeyError``...), makes the point impossible (``ln L = -inf``) instead of crashing the run;
+each such event is counted by reason in ``failure_counts`` and reported at the end of a
+run, and the first traceback is kept (``first_traceback``, written to ``diagnostics.json``).
+``KeyboardInterrupt`` and ``SystemExit`` are not contained. A likelihood returning ``-inf``
+is a legitimate exclusion and is not counted.
 """
 from __future__ import annotations
 
@@ -41,8 +41,13 @@ GUARDED_ERRORS = (Exception,)
 """Exceptions from a likelihood or model that turn a point into ``-inf`` (counted): all of
 them but ``KeyboardInterrupt`` / ``SystemExit`` (a plug-in's bug must not end a long run;
 it is counted, reported and its first traceback kept)."""
-FAILED = object()
-"""What `Posterior.guarded` returns for a call that raised."""
+
+_FAILED = object()
+"""What `Posterior._guarded` returns for a failed evaluation."""
+
+
+def _float_loglike(likelihood: Likelihood, point: Point) -> float:
+    return float(likelihood.loglike(point))
 
 
 class Posterior:
@@ -82,9 +87,9 @@ class Posterior:
                                dtype=float).reshape(-1, 2)
         self.config = config
         self.failure_counts: Counter[str] = Counter()
+        self.tracebacks: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
-        self.tracebacks: Counter[str] = Counter()
         self.derived_names = self._discover_derived()
         self.blob_names = ([f"chi2.{n}" for n in self.likelihoods] + ["chi2.total"]
                            + [f"derived.{n}" for n in self.derived_names])
@@ -142,26 +147,79 @@ class Posterior:
         A failure (see the module docstring) gives ``-inf``; the failing likelihood's
         chi^2 is ``inf`` and the ones not evaluated after it are NaN.
         """
-        chi2 = {name: math.nan for name in self.likelihoods}
-        point = self.guarded("model", self.point, theta)
-        if point is FAILED:
-            return -math.inf, chi2
-        total = 0.0
-        for name, likelihood in self.likelihoods.items():
-            started = time.perf_counter()
-            value = self.guarded(name, _loglike_value, likelihood, point)
+        log_like, chi2 = self.log_likelihood_batch(np.asarray(theta, dtype=float).reshape(1, -1))
+        return float(log_like[0]), dict(zip(self.likelihoods, chi2[0].tolist()))
+
+    def log_likelihood_batch(self, thetas) -> tuple[np.ndarray, np.ndarray]:
+        """`log_likelihood` of each row of ``thetas`` (n, ndim): ``ln L`` (n,) and chi^2
+        (n, n_likelihoods), columns in the order of ``likelihoods``.
+
+        Each likelihood sees all the points still alive at once through its
+        ``loglike_batch(points)`` where it has one (its values must not depend on the other
+        points of the batch), else point by point. A batch call that raises is repeated
+        point by point, so that only the failing points are lost and counted.
+        """
+        thetas = np.asarray(thetas, dtype=float).reshape(-1, self.ndim)
+        log_like = np.zeros(len(thetas))
+        chi2 = np.full((len(thetas), len(self.likelihoods)), math.nan)
+        alive = []
+        for i, theta in enumerate(thetas):
+            point = self._guarded("model", self.point, theta)
+            if point is _FAILED:
+                log_like[i] = -math.inf
+            else:
+                alive.append((i, point))
+        for column, (name, likelihood) in enumerate(self.likelihoods.items()):
+            if not alive:
+                break
+            values = self._loglike_points(name, likelihood, [point for _, point in alive])
+            survivors = []
+            for (i, point), value in zip(alive, values):
+                if value is _FAILED:
+                    chi2[i, column] = math.inf
+                    log_like[i] = -math.inf
+                    continue
+                chi2[i, column] = -2.0 * value
+                log_like[i] += value
+                survivors.append((i, point))
+            alive = survivors
+        return log_like, chi2
+
+    def _loglike_points(self, name: str, likelihood: Likelihood, points: list[Point]) -> list:
+        """``ln L`` of ``likelihood`` at ``points`` (a float or ``_FAILED`` each), timed."""
+        started = time.perf_counter()
+        try:
+            batch = getattr(likelihood, "loglike_batch", None)
+            if batch is not None and len(points) > 1:
+                values = self._guarded(name, batch, points, count=False)
+                if values is not _FAILED:
+                    return [self._checked(name, float(v)) for v in values]
+            return [self._guarded(name, _float_loglike, likelihood, point) for point in points]
+        finally:
             self.seconds[name] += time.perf_counter() - started
-            self.calls[name] += 1
-            if value is FAILED:
-                chi2[name] = math.inf
-                return -math.inf, chi2
-            if math.isnan(value) or value == math.inf:
-                self._count(name, "NaN" if math.isnan(value) else "+inf")
-                chi2[name] = math.inf
-                return -math.inf, chi2
-            chi2[name] = -2.0 * value
-            total += value
-        return total, chi2
+            self.calls[name] += len(points)
+
+    def _guarded(self, where: str, function, *args, count: bool = True):
+        """The guard: ``function(*args)``, or ``_FAILED`` where it raises one of
+        ``GUARDED_ERRORS`` or returns NaN / +inf (counted in ``failure_counts`` by reason
+        unless ``count`` is False); ``-inf`` is a legitimate exclusion and passes."""
+        try:
+            value = function(*args)
+        except GUARDED_ERRORS as error:
+            if count:
+                self._count(where, error)
+                if not self.tracebacks:
+                    self.tracebacks[_traceback_text(where, error)] += 1
+            return _FAILED
+        if isinstance(value, (float, int, np.floating)):
+            return self._checked(where, float(value))
+        return value
+
+    def _checked(self, where: str, value: float):
+        if math.isnan(value) or value == math.inf:
+            self._count(where, "NaN" if math.isnan(value) else "+inf")
+            return _FAILED
+        return value
 
     def log_posterior(self, theta) -> float:
         """``ln prior + ln L`` (unnormalised)."""
@@ -170,25 +228,32 @@ class Posterior:
     def evaluate(self, theta) -> tuple[float, tuple[float, ...]]:
         """``(ln posterior, blob)``; ``blob`` holds the values named by ``blob_names``
         (NaN where the point is outside the prior; chi^2 ``inf`` where a likelihood failed)."""
-        log_prior = self.log_prior(theta)
-        if not math.isfinite(log_prior):
-            return -math.inf, (math.nan,) * len(self.blob_names)
-        log_like, chi2 = self.log_likelihood(theta)
-        if log_like == -math.inf:
-            total_chi2 = math.inf
-            derived = {}
-        else:
-            total_chi2 = -2.0 * log_like
-            derived = self._derived(theta)
-        blob = (tuple(chi2.values()) + (total_chi2,)
-                + tuple(float(derived.get(n, math.nan)) for n in self.derived_names))
-        return log_prior + log_like, blob
+        result = self.evaluate_batch(np.asarray(theta, dtype=float).reshape(1, -1))[0]
+        return result[0], result[1:]
+
+    def evaluate_batch(self, thetas) -> list[tuple[float, ...]]:
+        """``[self(theta) for theta in thetas]`` with every likelihood evaluated on all the
+        points inside the prior at once (`log_likelihood_batch`)."""
+        thetas = np.asarray(thetas, dtype=float).reshape(-1, self.ndim)
+        log_prior = np.array([self.log_prior(theta) for theta in thetas])
+        inside = np.flatnonzero(np.isfinite(log_prior))
+        results = [(-math.inf,) + (math.nan,) * len(self.blob_names)] * len(thetas)
+        if not len(inside):
+            return results
+        log_like, chi2 = self.log_likelihood_batch(thetas[inside])
+        for k, i in enumerate(inside):
+            if log_like[k] == -math.inf:
+                total_chi2, derived = math.inf, {}
+            else:
+                total_chi2, derived = -2.0 * log_like[k], self._derived(thetas[i])
+            results[i] = ((float(log_prior[i] + log_like[k]),) + tuple(chi2[k].tolist()) + (total_chi2,)
+                          + tuple(float(derived.get(n, math.nan)) for n in self.derived_names))
+        return results
 
     def __call__(self, theta) -> tuple[float, ...]:
         """``(ln posterior, *blob)``: the flat form emcee expects from a function with blobs
         (``blob = result[1:]``, one value per ``blob_names``)."""
-        log_post, blob = self.evaluate(theta)
-        return (log_post,) + blob
+        return self.evaluate_batch(np.asarray(theta, dtype=float).reshape(1, -1))[0]
 
     def derived_value(self, name: str, theta) -> float:
         """The model's derived quantity ``name`` at ``theta`` (internal units); NaN where the
@@ -200,25 +265,13 @@ class Posterior:
 
     # --- helpers -------------------------------------------------------------------------
     def _derived(self, theta) -> dict[str, float]:
-        derived = self.guarded("model.derived", lambda t: self.model.derived(self.params(t)),
-                               theta)
-        return {} if derived is FAILED else derived
-
-    def guarded(self, where: str, function, *args):
-        """``function(*args)``, or `FAILED` if it raised (any ``Exception``): the failure is
-        counted under ``where`` and the first traceback of this process kept. Every call of
-        plug-in code (model, likelihoods) goes through here."""
-        try:
-            return function(*args)
-        except GUARDED_ERRORS as error:
-            self._count(where, error)
-            if not self.tracebacks:
-                self.tracebacks[_traceback_text(where, error)] += 1
-            return FAILED
+        derived = self._guarded("model.derived",
+                                lambda t: self.model.derived(self.params(t)), theta)
+        return {} if derived is _FAILED else derived
 
     @property
     def first_traceback(self) -> str | None:
-        """Traceback of the first contained failure (of this process or, through
+        """Traceback of the first contained failure (of this process or, merged through
         `statistics`, of a worker), or None."""
         return next(iter(self.tracebacks), None)
 
@@ -252,10 +305,6 @@ class Posterior:
         if isinstance(reason, BaseException):
             reason = f"{type(reason).__name__}: {str(reason)[:120]}"
         self.failure_counts[f"{where}: {reason}"] += 1
-
-
-def _loglike_value(likelihood: Likelihood, point: Point) -> float:
-    return float(likelihood.loglike(point))
 
 
 def _traceback_text(where: str, error: BaseException) -> str:

@@ -263,7 +263,8 @@ def check_room_for_step(chain_path: str | Path, step: int) -> None:
                growing=chain_path)
 
 
-RUN_FILES = ("config.yaml", "provenance.json", "chain.h5", "diagnostics.json")
+RUN_FILES = ("config.yaml", "provenance.json", "chain.h5", "chain.h5.pending.npz",
+             "diagnostics.json")
 """What a start writes into a new run folder before its first step is saved."""
 
 

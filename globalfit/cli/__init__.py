@@ -19,7 +19,7 @@ from globalfit import __version__
 from globalfit.runlock import RunLockError
 
 COMMANDS = ("run", "resume", "validate", "list", "table", "plot", "compare", "scan", "check",
-            "export")
+            "export", "data", "init")
 
 
 def _load(command: str):
