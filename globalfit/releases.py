@@ -217,7 +217,13 @@ def release_option(options: Mapping, owner: str, *, release_key: str = "release"
     if name is None:
         return path
     folder = release_folder(str(name), option=f"{owner}.{release_key}")
-    return folder if file is None else folder / file
+    if file is None:
+        return folder
+    if not (folder / file).is_file():  # an optional (mirror-only) file of the release
+        raise ReleaseError(f"{owner}.{release_key}: {folder / file} is not there: no official URL "
+                           f"serves it; get it from a mirror with:\n    {fetch_command(name)} "
+                           f"--mirror URL")
+    return folder / file
 
 
 # --- download ----------------------------------------------------------------------------
