@@ -11,7 +11,6 @@ from globalfit.diagnostics import (
     autocorrelation_time,
     convergence_summary,
     effective_sample_size,
-    split_rhat,
 )
 
 
