@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import ScalarFormatter  # noqa: E402
+from matplotlib.ticker import MaxNLocator, ScalarFormatter  # noqa: E402
 
 from globalfit.display import AxisFormat, axis_format, value_with_errors  # noqa: E402
 from globalfit.regions import WHOLE_SPACE  # noqa: E402
@@ -192,41 +192,55 @@ def _range(values: np.ndarray, log: bool = False) -> tuple[float, float]:
     return (low, high)
 
 
-def profile_plot(profiles: Mapping[str, Profile], parameter: Any, output: str | Path,
-                 levels: Mapping[str, float] | None = None) -> Path:
-    """``Delta chi^2`` against a parameter, one curve per region, with the 2.71 and 9 lines.
+def profile_figure(profiles: Mapping[str, Profile], parameter: Any,
+                   levels: Mapping[str, float] | None = None):
+    """``Delta chi^2`` against a parameter, one curve per region, as a Figure.
 
     Parameters
     ----------
     profiles : mapping label -> Profile
-        From `globalfit.samplers.profile.profile_regions` (internal units).
+        From `globalfit.samplers.profile.profile_regions` (internal units); pass them
+        through `globalfit.samplers.profile.refine_profile` first for smooth curves.
     parameter : Parameter
-        The profiled parameter (``from_internal`` and ``label`` for the axis).
-    output : path
-        PNG to write.
+        The profiled parameter (``from_internal``, ``latex`` and ``unit`` for the axis).
     levels : mapping name -> Delta chi^2, optional
-        Horizontal lines (default 90% CL and 3 sigma, 1 dof).
+        Labelled horizontal lines (default 90 % CL and 3 sigma, 1 dof). The region allowed
+        at the first level is shaded under each curve.
     """
     levels = levels or {"90% CL": CL90_1DOF, r"3$\sigma$": THREE_SIGMA_1DOF}
     figure, axis = plt.subplots(figsize=(5.5, 4.0))
+    fmt = None
+    first_level = next(iter(levels.values()))
     for colour, (label, profile) in zip(REGION_COLOURS, profiles.items()):
         finite = np.isfinite(profile.chi2)
-        x = parameter.from_internal(profile.grid[finite])
+        values = parameter.from_internal(profile.grid[finite])
+        fmt = fmt or axis_format(getattr(parameter, "latex", "") or parameter.name,
+                                 getattr(parameter, "unit", "none"), values)
+        x = values / fmt.factor
         style = "--" if "+" in label else "-"
         axis.plot(x, profile.delta_chi2[finite], style, color=colour, label=label)
+        for low, high in profile.intervals(first_level):
+            axis.axvspan(parameter.from_internal(low) / fmt.factor,
+                         parameter.from_internal(high) / fmt.factor,
+                         ymax=first_level / (1.5 * max(levels.values())),
+                         color=colour, alpha=0.12, lw=0)
     for name, value in levels.items():
         axis.axhline(value, color="0.5", lw=0.8, ls=":")
         axis.annotate(name, (1.0, value), xycoords=("axes fraction", "data"), ha="right",
-                      va="bottom", fontsize=8, color="0.4")
-    axis.set_xlabel(_label(parameter))
+                      va="bottom", fontsize=8, color="0.3")
+    axis.set_xlabel(fmt.label() if fmt else _label(parameter))
     axis.set_ylabel(r"$\Delta\chi^2$")
     axis.set_ylim(0, 1.5 * max(levels.values()))
-    axis.legend(frameon=False)
+    axis.xaxis.set_major_locator(MaxNLocator(nbins=6))
+    axis.legend(frameon=False, loc="upper left")
     figure.tight_layout()
-    path = Path(output)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return figure
+
+
+def profile_plot(profiles: Mapping[str, Profile], parameter: Any, output: str | Path,
+                 levels: Mapping[str, float] | None = None) -> Path:
+    """`profile_figure` written as PNG and PDF; returns the PNG's path."""
+    return save_figure(profile_figure(profiles, parameter, levels), output)
 
 
 def trace_plot(run: str | Path | RunResult, output: str | Path | None = None) -> Path:
@@ -256,45 +270,81 @@ def trace_plot(run: str | Path | RunResult, output: str | Path | None = None) ->
     return path
 
 
-def scan_plot(run_dir: str | Path, output: str | Path | None = None,
-              per_likelihood: bool = True) -> Path:
-    """Delta chi^2 of a viability scan (``scan.csv``, `globalfit.scan`) against the scanned
-    parameter -> ``<run_dir>/scan.png`` by default.
+def _model_latex(config, name: str) -> str:
+    """LaTeX symbol of a parameter of a `RunConfig`: the card's ``latex``, else the one its
+    model declares (``m_{Z'}``), else the name."""
+    from globalfit.registry import model_class
+
+    spec = (config.resolved or config.parameters).get(name)
+    if isinstance(spec, Mapping) and spec.get("latex"):
+        return str(spec["latex"])
+    declared = model_class(config.model.name)(**config.model.options).parameters
+    return str((declared.get(name) or {}).get("latex") or name.replace("_", r"\_"))
+
+
+def scan_figure(run_dir: str | Path, per_likelihood: bool = True):
+    """Delta chi^2 of a card scan (``scan.csv``, `globalfit.scan`) against the scanned
+    parameter, as a Figure.
 
     Draws ``delta_chi2`` (profiled, counted from the scan's minimum) and, with
-    ``per_likelihood``, each likelihood's chi^2 at the profiled point minus its own minimum
-    along the scan (dashed); horizontal lines at 2.71 (90% CL) and 3.84 (95% CL). The
-    x-axis is logarithmic when the card's ``scan.spacing`` is ``log``.
+    ``per_likelihood``, each likelihood's chi^2 plus the prior pulls of its own nuisance
+    parameters at the profiled point, minus its minimum along the scan (dashed), named as
+    in the documentation; labelled horizontal lines at
+    2.71 (90 % CL) and 3.84 (95 % CL), in the legend. The x-axis is logarithmic when the card's
+    ``scan.spacing`` is ``log``.
     """
     from globalfit.config import load_config
+    from globalfit.registry import likelihood_title
     from globalfit.scan import SCAN_LEVELS, column_name, read_scan
 
     run_dir = Path(run_dir)
     table = read_scan(run_dir)
-    scan = load_config(run_dir / "config.yaml", validate=False).scan
+    config = load_config(run_dir / "config.yaml", validate=False)
+    scan = config.scan
     if not scan:
         raise ValueError(f"{run_dir / 'config.yaml'}: the run card has no 'scan:' block")
     x = table[column_name(scan)].to_numpy()
-    fig, ax = plt.subplots(figsize=(6.0, 4.2))
-    ax.plot(x, table["delta_chi2"], color=REGION_COLOURS[0], lw=2, label="profiled total")
+    figure, axis = plt.subplots(figsize=(6.0, 4.2))
+    axis.plot(x, table["delta_chi2"], color=REGION_COLOURS[0], lw=2,
+              label="all data (profiled)")
     if per_likelihood:
         for k, column in enumerate(c for c in table.columns if c.startswith("chi2.")):
-            values = table[column].to_numpy()
-            ax.plot(x, values - np.nanmin(values), ls="--", lw=1.2,
-                    color=REGION_COLOURS[(k + 1) % len(REGION_COLOURS)],
-                    label=column[len("chi2."):])
+            values = table[column].to_numpy() + _nuisance_pulls(
+                table, config.resolved or config.parameters, column[len("chi2."):])
+            axis.plot(x, values - np.nanmin(values), ls="--", lw=1.2,
+                      color=REGION_COLOURS[(k + 1) % len(REGION_COLOURS)],
+                      label=likelihood_title(column[len("chi2."):]))
     for (label, level), style in zip(SCAN_LEVELS.items(), (":", "-.")):
-        ax.axhline(level, color="0.4", ls=style, lw=1, label=f"{level:.2f} ({label})")
+        axis.axhline(level, color="0.3", ls=style, lw=1,
+                     label=rf"{label} ($\Delta\chi^2$ = {level:.2f})")
     if scan["spacing"] == "log":
-        ax.set_xscale("log")
-    unit = "" if scan["unit"] == "none" else f" [{scan['unit']}]"
-    ax.set_xlabel(f"{scan['parameter']}{unit}")
-    ax.set_ylabel(r"$\Delta\chi^2$")
+        axis.set_xscale("log")
+    symbol = _model_latex(config, scan["parameter"])
+    fmt = AxisFormat(symbol=symbol, unit=scan["unit"], log=scan["spacing"] == "log")
+    axis.set_xlabel(fmt.label())
+    axis.set_ylabel(r"$\Delta\chi^2$")
     top = float(np.nanmax(table["delta_chi2"])) if len(table) else 10.0
-    ax.set_ylim(0.0, max(10.0, min(top, 50.0)) * 1.05)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(output) if output else run_dir / "scan.png"
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    axis.set_ylim(0.0, max(10.0, min(top, 50.0)) * 1.05)
+    axis.legend(fontsize=8, frameon=False)
+    figure.tight_layout()
+    return figure
+
+
+def _nuisance_pulls(table, resolved: Mapping[str, Any], likelihood: str) -> np.ndarray:
+    """-2 ln prior of ``likelihood``'s nuisance parameters (columns ``<likelihood>.<name>``
+    of a scan table), up to a constant."""
+    from globalfit.params import parameter_from_spec
+
+    pulls = np.zeros(len(table))
+    for column in (c for c in table.columns if c.startswith(f"{likelihood}.")):
+        parameter = parameter_from_spec(column, resolved[column])
+        values = parameter.to_internal(table[column].to_numpy())
+        pulls -= 2.0 * np.asarray(parameter.prior.log_prob(values), dtype=float)
+    return pulls
+
+
+def scan_plot(run_dir: str | Path, output: str | Path | None = None,
+              per_likelihood: bool = True) -> Path:
+    """`scan_figure` written to ``output`` (default ``<run_dir>/scan.png``) as PNG and PDF."""
+    figure = scan_figure(run_dir, per_likelihood)
+    return save_figure(figure, Path(output) if output else Path(run_dir) / "scan.png")

@@ -64,6 +64,7 @@ class ConusLikelihood(Likelihood):
     """CONUS+ Run-1 counting likelihood (reactor CEvNS on Ge)."""
 
     name = "conus"
+    title = "CONUS+"
     description = "CONUS+ Run-1 (Leibstadt): reactor CEvNS on Ge, counting likelihood"
     reads = ()
     options_allowed = ("form_factor",)

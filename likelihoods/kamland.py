@@ -302,6 +302,7 @@ class KamLANDLikelihood(Likelihood):
     """KamLAND: binned Poisson spectrum (release) or 2008 summary (built-in default)."""
 
     name = "kamland"
+    title = "KamLAND"
     description = "KamLAND reactor antineutrinos: 2011 binned spectrum (release_path) or 2008 summary"
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     nuisance_parameters = {}

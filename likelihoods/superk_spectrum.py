@@ -134,6 +134,7 @@ class SuperKSpectrumLikelihood(Likelihood):
     """SK-IV 8B recoil spectrum shape (day+night mean); see the module docstring."""
 
     name = "superk_iv_spectrum"
+    title = "Super-K IV spectrum"
     description = "Super-Kamiokande IV (2970 d) 8B recoil-electron spectrum shape (normalisation free)"
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     nuisance_parameters = {}

@@ -334,7 +334,7 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
             finally:
                 steps.close()  # closes the progress bar
     elapsed = time.time() - started
-    diagnostics = chain_diagnostics(backend, posterior, target, burn_in, thin)
+    diagnostics = chain_diagnostics(backend, posterior, target, burn_in, thin, output_dir)
     diagnostics["interrupted"] = bool(backend.iteration < target and not converged)
     if monitor is not None:
         diagnostics["stop_on_convergence"] = {"stopped": converged, **monitor.report(),
@@ -350,7 +350,7 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
 
 
 def chain_diagnostics(backend, posterior, target: int, burn_in: int = 0,
-                      thin: int = 1) -> dict[str, Any]:
+                      thin: int = 1, run_dir: Path | str = "RUN_DIR") -> dict[str, Any]:
     """Acceptance fractions, autocorrelation times and the convergence verdict.
 
     The verdict (`globalfit.diagnostics.convergence_summary`) is taken on the chain as
@@ -384,7 +384,7 @@ def chain_diagnostics(backend, posterior, target: int, burn_in: int = 0,
             f"chain of {steps} steps has not converged ({CONVERGENCE_CRITERION}): "
             f"max R-hat {_text(verdict['max_rhat'], '.3f')}, chain after burn-in / tau_max = "
             f"{_text(verdict['steps_over_max_tau'], '.1f')}; continue it with "
-            f"`globalfit resume RUN_DIR {advice}`", ChainNotConvergedWarning, stacklevel=2)
+            f"`globalfit resume {run_dir} {advice}`", ChainNotConvergedWarning, stacklevel=2)
     return out
 
 
