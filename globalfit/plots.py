@@ -20,8 +20,9 @@ from matplotlib.ticker import MaxNLocator, ScalarFormatter  # noqa: E402
 
 from globalfit.display import AxisFormat, axis_format, value_with_errors  # noqa: E402
 from globalfit.regions import WHOLE_SPACE  # noqa: E402
-from globalfit.results import RunResult, hpd_interval, load_run, resolve_split  # noqa: E402
-from globalfit.samplers.profile import CL90_1DOF, THREE_SIGMA_1DOF, Profile  # noqa: E402
+from globalfit.results import RunResult, load_run, resolve_split  # noqa: E402
+from globalfit.samplers.profile import Profile  # noqa: E402
+from globalfit.statistics import CL90_1DOF, THREE_SIGMA_1DOF, hpd_interval  # noqa: E402
 
 REGION_COLOURS = ("#1f4e9c", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#555555")
 MIN_REGION_SAMPLES = 50

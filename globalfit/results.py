@@ -33,6 +33,12 @@ import yaml
 from globalfit.display import unit_latex
 from globalfit.params import canonical_prior_kind
 from globalfit.regions import UNIT_SCALES, WHOLE_SPACE, Region, parse_regions, split_regions
+from globalfit.statistics import (
+    PriorEdges,
+    equal_tailed_interval,
+    hpd_interval,
+    one_sided_limit,
+)
 
 CHAIN_FILE = "chain.h5"
 CHAIN_GROUP = "mcmc"
@@ -340,52 +346,6 @@ def _blob_table(blobs) -> pd.DataFrame:
     return pd.DataFrame({name: np.asarray(blobs[name], dtype=float) for name in blobs.dtype.names})
 
 
-# --- credible intervals --------------------------------------------------------------------
-def hpd_interval(samples: np.ndarray, mass: float) -> tuple[float, float]:
-    """Shortest interval holding the fraction ``mass`` of the samples.
-
-    For a unimodal density this is the highest-posterior-density interval; a multimodal
-    marginal is split into regions first (`summary_table` with ``split``).
-    """
-    values = np.sort(np.asarray(samples, dtype=float))
-    values = values[np.isfinite(values)]
-    if values.size < 2:
-        return (math.nan, math.nan)
-    count = max(int(math.ceil(mass * values.size)), 1)
-    widths = values[count - 1:] - values[: values.size - count + 1]
-    start = int(np.argmin(widths))
-    return float(values[start]), float(values[start + count - 1])
-
-
-def equal_tailed_interval(samples: np.ndarray, mass: float) -> tuple[float, float]:
-    """Quantiles ``(1 - mass) / 2`` and ``(1 + mass) / 2``."""
-    values = np.asarray(samples, dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size < 2:
-        return (math.nan, math.nan)
-    low, high = np.quantile(values, [(1 - mass) / 2, (1 + mass) / 2])
-    return float(low), float(high)
-
-
-EDGE_FRACTION = 0.01
-"""An HPD interval whose end lies within this fraction of the prior's width (in log10 for a
-log-uniform prior) of a prior bound runs into that bound: the posterior is cut by the
-prior there, and the honest statement is a one-sided limit."""
-
-
-@dataclass(frozen=True)
-class PriorEdges:
-    """Bounds of a parameter's prior in the display unit; ``log`` for a log-uniform one."""
-
-    low: float
-    high: float
-    log: bool = False
-
-    def coordinate(self, x):
-        """The coordinate in which the prior is flat (log10 for a log-uniform prior)."""
-        return np.log10(x) if self.log else np.asarray(x, dtype=float)
-
-
 def prior_edges(parameter: Any) -> PriorEdges | None:
     """`PriorEdges` of a `Parameter` or `DisplayParameter`, None for an unbounded prior."""
     prior = getattr(parameter, "prior", None)
@@ -398,32 +358,6 @@ def prior_edges(parameter: Any) -> PriorEdges | None:
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         return None
     return PriorEdges(low, high, log=kind == "log-uniform" and low > 0)
-
-
-def one_sided_limit(values: np.ndarray, mass: float, hpd: tuple[float, float],
-                    edges: PriorEdges | None) -> tuple[str, float]:
-    """``("upper", x)`` when the posterior runs into the prior's lower bound (``value < x``
-    with probability ``mass``), ``("lower", x)`` at the upper bound, else
-    ``("two-sided", nan)``.
-
-    The posterior runs into a bound when its HPD interval ends within `EDGE_FRACTION` of
-    the prior's width of that bound (measured in the coordinate in which the prior is
-    flat). The limit is the one-sided credible bound: the ``mass`` quantile (upper limit)
-    or the ``1 - mass`` quantile (lower limit).
-    """
-    finite = np.asarray(values, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    if edges is None or finite.size < 2 or not all(map(math.isfinite, hpd)):
-        return "two-sided", math.nan
-    low, high = edges.coordinate([edges.low, edges.high])
-    hpd_low, hpd_high = edges.coordinate(np.asarray(hpd))
-    tolerance = EDGE_FRACTION * (high - low)
-    at_low, at_high = hpd_low - low < tolerance, high - hpd_high < tolerance
-    if at_low and not at_high:
-        return "upper", float(np.quantile(finite, mass))
-    if at_high and not at_low:
-        return "lower", float(np.quantile(finite, 1.0 - mass))
-    return "two-sided", math.nan
 
 
 # --- Bayesian summary ----------------------------------------------------------------------
@@ -551,13 +485,13 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
     """
     from globalfit.samplers.profile import (
         DEFAULT_METHOD,
-        LEVELS,
         best_fit,
         chain_starts,
         fit_regions,
         posterior_chi2,
         prior_unit_cube_map,
     )
+    from globalfit.statistics import LEVELS
 
     names = list(posterior.names)
     wanted = list(parameters) if parameters else names
@@ -591,7 +525,7 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
 
 def _allowed(profiles, label, level, refine, regions) -> list[tuple[float, float]]:
     """Allowed intervals of one row; the union row merges the (refined) region rows."""
-    from globalfit.samplers.profile import merge_intervals
+    from globalfit.statistics import merge_intervals
 
     labels = [r.label for r in regions]
     if len(labels) > 1 and label == "+".join(labels):
