@@ -784,8 +784,8 @@ def refine_profile(profile: Profile, levels: Sequence[float] = (CL90_1DOF, THREE
     ``points`` new profile minimisations (``profile.refine``) are placed evenly inside each
     such grid interval (on both sides of every local minimum), so a curve drawn through the
     points is smooth where a reader looks at it. The profile must carry its ``refine``
-    function (profiles from `profile_1d` and `profile_regions` do). New points have ``theta`` NaN; ``calls`` counts the original
-    grid's evaluations only.
+    function (profiles from `profile_1d` and `profile_regions` do). New points have
+    ``theta`` NaN; ``calls`` counts the original grid's evaluations only.
     """
     if profile.refine is None:
         raise ValueError(f"profile of {profile.parameter}: no refine function to add points with")
