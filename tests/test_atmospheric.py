@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from globalfit.paths import shared_data_dir
+from globalfit.paths import releases_dir
 from globalfit.physics.atmospheric import (
     HondaFluxTable,
     LayeredEarth,
@@ -19,7 +19,7 @@ from globalfit.physics.constants import MATTER_POTENTIAL_EV_PER_GCC
 from globalfit.physics.nsi import mass_ordering_degeneracy
 from globalfit.physics.oscillation import LENGTH_EV_INV_PER_KM
 
-RELEASE = shared_data_dir() / "deepcore_3y" if shared_data_dir() else None
+RELEASE = releases_dir() / "deepcore_3y" if (releases_dir() / "deepcore_3y").is_dir() else None
 needs_release = pytest.mark.skipif(RELEASE is None or not RELEASE.is_dir(),
                                    reason="../shared/data/deepcore_3y (IceCube release) not present")
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from globalfit.likelihood import Point
-from globalfit.paths import shared_data_dir
+from globalfit.paths import releases_dir
 from likelihoods.deepcore_nuisances import LOWER, NOMINAL, NUISANCES, UPPER, NuisanceModel
 
-RELEASE = shared_data_dir() / "deepcore_3y" if shared_data_dir() else None
+RELEASE = releases_dir() / "deepcore_3y" if (releases_dir() / "deepcore_3y").is_dir() else None
 DEG = np.pi / 180.0
 
 PISA_EXAMPLE_FIT = {

@@ -45,6 +45,7 @@ from globalfit.diagnostics import (
 )
 from globalfit.parallel import PosteriorPool
 from globalfit.params import LogUniform
+from globalfit.samplers.moves import LogStretchMove, log_columns
 
 CHAIN_FILE = "chain.h5"
 DIAGNOSTICS_FILE = "diagnostics.json"
@@ -310,6 +311,7 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
     converged = False
     with pool_context as pool, GracefulStop() as stop:
         sampler = emcee.EnsembleSampler(nwalkers, posterior.ndim, posterior, pool=pool,
+                                        moves=LogStretchMove(log_columns(posterior.parameters)),
                                         backend=backend, blobs_dtype=blob_dtype(posterior))
         if resuming:
             state = backend.get_last_sample()
