@@ -262,8 +262,10 @@ def convergence_summary(chains: np.ndarray, names: Sequence[str]) -> dict:
     """The verdict of `CONVERGENCE_CRITERION` on post-burn-in ``chains`` (JSON-ready).
 
     Keys: ``converged``, ``criterion``, ``steps_after_burn_in``, ``max_rhat``,
-    ``steps_over_max_tau``, ``min_ess``, and ``steps_needed_after_burn_in`` (about
-    `RHAT_STEPS_PER_TAU` tau_max: what a chain mixing at the measured rate needs).
+    ``steps_over_max_tau``, ``min_ess``, and ``steps_needed_after_burn_in``: what a chain
+    mixing at the measured rate needs, the larger of `RHAT_STEPS_PER_TAU` tau_max and the
+    length at which the measured R-hat would fall to 1.01 (``R-hat^2 - 1 ~ 1/n``, 25 %
+    margin).
     """
     chains = _as_3d(chains)
     steps = chains.shape[0]
@@ -275,6 +277,14 @@ def convergence_summary(chains: np.ndarray, names: Sequence[str]) -> dict:
     table = chain_diagnostics(chains, names)
     tau_max = float(table["tau_steps"].max())
     finite = np.isfinite(tau_max) and tau_max > 0
+    needed = None
+    if finite:
+        # ~100 tau for a well-mixed chain; more where R-hat says so: R-hat^2 - 1 falls as
+        # 1 / n, so n (R-hat^2 - 1) / (1.01^2 - 1) steps bring it to 1.01 (25 % margin)
+        rhat_max = float(table["rhat"].max())
+        by_rhat = steps * (rhat_max**2 - 1.0) / (RHAT_GOOD**2 - 1.0) * 1.25
+        needed = int(np.ceil(max(RHAT_STEPS_PER_TAU * tau_max,
+                                 by_rhat if np.isfinite(by_rhat) else 0.0)))
     return _plain({
         "converged": bool(table["converged"].all()),
         "criterion": CONVERGENCE_CRITERION,
@@ -282,7 +292,7 @@ def convergence_summary(chains: np.ndarray, names: Sequence[str]) -> dict:
         "max_rhat": _finite_or_none(table["rhat"].max()),
         "steps_over_max_tau": steps / tau_max if finite else None,
         "min_ess": _finite_or_none(table["ess"].min()),
-        "steps_needed_after_burn_in": int(np.ceil(RHAT_STEPS_PER_TAU * tau_max)) if finite else None,
+        "steps_needed_after_burn_in": needed,
     })
 
 

@@ -72,28 +72,36 @@ class ExclusionResult:
         return np.nan_to_num(self.delta[name], nan=-np.inf) > self.threshold
 
     def boundary(self) -> pd.DataFrame:
-        """Where each likelihood's exclusion starts or ends along the second parameter.
+        """Where each likelihood's excluded region starts or ends, along each axis.
 
-        Columns ``likelihood``, ``<x> [unit]``, ``<y> [unit]``, ``edge`` (``enters``: the
-        excluded region begins as the second parameter grows, ``leaves``: it ends);
-        crossings are interpolated in ``log y``, as a power law in Delta chi^2 where both
-        neighbours are positive (exact for Delta chi^2 ~ y^n), else linearly.
+        Columns ``likelihood``, ``along`` (the parameter that varies), ``<x> [unit]``,
+        ``<y> [unit]``, ``edge`` (``enters``: the excluded region begins as that parameter
+        grows, ``leaves``: it ends). For ``along = y`` the x value is a grid value and the
+        y value a crossing, and vice versa; a region cut only by a vertical edge (a mass
+        bound at every coupling) shows up in the ``along = x`` rows. Crossings are
+        interpolated in log of the varying parameter, as a power law in Delta chi^2 where
+        both neighbours are positive (exact for Delta chi^2 ~ y^n), else linearly.
         """
+        x_name, y_name = self._column(self.x), self._column(self.y)
+        logs = (np.log(self.x.values()), np.log(self.y.values()))
         rows = []
-        xs, ys = self.x.values(), np.log(self.y.values())
         for name, delta in self.delta.items():
             field = np.nan_to_num(delta, nan=-np.inf, posinf=1e300)
-            excess = field - self.threshold
-            for i, x in enumerate(xs):
-                column = excess[:, i]
-                for j in np.flatnonzero(np.sign(column[:-1]) != np.sign(column[1:])):
-                    log_y = _crossing(ys[j], ys[j + 1], field[j, i], field[j + 1, i],
-                                      self.threshold)
-                    rows.append({"likelihood": name, self._column(self.x): x,
-                                 self._column(self.y): float(np.exp(log_y)),
-                                 "edge": "enters" if column[j + 1] > column[j] else "leaves"})
-        columns = ["likelihood", self._column(self.x), self._column(self.y), "edge"]
-        return pd.DataFrame(rows, columns=columns)
+            for along, grid in ((self.y.name, field), (self.x.name, field.T)):
+                varying, fixed = (logs[1], logs[0]) if along == self.y.name else logs
+                for i, fixed_value in enumerate(fixed):
+                    column = grid[:, i]
+                    excess = column - self.threshold
+                    for j in np.flatnonzero(np.sign(excess[:-1]) != np.sign(excess[1:])):
+                        crossing = _crossing(varying[j], varying[j + 1], column[j],
+                                             column[j + 1], self.threshold)
+                        x_value, y_value = ((fixed_value, crossing) if along == self.y.name
+                                            else (crossing, fixed_value))
+                        rows.append({"likelihood": name, "along": along,
+                                     x_name: float(np.exp(x_value)),
+                                     y_name: float(np.exp(y_value)),
+                                     "edge": "enters" if excess[j + 1] > excess[j] else "leaves"})
+        return pd.DataFrame(rows, columns=["likelihood", "along", x_name, y_name, "edge"])
 
     @staticmethod
     def _column(axis: PlaneAxis) -> str:

@@ -7,6 +7,7 @@ TeX installation needed).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -274,12 +275,17 @@ def trace_plot(run: str | Path | RunResult, output: str | Path | None = None) ->
 def _model_latex(config, name: str) -> str:
     """LaTeX symbol of a parameter of a `RunConfig`: the card's ``latex``, else the one its
     model declares (``m_{Z'}``), else the name."""
-    from globalfit.registry import model_class
-
     spec = (config.resolved or config.parameters).get(name)
     if isinstance(spec, Mapping) and spec.get("latex"):
         return str(spec["latex"])
-    declared = model_class(config.model.name)(**config.model.options).parameters
+    return model_symbol(config.model.name, config.model.options, name)
+
+
+def model_symbol(model_name: str, options: Mapping[str, Any], name: str) -> str:
+    """LaTeX symbol a model declares for its parameter ``name`` (``m_{Z'}``), else ``name``."""
+    from globalfit.registry import model_class
+
+    declared = model_class(model_name)(**dict(options)).parameters
     return str((declared.get(name) or {}).get("latex") or name.replace("_", r"\_"))
 
 
@@ -407,5 +413,64 @@ def exclusion_figure(result):
                    fontsize=9)
     axis.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                 frameon=False)
+    figure.tight_layout()
+    return figure
+
+
+def viability_scan_figure(result):
+    """Delta chi^2 against the SM of each likelihood along a `globalfit check --scan`
+    (`globalfit.viability.ScanResult`), as a Figure: likelihoods named as in the docs,
+    the total in black, the 95 % CL line labelled, vetoes (infinite Delta chi^2) as
+    triangles at the top edge, viable windows shaded; log x axis with the model's symbol
+    and unit, symmetric-log y axis.
+    """
+    from matplotlib.ticker import FuncFormatter, NullLocator
+
+    from globalfit.registry import likelihood_title
+    from globalfit.viability import thresholds
+
+    limit = thresholds(result.dof)[0.95]
+    figure, axis = plt.subplots(figsize=(8.5, 4.5))
+    columns = [*result.likelihoods, "total"]
+    finite = [result.wide[c].to_numpy(dtype=float) for c in columns]
+    top = 3.0 * max([10.0] + [float(np.nanmax(np.where(np.isfinite(d), d, np.nan)))
+                              for d in finite if np.isfinite(d).any()])
+    for name, delta in zip(columns, finite):
+        if np.all(np.nan_to_num(delta, nan=0.0) == 0.0):
+            continue
+        style = {"color": "black", "lw": 2.0} if name == "total" else {"lw": 1.3}
+        label = "all combined" if name == "total" else likelihood_title(name)
+        line, = axis.plot(result.values, np.where(np.isposinf(delta), top, delta),
+                          marker=".", label=label, **style)
+        vetoed = np.isposinf(delta)
+        if vetoed.any():
+            axis.plot(result.values[vetoed], np.full(vetoed.sum(), top), "^",
+                      color=line.get_color())
+    axis.axhline(limit, color="red", ls="--", lw=1.0,
+                 label=rf"95% CL ($\Delta\chi^2$ = {limit:.2f})")
+    for low, high in result.viable_windows():
+        axis.axvspan(low, high, color="green", alpha=0.08)
+    axis.set_xscale("log")
+    axis.set_yscale("symlog", linthresh=1.0)
+    axis.set_ylim(-10.0, top * 1.5)
+    decades = int(math.ceil(math.log10(top * 1.5)))
+    step = max(1, int(math.ceil(decades / 8)))
+    axis.set_yticks([-10.0, -1.0, 0.0] + [10.0**k for k in range(0, decades + 1, step)])
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.yaxis.set_minor_locator(NullLocator())
+    def symbol(name: str) -> str:
+        try:
+            return model_symbol(result.model_name, {}, name)
+        except (TypeError, ValueError):  # a model that needs options: the parameter's name
+            return name.replace("_", r"\_")
+
+    x_symbol = symbol(result.parameter)
+    axis.set_xlabel(AxisFormat(symbol=x_symbol, unit=result.unit or "none", log=True).label())
+    axis.set_ylabel(r"$\Delta\chi^2$ vs SM")
+    holds = ", ".join(f"${symbol(k)} \\propto {x_symbol}" + (f"^{{{v:g}}}$" if v != 1 else "$")
+                      for k, v in result.holds.items())
+    axis.set_title(f"{result.name}" + (f" (held: {holds})" if holds else "")
+                   + "; triangles: veto, green: viable", fontsize=9)
+    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     figure.tight_layout()
     return figure

@@ -52,10 +52,26 @@ def test_boundary_is_the_analytic_crossing():
     delta = 10.0 * (y.values()[:, None] / g0[None, :]) ** 2
     result = ExclusionResult("toy", x, y, {"coherent_csi_2021": delta}, (10.0, 4e-5))
     table = result.boundary()
-    assert list(table.columns) == ["likelihood", "mzp [MeV]", "g_prime", "edge"]
-    assert len(table) == 7 and set(table["edge"]) == {"enters"}
+    assert list(table.columns) == ["likelihood", "along", "mzp [MeV]", "g_prime", "edge"]
+    along_g = table[table["along"] == "g_prime"]
+    assert len(along_g) == 7 and set(along_g["edge"]) == {"enters"}
     expected = g0 * np.sqrt(result.threshold / 10.0)
-    np.testing.assert_allclose(table["g_prime"], expected, rtol=0.01)
+    np.testing.assert_allclose(along_g["g_prime"], expected, rtol=0.01)
+    np.testing.assert_allclose(along_g["mzp [MeV]"], x.values(), rtol=1e-12)
+    # along m_Z' the same boundary is crossed leaving the region (heavier: less excluded)
+    along_m = table[table["along"] == "mzp"]
+    assert len(along_m) and set(along_m["edge"]) == {"leaves"}
+    g_at_m = 1e-4 * np.sqrt(along_m["mzp [MeV]"] / 10.0) * np.sqrt(result.threshold / 10.0)
+    np.testing.assert_allclose(along_m["g_prime"], g_at_m, rtol=0.05)
+
+
+def test_a_mass_bound_at_every_coupling_appears_along_the_mass():
+    x, y = PlaneAxis("mzp", 1.0, 100.0, "MeV", 9), PlaneAxis("g_prime", 1e-6, 1e-2, "none", 5)
+    veto = np.where(x.values() < 5.0, np.inf, 0.0)[None, :].repeat(5, axis=0)
+    table = ExclusionResult("toy", x, y, {"cosmology": veto}, (10.0, 4e-5)).boundary()
+    assert set(table["along"]) == {"mzp"} and len(table) == 5
+    assert set(table["edge"]) == {"leaves"}
+    assert np.all((table["mzp [MeV]"] > 3.16) & (table["mzp [MeV]"] < 5.63))
 
 
 def test_cli_writes_boundary_csv_and_figure(tmp_path, capsys):
@@ -70,7 +86,7 @@ def test_cli_writes_boundary_csv_and_figure(tmp_path, capsys):
                  "--points", "3,8", "--plot", str(plot), "--format", "csv",
                  "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("likelihood,mzp [MeV],g_prime,edge\ncoherent_csi_2021,1,")
+    assert out.startswith("likelihood,along,mzp [MeV],g_prime,edge\ncoherent_csi_2021,g_prime,1,")
     assert plot.read_bytes()[:4] == b"\x89PNG" and plot.with_suffix(".pdf").exists()
     assert main(["exclusion", str(card), "--x", "mzp:1:100", "--y", "g_prime",
                  "--no-progress"]) == 2
