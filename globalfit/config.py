@@ -30,6 +30,7 @@ from globalfit.params import (
     unknown_name_message,
 )
 from globalfit.paths import CHAINS_DIR, DATA_DIR
+from globalfit.safe_yaml import YamlFileError, load_yaml_file, shorten
 
 TOP_LEVEL_KEYS = ("name", "description", "model", "parameters", "likelihoods", "sampler",
                   "regions", "output", "scan")
@@ -64,7 +65,8 @@ class ConfigError(ValueError):
         self.errors = list(errors)
         self.source = source
         count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
-        super().__init__(f"{count} in {source}:\n" + "\n".join(f"  - {e}" for e in errors))
+        super().__init__(f"{count} in {source}:\n"
+                         + "\n".join(f"  - {shorten(e)}" for e in errors))
 
 
 @dataclass
@@ -151,7 +153,8 @@ def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -
     Parameters
     ----------
     source : path or mapping
-        A YAML file (read with ``yaml.safe_load``) or an already parsed card.
+        A YAML file (read by `read_card`: size cap, UTF-8, no duplicate keys, no alias
+        bombs) or an already parsed card.
     validate : bool
         Also resolve the model and likelihoods and check every parameter (default). With
         ``False`` only the structure is checked and nothing is imported.
@@ -166,14 +169,7 @@ def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -
     if isinstance(source, Mapping):
         raw, label = copy.deepcopy(dict(source)), "run card"
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"run card {path} not found")
-        try:
-            raw = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as error:
-            raise ConfigError([f"not valid YAML: {error}"], str(path)) from None
-        label = str(path)
+        raw, label = read_card(source), str(source)
     errors: list[str] = []
     config = _structure(raw, errors, label)
     if validate and isinstance(raw, Mapping):
@@ -181,6 +177,23 @@ def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -
     if errors:
         raise ConfigError(errors, label)
     return config
+
+
+def read_card(path: str | Path) -> Any:
+    """The parsed YAML of the card at ``path`` (`globalfit.safe_yaml.load_yaml_file`: size
+    cap, UTF-8, no duplicate keys, no alias bombs).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is not a file.
+    ConfigError
+        If the file cannot be read as a card (the message names the file and the fix).
+    """
+    try:
+        return load_yaml_file(path, what="run card")
+    except YamlFileError as error:
+        raise ConfigError([str(error)], str(path)) from None
 
 
 # --- structure -----------------------------------------------------------------------------
@@ -699,7 +712,7 @@ def check_semantics(config: RunConfig) -> list[str]:
                                     likelihoods_missing=len(classes) < len(config.likelihoods),
                                     deferred=deferred_likelihoods(config, classes))
     if model is not None:
-        _check_reads(classes, sources, config.model.name, errors)
+        _check_reads({**classes, "model": model}, sources, config.model.name, errors)
     _check_regions(config, parameters, sources, model, list(classes), errors)
     _check_scan(config, parameters, sources, errors)
     errors += _check_sampler_semantics(config)
@@ -727,13 +740,16 @@ def _check_sampler_semantics(config: RunConfig) -> list[str]:
 
 
 def _check_reads(classes, sources, model_name, errors):
+    """Every parameter a likelihood (or the model, under the key ``"model"``) declares in
+    ``reads`` must be a parameter of the run: nothing falls back to a default in the code."""
     for instance, cls in classes.items():
-        for name in cls.reads:
+        for name in getattr(cls, "reads", ()):
             if name not in sources:
+                where = "model" if instance == "model" else f"likelihoods.{instance}"
                 errors.append(
-                    f"likelihoods.{instance}: reads parameter {name!r}, which neither model "
+                    f"{where}: reads parameter {name!r}, which neither model "
                     f"{model_name!r} nor any likelihood provides{closest_hint(name, sources)} "
-                    f"(use a model that has it)")
+                    f"(use a model that has it, or add {name!r} to the card's parameters:)")
 
 
 def _check_regions(config, parameters, sources, model, instances, errors):

@@ -50,10 +50,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from globalfit.couplings import FLAVOURS, NSI_FERMIONS, STANDARD_MODEL, Couplings
 from globalfit.likelihood import Likelihood, Point
+from globalfit.safe_yaml import load_yaml_file
 from globalfit.statistics import delta_chi2_level, signed_sqrt, windows
 
 CONFIDENCE_LEVELS = (0.9973, 0.95)
@@ -116,7 +116,7 @@ def read_card(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"check card {path} not found")
-    raw = yaml.safe_load(path.read_text())
+    raw = load_yaml_file(path, what="check card")  # size cap, UTF-8, no duplicate keys
     if not isinstance(raw, Mapping):
         raise ValueError(f"{path}: a check card is a run card (a YAML mapping), got {type(raw).__name__}")
     return dict(raw)
@@ -193,6 +193,12 @@ def _point_without_config_layer(card: Mapping[str, Any]):
             params[key] = float(spec)
     for key, spec in model.parameters.items():
         params.setdefault(key, float(spec["default"]))
+    from globalfit.config import oscillation_defaults
+
+    # the fixed oscillation parameters every run has (NuFIT 5.2), as the config layer sets them:
+    # likelihoods no longer default a missing one themselves
+    for key, spec in oscillation_defaults().items():
+        params.setdefault(key, float(spec["value"]) * unit_factor(spec.get("unit")))
     likelihoods = {}
     for key, options in (card.get("likelihoods") or {}).items():
         likelihoods[key] = likelihood_class(key)(**(options or {}))
