@@ -34,16 +34,9 @@ from globalfit.couplings import STANDARD_MODEL, Couplings
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import sns
-from globalfit.physics.cevns import (
-    SM_G_N,
-    SM_G_P,
-    CEvNSPredictor,
-    Source,
-    gamma_bin_matrix,
-    gaussian_bin_matrix,
-    poisson_matrix,
-)
+from globalfit.physics.cevns import SM_G_N, SM_G_P, CEvNSPredictor, Source
 from globalfit.physics.constants import MEV
+from globalfit.physics.detector import gamma_bin_matrix, gaussian_bin_matrix, poisson_matrix
 from globalfit.physics.nuclei import target_isotopes
 from globalfit.releases import release_option
 from globalfit.statistics import poisson_chi2
