@@ -35,17 +35,9 @@ from globalfit.datafiles import read_table
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import sns
-from globalfit.physics.cevns import (
-    SM_G_N,
-    SM_G_P,
-    CEvNSPredictor,
-    Source,
-    gamma_bin_matrix,
-    gaussian_bin_matrix,
-    poisson_matrix,
-    rates_of_predictors,
-)
+from globalfit.physics.cevns import SM_G_N, SM_G_P, CEvNSPredictor, Source, rates_of_predictors
 from globalfit.physics.constants import MEV
+from globalfit.physics.detector import gamma_bin_matrix, gaussian_bin_matrix, poisson_matrix
 from globalfit.physics.nuclei import target_isotopes
 from globalfit.releases import release_option
 from globalfit.statistics import POISSON_FLOOR, poisson_chi2
