@@ -1,7 +1,8 @@
 """The one reader of the project's own YAML data files, and a recorder of what is read.
 
 Every likelihood and physics module reads ``data/**/*.yaml`` through `read_yaml`. Normally
-it is ``yaml.safe_load`` and nothing more. Inside ``with recording() as reads:`` the mappings
+it is `globalfit.safe_yaml.load_yaml_file` (``yaml.safe_load`` that refuses duplicate keys,
+alias bombs and oversized files, naming the file and line). Inside ``with recording() as reads:`` the mappings
 it returns remember which keys the caller takes, so that ``globalfit inputs`` can list, from
 the code itself rather than from a hand-written list, every number a likelihood reads on its
 default path (`globalfit.inputs`).
@@ -18,14 +19,14 @@ import contextlib
 from pathlib import Path
 from typing import Any, Iterator
 
-import yaml
+from globalfit.safe_yaml import load_yaml_file
 
 _RECORDERS: list[set[tuple[str, str]]] = []
 """Stack of active recorders: sets of (file, dotted key) pairs."""
 
 
 def read_yaml(path: str | Path) -> Any:
-    """Read one of the project's YAML data files (``yaml.safe_load``).
+    """Read one of the project's YAML data files (`globalfit.safe_yaml.load_yaml_file`).
 
     Parameters
     ----------
@@ -37,8 +38,7 @@ def read_yaml(path: str | Path) -> Any:
     The parsed content; inside `recording`, mappings are `RecordingDict` (a ``dict``).
     """
     path = Path(path)
-    with open(path) as handle:
-        content = yaml.safe_load(handle)
+    content = load_yaml_file(path, what="data file")
     if not _RECORDERS or not isinstance(content, dict):
         return content
     return RecordingDict(content, str(path.resolve()), "")
