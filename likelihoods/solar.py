@@ -17,8 +17,9 @@ Observables (numbers and sources in ``data/solar/measurements.yaml``):
   detected-spectrum weights (SNO Table XXVI if ``sno_table:`` points at it, otherwise the
   built-in approximation ``phi_8B(E) (E - 1.442)^2.3`` with a threshold turn-on).
 
-Survival probabilities: adiabatic, production-averaged day ``P_ee`` per source
-(``globalfit.physics.solar``) in the built-in compact solar model or a full table
+Survival probabilities: from the shared solar engine ``globalfit.physics.solar_flavour``
+(one forward model per point, shared with ``superk_iv_spectrum``): adiabatic,
+production-averaged day ``P_ee`` per source in the built-in compact solar model or a full table
 (``solar_model:``), with NSI from the point's couplings (``eps_D``, ``eps_N`` per electron and
 per neutron); night ``P_ee`` for 8B in SK and SNO from Earth regeneration (PREM) averaged
 over each detector's nadir exposure (from its latitude) and over 5 % in energy, from the
@@ -45,33 +46,54 @@ from globalfit.paths import data_path
 from globalfit.physics import neutrino_electron as nue
 from globalfit.physics import solar_spectra as spectra
 from globalfit.physics.constants import SECONDS_PER_DAY
-from globalfit.physics.earth_regeneration import EarthRegeneration
-from globalfit.physics.solar import NightRegeneration, SolarOscillation, SolarSurvival, night_p_eff
-from globalfit.physics.solar_model import SOURCES, load_solar_model
+from globalfit.physics.solar import SolarOscillation
+from globalfit.physics.solar_flavour import B8_GRID_MEV, NIGHT_MODES, shared_engine
+from globalfit.physics.solar_model import SOURCES
+from globalfit.releases import release_option
 
 DATA_DIR = data_path("solar")
 OBSERVABLES = ("chlorine_snu", "gallium_snu", "borexino_pp", "borexino_7be", "borexino_pep",
                "borexino_cno", "borexino_8b", "superk_es_flux", "sno_phi_b8", "sno_c0", "sno_c1",
                "sno_c2", "sno_a0", "sno_a1", "superk_adn")
 SNU = 1.0e-36
-NIGHT_MODES = (True, False, "exact")
-EXACT_NADIR_BINS = 40
-EXACT_STEP_KM = 100.0
-EXACT_ENERGY_STEP_MEV = 0.02
 CROSS_SECTION_UNIT_CM2 = 1.0e-46
+
+
+ADN_FILE = Path(__file__).resolve().parents[1] / "data" / "superk" / "sk1to4_day_night.yaml"
+ADN_COLUMNS = ("dm2_21", "adn_fit", "adn_lo", "adn_hi")
+
+
+def read_adn_table(path) -> pd.DataFrame:
+    """SK's A_DN amplitude fit versus ``Dm21`` (csv: ``dm2_21`` in 1e-5 eV^2, ``adn_fit``,
+    ``adn_lo``, ``adn_hi`` in percent; e.g. ``sk1to4_adn_vs_dm2.csv`` of the SK release folder)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"likelihoods.solar.superk_adn_table: {path} is not a file (SK's A_DN amplitude fit "
+                         f"vs dm2_21, e.g. ../shared/data/superk/sk1to4_adn_vs_dm2_truncated.csv)")
+    table = pd.read_csv(path, comment="#")
+    missing = [c for c in ADN_COLUMNS if c not in table.columns]
+    if missing or len(table) < 2 or not np.all(np.diff(table["dm2_21"]) > 0):
+        raise ValueError(f"likelihoods.solar.superk_adn_table: {path} needs columns {ADN_COLUMNS} with increasing "
+                         f"dm2_21 (missing: {missing})")
+    syst = float(yaml.safe_load(ADN_FILE.read_text())["amplitude_fit"]["systematic_percent"])
+    return pd.DataFrame({"dm21_ev2": 1e-5 * table["dm2_21"].to_numpy(float),
+                         "value": 0.01 * table["adn_fit"].to_numpy(float),
+                         "sigma": 0.01 * np.hypot(0.5 * (table["adn_hi"] - table["adn_lo"]).to_numpy(float), syst)})
+
+
+def adn_at(table: pd.DataFrame, dm21_ev2: float, path) -> tuple[float, float]:
+    """``(A_DN, sigma)`` of the amplitude fit at ``dm21_ev2`` (linear interpolation)."""
+    x = table["dm21_ev2"].to_numpy()
+    if not x[0] <= dm21_ev2 <= x[-1]:
+        raise ValueError(f"likelihoods.solar.superk_adn_table: dm21 = {dm21_ev2:.3g} eV^2 is outside the table "
+                         f"{path} ({x[0]:.3g}-{x[-1]:.3g} eV^2); restrict the dm21 prior to it or use a table that "
+                         f"covers it")
+    return (float(np.interp(dm21_ev2, x, table["value"])), float(np.interp(dm21_ev2, x, table["sigma"])))
 
 
 def _load_yaml(name: str) -> dict:
     with open(DATA_DIR / name) as handle:
         return yaml.safe_load(handle)
-
-
-def oscillation_from_point(point: Point) -> SolarOscillation:
-    """Two-state parameters (NSI from the point's couplings) at ``point``."""
-    p = point.params
-    eps = {f: point.couplings.eps0[f] for f in point.couplings.eps0}
-    return SolarOscillation.from_matrices(p["th12"], p["th13"], p.get("th23", np.pi / 4), p.get("dcp", 0.0),
-                                          p["dm21"], eps)
 
 
 class SolarLikelihood(Likelihood):
@@ -82,12 +104,10 @@ class SolarLikelihood(Likelihood):
                    "SNO (NC, P_ee polynomial)")
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     nuisance_parameters = {}
-    options_allowed = ("solar_model", "sno_table", "night", "exclude")
+    options_allowed = ("solar_model", "sno_table", "sno_release", "night", "exclude", "superk_adn_table")
 
     def __init__(self, **options):
         super().__init__(**options)
-        self.solar_model = load_solar_model(options.get("solar_model"))
-        self.survival = SolarSurvival(self.solar_model)
         self.measurements = _load_yaml("measurements.yaml")
         fluxes = _load_yaml("fluxes_b16_gs98.yaml")
         self.ssm_flux = np.array([float(fluxes["flux"][s]) for s in SOURCES])
@@ -100,23 +120,27 @@ class SolarLikelihood(Likelihood):
             raise ValueError(f"likelihoods.solar.night: {self.night_mode!r} not allowed; choose true (perturbative "
                              f"kernels, default), false (day only) or 'exact' (layered evolution, slow)")
         self.include_night = self.night_mode is not False
+        self.engine = shared_engine(options.get("solar_model"), self.night_mode)
+        self.solar_model = self.engine.solar_model
         excluded = options.get("exclude", []) or []
         unknown = set(excluded) - set(OBSERVABLES)
         if unknown:
             raise ValueError(f"likelihoods.solar.exclude: unknown observables {sorted(unknown)}; allowed {OBSERVABLES}")
         self.used = np.array([name not in excluded for name in OBSERVABLES])
-        self.sno_table_path = options.get("sno_table")
+        self.sno_table_path = release_option(options, "likelihoods.solar", release_key="sno_release",
+                                             path_key="sno_table", file="sno_sensitivity.csv")
+        self.latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
         self._build_energy_grids()
         self._build_measurements()
-        self.latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
-        self.night = EarthRegeneration(self.latitudes) if self.include_night else None
+        self.adn_table_path = options.get("superk_adn_table")
+        self.adn_table = read_adn_table(self.adn_table_path) if self.adn_table_path else None
 
     # --- setup ------------------------------------------------------------------------------
     def _build_energy_grids(self) -> None:
         m = self.measurements
         self.e_radio = np.array(self.radiochemical["bin_edges_mev"], float)
         self.e_radio = 0.5 * (self.e_radio[1:] + self.e_radio[:-1])
-        self.e8 = np.arange(3.125, 16.5, 0.25)
+        self.e8 = B8_GRID_MEV
         phi8 = spectra.spectrum("8B", self.e8) * 0.25
         sk_threshold = m["superk"]["recoil_threshold_mev"]
         bx_threshold = m["borexino"]["8B"]["threshold_mev"]
@@ -137,10 +161,12 @@ class SolarLikelihood(Likelihood):
                                                (basis * self.sno_weights[:, None]).T)
         self.sno_a_projector = np.linalg.solve(basis[:, :2].T @ (basis[:, :2] * self.sno_weights[:, None]),
                                                (basis[:, :2] * self.sno_weights[:, None]).T)
-        requests = {"8B_radio": ("8B", self.e_radio), "hep_radio": ("hep", self.e_radio), "8B_day": ("8B", self.e8)}
+        requests = {"8B_radio": ("8B", self.e_radio), "hep_radio": ("hep", self.e_radio)}
         requests.update({source: (source, energy) for source, (energy, _) in self.low_grids.items()})
         requests.update({source: (source, spectra.lines(source)[0][0]) for source in ("7Be", "pep")})
-        self.day_plan = self.survival.plan(requests)
+        for key, (source, energy) in requests.items():
+            self.engine.request(key, source, energy)
+        self.engine.request("8B", "8B", self.e8, self.latitudes if self.include_night else None)
 
     def _sno_weights(self) -> np.ndarray:
         if self.sno_table_path is None:
@@ -190,41 +216,18 @@ class SolarLikelihood(Likelihood):
 
         Keys: ``8B_radio``, ``hep_radio`` (on the radiochemical grid), ``8B_day``,
         ``8B_night_superk``, ``8B_night_sno`` (on `e8`), the low-energy sources ``pp``, ``13N``,
-        ``15O``, ``17F`` (on their grids) and the lines ``7Be``, ``pep`` (floats).
+        ``15O``, ``17F`` (on their grids) and the lines ``7Be``, ``pep`` (floats). From the
+        shared `globalfit.physics.solar_flavour` engine (one forward model per point).
         """
-        c4, s4 = np.cos(osc.th13) ** 4, np.sin(osc.th13) ** 4
-        p_eff = self.day_plan.p_eff(osc)
-        out = {key: c4 * value + s4 for key, value in p_eff.items()}
+        evaluation = self.engine.evaluate(osc)
+        out = {key: evaluation.p_ee(key) for key in ("8B_radio", "hep_radio", *self.low_grids)}
         for line in ("7Be", "pep"):
-            out[line] = float(out[line][0])
-        p2e = self.night_p2e(osc)
+            out[line] = float(evaluation.p_ee(line)[0])
+        out["8B_day"] = evaluation.p_ee("8B")
         for detector in ("superk", "sno"):
-            out[f"8B_night_{detector}"] = (c4 * night_p_eff(p_eff["8B_day"], p2e[detector], osc.th12) + s4
-                                           if p2e else out["8B_day"])
+            out[f"8B_night_{detector}"] = (evaluation.p_ee("8B", "night", detector) if self.include_night
+                                           else out["8B_day"])
         return out
-
-    def night_p2e(self, osc: SolarOscillation) -> dict:
-        """Detector -> exposure-averaged ``P_2e`` on `e8` (empty without night)."""
-        if not self.include_night:
-            return {}
-        if self.night_mode == "exact" or not self.night.covers(self.e8, osc.dm21_ev2):
-            return self._exact_p2e(osc)
-        return self.night.mean_p2e(self.e8, osc)
-
-    @cached_property
-    def exact_night(self) -> NightRegeneration:
-        """Exact layered evolution through the Earth (`night: exact`, and outside the kernels)."""
-        return NightRegeneration(self.latitudes, n_bins=EXACT_NADIR_BINS, max_step_km=EXACT_STEP_KM)
-
-    def _exact_p2e(self, osc: SolarOscillation) -> dict:
-        """Layered evolution on a fine energy grid, averaged over the same relative width in
-        energy as the kernels (slow; the reference for the default)."""
-        fine = np.arange(0.8 * self.e8[0], 1.25 * self.e8[-1], EXACT_ENERGY_STEP_MEV)
-        width = self.night.grid.smoothing * self.e8[:, None]
-        kernel = np.exp(-0.5 * ((fine[None, :] - self.e8[:, None]) / width) ** 2)
-        kernel /= kernel.sum(axis=1, keepdims=True)
-        chunks = [self.exact_night.mean_p2e(part, osc) for part in np.array_split(fine, len(fine) // 100)]
-        return {name: kernel @ np.concatenate([c[name] for c in chunks]) for name in chunks[0]}
 
     def _es_rate_factor(self, source: str, p) -> float:
         """``<P sigma_e + (1 - P) sigma_mu>`` over a source's spectrum, cm^2 (T > 0)."""
@@ -286,12 +289,26 @@ class SolarLikelihood(Likelihood):
         b[12:14] = self.sno_a_projector @ asymmetry
         return a, b
 
+    def measurement(self, osc: SolarOscillation):
+        """``(measured, covariance, inverse covariance)`` of the used observables at ``osc``.
+
+        Fixed, except with ``superk_adn_table:``, where SK's A_DN is its amplitude fit at the
+        point's ``Dm21`` (statistical band and a 0.32 % systematic in quadrature)."""
+        if self.adn_table is None or not self.used[-1]:
+            return self.measured, self.covariance, self.inverse_covariance
+        value, sigma = adn_at(self.adn_table, osc.dm21_ev2, self.adn_table_path)
+        measured, covariance = self.measured.copy(), self.covariance.copy()
+        measured[-1], covariance[-1, -1] = value, sigma**2
+        inverse = self.inverse_covariance.copy()
+        inverse[-1, -1] = 1.0 / sigma**2  # A_DN is uncorrelated with the other observables
+        return measured, covariance, inverse
+
     def profiled_fluxes(self, osc: SolarOscillation):
         """``(f, chi2)``: flux normalisations minimising the chi^2 and the minimum."""
         a, b = self.design(osc)
         a, b = a[self.used], b[self.used]
-        w = self.inverse_covariance
-        residual0 = self.measured - b
+        measured, _, w = self.measurement(osc)
+        residual0 = measured - b
         lhs = a.T @ w @ a + np.diag(self.flux_prior_weight)
         rhs = a.T @ w @ residual0 + self.flux_prior_weight
         unconstrained = ~(np.abs(a).sum(axis=0) > 0) & (self.flux_prior_weight == 0)
@@ -301,18 +318,23 @@ class SolarLikelihood(Likelihood):
         chi2 = float(r @ w @ r + np.sum(self.flux_prior_weight * (f - 1.0) ** 2))
         return f, chi2
 
+    def oscillation(self, point: Point) -> SolarOscillation:
+        """The point's two-state parameters; every oscillation parameter must be set."""
+        return SolarOscillation.from_parameters(point.params, point.couplings.eps0, f"likelihood {self.name}")
+
     def loglike(self, point: Point) -> float:
-        _, chi2 = self.profiled_fluxes(oscillation_from_point(point))
+        _, chi2 = self.profiled_fluxes(self.oscillation(point))
         return -0.5 * chi2
 
     def observables(self, point: Point) -> pd.DataFrame:
-        osc = oscillation_from_point(point)
+        osc = self.oscillation(point)
         f, _ = self.profiled_fluxes(osc)
         a, b = self.design(osc)
         predicted = (a @ f + b)[self.used]
         names = [n for n, u in zip(OBSERVABLES, self.used) if u]
-        table = pd.DataFrame({"observable": names, "predicted": predicted, "measured": self.measured,
-                              "uncertainty": np.sqrt(np.diag(self.covariance))})
+        measured, covariance, _ = self.measurement(osc)
+        table = pd.DataFrame({"observable": names, "predicted": predicted, "measured": measured,
+                              "uncertainty": np.sqrt(np.diag(covariance))})
         fluxes = pd.DataFrame({"observable": [f"flux_norm_{s}" for s in SOURCES], "predicted": f,
                                "measured": 1.0,
                                "uncertainty": np.where(self.flux_prior_weight > 0, self.flux_sigma, np.inf)})
@@ -325,6 +347,8 @@ class SolarLikelihood(Likelihood):
             files.append(Path(self.options["solar_model"]))
         if self.sno_table_path:
             files.append(Path(self.sno_table_path))
+        if self.adn_table_path:
+            files += [Path(self.adn_table_path), ADN_FILE]
         return files
 
     def approximations(self) -> list[str]:
@@ -343,4 +367,9 @@ class SolarLikelihood(Likelihood):
             "analytically with B16-GS98 Gaussian constraints (8B free); no luminosity constraint.",
             "SNO polynomial coefficients from a weighted fit of the model's P_ee(E) "
             + ("with Table XXVI CC weights." if self.sno_table_path else "with built-in approximate CC weights."),
+            ("SK A_DN: SK I-IV amplitude fit at the point's Dm21 (digitised figure of arXiv:2312.12907, linear "
+             "interpolation, statistical band + 0.32 % systematic), compared with the model's 2 (D - N) / (D + N) "
+             "above 4.5 MeV." if self.adn_table_path else
+             "SK A_DN: the 2014 SK I-IV number (-3.2 +- 1.1 +- 0.5 %), independent of Dm21."),
+            "SK total rate: SK I-IV 2014 (2.37 +- 0.015 +- 0.04 e6 cm^-2 s^-1).",
         ]
