@@ -336,7 +336,7 @@ def region_ensembles_and_report(posterior, config: RunConfig, args, command: str
 
     from globalfit.modes import RegionPosterior
     from globalfit.regions import parse_regions
-    from globalfit.samplers.emcee_sampler import ChainTooShortWarning, run_emcee, write_json
+    from globalfit.samplers.emcee_sampler import ChainNotConvergedWarning, run_emcee, write_json
 
     run_dir = Path(config.output)
     ensembles = int(config.sampler["ensembles_per_region"])
@@ -360,7 +360,7 @@ def region_ensembles_and_report(posterior, config: RunConfig, args, command: str
             with warnings.catch_warnings():
                 # only the per-ensemble chain-length advice (R-hat across ensembles below);
                 # every other warning (e.g. KamLAND's built-in summary cannot see NSI) shows
-                warnings.simplefilter("ignore", ChainTooShortWarning)
+                warnings.simplefilter("ignore", ChainNotConvergedWarning)
                 results[(region.name, k)] = run_emcee(
                     restricted, sub, sub.output, cores=args.cores, pool=pool,
                     progress=not args.no_progress, start_positions=start)
