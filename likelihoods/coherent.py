@@ -31,6 +31,7 @@ import pandas as pd
 import yaml
 
 from globalfit.couplings import STANDARD_MODEL, Couplings
+from globalfit.datafiles import read_table
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import sns
@@ -577,13 +578,13 @@ class CoherentCsI2017(_CoherentBase):
         roi = self.config["analysis"]
 
         def histogram(name):
-            table = np.loadtxt(self._release_file(path, name), delimiter=",")
+            table = read_table(self._release_file(path, name), columns=3, delimiter=",")
             pe, t = np.unique(table[:, 0]), np.unique(table[:, 1])
             return pe, t, table[:, 2].reshape(len(pe), len(t))
 
         pe, t, on_c = histogram("data_coincidence_beamOn.txt")
         _, _, on_ac = histogram("data_anticoincidence_beamOn.txt")
-        prompt_n = np.loadtxt(self._release_file(path, "arrivalTimePDF_promptNeutrons.txt"),
+        prompt_n = read_table(self._release_file(path, "arrivalTimePDF_promptNeutrons.txt"),
                               delimiter=",")
         keep_pe = (pe - 1 >= roi["pe_min"]) & (pe + 1 <= roi["pe_max"])
         keep_t = t + 0.25 <= roi["time_max_us"]
@@ -699,7 +700,7 @@ class CoherentCsI2021(_CoherentBase):
         self._add_radius_variant(response())
 
         def events(name):
-            return np.loadtxt(self._release_file(path, name), comments="#")
+            return read_table(self._release_file(path, name), comments="#")
 
         on_c, on_ac = events("dataBeamOnC.txt"), events("dataBeamOnAC.txt")
         self.release_observed = np.histogram2d(on_c[:, 0], on_c[:, 1], [pe_edges, time_edges])[0]
@@ -765,7 +766,7 @@ class CoherentLAr2020(_CoherentBase):
 
     def _setup_release(self, path: Path) -> None:
         def grid(name):
-            table = np.loadtxt(self._release_file(path, name))
+            table = read_table(self._release_file(path, name), columns=4)
             e, f, t = (np.unique(table[:, i]) for i in range(3))
             return e, f, t, table[:, 3].reshape(len(e), len(f), len(t))
 
