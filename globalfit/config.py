@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from globalfit.diagnostics import CONVERGENCE_CRITERION
 from globalfit.likelihood import OSCILLATION_PARAMETERS
 from globalfit.params import (
     PRIOR_KINDS,
@@ -29,6 +30,7 @@ from globalfit.params import (
     unknown_name_message,
 )
 from globalfit.paths import CHAINS_DIR, DATA_DIR
+from globalfit.safe_yaml import YamlFileError, load_yaml_file, shorten
 
 TOP_LEVEL_KEYS = ("name", "description", "model", "parameters", "likelihoods", "sampler",
                   "regions", "output", "scan")
@@ -42,7 +44,7 @@ SAMPLERS = {
 """Samplers run by ``globalfit run`` and their settings with defaults."""
 EMCEE_OPTIONAL = ("stop_on_convergence", "ensembles_per_region")
 """emcee settings without a default value: present in the resolved card only if given."""
-CONVERGENCE_DEFAULTS = {"check_every": 100, "n_tau": 50.0, "rtol": 0.01}
+CONVERGENCE_DEFAULTS = {"check_every": 100, "rtol": 0.01}
 """``sampler.stop_on_convergence: true`` means these (`globalfit.convergence`)."""
 NESTED_ENGINES = ("nautilus", "dynesty")
 OTHER_SAMPLERS = ("profile", "dynesty")
@@ -63,7 +65,8 @@ class ConfigError(ValueError):
         self.errors = list(errors)
         self.source = source
         count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
-        super().__init__(f"{count} in {source}:\n" + "\n".join(f"  - {e}" for e in errors))
+        super().__init__(f"{count} in {source}:\n"
+                         + "\n".join(f"  - {shorten(e)}" for e in errors))
 
 
 @dataclass
@@ -150,7 +153,8 @@ def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -
     Parameters
     ----------
     source : path or mapping
-        A YAML file (read with ``yaml.safe_load``) or an already parsed card.
+        A YAML file (read by `read_card`: size cap, UTF-8, no duplicate keys, no alias
+        bombs) or an already parsed card.
     validate : bool
         Also resolve the model and likelihoods and check every parameter (default). With
         ``False`` only the structure is checked and nothing is imported.
@@ -165,14 +169,7 @@ def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -
     if isinstance(source, Mapping):
         raw, label = copy.deepcopy(dict(source)), "run card"
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"run card {path} not found")
-        try:
-            raw = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as error:
-            raise ConfigError([f"not valid YAML: {error}"], str(path)) from None
-        label = str(path)
+        raw, label = read_card(source), str(source)
     errors: list[str] = []
     config = _structure(raw, errors, label)
     if validate and isinstance(raw, Mapping):
@@ -180,6 +177,23 @@ def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -
     if errors:
         raise ConfigError(errors, label)
     return config
+
+
+def read_card(path: str | Path) -> Any:
+    """The parsed YAML of the card at ``path`` (`globalfit.safe_yaml.load_yaml_file`: size
+    cap, UTF-8, no duplicate keys, no alias bombs).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is not a file.
+    ConfigError
+        If the file cannot be read as a card (the message names the file and the fix).
+    """
+    try:
+        return load_yaml_file(path, what="run card")
+    except YamlFileError as error:
+        raise ConfigError([str(error)], str(path)) from None
 
 
 # --- structure -----------------------------------------------------------------------------
@@ -309,8 +323,8 @@ def _emcee_settings(table: dict, errors) -> dict[str, Any]:
 
 
 def _convergence_setting(setting, errors) -> dict[str, Any] | bool:
-    """``stop_on_convergence``: true/false, or a mapping of ``check_every``, ``n_tau``,
-    ``rtol`` (missing keys take `CONVERGENCE_DEFAULTS`). Returns False or the full mapping."""
+    """``stop_on_convergence``: true/false, or a mapping of ``check_every`` and ``rtol``
+    (missing keys take `CONVERGENCE_DEFAULTS`). Returns False or the full mapping."""
     key = "sampler.stop_on_convergence"
     if isinstance(setting, bool):
         return dict(CONVERGENCE_DEFAULTS) if setting else False
@@ -320,7 +334,11 @@ def _convergence_setting(setting, errors) -> dict[str, Any] | bool:
         return False
     out = dict(CONVERGENCE_DEFAULTS)
     for name, value in setting.items():
-        if name not in CONVERGENCE_DEFAULTS:
+        if name == "n_tau":
+            errors.append(f"{key}.n_tau: no longer an option: a run stops once it has "
+                          f"converged by globalfit's one definition ({CONVERGENCE_CRITERION}); "
+                          f"remove n_tau")
+        elif name not in CONVERGENCE_DEFAULTS:
             errors.append(unknown_name_message(f"{key}.{name}", name, "convergence setting",
                                                CONVERGENCE_DEFAULTS))
         elif name == "check_every":

@@ -31,20 +31,13 @@ import pandas as pd
 import yaml
 
 from globalfit.couplings import STANDARD_MODEL, Couplings
+from globalfit.datafiles import read_table
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import sns
-from globalfit.physics.cevns import (
-    SM_G_N,
-    SM_G_P,
-    CEvNSPredictor,
-    Source,
-    gamma_bin_matrix,
-    gaussian_bin_matrix,
-    poisson_matrix,
-    rates_of_predictors,
-)
+from globalfit.physics.cevns import SM_G_N, SM_G_P, CEvNSPredictor, Source, rates_of_predictors
 from globalfit.physics.constants import MEV
+from globalfit.physics.detector import gamma_bin_matrix, gaussian_bin_matrix, poisson_matrix
 from globalfit.physics.nuclei import target_isotopes
 from globalfit.releases import release_option
 from globalfit.statistics import POISSON_FLOOR, poisson_chi2
@@ -539,6 +532,7 @@ class CoherentCsI2017(_CoherentBase):
     """COHERENT CsI[Na] first observation (Science 2017)."""
 
     name = "coherent_csi_2017"
+    title = "COHERENT CsI 2017"
     description = "COHERENT CsI[Na] 2017: CEvNS on Cs and I at the SNS (counting or release 2D)"
     dataset = "coherent_csi_2017"
     nuisance_parameters = MappingProxyType({"log_norm": {
@@ -577,13 +571,13 @@ class CoherentCsI2017(_CoherentBase):
         roi = self.config["analysis"]
 
         def histogram(name):
-            table = np.loadtxt(self._release_file(path, name), delimiter=",")
+            table = read_table(self._release_file(path, name), columns=3, delimiter=",")
             pe, t = np.unique(table[:, 0]), np.unique(table[:, 1])
             return pe, t, table[:, 2].reshape(len(pe), len(t))
 
         pe, t, on_c = histogram("data_coincidence_beamOn.txt")
         _, _, on_ac = histogram("data_anticoincidence_beamOn.txt")
-        prompt_n = np.loadtxt(self._release_file(path, "arrivalTimePDF_promptNeutrons.txt"),
+        prompt_n = read_table(self._release_file(path, "arrivalTimePDF_promptNeutrons.txt"),
                               delimiter=",")
         keep_pe = (pe - 1 >= roi["pe_min"]) & (pe + 1 <= roi["pe_max"])
         keep_t = t + 0.25 <= roi["time_max_us"]
@@ -618,6 +612,7 @@ class CoherentCsI2021(_CoherentBase):
     """COHERENT CsI[Na] full data set (PRL 2022)."""
 
     name = "coherent_csi_2021"
+    title = "COHERENT CsI 2021"
     description = "COHERENT CsI[Na] full data set: CEvNS on Cs and I (counting or release 2D)"
     dataset = "coherent_csi_2021"
     nuisance_parameters = MappingProxyType({"log_norm": {
@@ -699,7 +694,7 @@ class CoherentCsI2021(_CoherentBase):
         self._add_radius_variant(response())
 
         def events(name):
-            return np.loadtxt(self._release_file(path, name), comments="#")
+            return read_table(self._release_file(path, name), comments="#")
 
         on_c, on_ac = events("dataBeamOnC.txt"), events("dataBeamOnAC.txt")
         self.release_observed = np.histogram2d(on_c[:, 0], on_c[:, 1], [pe_edges, time_edges])[0]
@@ -728,6 +723,7 @@ class CoherentLAr2020(_CoherentBase):
     """COHERENT CENNS-10 liquid argon, Analysis A (PRL 2021)."""
 
     name = "coherent_lar_2020"
+    title = "COHERENT LAr 2020"
     description = "COHERENT LAr (CENNS-10 Analysis A): CEvNS on Ar (counting or release 3D)"
     dataset = "coherent_lar_2020"
     nuisance_parameters = MappingProxyType({"log_norm": {
@@ -765,7 +761,7 @@ class CoherentLAr2020(_CoherentBase):
 
     def _setup_release(self, path: Path) -> None:
         def grid(name):
-            table = np.loadtxt(self._release_file(path, name))
+            table = read_table(self._release_file(path, name), columns=4)
             e, f, t = (np.unique(table[:, i]) for i in range(3))
             return e, f, t, table[:, 3].reshape(len(e), len(f), len(t))
 

@@ -33,9 +33,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from globalfit.datafiles import check_frame, read_table
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import reactor
+from globalfit.physics.detector import gaussian_interval_probability
 from globalfit.physics.solar import (
     KM_TIMES_EV,
     SolarOscillation,
@@ -172,9 +174,7 @@ class KamLANDSpectrum:
             if not path.is_file():
                 raise ValueError(f"likelihoods.kamland.release_path: {path} not found "
                                  f"(expected {SPECTRUM_FILE} and {REACTORS_FILE})")
-        table = np.loadtxt(spectrum_file)
-        if table.ndim != 2 or table.shape[1] != 9:
-            raise ValueError(f"{spectrum_file}: expected 9 columns, got shape {table.shape}")
+        table = read_table(spectrum_file, columns=9)
         self.files = [spectrum_file, reactors_file]
         self.bin_centre_mev = table[:, 0]
         self.observed = table[:, 1]
@@ -183,7 +183,8 @@ class KamLANDSpectrum:
         self.backgrounds = table[:, 4:7].T
         self.geo = table[:, 7] + table[:, 8]
         if reactors_path is None:
-            sites = pd.read_csv(reactors_file, skipinitialspace=True).dropna()
+            sites = check_frame(pd.read_csv(reactors_file, skipinitialspace=True).dropna(),
+                                reactors_file, ("L", "N_reactors"))
             self.baseline_km = sites["L"].to_numpy(float)
             weight = sites["N_reactors"].to_numpy(float) / self.baseline_km**2
             self.baseline_weight = weight / weight.sum()
@@ -234,16 +235,13 @@ class KamLANDSpectrum:
         """Response of every bin to the flux at the nodes ``energy_mev`` with integration
         weights ``weight_mev``: Huber-Mueller spectrum x IBD cross section x Gaussian
         resolution, each bin's row normalised to 1."""
-        from scipy.special import erf
-
         energy_mev = np.asarray(energy_mev, float)
         half_width = 0.5 * np.diff(self.bin_centre_mev).mean()
         prompt = reactor.prompt_energy_mev(energy_mev)
         sigma = self.resolution_at_1mev * np.sqrt(np.clip(prompt, 0.05, None))
-        low = (self.bin_centre_mev[:, None] - half_width - prompt) / (np.sqrt(2) * sigma)
-        high = (self.bin_centre_mev[:, None] + half_width - prompt) / (np.sqrt(2) * sigma)
+        centre = self.bin_centre_mev[:, None]
         rate = reactor.reactor_spectrum(energy_mev) * reactor.ibd_cross_section_cm2(energy_mev) * weight_mev
-        kernel = 0.5 * (erf(high) - erf(low)) * rate
+        kernel = gaussian_interval_probability(centre - half_width, centre + half_width, prompt, sigma) * rate
         kernel /= np.clip(kernel.sum(axis=1, keepdims=True), 1e-300, None)
         return EnergyQuadrature(energy_mev, kernel, 1.0 / (4.0e6 * energy_mev))
 
@@ -301,6 +299,7 @@ class KamLANDLikelihood(Likelihood):
     """KamLAND: binned Poisson spectrum (release) or 2008 summary (built-in default)."""
 
     name = "kamland"
+    title = "KamLAND"
     description = "KamLAND reactor antineutrinos: 2011 binned spectrum (release_path) or 2008 summary"
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     nuisance_parameters = {}

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from globalfit.datafiles import read_table
 from globalfit.likelihood import OSCILLATION_PARAMETERS, Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import accelerator as acc
@@ -349,6 +350,7 @@ class T2K(_CountingExperiment):
     """
 
     name = "t2k"
+    title = "T2K"
     description = "T2K nu_mu disappearance and nu_e appearance (FHC + RHC), NSI in Earth matter"
     data_file = "t2k/samples.yaml"
     DCP_TABLE = (-0.5 * np.pi, 0.0, 0.5 * np.pi, np.pi)
@@ -391,6 +393,7 @@ class NOvA(_CountingExperiment):
     """
 
     name = "nova"
+    title = "NOvA"
     description = "NOvA nu_mu disappearance and nu_e appearance (FHC + RHC), NSI in Earth matter"
     data_file = "nova/samples.yaml"
 
@@ -443,6 +446,7 @@ class DUNE(_AcceleratorLikelihood):
     """
 
     name = "dune"
+    title = "DUNE"
     description = "DUNE projection (Asimov): nu_e / nu_mu, FHC + RHC, 1300 km, design exposure"
     data_file = "dune/design.yaml"
     options_allowed = _AcceleratorLikelihood.options_allowed + (
@@ -467,7 +471,7 @@ class DUNE(_AcceleratorLikelihood):
             if not path.is_file():
                 raise ValueError(f"likelihoods.dune.flux_path: {path} not found")
             self._flux_files.append(path)
-            table = np.loadtxt(path, delimiter=",")
+            table = read_table(path, delimiter=",")
             energy = table[:, 0] / 1000.0
             keep = energy <= 10.0
             interior = stored[mode]["nu_mu"]["knots_gev"][4:-4]

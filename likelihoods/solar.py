@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from globalfit.datafiles import check_frame
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import neutrino_electron as nue
@@ -100,6 +101,7 @@ class SolarLikelihood(Likelihood):
     """Global solar data (Cl, Ga, Borexino, Super-K, SNO); see the module docstring."""
 
     name = "solar"
+    title = "Solar"
     description = ("Solar neutrinos: Cl, Ga, Borexino (pp, 7Be, pep, CNO, 8B), Super-K (8B, A_DN), "
                    "SNO (NC, P_ee polynomial)")
     reads = ("th12", "th13", "th23", "dcp", "dm21")
@@ -180,7 +182,8 @@ class SolarLikelihood(Likelihood):
         path = Path(self.sno_table_path)
         if not path.is_file():
             raise ValueError(f"likelihoods.solar.sno_table: {path} is not a file (SNO Table XXVI csv expected)")
-        table = pd.read_csv(path, comment="#")
+        table = check_frame(pd.read_csv(path, comment="#"), path,
+                            ("E_lo", "E_hi", "CC_day", "CC_night"))
         centre = 0.5 * (table["E_lo"] + table["E_hi"]).to_numpy()
         weight = (table["CC_day"] + table["CC_night"]).to_numpy(float)
         return np.interp(self.e8, centre, weight, left=0.0, right=0.0)

@@ -11,7 +11,7 @@ import pytest
 
 from globalfit.config import load_config
 from globalfit.posterior import build_posterior
-from globalfit.samplers.emcee_sampler import ChainTooShortWarning, run_emcee
+from globalfit.samplers.emcee_sampler import ChainNotConvergedWarning, run_emcee
 
 MEAN, SIGMA, RHO = np.array([0.3, -0.2]), np.array([0.1, 0.2]), 0.5
 
@@ -30,7 +30,7 @@ def make_config(likelihoods=None, walkers=12, steps=40, seed=5, **parameters):
 def run(config, folder, **options):
     options.setdefault("progress", False)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ChainTooShortWarning)
+        warnings.simplefilter("ignore", ChainNotConvergedWarning)
         return run_emcee(build_posterior(config), config, folder, **options)
 
 
@@ -163,11 +163,11 @@ def test_resume_refuses_a_different_chain(tmp_path):
 
 def test_short_chain_warns_and_diagnostics_are_written(tmp_path):
     config = make_config(steps=30)
-    with pytest.warns(ChainTooShortWarning, match="autocorrelation times long"):
+    with pytest.warns(ChainNotConvergedWarning, match="has not converged .*R-hat"):
         result = run_emcee(build_posterior(config), config, tmp_path, progress=False)
     diagnostics = json.loads((tmp_path / "diagnostics.json").read_text())
     assert diagnostics == json.loads(json.dumps(result.diagnostics))
-    assert not diagnostics["long_enough"]
+    assert not diagnostics["convergence"]["converged"]
     assert set(diagnostics["autocorr_time"]) == {"eps_ee", "eps_mumu"}
     accepted = stored(tmp_path)[3]
     np.testing.assert_allclose(diagnostics["acceptance_fraction"], accepted / 30, atol=1e-4)
@@ -248,41 +248,48 @@ def test_resume_after_the_process_is_killed(tmp_path, signal_name, kill_in_step,
     assert_same_run(tmp_path / "full", tmp_path / "cut")
 
 
-def test_chain_backend_waits_for_a_reader_lock(tmp_path, monkeypatch):
+def test_chain_backend_refuses_a_locked_file_at_once(tmp_path, monkeypatch):
+    """Readers open chains without HDF5's lock (globalfit.chainfile) and one writer holds
+    the run lock (globalfit.runlock): an HDF5 lock error means another program has the file
+    open, and the writer refuses at once, naming the file (it used to wait and retry)."""
+    import time
+
     import h5py
 
+    from globalfit.chainfile import ChainFileError
     from globalfit.samplers import emcee_sampler
 
     real_file, calls = h5py.File, []
 
-    def flaky_file(name, mode="r", *args, **kwargs):
+    def locked_file(name, mode="r", *args, **kwargs):
         calls.append(mode)
-        if mode == "a" and len(calls) < 3:
+        if mode == "a":
             raise OSError("Unable to synchronously open file (unable to lock file, errno = 11)")
         return real_file(name, mode, *args, **kwargs)
 
-    monkeypatch.setattr(emcee.backends.hdf.h5py, "File", flaky_file)
+    monkeypatch.setattr(emcee.backends.hdf.h5py, "File", locked_file)
     backend = emcee_sampler.ChainBackend(str(tmp_path / "chain.h5"))
-    backend.lock_retry_s = 0.01
-    backend.reset(4, 2)  # opens with mode "a": fails twice, then succeeds
-    assert calls[:3] == ["a", "a", "a"] and backend.iteration == 0
+    started = time.monotonic()
+    with pytest.raises(ChainFileError, match="chain.h5: another program holds the chain file"):
+        backend.reset(4, 2)
+    assert calls == ["a"] and time.monotonic() - started < 1.0
     monkeypatch.setattr(emcee.backends.hdf.h5py, "File", lambda *a, **k: (_ for _ in ()).throw(
         OSError("file signature not found")))
-    with pytest.raises(OSError, match="signature"):  # other errors are not retried
+    with pytest.raises(OSError, match="signature"):  # other errors pass unchanged
         backend.open("a")
 
 
 def test_autocorrelation_of_stuck_walkers_and_very_short_chains(tmp_path):
-    from globalfit.samplers.emcee_sampler import autocorr_times
+    from globalfit.diagnostics import autocorrelation_time
 
     rng = np.random.default_rng(4)
     chain = rng.standard_normal((400, 8, 2))          # independent draws: tau = 1
     chain[:, 0, 0] = 0.7                               # walker 0 never moved in parameter 0
     chain[:, :, 1] = 1.0                               # nobody moved in parameter 1
-    taus = autocorr_times(chain)
+    taus = autocorrelation_time(chain)
     assert taus[0] == pytest.approx(1.0, abs=0.3) and taus[1] == np.inf
     # a 3-step run: diagnostics are written as strict JSON (None where undefined), no crash
     run(make_config(steps=3), tmp_path)
     text = (tmp_path / "diagnostics.json").read_text()
     diagnostics = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
-    assert diagnostics["steps"] == 3 and not diagnostics["long_enough"]
+    assert diagnostics["steps"] == 3 and not diagnostics["convergence"]["converged"]

@@ -11,6 +11,7 @@ from globalfit.cli.run_command import (
     stored_steps,
 )
 from globalfit.config import ConfigError, load_config
+from globalfit.runlock import check_output_writable, writing_run
 
 HELP = "Continue a stopped run (chains/<name>/) to its target number of steps."
 
@@ -36,6 +37,8 @@ def main(args: argparse.Namespace) -> int:
             "(changed since the run started? provenance.json records the versions it used)"],
             error.source) from None
     config.output = run_dir
+    stored_steps(run_dir)  # a damaged chain is refused before any data are loaded
+    check_output_writable(run_dir)
     if args.steps is not None:
         if config.sampler["name"] == "nested":
             raise ValueError("--steps: nested sampling has no number of steps")
@@ -51,7 +54,8 @@ def main(args: argparse.Namespace) -> int:
         pool.wait()  # worker rank: evaluate points for rank 0 until it closes the pool
         return 0
     try:
-        return _continue(posterior, config, args, pool)
+        with writing_run(run_dir, "globalfit resume", new=False):
+            return _continue(posterior, config, args, pool)
     finally:
         if pool is not None:
             pool.close()
@@ -68,6 +72,11 @@ def _continue(posterior, config, args: argparse.Namespace, pool) -> int:
     elif config.sampler.get("ensembles_per_region"):
         print(f"globalfit resume: {config.name}: continuing the ensembles of each region "
               f"to {target} steps")
+    elif done == 0:
+        saved = "an empty chain.h5" if (run_dir / "chain.h5").exists() else "no chain.h5"
+        print(f"globalfit resume: {config.name}: {run_dir} has {saved} (the run stopped "
+              f"before its first step was saved); starting it from step 0 to {target} with "
+              f"seed {config.sampler.get('seed')}")
     elif done >= target:
         print(f"{run_dir}: already has {done} steps (target {target}); nothing to do "
               f"(raise the target with --steps N)")

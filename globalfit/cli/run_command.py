@@ -13,6 +13,14 @@ import numpy as np
 from globalfit import provenance
 from globalfit.config import RunConfig, load_config
 from globalfit.paths import CONFIG_DIR
+from globalfit.runlock import (
+    LOCK_FILE,
+    RunLockError,
+    check_output_writable,
+    describe_owner,
+    is_locked,
+    writing_run,
+)
 
 HELP = "Run a fit from a run card (default: configs/default.yaml) and write chains/<name>/."
 DEFAULT_CARD = CONFIG_DIR / "default.yaml"
@@ -39,12 +47,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     """``--cores`` and ``--no-progress`` (shared with ``resume``)."""
-    parser.add_argument("--cores", type=int, default=1,
+    parser.add_argument("--cores", type=positive_int, default=1,
                         help="worker processes evaluating the posterior (default 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--pool", choices=("process", "mpi"), default="process",
                         help="'process' (default): --cores local processes; 'mpi': every MPI "
                              "rank evaluates points (mpiexec -n N globalfit run CARD --pool mpi)")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
 
 
 def main(args: argparse.Namespace) -> int:
@@ -58,6 +77,7 @@ def main(args: argparse.Namespace) -> int:
                          f"for the command that runs it, or set sampler.name: emcee)")
     apply_overrides(config, steps=args.steps, seed=args.seed, output=args.output)
     check_run_dir(config.output, force=args.force)
+    check_output_writable(config.output)
     from globalfit.posterior import build_posterior
 
     posterior = build_posterior(config)
@@ -69,12 +89,13 @@ def main(args: argparse.Namespace) -> int:
         pool.wait()  # worker rank: evaluate what rank 0 sends, until it closes the pool
         return 0
     try:
-        start_run_folder(config, posterior, card, args)
-        ranks = f"; {pool.size} MPI ranks" if pool is not None else ""
-        print(f"globalfit run: {config.name}: model {config.model.name!r}, likelihoods "
-              f"{', '.join(posterior.likelihoods) or 'none'}; {posterior.ndim} free parameters "
-              f"({', '.join(posterior.names)}); output {config.output}{ranks}")
-        return dispatch(posterior, config, args, command="run", pool=pool)
+        with writing_run(config.output, "globalfit run", new=True):
+            start_run_folder(config, posterior, card, args)
+            ranks = f"; {pool.size} MPI ranks" if pool is not None else ""
+            print(f"globalfit run: {config.name}: model {config.model.name!r}, likelihoods "
+                  f"{', '.join(posterior.likelihoods) or 'none'}; {posterior.ndim} free "
+                  f"parameters ({', '.join(posterior.names)}); output {config.output}{ranks}")
+            return dispatch(posterior, config, args, command="run", pool=pool)
     finally:
         if pool is not None:
             pool.close()
@@ -95,13 +116,21 @@ def scan_and_report(config: RunConfig, card: Path, args: argparse.Namespace) -> 
     (`globalfit.scan`) instead of sampling; writes ``scan.csv``, ``config.yaml`` and
     ``provenance.json`` into the run folder and prints the table."""
     from globalfit.posterior import build_posterior
-    from globalfit.scan import format_scan, run_scan, scan_config, write_scan
+    from globalfit.scan import scan_config
 
     if args.steps is not None:
         raise ValueError("--steps: a scan has no steps (its grid is scan.points)")
     apply_overrides(config, seed=args.seed, output=args.output)
     check_run_dir(config.output, force=args.force)
+    check_output_writable(config.output)
     posterior = build_posterior(scan_config(config))
+    with writing_run(config.output, "globalfit run", new=True):
+        return _scan_locked(config, posterior, card, args)
+
+
+def _scan_locked(config: RunConfig, posterior, card: Path, args: argparse.Namespace) -> int:
+    from globalfit.scan import format_scan, run_scan, write_scan
+
     start_run_folder(config, posterior, card, args)
     scan = config.scan
     others = [n for n in posterior.names if n != scan["parameter"]]
@@ -167,8 +196,12 @@ def check_run_dir(run_dir: Path, force: bool) -> bool:
         holds other files (never deleted).
     """
     run_dir = Path(run_dir)
-    if not (run_dir.exists() and any(run_dir.iterdir())):
+    if not (run_dir.exists() and any(p.name != LOCK_FILE for p in run_dir.iterdir())):
         return False
+    owner = is_locked(run_dir)
+    if owner is not None:
+        raise RunLockError(f"output {run_dir}: is being written by {describe_owner(owner)}; "
+                           f"wait for it to finish, or choose another --output")
     if not any((run_dir / marker).exists() for marker in RUN_MARKERS):
         raise ValueError(f"output {run_dir}: folder exists and is not a globalfit run "
                          f"folder; choose another --output (nothing was deleted)")
@@ -182,7 +215,13 @@ def prepare_run_dir(run_dir: Path, force: bool) -> None:
     """Create the run folder; with ``force``, delete the run it holds (see `check_run_dir`)."""
     run_dir = Path(run_dir)
     if check_run_dir(run_dir, force):
-        shutil.rmtree(run_dir)
+        for path in run_dir.iterdir():  # the lock file of this writer stays
+            if path.name == LOCK_FILE:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
     run_dir.mkdir(parents=True, exist_ok=True)
 
 
@@ -193,27 +232,18 @@ def arguments_record(args: argparse.Namespace) -> dict:
 
 def sample_and_report(posterior, config: RunConfig, args, command: str, pool=None) -> int:
     """Run emcee, record the session, print diagnostics, then the results layer."""
-    from globalfit.samplers.emcee_sampler import (
-        ChainTooShortWarning,
-        format_diagnostics,
-        run_emcee,
-    )
+    from globalfit.samplers.emcee_sampler import format_diagnostics, run_emcee
 
     run_dir = Path(config.output)
     steps_before = stored_steps(run_dir)
     started = provenance.utc_now()
-    with warnings.catch_warnings():  # the chain-length advice is printed below instead
-        warnings.simplefilter("ignore", ChainTooShortWarning)
-        result = run_emcee(posterior, config, run_dir, cores=args.cores,
-                           progress=not args.no_progress, pool=pool)
+    result = run_emcee(posterior, config, run_dir, cores=args.cores,
+                       progress=not args.no_progress, pool=pool)
     status = "complete" if result.complete else "interrupted"
     provenance.add_session(run_dir, command=command, argv=None, started=started,
                            steps_before=steps_before, steps_after=result.steps,
                            target=result.target_steps, status=status, posterior=posterior)
     print(format_diagnostics(result.diagnostics))
-    advice = chain_length_advice(result.diagnostics, run_dir)
-    if advice:
-        print(f"warning: {advice}", file=sys.stderr)
     print(f"wrote {run_dir / 'chain.h5'}, {run_dir / 'diagnostics.json'}, "
           f"{run_dir / 'provenance.json'}")
     if not result.complete:
@@ -409,10 +439,9 @@ def region_rhat_summary(config: RunConfig, results: dict, names: list[str]) -> d
 
 def ensemble_samples(run_dir: Path, burn_in: int) -> np.ndarray:
     """Post-burn-in samples of one ensemble, shape (steps * walkers, ndim), step-major."""
-    import emcee
+    from globalfit.chainfile import ChainReader
 
-    backend = emcee.backends.HDFBackend(str(Path(run_dir) / "chain.h5"), name="mcmc",
-                                        read_only=True)
+    backend = ChainReader(Path(run_dir) / "chain.h5")
     chain = backend.get_chain(discard=min(burn_in, max(backend.iteration - 1, 0)))
     return chain.reshape(-1, chain.shape[-1])
 
@@ -430,31 +459,12 @@ def format_region_rhat(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def chain_length_advice(diagnostics: dict, run_dir: Path) -> str | None:
-    """What to do when the chain is shorter than the advised number of autocorrelation times."""
-    from globalfit.samplers.emcee_sampler import MIN_AUTOCORR_TIMES
-
-    if diagnostics.get("long_enough", True):
-        return None
-    taus = list(diagnostics["autocorr_time"].values())
-    if None in taus or diagnostics["steps_per_autocorr_time"] is None:
-        return (f"the chain ({diagnostics['steps']} steps) is too short to estimate its "
-                f"autocorrelation time; continue it with `globalfit resume {run_dir} --steps N`")
-    steps = int(MIN_AUTOCORR_TIMES * max(taus)) + 1
-    return (f"the chain is {diagnostics['steps_per_autocorr_time']:.1f} autocorrelation times "
-            f"long (< {MIN_AUTOCORR_TIMES}); intervals may be unreliable. Continue it with "
-            f"`globalfit resume {run_dir} --steps {steps}`")
-
-
 def stored_steps(run_dir: Path) -> int:
-    """Steps already saved in ``run_dir/chain.h5`` (0 if none)."""
-    path = Path(run_dir) / "chain.h5"
-    if not path.is_file():
-        return 0
-    import emcee
+    """Steps already saved in ``run_dir/chain.h5`` (0 if none; `globalfit.chainfile.
+    ChainFileError` if the file is damaged)."""
+    from globalfit.chainfile import saved_steps
 
-    backend = emcee.backends.HDFBackend(str(path), read_only=True)
-    return int(backend.iteration) if backend.initialized else 0
+    return saved_steps(run_dir)
 
 
 def write_results(run_dir: Path) -> None:
