@@ -232,27 +232,18 @@ def arguments_record(args: argparse.Namespace) -> dict:
 
 def sample_and_report(posterior, config: RunConfig, args, command: str, pool=None) -> int:
     """Run emcee, record the session, print diagnostics, then the results layer."""
-    from globalfit.samplers.emcee_sampler import (
-        ChainTooShortWarning,
-        format_diagnostics,
-        run_emcee,
-    )
+    from globalfit.samplers.emcee_sampler import format_diagnostics, run_emcee
 
     run_dir = Path(config.output)
     steps_before = stored_steps(run_dir)
     started = provenance.utc_now()
-    with warnings.catch_warnings():  # the chain-length advice is printed below instead
-        warnings.simplefilter("ignore", ChainTooShortWarning)
-        result = run_emcee(posterior, config, run_dir, cores=args.cores,
-                           progress=not args.no_progress, pool=pool)
+    result = run_emcee(posterior, config, run_dir, cores=args.cores,
+                       progress=not args.no_progress, pool=pool)
     status = "complete" if result.complete else "interrupted"
     provenance.add_session(run_dir, command=command, argv=None, started=started,
                            steps_before=steps_before, steps_after=result.steps,
                            target=result.target_steps, status=status, posterior=posterior)
     print(format_diagnostics(result.diagnostics))
-    advice = chain_length_advice(result.diagnostics, run_dir)
-    if advice:
-        print(f"warning: {advice}", file=sys.stderr)
     print(f"wrote {run_dir / 'chain.h5'}, {run_dir / 'diagnostics.json'}, "
           f"{run_dir / 'provenance.json'}")
     if not result.complete:
@@ -466,22 +457,6 @@ def format_region_rhat(summary: dict) -> str:
         lines.append(f"  {region} ({entry['condition']}): {values}"
                      + ("" if entry["mixed"] else "  <- not mixed: run longer"))
     return "\n".join(lines)
-
-
-def chain_length_advice(diagnostics: dict, run_dir: Path) -> str | None:
-    """What to do when the chain is shorter than the advised number of autocorrelation times."""
-    from globalfit.samplers.emcee_sampler import MIN_AUTOCORR_TIMES
-
-    if diagnostics.get("long_enough", True):
-        return None
-    taus = list(diagnostics["autocorr_time"].values())
-    if None in taus or diagnostics["steps_per_autocorr_time"] is None:
-        return (f"the chain ({diagnostics['steps']} steps) is too short to estimate its "
-                f"autocorrelation time; continue it with `globalfit resume {run_dir} --steps N`")
-    steps = int(MIN_AUTOCORR_TIMES * max(taus)) + 1
-    return (f"the chain is {diagnostics['steps_per_autocorr_time']:.1f} autocorrelation times "
-            f"long (< {MIN_AUTOCORR_TIMES}); intervals may be unreliable. Continue it with "
-            f"`globalfit resume {run_dir} --steps {steps}`")
 
 
 def stored_steps(run_dir: Path) -> int:
