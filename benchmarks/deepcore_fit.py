@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 
 from globalfit.likelihood import Point  # noqa: E402
 from likelihoods.deepcore_3y import COSZEN_EDGES, ENERGY_EDGES_GEV, DeepCore3y  # noqa: E402
+from likelihoods.deepcore_nuisances import NUISANCES  # noqa: E402
 
 FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
 DEG = np.pi / 180.0
@@ -57,6 +58,14 @@ def prediction(deepcore: DeepCore3y) -> None:
         print(f"{label}: predicted {mu.sum():.1f} ({mu.sum() / observed.sum() - 1:+.2%}); pulls mean "
               f"{pulls.mean():+.3f}, std {pulls.std():.3f}, max |pull| {np.abs(pulls).max():.2f}; "
               f"Poisson chi2 {chi2:.1f} / 128 bins")
+    point = Point(PISA_EXAMPLE_PARAMS)
+    theta = np.array([PISA_EXAMPLE_NUISANCES[k] for k in NUISANCES])
+    model = deepcore.nuisance_model
+    templates = deepcore.templates(point)
+    tau_cc = templates.copy()
+    tau_cc[:, [0, 1, 3]] = 0.0                     # keep the nu_tau CC category only
+    share = (model.expected(tau_cc, theta) - theta[11] * model.muons).sum() / cases[0][1].sum()
+    print(f"nu_tau CC share of the prediction at the PISA-example fit: {share:.2%}")
     mu = cases[1][1]
     fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), constrained_layout=True)
     centres = np.sqrt(ENERGY_EDGES_GEV[1:] * ENERGY_EDGES_GEV[:-1])
