@@ -279,17 +279,22 @@ def test_chain_backend_refuses_a_locked_file_at_once(tmp_path, monkeypatch):
         backend.open("a")
 
 
-def test_autocorrelation_of_stuck_walkers_and_very_short_chains(tmp_path):
-    from globalfit.diagnostics import autocorrelation_time
-
-    rng = np.random.default_rng(4)
-    chain = rng.standard_normal((400, 8, 2))          # independent draws: tau = 1
-    chain[:, 0, 0] = 0.7                               # walker 0 never moved in parameter 0
-    chain[:, :, 1] = 1.0                               # nobody moved in parameter 1
-    taus = autocorrelation_time(chain)
-    assert taus[0] == pytest.approx(1.0, abs=0.3) and taus[1] == np.inf
+def test_very_short_chains_write_strict_json(tmp_path):
+    # (walkers that never moved: tests/test_convergence.py::test_stuck_walkers_are_left_out_of_tau)
     # a 3-step run: diagnostics are written as strict JSON (None where undefined), no crash
     run(make_config(steps=3), tmp_path)
     text = (tmp_path / "diagnostics.json").read_text()
     diagnostics = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
     assert diagnostics["steps"] == 3 and not diagnostics["convergence"]["converged"]
+
+
+def test_a_new_chain_drops_the_pending_record_of_an_old_one(tmp_path):
+    """A checkpoint's pending record (acceptance, random state) belongs to its chain: a
+    fresh chain in the same file removes it, so that a later resume cannot apply it."""
+    from globalfit.samplers.emcee_sampler import ChainBackend
+
+    run(make_config(steps=6), tmp_path)
+    backend = ChainBackend(str(tmp_path / "chain.h5"), name="mcmc")
+    assert backend.pending_path.is_file()
+    backend.reset(12, 2)
+    assert not backend.pending_path.exists() and backend.iteration == 0
