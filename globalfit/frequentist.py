@@ -125,10 +125,12 @@ def profile_card(card: Any, split: str | None = None, parameters: Sequence[str] 
 
 def profile_curves(card: Any, parameters: Sequence[str], split: str | None = None,
                    n_grid: int = 41, n_starts: int = 8, cores: int = 1,
-                   progress: bool = False) -> dict[str, tuple[Any, dict]]:
+                   progress: bool = False, refine: bool = True) -> dict[str, tuple[Any, dict]]:
     """Profiles of each of ``parameters`` per region: ``{name: (Parameter, {region:
     Profile})}``, for `globalfit.plots.profile_plot` and `globalfit.results.profile_frame`.
-    Arguments as in `profile_card`."""
+    Arguments as in `profile_card`; with ``refine`` (default) each curve gets extra
+    profile points near its minima, level crossings and steep parts
+    (`globalfit.samplers.profile.refine_profile`), so that it is drawn smooth."""
     from globalfit.parallel import ordered_map
     from globalfit.results import default_grid
     from globalfit.samplers.profile import (
@@ -138,6 +140,7 @@ def profile_curves(card: Any, parameters: Sequence[str], split: str | None = Non
         posterior_chi2,
         prior_unit_cube_map,
         profile_regions,
+        refine_profile,
     )
 
     posterior, config, run_dir = load_posterior(card)
@@ -160,6 +163,8 @@ def profile_curves(card: Any, parameters: Sequence[str], split: str | None = Non
         profiles = profile_regions(chi2, posterior.names, posterior.bounds, name, regions,
                                    grid=grid, best=best, starts=starts,
                                    from_unit_cube=unit_cube, region_fits=region_fits)
+        if refine:
+            profiles = {label: refine_profile(profile) for label, profile in profiles.items()}
         for profile in profiles.values():
             profile.refine = None  # a closure: not sent back from a worker process
         return profiles
