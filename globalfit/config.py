@@ -9,6 +9,7 @@ and, for a misspelt name, the closest valid one. The card format is documented i
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ REGION_WORDS = frozenset(
      "min", "max", "pi", "True", "False"} | set(UNITS)
 )
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.+-]+$")
+RUN_LENGTH_KEYS = ("steps", "burn_in", "thin", "seed")
+"""Sampler settings that no validation check reads: changing them after validation (e.g.
+``globalfit resume --steps``) keeps the card validated."""
 _IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*")
 NUFIT_FILE = ("oscillation", "nufit52.yaml")
 
@@ -110,6 +114,8 @@ class RunConfig:
     resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "run card"
     scan: dict[str, Any] | None = None
+    _validated_as: str | None = field(default=None, repr=False, compare=False)
+    _model: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         if self.output == Path():
@@ -138,10 +144,31 @@ class RunConfig:
         Path(path).write_text(header + yaml.safe_dump(self.to_dict(), sort_keys=False))
 
     def validate(self) -> None:
-        """Full check (structure done at load; here: models, likelihoods, parameters)."""
+        """Full check (structure done at load; here: models, likelihoods, parameters).
+
+        Done once: a card validated before and not changed since (`validation_key`) is not
+        checked again, so a command validates its card once and builds its model once."""
+        if self.is_validated:
+            return
         errors = check_semantics(self)
         if errors:
             raise ConfigError(errors, self.source)
+
+    @property
+    def is_validated(self) -> bool:
+        """Validated, and nothing that validation reads has changed since."""
+        return self._validated_as is not None and self._validated_as == validation_key(self)
+
+    def model_instance(self):
+        """The model of the card, built once (at validation) and shared by every later step.
+
+        Raises
+        ------
+        ConfigError
+            If the card does not validate.
+        """
+        self.validate()
+        return self._model
 
 
 def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -> RunConfig:
@@ -180,6 +207,42 @@ def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -
     if errors:
         raise ConfigError(errors, label)
     return config
+
+
+def merge_card(card: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``card`` with ``overrides`` merged in (neither is changed).
+
+    A mapping given for a block that is a mapping in the card (``sampler``, ``parameters``,
+    ``likelihoods``, ``regions``, ``model``, ``scan``) updates it key by key, and a key set to
+    None is removed (``likelihoods={"kamland": None}``); anything else replaces the card's
+    value. ``sampler={"steps": N}`` without ``burn_in`` also caps the burn-in at ``N // 2``.
+    """
+    merged = copy.deepcopy(dict(card))
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            block = dict(merged[key])
+            for inner, setting in value.items():
+                if setting is None:
+                    block.pop(inner, None)
+                else:
+                    block[inner] = copy.deepcopy(setting)
+            merged[key] = block
+        else:
+            merged[key] = copy.deepcopy(value)
+    sampler = overrides.get("sampler")
+    if isinstance(sampler, Mapping) and "steps" in sampler and "burn_in" not in sampler:
+        block = merged["sampler"]
+        if isinstance(sampler["steps"], int) and isinstance(block.get("burn_in"), int):
+            block["burn_in"] = min(block["burn_in"], sampler["steps"] // 2)
+    return merged
+
+
+def validation_key(config: RunConfig) -> str:
+    """What validation reads of a card (everything but `RUN_LENGTH_KEYS` and the output)."""
+    sampler = {k: v for k, v in config.sampler.items() if k not in RUN_LENGTH_KEYS}
+    content = [config.model.name, config.model.options, config.parameters, config.likelihoods,
+               config.regions, config.scan, sampler]
+    return json.dumps(_plain(content), sort_keys=True, default=repr)
 
 
 # --- structure -----------------------------------------------------------------------------
@@ -675,11 +738,9 @@ def run_parameters(config: RunConfig) -> list[Parameter]:
     ConfigError
         With every problem found (see `check_semantics`).
     """
-    errors = check_semantics(config)
-    if errors:
-        raise ConfigError(errors, config.source)
-    model_cls, classes = resolve_classes(config, errors)
-    model = build_model(model_cls, config, errors)
+    model = config.model_instance()
+    errors: list[str] = []
+    _, classes = resolve_classes(config, errors)
     return resolve_parameters(config, parameter_sources(model, classes), errors,
                               deferred=deferred_likelihoods(config, classes))
 
@@ -709,6 +770,9 @@ def check_semantics(config: RunConfig) -> list[str]:
             and config.sampler["walkers"] < 2 * n_free):
         errors.append(f"sampler.walkers: emcee needs at least 2 x (free parameters) = "
                       f"{2 * n_free} walkers, got {config.sampler['walkers']}")
+    if not errors:  # remember the model and what was validated (`RunConfig.validate`)
+        config._model = model
+        config._validated_as = validation_key(config)
     return errors
 
 
@@ -787,5 +851,5 @@ def _plain(value):
     return value
 
 
-__all__ = ["ConfigError", "ModelSpec", "RunConfig", "load_config", "oscillation_defaults",
-           "run_parameters", "PRIOR_KINDS"]
+__all__ = ["ConfigError", "ModelSpec", "RunConfig", "load_config", "merge_card",
+           "oscillation_defaults", "run_parameters", "PRIOR_KINDS"]

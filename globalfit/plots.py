@@ -36,14 +36,23 @@ def _result(run: str | Path | RunResult, **load_options) -> RunResult:
 
 def corner_plot(run: str | Path | RunResult, output: str | Path | None = None,
                 split: Any = "card", parameters: Sequence[str] | None = None) -> Path:
-    """Corner plot of the posterior -> ``<run_dir>/corner.png`` by default.
+    """`corner_figure` written to ``output`` (default ``<run_dir>/corner.png``)."""
+    result = _result(run)
+    figure = corner_figure(result, split=split, parameters=parameters)
+    path = Path(output) if output else Path(result.run_dir) / "corner.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def corner_figure(run: str | Path | RunResult, split: Any = "card",
+                  parameters: Sequence[str] | None = None) -> plt.Figure:
+    """Corner plot of the posterior, as a matplotlib Figure.
 
     Parameters
     ----------
     run : path or RunResult
         Run folder (``chains/<run>``) or a loaded result.
-    output : path, optional
-        PNG file to write.
     split : None, "card", str or sequence of Region
         ``"card"`` (default): one colour per region of the run card (none: one colour);
         a condition splits in two; None plots all samples in one colour.
@@ -92,10 +101,7 @@ def corner_plot(run: str | Path | RunResult, output: str | Path | None = None,
         handles = [plt.Line2D([], [], color=c, label=f"{r.label} ({100 * m:.0f}% of samples)")
                    for r, c, m in drawn]
         figure.legend(handles=handles, loc="upper right", frameon=False)
-    path = Path(output) if output else Path(result.run_dir) / "corner.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return figure
 
 
 def _range(values: np.ndarray) -> tuple[float, float]:

@@ -77,7 +77,8 @@ class ScanResult:
     calls: int
 
 
-def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int = 0) -> ScanResult:
+def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int = 0,
+             posterior=None) -> ScanResult:
     """Profile chi^2 of ``config`` (a validated `RunConfig` with a ``scan`` block).
 
     Parameters
@@ -90,6 +91,8 @@ def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int 
         Local minimiser (`globalfit.samplers.profile.METHODS`).
     seed : int
         Seed of the starts.
+    posterior : Posterior, optional
+        ``build_posterior(scan_config(config))`` where the caller has built it already.
     """
     from globalfit.posterior import build_posterior
     from globalfit.samplers.profile import best_fit, posterior_chi2, prior_unit_cube_map, profile_1d
@@ -97,7 +100,8 @@ def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int 
     scan = config.scan
     if not scan:
         raise ValueError("scan: the run card has no 'scan:' block")
-    posterior = build_posterior(scan_config(config))
+    if posterior is None:
+        posterior = build_posterior(scan_config(config))
     names = list(posterior.names)
     index = names.index(scan["parameter"])
     bounds = np.asarray(posterior.bounds, dtype=float)
