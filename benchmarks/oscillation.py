@@ -143,6 +143,59 @@ def layered_benchmark(n_energies: int, repeat: int) -> None:
         print(f"{name:46s} {ns:17.1f} {times[name] / base:13.3f} {diff:10.2e}")
 
 
+def interleaved_times(engines: dict, number: int, repeat: int) -> dict:
+    """CPU seconds per call of each engine: (min, median) over ``repeat`` rounds of ``number``
+    calls, the engines taking turns within each round (so that load changes hit all)."""
+    samples = {name: [] for name in engines}
+    for function in engines.values():
+        function()                                            # warm-up (caches, compilation)
+    for _ in range(repeat):
+        for name, function in engines.items():
+            start = time.process_time()
+            for _ in range(number):
+                function()
+            samples[name].append((time.process_time() - start) / number)
+    return {name: (min(values), float(np.median(values))) for name, values in samples.items()}
+
+
+def per_call_engines(n_energies: int) -> dict:
+    """One parameter point (complex NSI) at ``n_energies``: the engines timed per call."""
+    energy, params_, eps_ = problem(n_energies, 1)
+    params = {k: float(v[0, 0]) for k, v in params_.items()}
+    eps = eps_[0, 0]
+    path = osc.ConstantDensityPath(energy, BASELINE_KM, DENSITY_GCC, ELECTRON_FRACTION)
+    engines = {
+        "globalfit probabilities()": lambda: osc.probabilities(
+            energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
+        "globalfit ConstantDensityPath (validated once)": lambda: path.probabilities(params, eps),
+        "eigh (oracle)": lambda: osc.probabilities_eigh(
+            energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
+    }
+    peers = nuoscprobexact_engines(energy, params_, eps_)
+    if peers is not None:
+        engines["NuOscProbExact, Hamiltonian prebuilt"] = peers[0]
+    return engines
+
+
+def per_call_benchmark(repeat: int) -> None:
+    """One parameter point (complex NSI) at 1, 100 and 10^4 energies: time per call."""
+    print("\nPer call, one parameter point, complex NSI; CPU us per call, min / median of "
+          f"{repeat} interleaved rounds")
+    print(f"{'energies':>8s} {'engine':42s} {'min us':>9s} {'median us':>10s} {'NuOsc/this':>11s} "
+          f"{'eigh/this':>10s} {'max|dP| vs eigh':>16s}")
+    for n_energies, number in ((1, 400), (100, 200), (10_000, 4)):
+        engines = per_call_engines(n_energies)
+        times = interleaved_times(engines, number, repeat)
+        oracle = engines["eigh (oracle)"]()
+        peer = times.get("NuOscProbExact, Hamiltonian prebuilt")
+        for name, function in engines.items():
+            best, median = times[name]
+            vs_peer = f"{peer[0] / best:11.2f}" if peer else f"{'n/a':>11s}"
+            diff = np.abs(np.asarray(function()).reshape(oracle.shape) - oracle).max()
+            print(f"{n_energies:8d} {name[:42]:42s} {best * 1e6:9.1f} {median * 1e6:10.1f} {vs_peer} "
+                  f"{times['eigh (oracle)'][0] / best:10.2f} {diff:16.2e}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--energies", type=int, default=10_000)
@@ -150,7 +203,12 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--layered-energies", type=int, default=1000,
                         help="energies for the Earth-chord benchmark (0 to skip)")
+    parser.add_argument("--per-call-only", action="store_true",
+                        help="only the per-call table (one point at 1, 100, 10^4 energies)")
     args = parser.parse_args(argv)
+    per_call_benchmark(max(args.repeat, 5))
+    if args.per_call_only:
+        return
     energy, params, eps = problem(args.energies, args.points)
     n = args.energies * args.points
 

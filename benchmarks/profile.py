@@ -29,12 +29,12 @@ import numpy as np
 from scipy import stats
 
 from globalfit.samplers.profile import (
-    CL90_1DOF,
     METHODS,
     latin_hypercube_starts,
     minimize_chi2,
     profile_regions,
 )
+from globalfit.statistics import CL90_1DOF
 
 
 def correlated_gaussian(n: int, seed: int = 0):

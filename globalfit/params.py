@@ -291,6 +291,14 @@ PRIOR_KINDS = ("uniform", "log-uniform", "gaussian")
 _PRIOR_ALIASES = {"loguniform": "log-uniform", "log_uniform": "log-uniform",
                   "normal": "gaussian", "flat": "uniform"}
 
+
+
+def canonical_prior_kind(name: Any) -> str:
+    """A card's prior name in canonical spelling (``loguniform`` -> ``log-uniform``)."""
+    kind = str(name).lower()
+    return _PRIOR_ALIASES.get(kind, kind)
+
+
 SPEC_KEYS = ("prior", "value", "min", "max", "mean", "sigma", "unit", "latex", "start")
 """Keys allowed in a parameter's run-card spec."""
 
@@ -490,7 +498,7 @@ def _parameter_from_spec(name, spec, internal_unit, default_latex, path, errors)
         errors.append(f"{path}: give either 'value' (fixed) or 'prior' "
                       f"(one of {', '.join(PRIOR_KINDS)})")
         return None
-    kind = _PRIOR_ALIASES.get(str(spec["prior"]).lower(), str(spec["prior"]).lower())
+    kind = canonical_prior_kind(spec["prior"])
     if kind not in PRIOR_KINDS:
         errors.append(unknown_name_message(f"{path}.prior", spec["prior"], "prior", PRIOR_KINDS))
         return None

@@ -30,7 +30,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from globalfit.display import unit_latex
+from globalfit.params import canonical_prior_kind
 from globalfit.regions import UNIT_SCALES, WHOLE_SPACE, Region, parse_regions, split_regions
+from globalfit.statistics import equal_tailed_interval, hpd_interval
 
 CHAIN_FILE = "chain.h5"
 CHAIN_GROUP = "mcmc"
@@ -52,6 +55,8 @@ class DisplayParameter:
     latex: str = ""
     unit: str = "none"
     factor: float = 1.0
+    prior_kind: str = ""
+    """The card's prior (``uniform``, ``log-uniform``, ...), for axis scales and limits."""
 
     def to_internal(self, x):
         return np.asarray(x, dtype=float) * self.factor
@@ -62,7 +67,7 @@ class DisplayParameter:
     @property
     def label(self) -> str:
         text = self.latex or self.name.replace("_", r"\_")
-        return text if self.unit in ("none", "", None) else f"{text}\\ [\\mathrm{{{self.unit}}}]"
+        return text if self.unit in ("none", "", None) else f"{text}\\ [{unit_latex(self.unit)}]"
 
 
 def parameters_from_card(card: dict) -> list[DisplayParameter]:
@@ -73,7 +78,8 @@ def parameters_from_card(card: dict) -> list[DisplayParameter]:
             continue
         unit = spec.get("unit") or "none"
         factor = UNIT_SCALES[unit][1] if unit in UNIT_SCALES else 1.0
-        out.append(DisplayParameter(name, str(spec.get("latex", "") or ""), unit, factor))
+        out.append(DisplayParameter(name, str(spec.get("latex", "") or ""), unit, factor,
+                                    canonical_prior_kind(spec.get("prior", "uniform"))))
     return out
 
 
@@ -328,33 +334,6 @@ def _blob_table(blobs) -> pd.DataFrame:
     return pd.DataFrame({name: np.asarray(blobs[name], dtype=float) for name in blobs.dtype.names})
 
 
-# --- credible intervals --------------------------------------------------------------------
-def hpd_interval(samples: np.ndarray, mass: float) -> tuple[float, float]:
-    """Shortest interval holding the fraction ``mass`` of the samples.
-
-    For a unimodal density this is the highest-posterior-density interval; a multimodal
-    marginal is split into regions first (`summary_table` with ``split``).
-    """
-    values = np.sort(np.asarray(samples, dtype=float))
-    values = values[np.isfinite(values)]
-    if values.size < 2:
-        return (math.nan, math.nan)
-    count = max(int(math.ceil(mass * values.size)), 1)
-    widths = values[count - 1:] - values[: values.size - count + 1]
-    start = int(np.argmin(widths))
-    return float(values[start]), float(values[start + count - 1])
-
-
-def equal_tailed_interval(samples: np.ndarray, mass: float) -> tuple[float, float]:
-    """Quantiles ``(1 - mass) / 2`` and ``(1 + mass) / 2``."""
-    values = np.asarray(samples, dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size < 2:
-        return (math.nan, math.nan)
-    low, high = np.quantile(values, [(1 - mass) / 2, (1 + mass) / 2])
-    return float(low), float(high)
-
-
 # --- Bayesian summary ----------------------------------------------------------------------
 def resolve_split(result: RunResult, split: Any) -> list[Region]:
     """Regions for ``split``: None (whole space), ``"card"``, a condition, or Regions."""
@@ -475,13 +454,13 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
     """
     from globalfit.samplers.profile import (
         DEFAULT_METHOD,
-        LEVELS,
         best_fit,
         chain_starts,
         fit_regions,
         posterior_chi2,
         prior_unit_cube_map,
     )
+    from globalfit.statistics import LEVELS
 
     names = list(posterior.names)
     wanted = list(parameters) if parameters else names
@@ -515,7 +494,7 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
 
 def _allowed(profiles, label, level, refine, regions) -> list[tuple[float, float]]:
     """Allowed intervals of one row; the union row merges the (refined) region rows."""
-    from globalfit.samplers.profile import merge_intervals
+    from globalfit.statistics import merge_intervals
 
     labels = [r.label for r in regions]
     if len(labels) > 1 and label == "+".join(labels):

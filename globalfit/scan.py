@@ -27,10 +27,11 @@ from typing import Any
 import numpy as np
 
 from globalfit.params import unit_factor
-from globalfit.samplers.profile import CL90_1DOF, DEFAULT_METHOD
+from globalfit.samplers.profile import DEFAULT_METHOD
+from globalfit.statistics import CL90_1DOF, CL95_1DOF, level_crossings
 
 SCAN_FILE = "scan.csv"
-SCAN_LEVELS = {"90% CL": CL90_1DOF, "95% CL": 3.841458820694124}
+SCAN_LEVELS = {"90% CL": CL90_1DOF, "95% CL": CL95_1DOF}
 """Delta chi^2 thresholds (one degree of freedom) whose crossings are reported."""
 
 
@@ -140,28 +141,6 @@ def column_name(scan: dict[str, Any]) -> str:
     """The scanned parameter's column: ``mzp [MeV]`` (or the bare name without a unit)."""
     unit = scan.get("unit", "none")
     return scan["parameter"] if unit == "none" else f"{scan['parameter']} [{unit}]"
-
-
-def level_crossings(grid: np.ndarray, delta_chi2: np.ndarray, level: float,
-                    log: bool = True) -> list[float]:
-    """Where ``delta_chi2`` crosses ``level`` between grid points.
-
-    Linear interpolation of ``delta_chi2`` in ``log(x)`` (``log``) or in ``x``; the
-    resolution is that of the grid.
-    """
-    x = np.log(grid) if log else np.asarray(grid, dtype=float)
-    d = np.asarray(delta_chi2, dtype=float)
-    out = []
-    for k in range(len(d) - 1):
-        d0, d1 = d[k] - level, d[k + 1] - level
-        if not (math.isfinite(d0) and math.isfinite(d1)) or d0 * d1 > 0 or d0 == d1:
-            continue
-        if d1 == 0 and k + 2 < len(d):  # exactly on a grid point: count it once
-            continue
-        t = d0 / (d0 - d1)
-        value = x[k] + t * (x[k + 1] - x[k])
-        out.append(float(np.exp(value) if log else value))
-    return out
 
 
 def format_scan(result: ScanResult, max_rows: int = 40) -> str:

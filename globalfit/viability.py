@@ -50,10 +50,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 
 from globalfit.couplings import FLAVOURS, NSI_FERMIONS, STANDARD_MODEL, Couplings
 from globalfit.likelihood import Likelihood, Point
+from globalfit.statistics import delta_chi2_level, signed_sqrt, windows
 
 CONFIDENCE_LEVELS = (0.9973, 0.95)
 """Verdict thresholds, strongest first."""
@@ -91,9 +91,7 @@ class ViabilityResult:
 # --- thresholds and verdicts ------------------------------------------------------------------
 def thresholds(dof: int) -> dict[float, float]:
     """Delta chi^2 thresholds ``{confidence level: chi^2 quantile}`` for ``dof`` degrees of freedom."""
-    if int(dof) != dof or dof < 1:
-        raise ValueError(f"dof must be a positive integer, got {dof!r}")
-    return {cl: float(stats.chi2.ppf(cl, int(dof))) for cl in CONFIDENCE_LEVELS}
+    return {cl: delta_chi2_level(cl, dof) for cl in CONFIDENCE_LEVELS}
 
 
 def verdict(delta_chi2: float, dof: int = 1) -> str:
@@ -108,9 +106,7 @@ def verdict(delta_chi2: float, dof: int = 1) -> str:
 
 def pull(delta_chi2: float) -> float:
     """Signed ``sqrt(|Delta chi^2|)``; ``inf`` where a likelihood vetoes the point."""
-    if math.isnan(delta_chi2):
-        return math.nan
-    return math.copysign(math.sqrt(abs(delta_chi2)), delta_chi2)
+    return signed_sqrt(delta_chi2)
 
 
 # --- loading a card -----------------------------------------------------------------------------
@@ -478,13 +474,6 @@ class ScanResult:
                     f"{_number(self.values[0])}-{_number(self.values[-1])}{unit} of {self.parameter}")
         ranges = ", ".join(f"[{_number(lo)}, {_number(hi)}]{unit}" for lo, hi in found)
         return f"{self.name}: viable at 95% CL for {self.parameter} in {ranges} (grid points)"
-
-
-def windows(values: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
-    """Contiguous runs of ``mask`` as ``(values[first], values[last])`` pairs."""
-    mask = np.asarray(mask, dtype=bool)
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(int), [0]))))
-    return [(float(values[a]), float(values[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
 
 
 def parse_hold(specs: list[str] | None) -> dict[str, float]:

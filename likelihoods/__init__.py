@@ -24,4 +24,5 @@ BUILTIN = {
     "unitarity": "likelihoods.unitarity:UnitarityLikelihood",
     "higgs_invisible": "likelihoods.higgs_invisible:HiggsInvisibleLikelihood",
     "cosmology": "likelihoods.cosmology:CosmologyLikelihood",
+    "deepcore_3y": "likelihoods.deepcore_3y:DeepCore3y",
 }

@@ -45,6 +45,7 @@ from globalfit.physics.cevns import (
 )
 from globalfit.physics.constants import MEV
 from globalfit.physics.nuclei import target_isotopes
+from globalfit.statistics import poisson_chi2
 
 KEV_PER_GEV = 1.0e6
 RADIUS_SIGMA = 0.05
@@ -91,7 +92,7 @@ def profile_poisson(observed, fixed, templates, sigmas, iterations: int = 30):
         theta = theta - scale * step
         if np.max(np.abs(scale * step)) < 1e-7:
             break
-    return poisson_chi2(n, base + theta @ d) + float(np.sum(theta**2 * inv_var)), theta
+    return poisson_chi2(n, base + theta @ d, axis=None) + float(np.sum(theta**2 * inv_var)), theta
 
 
 def on_off_chi2(observed_on, observed_off, signal) -> tuple[float, np.ndarray]:
@@ -107,7 +108,7 @@ def on_off_chi2(observed_on, observed_off, signal) -> tuple[float, np.ndarray]:
     linear = 2.0 * s - on - off
     b = np.maximum((-linear + np.sqrt(linear**2 + 8.0 * off * s)) / 4.0, 0.0)
     mu_on = np.maximum(s + b, 1e-12)
-    chi2 = poisson_chi2(on, mu_on) + poisson_chi2(off, b)
+    chi2 = poisson_chi2(on, mu_on, axis=None) + poisson_chi2(off, b, axis=None)
     return chi2, np.where(raw > 0.0, 2.0 * (1.0 - on / mu_on), 0.0)
 
 
@@ -160,14 +161,6 @@ def counting_chi2(observed: float, observed_sigma: float, predicted: float, sigm
     if nuisances is not None and "log_norm" in nuisances:
         return (observed - math.exp(nuisances["log_norm"]) * predicted) ** 2 / observed_sigma**2
     return profile_lognormal_count(observed, observed_sigma, predicted, sigma_ln)
-
-
-def poisson_chi2(observed, expected) -> float:
-    """``2 sum(mu - n + n ln(n / mu))`` (Baker-Cousins)."""
-    n = np.asarray(observed, dtype=float).ravel()
-    mu = np.maximum(np.asarray(expected, dtype=float).ravel(), 1e-12)
-    log_term = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu), 0.0)
-    return float(2.0 * np.sum(mu - n + log_term))
 
 
 def _coefficient_sets(path: Path) -> list[list[float]]:
@@ -350,7 +343,7 @@ class _CoherentBase(Likelihood):
         if not free:
             if off is not None:
                 return on_off_chi2(self.release_observed, off, fixed)[0]
-            return poisson_chi2(self.release_observed, fixed)
+            return poisson_chi2(self.release_observed, fixed, axis=None)
         free_templates = [templates[i] for i in free]
         free_sigmas = [sigmas[i] for i in free]
         if off is not None:

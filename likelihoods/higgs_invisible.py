@@ -27,8 +27,9 @@ from globalfit.couplings import Couplings
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics.constants import HIGGS_MASS_GEV, HIGGS_VEV_GEV
+from globalfit.statistics import CL95_1DOF
 
-CHI2_AT_95CL_ONE_DOF = 3.841458820694124
+CHI2_AT_95CL_ONE_DOF = CL95_1DOF
 
 
 def dirac_masses_gev(couplings: Couplings) -> np.ndarray:

@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from globalfit.likelihood import Likelihood, Point
+from globalfit.paths import data_path
 from globalfit.physics import reactor
 from globalfit.physics.solar import (
     KM_TIMES_EV,
@@ -42,7 +43,7 @@ from globalfit.physics.solar import (
     p_eff_constant_density,
 )
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "kamland"
+DATA_DIR = data_path("kamland")
 SPECTRUM_FILE = "EnergySpectrum_0.1MeVbin_4th_result.dat"
 REACTORS_FILE = "Reactors.csv"
 CRUST_ELECTRON_DENSITY_NA = 2.7 * 0.5
@@ -71,11 +72,7 @@ L_max = 986 km; 3 %: 300 to 700); the rule gives 250-300 nodes for Dm21 <= 2e-4.
 
 def oscillation_from_point(point: Point) -> SolarOscillation:
     """Two-state parameters (with NSI from the point's couplings) at ``point``."""
-    params = point.params
-    eps = {f: point.couplings.eps0[f] for f in point.couplings.eps0}
-    return SolarOscillation.from_matrices(
-        params["th12"], params["th13"], params.get("th23", np.pi / 4), params.get("dcp", 0.0),
-        params["dm21"], eps)
+    return SolarOscillation.from_parameters(point.params, point.couplings.eps0, "likelihood kamland")
 
 
 def kamland_survival(energy_mev, baseline_km, osc: SolarOscillation) -> np.ndarray:
@@ -414,12 +411,6 @@ class KamLANDLikelihood(Likelihood):
         np.multiply(t[0], t, out=products[:3])
         products[3:] = self._masked_products[3:]
         return self._newton_profile(t, products, 8, 1e-12)[1]
-
-    @staticmethod
-    def _poisson_chi2(mu, n) -> float:
-        mu = np.clip(mu, 1e-12, None)
-        log_term = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu), 0.0)
-        return 2.0 * float(np.sum(mu - n + log_term))
 
     def expected_events(self, point: Point) -> np.ndarray:
         """Expected events per 0.1 MeV bin with the profiled nuisance scales (release mode)."""

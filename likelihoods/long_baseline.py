@@ -39,6 +39,7 @@ from globalfit.paths import data_path
 from globalfit.physics import accelerator as acc
 from globalfit.physics.constants import AVOGADRO_PER_MOL
 from globalfit.physics.oscillation import probabilities
+from globalfit.statistics import poisson_chi2
 
 Y_N_EARTH = 1.05
 """Neutron-to-electron ratio of the Earth's crust and mantle (physics.md section 0; FROM MEMORY)."""
@@ -248,7 +249,7 @@ class _AcceleratorLikelihood(Likelihood):
                         theta[:, i] = np.broadcast_to(np.asarray(nuisances[name], float), (batch,))
             penalty = 0.0
         mu, _ = self._expected(theta, sig, mode, is_e, bkg)
-        return acc.poisson_chi2(np.maximum(mu, 1e-9), obs) + penalty
+        return poisson_chi2(obs, np.maximum(mu, 1e-9)) + penalty
 
     def loglike_arrays(self, params, eps=None, nuisances=None) -> np.ndarray:
         """Batched ``ln L`` (see `chi2_arrays`)."""

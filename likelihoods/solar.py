@@ -17,8 +17,9 @@ Observables (numbers and sources in ``data/solar/measurements.yaml``):
   detected-spectrum weights (SNO Table XXVI if ``sno_table:`` points at it, otherwise the
   built-in approximation ``phi_8B(E) (E - 1.442)^2.3`` with a threshold turn-on).
 
-Survival probabilities: adiabatic, production-averaged day ``P_ee`` per source
-(``globalfit.physics.solar``) in the built-in compact solar model or a full table
+Survival probabilities: from the shared solar engine ``globalfit.physics.solar_flavour``
+(one forward model per point, shared with ``superk_iv_spectrum``): adiabatic,
+production-averaged day ``P_ee`` per source in the built-in compact solar model or a full table
 (``solar_model:``), with NSI from the point's couplings (``eps_D``, ``eps_N`` per electron and
 per neutron); night ``P_ee`` for 8B in SK and SNO from Earth regeneration (PREM) averaged
 over each detector's nadir exposure (from its latitude) and over 5 % in energy, from the
@@ -41,36 +42,25 @@ import pandas as pd
 import yaml
 
 from globalfit.likelihood import Likelihood, Point
+from globalfit.paths import data_path
 from globalfit.physics import neutrino_electron as nue
 from globalfit.physics import solar_spectra as spectra
 from globalfit.physics.constants import SECONDS_PER_DAY
-from globalfit.physics.earth_regeneration import EarthRegeneration
-from globalfit.physics.solar import NightRegeneration, SolarOscillation, SolarSurvival, night_p_eff
-from globalfit.physics.solar_model import SOURCES, load_solar_model
+from globalfit.physics.solar import SolarOscillation
+from globalfit.physics.solar_flavour import B8_GRID_MEV, NIGHT_MODES, shared_engine
+from globalfit.physics.solar_model import SOURCES
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "solar"
+DATA_DIR = data_path("solar")
 OBSERVABLES = ("chlorine_snu", "gallium_snu", "borexino_pp", "borexino_7be", "borexino_pep",
                "borexino_cno", "borexino_8b", "superk_es_flux", "sno_phi_b8", "sno_c0", "sno_c1",
                "sno_c2", "sno_a0", "sno_a1", "superk_adn")
 SNU = 1.0e-36
-NIGHT_MODES = (True, False, "exact")
-EXACT_NADIR_BINS = 40
-EXACT_STEP_KM = 100.0
-EXACT_ENERGY_STEP_MEV = 0.02
 CROSS_SECTION_UNIT_CM2 = 1.0e-46
 
 
 def _load_yaml(name: str) -> dict:
     with open(DATA_DIR / name) as handle:
         return yaml.safe_load(handle)
-
-
-def oscillation_from_point(point: Point) -> SolarOscillation:
-    """Two-state parameters (NSI from the point's couplings) at ``point``."""
-    p = point.params
-    eps = {f: point.couplings.eps0[f] for f in point.couplings.eps0}
-    return SolarOscillation.from_matrices(p["th12"], p["th13"], p.get("th23", np.pi / 4), p.get("dcp", 0.0),
-                                          p["dm21"], eps)
 
 
 class SolarLikelihood(Likelihood):
@@ -85,8 +75,6 @@ class SolarLikelihood(Likelihood):
 
     def __init__(self, **options):
         super().__init__(**options)
-        self.solar_model = load_solar_model(options.get("solar_model"))
-        self.survival = SolarSurvival(self.solar_model)
         self.measurements = _load_yaml("measurements.yaml")
         fluxes = _load_yaml("fluxes_b16_gs98.yaml")
         self.ssm_flux = np.array([float(fluxes["flux"][s]) for s in SOURCES])
@@ -99,23 +87,24 @@ class SolarLikelihood(Likelihood):
             raise ValueError(f"likelihoods.solar.night: {self.night_mode!r} not allowed; choose true (perturbative "
                              f"kernels, default), false (day only) or 'exact' (layered evolution, slow)")
         self.include_night = self.night_mode is not False
+        self.engine = shared_engine(options.get("solar_model"), self.night_mode)
+        self.solar_model = self.engine.solar_model
         excluded = options.get("exclude", []) or []
         unknown = set(excluded) - set(OBSERVABLES)
         if unknown:
             raise ValueError(f"likelihoods.solar.exclude: unknown observables {sorted(unknown)}; allowed {OBSERVABLES}")
         self.used = np.array([name not in excluded for name in OBSERVABLES])
         self.sno_table_path = options.get("sno_table")
+        self.latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
         self._build_energy_grids()
         self._build_measurements()
-        self.latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
-        self.night = EarthRegeneration(self.latitudes) if self.include_night else None
 
     # --- setup ------------------------------------------------------------------------------
     def _build_energy_grids(self) -> None:
         m = self.measurements
         self.e_radio = np.array(self.radiochemical["bin_edges_mev"], float)
         self.e_radio = 0.5 * (self.e_radio[1:] + self.e_radio[:-1])
-        self.e8 = np.arange(3.125, 16.5, 0.25)
+        self.e8 = B8_GRID_MEV
         phi8 = spectra.spectrum("8B", self.e8) * 0.25
         sk_threshold = m["superk"]["recoil_threshold_mev"]
         bx_threshold = m["borexino"]["8B"]["threshold_mev"]
@@ -136,10 +125,12 @@ class SolarLikelihood(Likelihood):
                                                (basis * self.sno_weights[:, None]).T)
         self.sno_a_projector = np.linalg.solve(basis[:, :2].T @ (basis[:, :2] * self.sno_weights[:, None]),
                                                (basis[:, :2] * self.sno_weights[:, None]).T)
-        requests = {"8B_radio": ("8B", self.e_radio), "hep_radio": ("hep", self.e_radio), "8B_day": ("8B", self.e8)}
+        requests = {"8B_radio": ("8B", self.e_radio), "hep_radio": ("hep", self.e_radio)}
         requests.update({source: (source, energy) for source, (energy, _) in self.low_grids.items()})
         requests.update({source: (source, spectra.lines(source)[0][0]) for source in ("7Be", "pep")})
-        self.day_plan = self.survival.plan(requests)
+        for key, (source, energy) in requests.items():
+            self.engine.request(key, source, energy)
+        self.engine.request("8B", "8B", self.e8, self.latitudes if self.include_night else None)
 
     def _sno_weights(self) -> np.ndarray:
         if self.sno_table_path is None:
@@ -189,41 +180,18 @@ class SolarLikelihood(Likelihood):
 
         Keys: ``8B_radio``, ``hep_radio`` (on the radiochemical grid), ``8B_day``,
         ``8B_night_superk``, ``8B_night_sno`` (on `e8`), the low-energy sources ``pp``, ``13N``,
-        ``15O``, ``17F`` (on their grids) and the lines ``7Be``, ``pep`` (floats).
+        ``15O``, ``17F`` (on their grids) and the lines ``7Be``, ``pep`` (floats). From the
+        shared `globalfit.physics.solar_flavour` engine (one forward model per point).
         """
-        c4, s4 = np.cos(osc.th13) ** 4, np.sin(osc.th13) ** 4
-        p_eff = self.day_plan.p_eff(osc)
-        out = {key: c4 * value + s4 for key, value in p_eff.items()}
+        evaluation = self.engine.evaluate(osc)
+        out = {key: evaluation.p_ee(key) for key in ("8B_radio", "hep_radio", *self.low_grids)}
         for line in ("7Be", "pep"):
-            out[line] = float(out[line][0])
-        p2e = self.night_p2e(osc)
+            out[line] = float(evaluation.p_ee(line)[0])
+        out["8B_day"] = evaluation.p_ee("8B")
         for detector in ("superk", "sno"):
-            out[f"8B_night_{detector}"] = (c4 * night_p_eff(p_eff["8B_day"], p2e[detector], osc.th12) + s4
-                                           if p2e else out["8B_day"])
+            out[f"8B_night_{detector}"] = (evaluation.p_ee("8B", "night", detector) if self.include_night
+                                           else out["8B_day"])
         return out
-
-    def night_p2e(self, osc: SolarOscillation) -> dict:
-        """Detector -> exposure-averaged ``P_2e`` on `e8` (empty without night)."""
-        if not self.include_night:
-            return {}
-        if self.night_mode == "exact" or not self.night.covers(self.e8, osc.dm21_ev2):
-            return self._exact_p2e(osc)
-        return self.night.mean_p2e(self.e8, osc)
-
-    @cached_property
-    def exact_night(self) -> NightRegeneration:
-        """Exact layered evolution through the Earth (`night: exact`, and outside the kernels)."""
-        return NightRegeneration(self.latitudes, n_bins=EXACT_NADIR_BINS, max_step_km=EXACT_STEP_KM)
-
-    def _exact_p2e(self, osc: SolarOscillation) -> dict:
-        """Layered evolution on a fine energy grid, averaged over the same relative width in
-        energy as the kernels (slow; the reference for the default)."""
-        fine = np.arange(0.8 * self.e8[0], 1.25 * self.e8[-1], EXACT_ENERGY_STEP_MEV)
-        width = self.night.grid.smoothing * self.e8[:, None]
-        kernel = np.exp(-0.5 * ((fine[None, :] - self.e8[:, None]) / width) ** 2)
-        kernel /= kernel.sum(axis=1, keepdims=True)
-        chunks = [self.exact_night.mean_p2e(part, osc) for part in np.array_split(fine, len(fine) // 100)]
-        return {name: kernel @ np.concatenate([c[name] for c in chunks]) for name in chunks[0]}
 
     def _es_rate_factor(self, source: str, p) -> float:
         """``<P sigma_e + (1 - P) sigma_mu>`` over a source's spectrum, cm^2 (T > 0)."""
@@ -300,12 +268,16 @@ class SolarLikelihood(Likelihood):
         chi2 = float(r @ w @ r + np.sum(self.flux_prior_weight * (f - 1.0) ** 2))
         return f, chi2
 
+    def oscillation(self, point: Point) -> SolarOscillation:
+        """The point's two-state parameters; every oscillation parameter must be set."""
+        return SolarOscillation.from_parameters(point.params, point.couplings.eps0, f"likelihood {self.name}")
+
     def loglike(self, point: Point) -> float:
-        _, chi2 = self.profiled_fluxes(oscillation_from_point(point))
+        _, chi2 = self.profiled_fluxes(self.oscillation(point))
         return -0.5 * chi2
 
     def observables(self, point: Point) -> pd.DataFrame:
-        osc = oscillation_from_point(point)
+        osc = self.oscillation(point)
         f, _ = self.profiled_fluxes(osc)
         a, b = self.design(osc)
         predicted = (a @ f + b)[self.used]

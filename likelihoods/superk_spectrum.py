@@ -15,7 +15,7 @@ Forward model (per bin ``i`` of reconstructed kinetic energy ``T'``)::
     G_i(T) = int_{bin i} dT' N(T'; T (1 + a_s delta_s), (1 + a_r delta_r) sigma(T + m_e)),
 
 with ``phi`` the normalised 8B (or hep) spectrum, ``P`` the three-flavour ``P_ee`` averaged over
-day and night (``SolarLikelihood.probabilities``: ``(P_day + P_night_superk) / 2``), tree-level
+day and night at SK (``globalfit.physics.solar_flavour``, shared with ``likelihoods.solar``), tree-level
 nu-e cross sections (``globalfit.physics.neutrino_electron``) and SK-IV's Gaussian resolution
 ``sigma(E) = a + b sqrt(E) + c E`` (E the total electron energy). The prediction calibrates
 away SK's detector efficiency with its own Monte Carlo::
@@ -46,6 +46,8 @@ from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import neutrino_electron as nue
 from globalfit.physics import solar_spectra as spectra
+from globalfit.physics.solar import SolarOscillation
+from globalfit.physics.solar_flavour import B8_GRID_MEV, shared_engine
 
 RELEASE_FILE = "sk4_solar_spectrum.csv"
 USES = ("shape",)
@@ -150,10 +152,11 @@ class SuperKSpectrumLikelihood(Likelihood):
         if not self.systematics_file.is_file():
             raise ValueError(f"likelihoods.superk_iv_spectrum.systematics_file: {self.systematics_file} not found")
         self.systematics = yaml.safe_load(self.systematics_file.read_text())
-        from likelihoods.solar import SolarLikelihood
-
-        solar_options = {"solar_model": options["solar_model"]} if options.get("solar_model") else {}
-        self.solar = SolarLikelihood(**solar_options)
+        self.solar_data = [data_path("solar", name) for name in ("measurements.yaml", "spectra.yaml",
+                                                                  "compact_solar_model.yaml")]
+        latitude = yaml.safe_load(self.solar_data[0].read_text())["superk"]["latitude_deg"]
+        self.engine = shared_engine(options.get("solar_model"), night=True)
+        self.engine.request("8B", "8B", B8_GRID_MEV, {"superk": latitude})
         self.measured = self.bins["rate"].to_numpy(float)
         self.sigma = np.hypot(self.bins["stat"], self.bins["syst"]).to_numpy(float)
         self.weight = 1.0 / self.sigma**2
@@ -189,14 +192,13 @@ class SuperKSpectrumLikelihood(Likelihood):
     def survival(self, point: Point) -> np.ndarray:
         """Day/night-averaged three-flavour ``P_ee`` of 8B on the internal neutrino grid.
 
-        From ``SolarLikelihood.probabilities`` on its grid ``e8``; held constant beyond the ends
-        of that grid (3.125-16.375 MeV).
+        From the shared solar engine (`globalfit.physics.solar_flavour`, the same forward model
+        as `likelihoods.solar`) on its 8B grid; held constant beyond the ends of that grid
+        (3.125-16.375 MeV).
         """
-        from likelihoods.solar import oscillation_from_point
-
-        p = self.solar.probabilities(oscillation_from_point(point))
-        p_mean = 0.5 * (p["8B_day"] + p["8B_night_superk"])
-        return np.interp(self.neutrino_mev, self.solar.e8, p_mean)
+        osc = SolarOscillation.from_parameters(point.params, point.couplings.eps0, f"likelihood {self.name}")
+        p_mean = self.engine.evaluate(osc).p_ee("8B", "average", "superk")
+        return np.interp(self.neutrino_mev, B8_GRID_MEV, p_mean)
 
     def _signal(self, kernel, flux: np.ndarray, p_ee: np.ndarray) -> np.ndarray:
         k_e, k_mu = kernel
@@ -257,7 +259,8 @@ class SuperKSpectrumLikelihood(Likelihood):
         return pd.concat([table, extra], ignore_index=True)
 
     def data_files(self) -> list[Path]:
-        return [self.release_file, self.systematics_file] + self.solar.data_files()
+        files = [self.release_file, self.systematics_file] + self.solar_data
+        return files + ([Path(self.options["solar_model"])] if self.options.get("solar_model") else [])
 
     def approximations(self) -> list[str]:
         return [

@@ -1,10 +1,19 @@
 """Shared test fixtures."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from globalfit.paths import shared_data_dir
+from globalfit.paths import RELEASES_ENV, releases_dir
+
+TEAM_RELEASES = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+"""The team's copy of the official releases (``../shared/data``, one folder per release)."""
+if not os.environ.get(RELEASES_ENV) and TEAM_RELEASES.is_dir():
+    # Tests read the releases through the data folder, as a user's run would.
+    os.environ[RELEASES_ENV] = str(TEAM_RELEASES)
 
 NUFIT52_NO = {
     "th12": np.radians(33.41),
@@ -24,10 +33,11 @@ def nufit_no():
 
 @pytest.fixture(scope="session")
 def shared_data():
-    """``../shared/data``; tests that need a public release skip where it is absent."""
-    path = shared_data_dir()
-    if path is None:
-        pytest.skip("../shared/data (public data releases) not present")
+    """The releases folder (``$GLOBALFIT_DATA``, by default ``../shared/data``); tests that
+    need a public release skip where it is absent."""
+    path = releases_dir()
+    if not path.is_dir() or not any(path.iterdir()):
+        pytest.skip(f"no official data releases in {path} (set {RELEASES_ENV})")
     return path
 
 

@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 
 from globalfit.cli import main as cli_main
-from globalfit.cli.scan_command import (
-    DELTA_CHI2_95,
-    lma_dark_couplings,
-    profile_over_x,
-    survival_threshold,
-)
+from globalfit.cli.scan_command import lma_dark_couplings, profile_over_x
+from globalfit.statistics import CL95_1DOF as DELTA_CHI2_95
+from globalfit.statistics import first_upward_crossing
+
+
+def survival_threshold(mzp, delta_chi2):
+    return first_upward_crossing(mzp, delta_chi2, DELTA_CHI2_95)
 
 
 def test_lma_dark_couplings_give_minus_two_in_matter():
@@ -60,11 +61,11 @@ def test_cli_rejects_unknown_dataset(capsys):
 
 
 def test_one_dimensional_intervals_of_a_double_well():
-    from globalfit.cli.scan_command import one_dimensional_intervals
+    from globalfit.statistics import allowed_intervals
 
     x = np.linspace(-2, 2, 4001)
     chi2 = 10 * (x**2 - 1) ** 2
-    spans = one_dimensional_intervals(x, chi2, 2.0)
+    spans = allowed_intervals(x, chi2, 2.0, interpolation="linear")
     half = np.sqrt(2.0 / 10.0)  # |x^2 - 1| < half
     assert spans[0] == pytest.approx((-np.sqrt(1 + half), -np.sqrt(1 - half)), abs=1e-3)
     assert spans[1] == pytest.approx((np.sqrt(1 - half), np.sqrt(1 + half)), abs=1e-3)

@@ -7,6 +7,7 @@ from globalfit.likelihood import Point
 from globalfit.physics import oscillation
 from globalfit.physics.constants import OSCILLATION_PHASE_KM_GEV
 from globalfit.physics.solar import SolarOscillation, p_eff_constant_density
+from globalfit.statistics import poisson_chi2
 from likelihoods.kamland import KamLANDLikelihood, kamland_survival, oscillation_from_point
 
 KAMLAND_2011_BEST_FIT = {"dm21": 7.49e-5, "tan2_th12": 0.436, "sin2_th13": 0.032}
@@ -138,7 +139,7 @@ def test_profiled_nuisances_at_best_fit(shared_data):
         t = lk.templates(point)[:, lk.mask]
         n = lk.spectrum.observed[lk.mask]
         sigma = np.array([0.041, 0.10, np.inf])
-        value = lk._poisson_chi2(nudged @ t, n) + float(np.sum(((nudged - 1) / sigma) ** 2))
+        value = poisson_chi2(n, nudged @ t, axis=None) + float(np.sum(((nudged - 1) / sigma) ** 2))
         assert value > chi2
 
 
@@ -173,17 +174,12 @@ def _reference_profile(lk, templates, iterations=8):
         hessian = 2.0 * (t * (n / mu**2)) @ t.T + np.diag(2.0 / sigma**2)
         theta = theta - np.linalg.solve(hessian, gradient)
         theta[2] = max(theta[2], 0.0)
-    return theta, lk._poisson_chi2(theta @ t, n) + float(np.sum(((theta - 1.0) / sigma) ** 2))
+    return theta, poisson_chi2(n, theta @ t, axis=None) + float(np.sum(((theta - 1.0) / sigma) ** 2))
 
 
 @pytest.fixture(scope="module")
-def release_likelihood():
-    from globalfit.paths import shared_data_dir
-
-    path = shared_data_dir()
-    if path is None:
-        pytest.skip("../shared/data (public data releases) not present")
-    return KamLANDLikelihood(release_path=path / "kamland", reactors_path=path / "reactors")
+def release_likelihood(shared_data):
+    return KamLANDLikelihood(release_path=shared_data / "kamland", reactors_path=shared_data / "reactors")
 
 
 @pytest.mark.parametrize("nsi", [False, True])

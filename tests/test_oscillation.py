@@ -189,9 +189,9 @@ def test_batched_parameters_broadcast_against_energies(nufit_no):
     eps = np.stack([nsi_matrix(0.1 * i, -0.05 * i, 0.05j * i, 0.02, 0.1 * np.exp(1j * i)) for i in range(n_points)])
     p = osc.probabilities(energy, 1300.0, 2.848, params, eps[:, None])
     assert p.shape == (n_points, len(energy), 3, 3)
-    for i in range(n_points):
+    for i in range(n_points):   # one point takes the compact kernel: same closed form, other rounding
         single = {k: float(v[i, 0]) for k, v in params.items()}
-        assert np.abs(p[i] - osc.probabilities(energy, 1300.0, 2.848, single, eps[i])).max() < 1e-14
+        assert np.abs(p[i] - osc.probabilities(energy, 1300.0, 2.848, single, eps[i])).max() < 1e-13
     # energies of any shape; density per energy
     grid = np.geomspace(0.5, 5.0, 12).reshape(3, 4)
     density = np.linspace(1.0, 5.0, 4)
@@ -297,3 +297,21 @@ def test_out_argument_is_reused(nufit_no):
     assert np.allclose(scalar, osc.probabilities_eigh(1.0, 810.0, 2.8, nufit_no), atol=1e-12)
     with pytest.raises(ValueError, match="out"):
         osc.probabilities(energy, 810.0, 2.8, nufit_no, out=np.zeros((299, 3, 3)))
+
+
+@pytest.mark.parametrize("n_energies", [1, 7, osc.COMPACT_MAX_SIZE, osc.COMPACT_MAX_SIZE + 1])
+@pytest.mark.parametrize("antineutrino", [False, True])
+def test_single_point_paths_match_eigh_and_batched_kernel(nufit_no, n_energies, antineutrino):
+    """One point (compact kernel up to COMPACT_MAX_SIZE energies, blocked kernel above) equals
+    the eigh oracle and the batched kernel; a ConstantDensityPath reused across points too."""
+    energy = np.geomspace(0.05, 20.0, n_energies)
+    path = osc.ConstantDensityPath(energy, 1300.0, 2.848)
+    for params in (nufit_no, inverted(nufit_no)):
+        for eps in (None, EPS_COMPLEX):
+            fast = path.probabilities(params, eps, antineutrino)
+            oracle = osc.probabilities_eigh(energy, 1300.0, 2.848, params, eps, antineutrino)
+            assert np.abs(fast - oracle).max() < 1e-10
+            batch = {k: np.array([[v]]) for k, v in params.items()}
+            batched = path.probabilities(batch, None if eps is None else eps[None, None], antineutrino)[0]
+            assert np.abs(fast - batched).max() < 1e-12
+            assert np.array_equal(fast, osc.probabilities(energy, 1300.0, 2.848, params, eps, antineutrino))

@@ -9,19 +9,21 @@ from scipy import stats
 
 from globalfit.regions import Comparison, Region
 from globalfit.samplers.profile import (
-    CL90_1DOF,
-    THREE_SIGMA_1DOF,
-    allowed_intervals,
     best_fit,
     chain_starts,
-    format_intervals,
     latin_hypercube_starts,
-    merge_intervals,
     minimize_chi2,
     posterior_chi2,
     prior_unit_cube_map,
     profile_1d,
     profile_regions,
+)
+from globalfit.statistics import (
+    CL90_1DOF,
+    THREE_SIGMA_1DOF,
+    allowed_intervals,
+    format_intervals,
+    merge_intervals,
 )
 
 MEAN = np.array([1.0, -2.0, 0.5])

@@ -16,8 +16,6 @@ from globalfit.regions import parse_condition
 from globalfit.results import (
     LONG_COLUMNS,
     DisplayParameter,
-    equal_tailed_interval,
-    hpd_interval,
     load_run,
     profile_rows,
     profile_table,
@@ -27,6 +25,7 @@ from globalfit.results import (
     to_markdown,
     write_summary,
 )
+from globalfit.statistics import equal_tailed_interval, hpd_interval
 
 TH12_MEAN_DEG, TH12_SIGMA_DEG = 44.0, 2.0
 EPS_MEAN, EPS_SIGMA = -0.2, 0.1

@@ -11,7 +11,8 @@ import yaml
 
 from globalfit.cli import main
 from globalfit.config import ConfigError, load_config
-from globalfit.scan import level_crossings, run_scan, scan_grid
+from globalfit.scan import run_scan, scan_grid
+from globalfit.statistics import level_crossings
 
 MEAN, SIGMA = (0.3, -0.2), (0.1, 0.2)
 CARD = {

@@ -111,11 +111,3 @@ def test_default_night_matches_exact_evolution(solar, osc):
         i = OBSERVABLES.index(name)
         assert b_fast[i] == pytest.approx(b_exact[i], rel=0.02)
     assert solar.profiled_fluxes(osc)[1] == pytest.approx(exact.profiled_fluxes(osc)[1], abs=0.05)
-
-
-def test_night_outside_kernel_tables_falls_back_to_exact(solar):
-    """Dm21 = 1e-3 eV^2 lies outside the kernel tables: the exact evolution is used."""
-    osc = SolarOscillation(np.radians(33.4), np.radians(8.58), 1.0e-3)
-    assert not solar.night.covers(solar.e8, osc.dm21_ev2)
-    p2e = solar.night_p2e(osc)
-    assert set(p2e) == {"superk", "sno"} and np.all(np.abs(p2e["superk"] - np.sin(osc.th12) ** 2) < 0.01)

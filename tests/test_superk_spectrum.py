@@ -23,13 +23,8 @@ def make_point(th12_deg=33.4, dm21=7.4e-5, eps_d=0.0, eps_n=0.0) -> Point:
 
 
 @pytest.fixture(scope="module")
-def release():
-    from globalfit.paths import shared_data_dir
-
-    path = shared_data_dir()
-    if path is None:
-        pytest.skip("../shared/data (public data releases) not present")
-    return path / "superk"
+def release(shared_data):
+    return shared_data / "superk"
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +165,26 @@ def test_observables_table(superk):
     assert len(table) == 23 + 1 + len(SYSTEMATICS)
     assert all(path.is_file() for path in superk.data_files())
     assert superk.approximations()
+
+
+def test_one_solar_forward_model_per_point_with_both_solar_likelihoods(release):
+    """A card with `solar` and `superk_iv_spectrum` runs the solar forward model (day plan
+    and night regeneration) once per point: both read one shared, cached engine."""
+    from globalfit.config import load_config
+    from globalfit.posterior import build_posterior
+
+    card = {"name": "shared_solar", "model": {"name": "standard"},
+            "parameters": {"th12": {"prior": "uniform", "min": 30.0, "max": 36.0, "unit": "deg"},
+                           "dm21": {"prior": "uniform", "min": 6.0e-5, "max": 9.0e-5, "unit": "eV2"}},
+            "likelihoods": {"solar": {}, "superk_iv_spectrum": {"release_path": str(release)}},
+            "sampler": {"name": "emcee", "walkers": 8, "steps": 10, "burn_in": 2, "seed": 1}}
+    posterior = build_posterior(load_config(card))
+    solar, superk = posterior.likelihoods["solar"], posterior.likelihoods["superk_iv_spectrum"]
+    assert solar.engine is superk.engine
+    engine = solar.engine
+    before = engine.forward_evaluations
+    thetas = [[np.radians(th12), dm21] for th12, dm21 in ((33.0, 7.3e-5), (34.0, 7.6e-5), (32.5, 6.9e-5))]
+    for theta in thetas:
+        total, chi2 = posterior.log_likelihood(theta)
+        assert np.isfinite(total) and set(chi2) == {"solar", "superk_iv_spectrum"}
+    assert engine.forward_evaluations == before + len(thetas)

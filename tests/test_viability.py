@@ -175,7 +175,8 @@ def test_data_files_carry_provenance(path):
 
 
 # --- scans over m_Z' ----------------------------------------------------------------------------
-from globalfit.viability import parse_hold, scan_card, scan_values, windows  # noqa: E402
+from globalfit.statistics import windows  # noqa: E402
+from globalfit.viability import parse_hold, scan_card, scan_values  # noqa: E402
 
 PSI_CARD = CONFIG_DIR / "check_psi_mixing_benchmark.yaml"
 LMAD_CARD = CONFIG_DIR / "check_lma_dark_benchmark.yaml"

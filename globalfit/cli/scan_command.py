@@ -27,11 +27,16 @@ import numpy as np
 
 from globalfit.couplings import Couplings
 from globalfit.physics.constants import MEV
+from globalfit.statistics import (
+    CL90_1DOF,
+    CL90_2DOF,
+    CL95_1DOF,
+    allowed_intervals,
+    first_upward_crossing,
+)
 
 HELP = "frequentist scans (e.g. 'scan lma-dark': LMA-Dark vs CEvNS as a function of m_Z')"
 
-DELTA_CHI2_95 = 3.841458820694124
-"""95 % CL for one degree of freedom."""
 DEFAULT_LMA_DARK_DATASETS = ("coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020")
 CEVNS_DATASETS = DEFAULT_LMA_DARK_DATASETS + ("conus",)
 X_RANGE = (-10.0, 10.0)
@@ -100,22 +105,6 @@ def lma_dark_delta_chi2(likelihoods: dict, mzp_mev: np.ndarray) -> dict[str, np.
     return out
 
 
-def survival_threshold(mzp_mev: np.ndarray, delta_chi2: np.ndarray,
-                       level: float = DELTA_CHI2_95) -> float:
-    """The ``m_Z'`` (MeV) below which ``Delta chi2 < level``: the first upward crossing,
-    interpolated linearly in ``log m``. ``nan`` if excluded already at the lightest mass,
-    ``inf`` if it survives at every mass of the grid."""
-    allowed = delta_chi2 < level
-    if not allowed[0]:
-        return float("nan")
-    if np.all(allowed):
-        return float("inf")
-    k = int(np.argmin(allowed))  # first excluded point
-    x0, x1 = np.log(mzp_mev[k - 1]), np.log(mzp_mev[k])
-    y0, y1 = delta_chi2[k - 1], delta_chi2[k]
-    return float(np.exp(x0 + (level - y0) * (x1 - x0) / (y1 - y0)))
-
-
 # --- the lma-dark sub-command ---------------------------------------------------------
 def _configure_lma_dark(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--datasets", default=",".join(DEFAULT_LMA_DARK_DATASETS),
@@ -144,7 +133,7 @@ def _run_lma_dark(args: argparse.Namespace) -> int:
     likelihoods = build_cevns_likelihoods(names, args.release_root)
     mzp = np.geomspace(args.mzp_min, args.mzp_max, args.points)
     curves = lma_dark_delta_chi2(likelihoods, mzp)
-    thresholds = {name: survival_threshold(mzp, curve) for name, curve in curves.items()}
+    thresholds = {name: first_upward_crossing(mzp, curve, CL95_1DOF) for name, curve in curves.items()}
     if args.format == "csv":
         _write_csv(mzp, curves, thresholds, sys.stdout)
     else:
@@ -171,7 +160,7 @@ def _write_table(mzp, curves, thresholds, stream) -> None:
     stream.write("m_Z' [MeV]".ljust(12) + "".join(n.rjust(width) for n in names) + "\n")
     for i, m in enumerate(mzp):
         stream.write(f"{m:<12.4g}" + "".join(f"{curves[n][i]:{width}.2f}" for n in names) + "\n")
-    stream.write(f"\nLMA-Dark survives at 95% CL (Delta chi2 < {DELTA_CHI2_95:.2f}) for m_Z' below:\n")
+    stream.write(f"\nLMA-Dark survives at 95% CL (Delta chi2 < {CL95_1DOF:.2f}) for m_Z' below:\n")
     for name, value in thresholds.items():
         text = ("excluded at every mass" if np.isnan(value)
                 else "allowed at every mass scanned" if np.isinf(value) else f"{value:.1f} MeV")
@@ -189,7 +178,7 @@ def plot_lma_dark(mzp, curves, filename: str) -> None:
     for name, curve in curves.items():
         style = dict(lw=2.5, color="k") if name == "combined" else dict(lw=1.5)
         ax.plot(mzp, curve, label=name, **style)
-    ax.axhline(DELTA_CHI2_95, color="grey", ls="--", lw=1, label="95% CL (1 dof)")
+    ax.axhline(CL95_1DOF, color="grey", ls="--", lw=1, label="95% CL (1 dof)")
     ax.set_xscale("log")
     ax.set_xlabel(r"$m_{Z'}$ [MeV]")
     ax.set_ylabel(r"$\Delta\chi^2$ (LMA-Dark $-$ SM), profiled over $x$")
@@ -224,15 +213,6 @@ def ee_plane_chi2(likelihoods: dict, eps_u: np.ndarray, eps_d: np.ndarray) -> di
     return out
 
 
-def one_dimensional_intervals(values: np.ndarray, delta_chi2: np.ndarray,
-                              level: float = 2.705543454095404) -> list[tuple[float, float]]:
-    """Intervals of ``values`` where ``delta_chi2 < level`` (edges interpolated linearly in
-    ``delta_chi2``; `globalfit.samplers.profile.allowed_intervals`)."""
-    from globalfit.samplers.profile import allowed_intervals
-
-    return allowed_intervals(values, delta_chi2, level, interpolation="linear")
-
-
 def _configure_common(parser, default_datasets=DEFAULT_LMA_DARK_DATASETS) -> None:
     parser.add_argument("--datasets", default=",".join(default_datasets),
                         help="comma-separated CEvNS likelihoods (default: the three COHERENT sets)")
@@ -263,7 +243,7 @@ def _run_ee_plane(args) -> int:
     print("  eps^u_ee       eps^d_ee interval(s) of the combined fit")
     delta = chi2["combined"] - chi2["combined"].min()
     for i in range(0, len(grid), max(len(grid) // 12, 1)):
-        spans = one_dimensional_intervals(grid, delta[i], 4.605170185988092)
+        spans = allowed_intervals(grid, delta[i], CL90_2DOF, interpolation="linear")
         text = " + ".join(f"[{a:+.3f}, {b:+.3f}]" for a, b in spans) or "none"
         print(f"  {grid[i]:+.3f}   {text}")
     if args.plot:
@@ -283,7 +263,7 @@ def _plot_plane(grid, chi2, filename) -> None:
         colour = "k" if name == "combined" else colours[k % len(colours)]
         delta = values - values.min()
         width = 2.5 if name == "combined" else 1.2
-        ax.contour(grid, grid, delta.T, levels=[4.605], colors=[colour], linewidths=width)
+        ax.contour(grid, grid, delta.T, levels=[CL90_2DOF], colors=[colour], linewidths=width)
         ax.plot([], [], color=colour, lw=width, label=name)
     ax.plot([0], [0], "k*", ms=8, label="SM")
     ax.set_xlabel(r"$\varepsilon^{u}_{ee}$")
@@ -316,7 +296,7 @@ def _run_mumu(args) -> int:
     curves["combined"] = sum(curves[n] for n in likelihoods)
     print(f"eps^{args.quark}_mumu (all other NSI zero, contact): 90% CL (Delta chi2 < 2.71, 1 dof)")
     for name, curve in curves.items():
-        spans = one_dimensional_intervals(values, curve - curve.min())
+        spans = allowed_intervals(values, curve - curve.min(), CL90_1DOF, interpolation="linear")
         print(f"  {name:20s} " + (" + ".join(f"[{a:+.3f}, {b:+.3f}]" for a, b in spans) or "none"))
     if args.plot:
         import matplotlib
@@ -328,7 +308,7 @@ def _run_mumu(args) -> int:
         for name, curve in curves.items():
             ax.plot(values, curve - curve.min(), label=name,
                     **(dict(color="k", lw=2.5) if name == "combined" else {}))
-        ax.axhline(2.706, color="grey", ls="--", lw=1, label="90% CL")
+        ax.axhline(CL90_1DOF, color="grey", ls="--", lw=1, label="90% CL")
         ax.set_ylim(0, 15)
         ax.set_xlabel(rf"$\varepsilon^{{{args.quark}}}_{{\mu\mu}}$")
         ax.set_ylabel(r"$\Delta\chi^2$")

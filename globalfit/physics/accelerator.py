@@ -279,11 +279,3 @@ class SampleModel:
         if prob_nu is None:
             return self.true_weights.sum(axis=0)
         return np.sum(self.channel_probabilities(prob_nu, prob_nubar) * self.true_weights, axis=-2)
-
-
-def poisson_chi2(expected, observed) -> np.ndarray:
-    """Poisson deviance ``2 sum (mu - n + n ln(n/mu))`` over the last axis (``n ln n -> 0`` at n = 0)."""
-    mu = np.asarray(expected, dtype=float)
-    n = np.asarray(observed, dtype=float)
-    log_term = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu), 0.0)
-    return 2.0 * np.sum(mu - n + log_term, axis=-1)

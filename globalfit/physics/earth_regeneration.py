@@ -270,16 +270,29 @@ class EarthRegeneration:
         fraction = position - index
         return self.tables[:, :, index] * (1 - fraction) + self.tables[:, :, index + 1] * fraction
 
-    def regeneration(self, energy_mev, osc: SolarOscillation) -> dict:
-        """Detector name -> ``f_reg(E) = <P_2e> - s12^2`` at ``energy_mev`` (MeV)."""
+    def coherence(self, energy_mev, osc: SolarOscillation) -> dict:
+        """Detector name -> ``(<|c_1|^2>, <c_1 conj(c_2)>)`` at ``energy_mev`` (MeV).
+
+        ``c_1``, ``c_2`` are the amplitudes of ``nu_1``, ``nu_2`` at the detector of a ``nu_2``
+        that entered the Earth, exposure- and energy-averaged like ``P_2e``: to second order
+        ``<|c_1|^2> = <|J|^2>`` (real) and ``<c_1 conj(c_2)> = <-i J>`` (complex, first order with
+        the phase term). ``f_reg = sin 2th12 Re<c_1 conj(c_2)> + cos 2th12 <|c_1|^2>``; the
+        imaginary part is what the ``nu_mu``/``nu_tau`` split at night needs
+        (`globalfit.physics.solar_flavour`).
+        """
         k = self.kernels(energy_mev, osc.dm21_ev2)
         h12_pe, h12_n, h11_pe, h11_n = mass_basis_couplings(osc)
         amplitude = (h12_pe * (k[0] - 2j * (h11_pe * k[1] + h11_n * k[2]))
                      + h12_n * (k[3] - 2j * (h11_pe * k[4] + h11_n * k[5])))
         second = (abs(h12_pe) ** 2 * k[6].real + 2 * (h12_pe * np.conj(h12_n) * k[7]).real
                   + abs(h12_n) ** 2 * k[8].real)
-        f_reg = np.sin(2 * osc.th12) * (-1j * amplitude).real + np.cos(2 * osc.th12) * second
-        return dict(zip(self.detectors, f_reg))
+        return {name: (second[row], -1j * amplitude[row]) for row, name in enumerate(self.detectors)}
+
+    def regeneration(self, energy_mev, osc: SolarOscillation) -> dict:
+        """Detector name -> ``f_reg(E) = <P_2e> - s12^2`` at ``energy_mev`` (MeV)."""
+        s2, c2 = np.sin(2 * osc.th12), np.cos(2 * osc.th12)
+        return {name: s2 * first.real + c2 * second
+                for name, (second, first) in self.coherence(energy_mev, osc).items()}
 
     def mean_p2e(self, energy_mev, osc: SolarOscillation) -> dict:
         """Detector name -> exposure-averaged ``P_2e(E)``."""

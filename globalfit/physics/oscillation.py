@@ -33,6 +33,9 @@ completes the matrix by unitarity (rows and columns of ``|S|^2`` sum to one for 
 """
 from __future__ import annotations
 
+import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -85,13 +88,33 @@ def _nsi_matrix(eps) -> np.ndarray | None:
     matrix = np.asarray(eps, dtype=complex)
     if matrix.ndim < 2 or matrix.shape[-2:] != (3, 3):
         raise ValueError(f"eps: expected shape (..., 3, 3), got {matrix.shape}")
-    if not np.all(np.isfinite(matrix)):
-        raise ValueError("eps: must be finite (no NaN or inf)")
-    deviation = np.abs(matrix - np.conj(np.swapaxes(matrix, -1, -2)))
-    if np.any(deviation > 1e-12 * (1.0 + np.abs(matrix).max())):
+    deviation = np.abs(matrix - np.conj(np.swapaxes(matrix, -1, -2))).max()
+    if not deviation <= 1e-12 * (1.0 + np.abs(matrix).max()):      # also False for NaN / inf entries
+        if not np.all(np.isfinite(matrix)):
+            raise ValueError("eps: must be finite (no NaN or inf)")
         raise ValueError("eps: must be Hermitian, eps[..., b, a] == conj(eps[..., a, b]) "
-                         f"(largest deviation {deviation.max():.3g})")
+                         f"(largest deviation {deviation:.3g})")
     return matrix
+
+
+def _single_point(params: Mapping, eps: np.ndarray | None) -> tuple | None:
+    """The six parameters as floats when ``params`` holds one finite scalar point and ``eps``
+    is one matrix (the fast path of `ConstantDensityPath`); None otherwise."""
+    if eps is not None and eps.ndim != 2:
+        return None
+    values = []
+    for key in PARAMETER_NAMES:
+        value = params[key]
+        if type(value) not in _SCALAR_TYPES:
+            return None
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"params[{key!r}]: must be finite (no NaN or inf), got {value!r}")
+        values.append(value)
+    return tuple(values)
+
+
+_SCALAR_TYPES = (float, int, np.float64, np.float32, np.int64)
 
 
 # --------------------------------------------------------------------------------------
@@ -111,6 +134,8 @@ def pmns_matrix(th12: ArrayLike, th13: ArrayLike, th23: ArrayLike, dcp: ArrayLik
         ``U[..., a, i]``: flavour ``a`` in ``(e, mu, tau)``, mass state ``i``;
         ``U_e3 = s13 exp(-i dcp)``.
     """
+    if all(type(x) in _SCALAR_TYPES for x in (th12, th13, th23, dcp)):
+        return _pmns_scalar(float(th12), float(th13), float(th23), float(dcp))
     th12, th13, th23, dcp = np.broadcast_arrays(*(np.asarray(x, float) for x in (th12, th13, th23, dcp)))
     s12, c12 = np.sin(th12), np.cos(th12)
     s13, c13 = np.sin(th13), np.cos(th13)
@@ -127,6 +152,17 @@ def pmns_matrix(th12: ArrayLike, th13: ArrayLike, th23: ArrayLike, dcp: ArrayLik
     u[..., 2, 1] = -c12 * s23 - s12 * c23 * s13 * phase
     u[..., 2, 2] = c23 * c13
     return u
+
+
+def _pmns_scalar(th12: float, th13: float, th23: float, dcp: float) -> np.ndarray:
+    """`pmns_matrix` for one point, with scalar ``math`` (same formulas, about 3 us)."""
+    s12, c12 = math.sin(th12), math.cos(th12)
+    s13, c13 = math.sin(th13), math.cos(th13)
+    s23, c23 = math.sin(th23), math.cos(th23)
+    phase = complex(math.cos(dcp), math.sin(dcp))
+    return np.array([[c12 * c13, s12 * c13, s13 / phase],
+                     [-s12 * c23 - c12 * s23 * s13 * phase, c12 * c23 - s12 * s23 * s13 * phase, s23 * c13],
+                     [s12 * s23 - c12 * c23 * s13 * phase, -c12 * s23 - s12 * c23 * s13 * phase, c23 * c13]])
 
 
 def vacuum_mass_matrix_ev2(params: Mapping) -> np.ndarray:
@@ -246,6 +282,27 @@ class _Workspace:
         return array
 
 
+_LOCAL = threading.local()
+WORKSPACE_CACHE_SIZE = 8
+"""Block shapes whose scratch arrays are kept between calls (per thread)."""
+
+
+def _workspace(shape: tuple) -> _Workspace:
+    """The thread's `_Workspace` for ``shape``, reused across calls: fresh scratch memory
+    for every call costs page faults (about 40 arrays per block) and ~100 us per call."""
+    cache = getattr(_LOCAL, "workspaces", None)
+    if cache is None:
+        cache = _LOCAL.workspaces = OrderedDict()
+    ws = cache.get(shape)
+    if ws is None:
+        ws = cache[shape] = _Workspace(shape)
+        if len(cache) > WORKSPACE_CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(shape)
+    return ws
+
+
 def _lagrange_coefficients(a_third, b_half, ws: _Workspace):
     """``exp(-i T) = A0 + A1 T + A2 T^2`` for traceless Hermitian ``T``.
 
@@ -339,37 +396,46 @@ def _lagrange_coefficients(a_third, b_half, ws: _Workspace):
 # --------------------------------------------------------------------------------------
 # fast probabilities: polynomial coefficients per point, blocks of energies x points
 # --------------------------------------------------------------------------------------
-def _polynomial_coefficients(k: np.ndarray, m: np.ndarray) -> tuple:
+def _coefficient_table(k: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Coefficients in ``w`` of the quantities the kernel needs, ``T = w K + M``.
 
     Returns
     -------
-    (linear, quadratic, cubic)
-        ``linear`` (2, 4, ...): ``T_ee, T_mumu, Re T_mue, Im T_mue``;
-        ``quadratic`` (3, 5, ...): ``a/3 = tr(T^2)/6, (T^2)_ee - 2a/3, (T^2)_mumu - 2a/3,
-        Re (T^2)_mue, Im (T^2)_mue``; ``cubic`` (4, ...): ``b/2 = det(T)/2``. Highest power first.
+    ndarray, shape ``(10, 4) + batch``
+        Row ``r``, column ``j``: coefficient of ``w^(3 - j)`` of, by row, ``T_ee, T_mumu,
+        Re T_mue, Im T_mue`` (rows 0-3), ``a/3 = tr(T^2)/6`` (4), ``(T^2)_ee - 2a/3,
+        (T^2)_mumu - 2a/3, Re (T^2)_mue, Im (T^2)_mue`` (5-8) and ``b/2 = det(T)/2`` (9).
         ``det(wK + M) = w^3 det K + w^2 tr(K^2 M) + w tr(K M^2) + det M`` for traceless
         ``K, M`` (Cayley-Hamilton: ``adj X = X^2 - tr(X^2)/2``), ``det X = tr(X^3)/3``.
     """
     k, m = np.broadcast_arrays(k, m)
-    kk = k @ k
     mm = m @ m
-    km = k @ m
-    mixed = km + m @ k
+    x = np.stack((k, m, k @ k, k @ m + m @ k, mm), axis=-3)       # K, M, then T^2 by powers w^2, w, 1
+    d = x[..., _ENTRY_ROWS, _ENTRY_COLUMNS]                           # batch + (5, 3): ee, mumu, mue
+    table = np.zeros(d.shape[:-2] + (10, 4))
+    a_third = (d[..., 2:, 0].real + d[..., 2:, 1].real + x[..., 2:, 2, 2].real) / 6.0
+    table[..., 0:2, 2:4] = np.swapaxes(d[..., 0:2, 0:2].real, -1, -2)
+    table[..., 2, 2:4] = d[..., 0:2, 2].real
+    table[..., 3, 2:4] = d[..., 0:2, 2].imag
+    table[..., 4, 1:4] = a_third
+    table[..., 5:7, 1:4] = np.swapaxes(d[..., 2:, 0:2].real, -1, -2) - 2.0 * a_third[..., None, :]
+    table[..., 7, 1:4] = d[..., 2:, 2].real
+    table[..., 8, 1:4] = d[..., 2:, 2].imag
+    # tr(K^2 K), tr(K^2 M), tr(K M^2), tr(M^2 M) as sums of elementwise products with the transpose
+    products = x[..., _CUBIC_LEFT, :, :] * np.swapaxes(x[..., _CUBIC_RIGHT, :, :], -1, -2)
+    table[..., 9, :] = products.real.sum(axis=(-2, -1)) * _CUBIC_WEIGHTS
+    return np.moveaxis(table, (-2, -1), (0, 1))
 
-    def tr(x):
-        return np.real(np.trace(x, axis1=-2, axis2=-1))
 
-    def entries(x):
-        return [x[..., 0, 0].real, x[..., 1, 1].real, x[..., 1, 0].real, x[..., 1, 0].imag]
+_ENTRY_ROWS, _ENTRY_COLUMNS = np.array([0, 1, 1]), np.array([0, 1, 0])
+_CUBIC_LEFT, _CUBIC_RIGHT = np.array([2, 2, 0, 4]), np.array([0, 1, 4, 1])
+_CUBIC_WEIGHTS = np.array([1 / 6, 1 / 2, 1 / 2, 1 / 6])
 
-    linear = np.stack([np.stack(entries(k)), np.stack(entries(m))])
-    quadratic = np.stack([np.stack([tr(kk) / 6.0] + entries(kk)),
-                          np.stack([tr(km) / 3.0] + entries(mixed)),
-                          np.stack([tr(mm) / 6.0] + entries(mm))])
-    quadratic[:, 1:3] -= 2.0 * quadratic[:, :1]        # (T^2)_aa - 2 a / 3 for a = e, mu
-    cubic = np.stack([tr(kk @ k) / 6.0, tr(kk @ m) / 2.0, tr(k @ mm) / 2.0, tr(mm @ m) / 6.0])
-    return linear, quadratic, cubic
+
+def _kernel_coefficients(table: np.ndarray) -> tuple:
+    """``(linear, quadratic, cubic)`` for `_block_probabilities`: shapes ``(2, 4)``,
+    ``(3, 5)``, ``(4,)`` (then batch), highest power first."""
+    return (np.swapaxes(table[0:4, 2:4], 0, 1), np.swapaxes(table[4:9, 1:4], 0, 1), table[9])
 
 
 def _poly(c, w, out):
@@ -509,23 +575,109 @@ def probabilities(energy_gev: ArrayLike, baseline_km: ArrayLike, density_gcc: Ar
     axes (so ``P[..., 0, 1]`` is contiguous); use ``np.ascontiguousarray`` if a
     C-ordered array is needed.
     """
-    p = _parameters(params)
-    eps = _nsi_matrix(eps)
-    w, v = _kinematics(energy_gev, baseline_km, density_gcc, electron_fraction)
-    k, m = _phase_matrices(p, eps, antineutrino, v)
-    coefficients = _polynomial_coefficients(k, m)
-    shape = _broadcast_shape(coefficients[2].shape[1:], w.shape)
-    k, m = np.broadcast_arrays(k, m)
-    scalar = shape == ()
-    if scalar:                               # the kernel indexes stacked buffers: work on shape (1,)
-        shape, w, k, m = (1,), w.reshape(1), k[None], m[None]
-        coefficients = tuple(c[..., None] for c in coefficients)
-    planes = _output_planes(out, shape, scalar)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # degenerate points: NaN, replaced below
-        _fill_blocks(shape, w, coefficients, k, m, planes)
-    if out is not None:
-        return out
-    return planes[..., 0] if scalar else np.moveaxis(planes, (0, 1), (-2, -1))
+    path = ConstantDensityPath(energy_gev, baseline_km, density_gcc, electron_fraction)
+    return path.probabilities(params, eps, antineutrino, out=out)
+
+
+COMPACT_MAX_SIZE = 512
+"""Largest number of energies for which one parameter point goes through the compact
+kernel (`_compact_probabilities`: ~25 numpy calls) instead of the blocked one (~75 calls,
+fewer operations per element)."""
+
+
+class ConstantDensityPath:
+    """Energies, baseline and matter validated once; probabilities per parameter point.
+
+    Parameters
+    ----------
+    energy_gev, baseline_km, density_gcc, electron_fraction
+        As in `probabilities`; they broadcast against each other.
+
+    Notes
+    -----
+    ``path.probabilities(params, eps, antineutrino)`` equals `probabilities` with the same
+    arguments. A single parameter point (six scalars, ``eps`` one matrix or None) on a
+    scalar baseline and density takes a fast path: per-point quantities with scalar math,
+    the polynomial coefficients in ``w`` evaluated by one matrix product with the powers of
+    ``w`` prepared here, and, up to `COMPACT_MAX_SIZE` energies, the compact kernel.
+    """
+
+    def __init__(self, energy_gev: ArrayLike, baseline_km: ArrayLike, density_gcc: ArrayLike,
+                 electron_fraction: ArrayLike = 0.5):
+        self.w, self.v = _kinematics(energy_gev, baseline_km, density_gcc, electron_fraction)
+        self._powers = None
+
+    def probabilities(self, params: Mapping, eps: ArrayLike | None = None, antineutrino: bool = False,
+                      *, out: np.ndarray | None = None) -> np.ndarray:
+        """``P[..., a, b] = P(nu_a -> nu_b)`` for ``params`` (see `probabilities`)."""
+        if not isinstance(params, Mapping):
+            raise ValueError(f"params: expected a mapping with keys {PARAMETER_NAMES}, got {type(params).__name__}")
+        missing = [k for k in PARAMETER_NAMES if k not in params]
+        if missing:
+            raise ValueError(f"params: missing keys {missing}; required: {PARAMETER_NAMES}")
+        eps = _nsi_matrix(eps)
+        point = _single_point(params, eps) if self.v.ndim == 0 else None
+        if point is None:
+            return self._general(_parameters(params), eps, antineutrino, out)
+        k, m = _point_matrices(point, eps, antineutrino, float(self.v))
+        table = _coefficient_table(k, m)
+        w = self.w
+        shape = w.shape or (1,)
+        planes = _output_planes(out, shape, w.ndim == 0)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # degenerate points: NaN, replaced
+            if w.size <= COMPACT_MAX_SIZE:
+                flat = planes.reshape(3, 3, -1)           # a view unless ``out`` is strided
+                _compact_probabilities(self._w_powers(), w.reshape(-1), table, k, m, flat)
+                if not np.may_share_memory(flat, planes):
+                    planes[...] = flat.reshape(planes.shape)
+            else:
+                _fill_blocks(shape, w.reshape(shape), _kernel_coefficients(table), k, m, planes)
+        if out is not None:
+            return out
+        return planes[..., 0] if w.ndim == 0 else np.moveaxis(planes, (0, 1), (-2, -1))
+
+    def _w_powers(self) -> np.ndarray:
+        """``(w^3, w^2, w, 1)`` stacked, shape ``(4, n_energies)`` (prepared on first use)."""
+        if self._powers is None:
+            w = self.w.reshape(-1)
+            self._powers = np.stack([w**3, w**2, w, np.ones_like(w)])
+        return self._powers
+
+    def _general(self, p: dict, eps, antineutrino: bool, out) -> np.ndarray:
+        w, v = self.w, self.v
+        k, m = _phase_matrices(p, eps, antineutrino, v)
+        coefficients = _kernel_coefficients(_coefficient_table(k, m))
+        shape = _broadcast_shape(coefficients[2].shape[1:], w.shape)
+        k, m = np.broadcast_arrays(k, m)
+        scalar = shape == ()
+        if scalar:                               # the kernel indexes stacked buffers: work on shape (1,)
+            shape, w, k, m = (1,), w.reshape(1), k[None], m[None]
+            coefficients = tuple(c[..., None] for c in coefficients)
+        planes = _output_planes(out, shape, scalar)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # degenerate points: NaN, replaced below
+            _fill_blocks(shape, w, coefficients, k, m, planes)
+        if out is not None:
+            return out
+        return planes[..., 0] if scalar else np.moveaxis(planes, (0, 1), (-2, -1))
+
+
+def _point_matrices(point: tuple, eps: np.ndarray | None, antineutrino: bool, v: float) -> tuple:
+    """Traceless ``K`` (eV^2) and ``M`` (dimensionless) for one point (`_phase_matrices`)."""
+    th12, th13, th23, dcp, dm21, dm31 = point
+    u = _pmns_scalar(th12, th13, th23, dcp)
+    k = (u * np.array([0.0, dm21, dm31])) @ np.conj(u.T)
+    k -= (np.trace(k) / 3.0) * _IDENTITY
+    matter = _MATTER_E if eps is None else _MATTER_E + eps
+    matter = matter - (np.trace(matter) / 3.0) * _IDENTITY
+    if antineutrino:
+        k = np.conj(k)
+        matter = -np.conj(matter)
+    return k, v * matter
+
+
+_IDENTITY = np.eye(3)
+_MATTER_E = np.diag([1.0 + 0j, 0.0, 0.0])
+_THIRDS = np.array([0.0, -2.0 * np.pi / 3.0, 2.0 * np.pi / 3.0])[:, None]
 
 
 def _output_planes(out: np.ndarray | None, shape: tuple, scalar: bool) -> np.ndarray:
@@ -551,11 +703,9 @@ def _broadcast_shape(point_shape: tuple, kinematic_shape: tuple) -> tuple:
 
 def _fill_blocks(shape, w, coefficients, k, m, planes) -> None:
     ndim = len(shape)
-    workspaces: dict[tuple, _Workspace] = {}
     for index in _blocks(shape, BLOCK_SIZE):
         planes_block = planes[(slice(None), slice(None)) + index]
-        block_shape = planes_block.shape[2:]
-        ws = workspaces.get(block_shape) or workspaces.setdefault(block_shape, _Workspace(block_shape))
+        ws = _workspace(planes_block.shape[2:])
         w_block = _index_operand(w, index, ndim)
         linear, quadratic, cubic = (_index_operand(c, index, ndim, leading=lead)
                                     for c, lead in zip(coefficients, (2, 2, 1)))
@@ -572,6 +722,44 @@ def _fallback(mask, w_block, k, m, index, ndim, planes_block) -> None:
     m_sel = np.broadcast_to(_index_operand(m, index + (slice(None),) * 2, ndim + 2), block_shape + (3, 3))[mask]
     s = _eigh_operator(w_sel[:, None, None] * k_sel + m_sel)
     planes_block[:, :, mask] = np.moveaxis(np.abs(s) ** 2, 0, -1).swapaxes(0, 1)
+
+
+def _compact_probabilities(powers, w, table, k, m, planes) -> None:
+    """All nine probabilities of one point at ``n`` energies with few numpy calls.
+
+    ``powers``: ``(w^3, w^2, w, 1)`` shape ``(4, n)``; ``table``: `_coefficient_table` of
+    the point ``(10, 4)``; ``planes``: output ``(3, 3, n)``. Same closed form as
+    `_block_probabilities` with complex arithmetic on stacked rows: eigenvalues
+    ``l_k = 2 r cos(theta - 2 pi k / 3)``, ``c_k = exp(-i l_k) / (3 l_k^2 - a)``,
+    ``S = E + A1 T + A2 (T^2 - 2a/3)`` on the diagonal, ``A1 T + A2 T^2`` off it.
+    """
+    a_third, b_half = table[_INVARIANT_ROWS] @ powers
+    entries = (table[_ENTRY_REAL] + table[_ENTRY_IMAGINARY] * _ENTRY_SIGN) @ powers   # T_ee, T_mumu, T_mue, T_emu, Q...
+    r = np.sqrt(a_third)
+    cos_3theta = b_half / (r * a_third)
+    regular = np.abs(cos_3theta) < 1.0 - DEGENERACY_COS_TOL
+    eigenvalues = np.cos(np.arccos(cos_3theta) / 3.0 + _THIRDS) * (r + r)      # (3, n)
+    phases = np.exp(eigenvalues * -1j)
+    weights = phases / (eigenvalues * eigenvalues - a_third) / 3.0             # c_k
+    a1 = np.einsum("kn,kn->n", weights, eigenvalues)
+    amplitude = weights.sum(axis=0) * entries[4:]                              # S_ee, S_mumu, S_mue, S_emu
+    amplitude += a1 * entries[:4]
+    amplitude[0:2] += phases.sum(axis=0) / 3.0
+    squared = planes.reshape(9, -1)
+    squared[_SQUARED_PLANES] = amplitude.real ** 2 + amplitude.imag ** 2
+    # the rest by unitarity of S: rows and columns of |S|^2 sum to one
+    np.subtract(1.0, planes[0:2, 0] + planes[0:2, 1], planes[0:2, 2])
+    np.subtract(1.0, planes[0, 0:2] + planes[1, 0:2], planes[2, 0:2])
+    np.subtract(1.0, planes[2, 0] + planes[2, 1], planes[2, 2])
+    if not regular.all():
+        _fallback(~regular, w, k, m, (slice(None),), 1, planes)
+
+
+_INVARIANT_ROWS = np.array([4, 9])
+_ENTRY_REAL = np.array([0, 1, 2, 2, 5, 6, 7, 7])
+_ENTRY_IMAGINARY = np.array([0, 0, 3, 3, 0, 0, 8, 8])
+_ENTRY_SIGN = np.array([0, 0, 1j, -1j, 0, 0, 1j, -1j])[:, None]
+_SQUARED_PLANES = np.array([0, 4, 1, 3])    # (e, e), (mu, mu), (e, mu), (mu, e) of the 3 x 3 planes
 
 
 # --------------------------------------------------------------------------------------
@@ -811,13 +999,12 @@ def _fill_operator_blocks(shape, n_layers, w_all, coefficients, k, m_all, planes
     size = int(np.prod(shape))
     all_layers = size * n_layers <= LAYERED_BLOCK_SIZE or size < 1024
     block_size = max(1, LAYERED_BLOCK_SIZE // n_layers) if all_layers else SEQUENTIAL_BLOCK_SIZE
-    workspaces: dict[tuple, _Workspace] = {}
     for index in _blocks(shape, block_size):
         planes_block = planes[(slice(None),) * 3 + index]
         block_shape = planes_block.shape[3:]
         if all_layers:
             block_shape = (n_layers,) + block_shape
-        ws = workspaces.get(block_shape) or workspaces.setdefault(block_shape, _Workspace(block_shape))
+        ws = _workspace(block_shape)
         if all_layers:
             layered = (slice(None),) + index
             s = _layer_operators(layered, ndim + 1, w_all, coefficients, k, m_all, ws)

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import yaml
 
+from globalfit.paths import data_path
 from globalfit.physics.constants import ELECTRON_MASS_GEV, NEUTRON_MASS_GEV, PROTON_MASS_GEV
 
 ISOTOPES = ("U235", "U238", "Pu239", "Pu241")
@@ -44,7 +44,7 @@ IBD_THRESHOLD_MEV = (
 """Inverse-beta-decay threshold on a free proton at rest, 1.806 MeV."""
 MEV_TO_JOULE = 1.602176634e-13
 
-_DATA_FILE = Path(__file__).resolve().parents[2] / "data" / "reactors" / "huber_mueller.yaml"
+_DATA_FILE = data_path("reactors", "huber_mueller.yaml")
 
 
 @lru_cache(maxsize=1)

@@ -33,6 +33,7 @@ Energies are in MeV here (``energy_mev``), potentials in eV, lengths in km.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,8 @@ KM_TIMES_EV = KM_IN_PER_GEV * 1.0e-9
 """Multiply ``energy[eV] * length[km]`` by this for a dimensionless phase (5.068e9)."""
 
 FERMIONS = ("e", "u", "d")
+PARAMETERS = ("th12", "th13", "th23", "dcp", "dm21")
+"""The oscillation parameters of `SolarOscillation.from_parameters`, in its argument order."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,10 @@ class SolarOscillation:
         ``eps_D`` per electron (with its proton) and per neutron.
     eps_n_pe, eps_n_n : complex
         ``eps_N`` per electron and per neutron.
+    th23, dcp : float or None
+        Radians. Not needed for ``P_ee``; the ``nu_mu`` / ``nu_tau`` split at Earth
+        (`globalfit.physics.solar_flavour`) needs them. Set by `from_matrices` and
+        `from_parameters`.
     """
 
     th12: float
@@ -73,6 +80,8 @@ class SolarOscillation:
     eps_d_n: float = 0.0
     eps_n_pe: complex = 0.0
     eps_n_n: complex = 0.0
+    th23: float | None = None
+    dcp: float | None = None
 
     def __post_init__(self):
         if not self.dm21_ev2 > 0:
@@ -100,7 +109,24 @@ class SolarOscillation:
             eps_d, eps_n = effective_nsi(eps_by_fermion[fermion], th13, th23, dcp)
             d_pe, d_n = d_pe + w_pe * eps_d, d_n + w_n * eps_d
             n_pe, n_n = n_pe + w_pe * eps_n, n_n + w_n * eps_n
-        return cls(th12, th13, dm21_ev2, d_pe, d_n, n_pe, n_n)
+        return cls(th12, th13, dm21_ev2, d_pe, d_n, n_pe, n_n, float(th23), float(dcp))
+
+    @classmethod
+    def from_parameters(cls, params: Mapping[str, float], eps_by_fermion: Mapping | None = None,
+                        reader: str = "the solar two-state problem") -> SolarOscillation:
+        """From a point's parameters (radians, eV^2; every name of `PARAMETERS` required) and
+        its NSI matrices ``{f: eps^f}``.
+
+        Raises
+        ------
+        KeyError
+            Naming the missing parameter(s) and ``reader``: there is no default.
+        """
+        missing = [name for name in PARAMETERS if name not in params]
+        if missing:
+            raise KeyError(f"{reader} needs the oscillation parameter(s) {missing}, which this point does not "
+                           f"set; give them in the run card's parameters: (e.g. th23: {{value: 42.2, unit: deg}})")
+        return cls.from_matrices(*(float(params[name]) for name in PARAMETERS), eps_by_fermion or {})
 
 
 def effective_nsi(eps, th13: float, th23: float, dcp: float) -> tuple[float, complex]:
@@ -379,20 +405,36 @@ class NightRegeneration:
         self.electron_density_na = density * y_e
         self.neutron_fraction = (1.0 - y_e) / y_e
 
-    def p2e_per_path(self, energy_mev, osc: SolarOscillation) -> np.ndarray:
-        """``P_2e`` for every path and energy, shape (n_paths, n_energies)."""
+    def amplitudes_per_path(self, energy_mev, osc: SolarOscillation) -> np.ndarray:
+        """Amplitudes ``(nu_e', nu_x')`` at the detector of a ``nu_2`` entering the Earth, for
+        every path and energy, shape (n_paths, n_energies, 2)."""
         energy = np.atleast_1d(np.asarray(energy_mev, float))
         n_paths = len(self.cos_nadir)
         per_path = lambda a: np.repeat(a, len(energy), axis=0)  # noqa: E731
         v_cc = charged_current_potential_ev(per_path(self.electron_density_na))
         state = layered_amplitudes(np.tile(energy, n_paths), per_path(self.lengths_km), v_cc,
                                    per_path(self.neutron_fraction), osc, vacuum_mass_states(osc.th12)[1])
-        return (np.abs(state[:, 0]) ** 2).reshape(n_paths, len(energy))
+        return state.reshape(n_paths, len(energy), 2)
+
+    def p2e_per_path(self, energy_mev, osc: SolarOscillation) -> np.ndarray:
+        """``P_2e`` for every path and energy, shape (n_paths, n_energies)."""
+        return np.abs(self.amplitudes_per_path(energy_mev, osc)[..., 0]) ** 2
 
     def mean_p2e(self, energy_mev, osc: SolarOscillation) -> dict:
         """Detector name -> exposure-averaged ``P_2e(E)``."""
         per_path = self.p2e_per_path(energy_mev, osc)
         return {name: weight @ per_path for name, weight in self.weights.items()}
+
+    def mean_coherence(self, energy_mev, osc: SolarOscillation) -> dict:
+        """Detector name -> exposure-averaged ``(|c_1|^2, c_1 conj(c_2))``: the ``nu_1``,
+        ``nu_2`` amplitudes at the detector of a ``nu_2`` entering the Earth (the exact
+        counterpart of `globalfit.physics.earth_regeneration.EarthRegeneration.coherence`)."""
+        state = self.amplitudes_per_path(energy_mev, osc)
+        mass = vacuum_mass_states(osc.th12)
+        c1 = state @ mass[0].conj()
+        c2 = state @ mass[1].conj()
+        return {name: (weight @ np.abs(c1) ** 2, weight @ (c1 * np.conj(c2)))
+                for name, weight in self.weights.items()}
 
 
 # --- production-averaged survival probabilities -----------------------------------------

@@ -30,8 +30,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from globalfit.paths import data_path
+
 SOURCES = ("pp", "pep", "hep", "7Be", "8B", "13N", "15O", "17F")
-DATA_FILE = Path(__file__).resolve().parents[2] / "data" / "solar" / "compact_solar_model.yaml"
+DATA_FILE = data_path("solar", "compact_solar_model.yaml")
 OUTER_SLOPE = 10.54
 """Slope of the Bahcall exponential ``n_e/N_A = 245 exp(-10.54 x)`` (inputs.md 1b)."""
 

@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from globalfit.paths import data_path
 from globalfit.physics.constants import ALPHA_EM, ELECTRON_MASS_GEV
 
 ELECTRON_MASS_MEV = ELECTRON_MASS_GEV * 1.0e3
-DATA_FILE = Path(__file__).resolve().parents[2] / "data" / "solar" / "spectra.yaml"
+DATA_FILE = data_path("solar", "spectra.yaml")
 CONTINUOUS = ("pp", "hep", "8B", "13N", "15O", "17F")
 LINES = ("7Be", "pep")
 

@@ -16,9 +16,9 @@ Algorithms (see ``docs/statistics.md``):
 * `profile_1d`: the parameter is fixed on a grid and all others minimised, sweeping the grid
   left to right and right to left with warm starts from the neighbour and from every local
   minimum found, so that a separated mode is not lost.
-* `allowed_intervals`: the set where ``Delta chi2 < level``, possibly several disjoint
-  intervals, with endpoints interpolated in ``sqrt(Delta chi2)`` (exact for a parabolic
-  profile) and optionally refined by root finding on the profile itself.
+* `Profile.intervals`: the set where ``Delta chi2 < level``
+  (`globalfit.statistics.allowed_intervals`), endpoints optionally refined by root finding
+  on the profile itself.
 """
 from __future__ import annotations
 
@@ -31,12 +31,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-CL90_1DOF = float(stats.chi2.ppf(0.90, 1))
-"""Delta chi^2 = 2.7055 for 90% CL, one degree of freedom."""
-THREE_SIGMA_1DOF = 9.0
-"""Delta chi^2 = 9 for 3 sigma, one degree of freedom."""
-LEVELS = {"90%": CL90_1DOF, "3sigma": THREE_SIGMA_1DOF}
-"""Level name -> Delta chi^2 threshold used by the tables."""
+from globalfit.statistics import allowed_intervals
 
 BAD_CHI2 = 1.0e12
 """Returned for points where the likelihood is NaN or -inf (the optimiser steps back)."""
@@ -557,113 +552,6 @@ def _backward(chi2, grid, index, bounds, method, order, theta_forward, forward, 
         better = values[k] < forward[k]
         previous = thetas[k] if better else theta_forward[k]
     return values, thetas, calls
-
-
-# --- intervals ----------------------------------------------------------------------------
-INTERPOLATIONS = ("sqrt", "linear")
-
-
-def _crossing(x0: float, d0: float, x1: float, d1: float, level: float,
-              interpolation: str = "sqrt") -> float:
-    """Where ``delta_chi2`` crosses ``level`` on the segment: linear in ``sqrt(delta_chi2)``
-    (``"sqrt"``, exact for a parabola) or in ``delta_chi2`` itself (``"linear"``)."""
-    if interpolation == "linear":
-        return x0 + (level - d0) * (x1 - x0) / (d1 - d0) if d1 != d0 else 0.5 * (x0 + x1)
-    s0, s1, target = math.sqrt(max(d0, 0.0)), math.sqrt(max(d1, 0.0)), math.sqrt(level)
-    if s1 == s0:
-        return 0.5 * (x0 + x1)
-    return x0 + (target - s0) * (x1 - x0) / (s1 - s0)
-
-
-def allowed_intervals(
-    grid: np.ndarray,
-    delta_chi2: np.ndarray,
-    level: float,
-    profile: Callable[[float], float] | None = None,
-    xtol: float = 1e-10,
-    interpolation: str = "sqrt",
-) -> list[tuple[float, float]]:
-    """The set ``{x : delta_chi2(x) < level}`` as a list of disjoint closed intervals.
-
-    Parameters
-    ----------
-    grid, delta_chi2 : arrays
-        The profile on a grid (sorted or not); ``inf`` marks points outside the region.
-    level : float
-        Threshold, e.g. `CL90_1DOF` (2.71) or `THREE_SIGMA_1DOF` (9).
-    profile : callable, optional
-        ``delta_chi2(x)`` evaluated anew (a profile minimisation); if given, each endpoint
-        between two grid points is refined by Brent's method on ``profile(x) - level``.
-    xtol : float
-        Absolute tolerance of the refinement.
-    interpolation : {"sqrt", "linear"}
-        How an unrefined endpoint is placed between two grid points: linear in
-        ``sqrt(delta_chi2)`` (default; exact for a parabolic profile) or in ``delta_chi2``.
-
-    Returns
-    -------
-    list of (low, high)
-        An endpoint lying where the grid (or the region) ends is that grid value: the
-        interval is cut by the parameter range there, not by the data.
-    """
-    if interpolation not in INTERPOLATIONS:
-        raise ValueError(f"interpolation: {interpolation!r} not allowed; choose from {INTERPOLATIONS}")
-    order = np.argsort(grid)
-    x = np.asarray(grid, dtype=float)[order]
-    d = np.asarray(delta_chi2, dtype=float)[order]
-    below = d < level
-    intervals = []
-    k = 0
-    while k < x.size:
-        if not below[k]:
-            k += 1
-            continue
-        start = k
-        while k + 1 < x.size and below[k + 1]:
-            k += 1
-        low = x[start] if start == 0 or not np.isfinite(d[start - 1]) else _endpoint(
-            x[start - 1], d[start - 1], x[start], d[start], level, profile, xtol, interpolation)
-        high = x[k] if k == x.size - 1 or not np.isfinite(d[k + 1]) else _endpoint(
-            x[k], d[k], x[k + 1], d[k + 1], level, profile, xtol, interpolation)
-        intervals.append((float(low), float(high)))
-        k += 1
-    return intervals
-
-
-def _endpoint(x0, d0, x1, d1, level, profile, xtol, interpolation="sqrt") -> float:
-    guess = _crossing(x0, d0, x1, d1, level, interpolation)
-    if profile is None:
-        return guess
-    try:
-        return optimize.brentq(lambda x: profile(x) - level, x0, x1, xtol=xtol)
-    except ValueError:  # the re-minimised profile does not change sign on the segment
-        warnings.warn(f"profile refinement failed on [{x0}, {x1}]; using interpolation",
-                      stacklevel=2)
-        return guess
-
-
-def merge_intervals(intervals: Sequence[tuple[float, float]],
-                    tolerance: float = 0.0) -> list[tuple[float, float]]:
-    """Union of closed intervals: overlapping or touching ones (gap <= ``tolerance``) merge.
-
-    The allowed set of a union of regions is the union of the regions' allowed sets
-    (``Delta chi2`` counted from the same global minimum), so the union row of a table is
-    the merge of the region rows: ``[a, c] + [c, b] -> [a, b]``.
-    """
-    merged: list[list[float]] = []
-    for low, high in sorted(intervals):
-        if merged and low <= merged[-1][1] + tolerance:
-            merged[-1][1] = max(merged[-1][1], high)
-        else:
-            merged.append([low, high])
-    return [(float(low), float(high)) for low, high in merged]
-
-
-def format_intervals(intervals: Sequence[tuple[float, float]], digits: int = 3) -> str:
-    """``"[a, b] + [c, d]"`` as in the published tables (``"none"`` if empty)."""
-    if not intervals:
-        return "none"
-    return " + ".join(f"[{low:.{digits}g}, {high:.{digits}g}]" for low, high in intervals)
 
 
 # --- profiles restricted to regions -------------------------------------------------------
