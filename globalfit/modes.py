@@ -72,16 +72,24 @@ class RegionPosterior:
         self.__dict__.update(state)
 
     def evaluate(self, theta):
-        if not self.region.mask(np.atleast_2d(theta), self._posterior.names)[0]:
-            return -np.inf, (np.nan,) * len(self._posterior.blob_names)
-        return self._posterior.evaluate(theta)
+        result = self.evaluate_batch(np.atleast_2d(theta))[0]
+        return result[0], result[1:]
+
+    def evaluate_batch(self, thetas) -> list[tuple[float, ...]]:
+        """``Posterior.evaluate_batch`` of the points inside the region; ``-inf`` outside."""
+        thetas = np.asarray(thetas, dtype=float).reshape(-1, len(self._posterior.names))
+        results = [(-np.inf,) + (np.nan,) * len(self._posterior.blob_names)] * len(thetas)
+        inside = np.flatnonzero(self.region.mask(thetas, self._posterior.names))
+        if len(inside):
+            for i, result in zip(inside, self._posterior.evaluate_batch(thetas[inside])):
+                results[i] = result
+        return results
 
     def log_posterior(self, theta) -> float:
         return self.evaluate(theta)[0]
 
     def __call__(self, theta):
-        log_post, blob = self.evaluate(theta)
-        return (log_post,) + tuple(blob)
+        return self.evaluate_batch(np.atleast_2d(theta))[0]
 
 
 def checkpoint_name(region: str, engine: str) -> str:

@@ -43,6 +43,9 @@ def _comm(comm=None):
 
 def _evaluate(function, items) -> tuple[str, Any]:
     try:
+        batch = getattr(function, "evaluate_batch", None)   # a Posterior: all points as one batch
+        if batch is not None:
+            return "ok", batch(items) if items else []
         return "ok", [function(item) for item in items]
     except Exception:  # report everything to rank 0 rather than dying silently
         return "error", traceback.format_exc()

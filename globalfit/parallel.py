@@ -42,7 +42,7 @@ def _evaluate_chunk(thetas: list) -> tuple[list, dict[str, dict]]:
     (failures, calls, seconds per likelihood) so the parent can add it to its own."""
     posterior = _WORKER_POSTERIOR
     before = {key: Counter(counter) for key, counter in posterior.statistics().items()}
-    results = [posterior(theta) for theta in thetas]
+    results = posterior.evaluate_batch(thetas)
     after = posterior.statistics()
     return results, {key: dict(after[key] - before[key]) for key in before}
 

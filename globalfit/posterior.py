@@ -34,6 +34,13 @@ from globalfit.params import Parameter
 GUARDED_ERRORS = (ArithmeticError, ValueError, np.linalg.LinAlgError)
 """Exceptions from a likelihood or model that turn a point into ``-inf`` (counted)."""
 
+_FAILED = object()
+"""What `Posterior._guarded` returns for a failed evaluation."""
+
+
+def _float_loglike(likelihood: Likelihood, point: Point) -> float:
+    return float(likelihood.loglike(point))
+
 
 class Posterior:
     """Log-posterior over the free parameters of a run.
@@ -131,31 +138,77 @@ class Posterior:
         A failure (see the module docstring) gives ``-inf``; the failing likelihood's
         chi^2 is ``inf`` and the ones not evaluated after it are NaN.
         """
-        chi2 = {name: math.nan for name in self.likelihoods}
+        log_like, chi2 = self.log_likelihood_batch(np.asarray(theta, dtype=float).reshape(1, -1))
+        return float(log_like[0]), dict(zip(self.likelihoods, chi2[0].tolist()))
+
+    def log_likelihood_batch(self, thetas) -> tuple[np.ndarray, np.ndarray]:
+        """`log_likelihood` of each row of ``thetas`` (n, ndim): ``ln L`` (n,) and chi^2
+        (n, n_likelihoods), columns in the order of ``likelihoods``.
+
+        Each likelihood sees all the points still alive at once through its
+        ``loglike_batch(points)`` where it has one (its values must not depend on the other
+        points of the batch), else point by point. A batch call that raises is repeated
+        point by point, so that only the failing points are lost and counted.
+        """
+        thetas = np.asarray(thetas, dtype=float).reshape(-1, self.ndim)
+        log_like = np.zeros(len(thetas))
+        chi2 = np.full((len(thetas), len(self.likelihoods)), math.nan)
+        alive = []
+        for i, theta in enumerate(thetas):
+            point = self._guarded("model", self.point, theta)
+            if point is _FAILED:
+                log_like[i] = -math.inf
+            else:
+                alive.append((i, point))
+        for column, (name, likelihood) in enumerate(self.likelihoods.items()):
+            if not alive:
+                break
+            values = self._loglike_points(name, likelihood, [point for _, point in alive])
+            survivors = []
+            for (i, point), value in zip(alive, values):
+                if value is _FAILED:
+                    chi2[i, column] = math.inf
+                    log_like[i] = -math.inf
+                    continue
+                chi2[i, column] = -2.0 * value
+                log_like[i] += value
+                survivors.append((i, point))
+            alive = survivors
+        return log_like, chi2
+
+    def _loglike_points(self, name: str, likelihood: Likelihood, points: list[Point]) -> list:
+        """``ln L`` of ``likelihood`` at ``points`` (a float or ``_FAILED`` each), timed."""
+        started = time.perf_counter()
         try:
-            point = self.point(theta)
+            batch = getattr(likelihood, "loglike_batch", None)
+            if batch is not None and len(points) > 1:
+                values = self._guarded(name, batch, points, count=False)
+                if values is not _FAILED:
+                    return [self._checked(name, float(v)) for v in values]
+            return [self._guarded(name, _float_loglike, likelihood, point) for point in points]
+        finally:
+            self.seconds[name] += time.perf_counter() - started
+            self.calls[name] += len(points)
+
+    def _guarded(self, where: str, function, *args, count: bool = True):
+        """The guard: ``function(*args)``, or ``_FAILED`` where it raises one of
+        ``GUARDED_ERRORS`` or returns NaN / +inf (counted in ``failure_counts`` by reason
+        unless ``count`` is False); ``-inf`` is a legitimate exclusion and passes."""
+        try:
+            value = function(*args)
         except GUARDED_ERRORS as error:
-            self._count("model", error)
-            return -math.inf, chi2
-        total = 0.0
-        for name, likelihood in self.likelihoods.items():
-            started = time.perf_counter()
-            try:
-                value = float(likelihood.loglike(point))
-            except GUARDED_ERRORS as error:
-                self._count(name, error)
-                chi2[name] = math.inf
-                return -math.inf, chi2
-            finally:
-                self.seconds[name] += time.perf_counter() - started
-                self.calls[name] += 1
-            if math.isnan(value) or value == math.inf:
-                self._count(name, "NaN" if math.isnan(value) else "+inf")
-                chi2[name] = math.inf
-                return -math.inf, chi2
-            chi2[name] = -2.0 * value
-            total += value
-        return total, chi2
+            if count:
+                self._count(where, error)
+            return _FAILED
+        if isinstance(value, (float, int, np.floating)):
+            return self._checked(where, float(value))
+        return value
+
+    def _checked(self, where: str, value: float):
+        if math.isnan(value) or value == math.inf:
+            self._count(where, "NaN" if math.isnan(value) else "+inf")
+            return _FAILED
+        return value
 
     def log_posterior(self, theta) -> float:
         """``ln prior + ln L`` (unnormalised)."""
@@ -164,25 +217,32 @@ class Posterior:
     def evaluate(self, theta) -> tuple[float, tuple[float, ...]]:
         """``(ln posterior, blob)``; ``blob`` holds the values named by ``blob_names``
         (NaN where the point is outside the prior; chi^2 ``inf`` where a likelihood failed)."""
-        log_prior = self.log_prior(theta)
-        if not math.isfinite(log_prior):
-            return -math.inf, (math.nan,) * len(self.blob_names)
-        log_like, chi2 = self.log_likelihood(theta)
-        if log_like == -math.inf:
-            total_chi2 = math.inf
-            derived = {}
-        else:
-            total_chi2 = -2.0 * log_like
-            derived = self._derived(theta)
-        blob = (tuple(chi2.values()) + (total_chi2,)
-                + tuple(float(derived.get(n, math.nan)) for n in self.derived_names))
-        return log_prior + log_like, blob
+        result = self.evaluate_batch(np.asarray(theta, dtype=float).reshape(1, -1))[0]
+        return result[0], result[1:]
+
+    def evaluate_batch(self, thetas) -> list[tuple[float, ...]]:
+        """``[self(theta) for theta in thetas]`` with every likelihood evaluated on all the
+        points inside the prior at once (`log_likelihood_batch`)."""
+        thetas = np.asarray(thetas, dtype=float).reshape(-1, self.ndim)
+        log_prior = np.array([self.log_prior(theta) for theta in thetas])
+        inside = np.flatnonzero(np.isfinite(log_prior))
+        results = [(-math.inf,) + (math.nan,) * len(self.blob_names)] * len(thetas)
+        if not len(inside):
+            return results
+        log_like, chi2 = self.log_likelihood_batch(thetas[inside])
+        for k, i in enumerate(inside):
+            if log_like[k] == -math.inf:
+                total_chi2, derived = math.inf, {}
+            else:
+                total_chi2, derived = -2.0 * log_like[k], self._derived(thetas[i])
+            results[i] = ((float(log_prior[i] + log_like[k]),) + tuple(chi2[k].tolist()) + (total_chi2,)
+                          + tuple(float(derived.get(n, math.nan)) for n in self.derived_names))
+        return results
 
     def __call__(self, theta) -> tuple[float, ...]:
         """``(ln posterior, *blob)``: the flat form emcee expects from a function with blobs
         (``blob = result[1:]``, one value per ``blob_names``)."""
-        log_post, blob = self.evaluate(theta)
-        return (log_post,) + blob
+        return self.evaluate_batch(np.asarray(theta, dtype=float).reshape(1, -1))[0]
 
     def derived_value(self, name: str, theta) -> float:
         """The model's derived quantity ``name`` at ``theta`` (internal units); NaN where the

@@ -3,7 +3,8 @@
 Written when a run starts and updated when it (or a resumed session) ends: globalfit
 version and git commit, Python / numpy / scipy / emcee versions, the command line, the
 seed, the model and each likelihood's class, data files (with SHA-256 checksums) and
-approximations, plus one entry per session (start/end time, steps reached, status).
+approximations, the official data releases read (name and SHA-256 of every file), plus
+one entry per session (start/end time, steps reached, status).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import numpy as np
 from globalfit import __version__
 from globalfit.likelihood import file_sha256
 from globalfit.paths import DATA_DIR, PROJECT_ROOT
+from globalfit.releases import releases_read
 
 PROVENANCE_FILE = "provenance.json"
 
@@ -64,11 +66,15 @@ def data_file_record(path) -> dict[str, Any]:
 
 
 def run_inputs(posterior) -> dict[str, Any]:
-    """Model, likelihoods (class, options, data files with checksums, approximations)."""
+    """Model, likelihoods (class, options, data files with checksums, approximations) and
+    the official releases read (`globalfit.releases.releases_read`: name, SHA-256 of each
+    file, whether all match the manifest)."""
     model = posterior.model
     config = posterior.config
     likelihoods = {}
+    files_read = []
     for name, likelihood in posterior.likelihoods.items():
+        files_read += likelihood.data_files()
         likelihoods[name] = {
             "class": f"{type(likelihood).__module__}:{type(likelihood).__qualname__}",
             "options": dict(getattr(likelihood, "options", {})),
@@ -80,6 +86,7 @@ def run_inputs(posterior) -> dict[str, Any]:
                   "class": f"{type(model).__module__}:{type(model).__qualname__}",
                   "options": dict(getattr(model, "options", {}))},
         "likelihoods": likelihoods,
+        "releases": releases_read(files_read),
         "oscillation_defaults": data_file_record(DATA_DIR / "oscillation" / "nufit52.yaml"),
     }
 

@@ -45,6 +45,7 @@ from globalfit.physics.cevns import (
 )
 from globalfit.physics.constants import MEV
 from globalfit.physics.nuclei import target_isotopes
+from globalfit.releases import release_option
 from globalfit.statistics import poisson_chi2
 
 KEV_PER_GEV = 1.0e6
@@ -178,7 +179,7 @@ class _CoherentBase(Likelihood):
 
     dataset: ClassVar[str] = ""
     reads = ()
-    options_allowed = ("release_path", "form_factor", "recoil_points")
+    options_allowed = ("release", "release_path", "form_factor", "recoil_points")
     nuisance_parameters = MappingProxyType({})
 
     def __init__(self, **options):
@@ -204,7 +205,7 @@ class _CoherentBase(Likelihood):
         self.observed = float(result["observed_cevns"])
         self.observed_sigma = float(result["observed_sigma"])
         self.norm_sigma = float(result["sm_prediction_sigma"]) / float(result["sm_prediction"])
-        self.release_path = options.get("release_path")
+        self.release_path = release_option(options, f"likelihoods.{self.name}")
         self._release_files: list[Path] = []
         self._variants: list = []
         if self.release_path is None:

@@ -34,6 +34,7 @@ from globalfit.physics.atmospheric import (
     barr_nu_nubar_slope,
     barr_up_horizontal_slope,
 )
+from globalfit.releases import release_option
 from likelihoods.deepcore_nuisances import HYPERPLANE_SLOPES, NUISANCES, NuisanceModel
 
 RELEASE_FILES = {
@@ -239,14 +240,16 @@ class DeepCore3y(Likelihood):
     name = "deepcore_3y"
     description = "IceCube DeepCore 3-year atmospheric oscillations (public release, 128 bins)"
     reads = OSCILLATION_PARAMETERS
-    options_allowed = ("release_path", "energy_nodes", "coszen_nodes")
+    options_allowed = ("release", "release_path", "energy_nodes", "coszen_nodes")
 
     def __init__(self, **options):
         super().__init__(**options)
-        if "release_path" not in options:
-            raise ValueError("likelihoods.deepcore_3y: set release_path: to the folder of IceCube's "
-                             "highstats_nuosc_3y release (e.g. ../shared/data/deepcore_3y)")
-        self.release = DeepCoreRelease(options["release_path"])
+        folder = release_option(options, "likelihoods.deepcore_3y")
+        if folder is None:
+            raise ValueError("likelihoods.deepcore_3y: set release: deepcore_3y (IceCube's highstats_nuosc_3y "
+                             "release; get it with `globalfit data fetch deepcore_3y`) or release_path: a "
+                             "folder holding it")
+        self.release = DeepCoreRelease(folder)
         self.forward = DeepCoreForwardModel(self.release, int(options.get("energy_nodes", ENERGY_NODES)),
                                             int(options.get("coszen_nodes", COSZEN_NODES)))
         self.nuisance_model = NuisanceModel(self.release.observed, self.release.muons,

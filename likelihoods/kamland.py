@@ -42,6 +42,7 @@ from globalfit.physics.solar import (
     charged_current_potential_ev,
     p_eff_constant_density,
 )
+from globalfit.releases import release_option
 
 DATA_DIR = data_path("kamland")
 SPECTRUM_FILE = "EnergySpectrum_0.1MeVbin_4th_result.dat"
@@ -189,6 +190,7 @@ class KamLANDSpectrum:
             self.weights_from = "Reactors.csv: N_cores / L^2"
         else:
             self.baseline_km, self.baseline_weight = operating_history_weights(reactors_path)
+            self.files += [Path(reactors_path) / n for n in ("sites.csv", "units.csv", "operating_history.csv")]
             self.weights_from = f"operating history {KAMLAND_YEARS[0]}-{KAMLAND_YEARS[1]} in {reactors_path}"
         self.resolution_at_1mev = float(resolution_at_1mev)
         if not self.resolution_at_1mev > 0:
@@ -305,11 +307,12 @@ class KamLANDLikelihood(Likelihood):
     """None exposed: the reactor normalisation (Gaussian, 4.1 %), the background scale
     (Gaussian, 10 %) and the geo-neutrino scale (free, >= 0) are profiled inside ``loglike``."""
     pulls = {"norm": 0.041, "background": 0.10}
-    options_allowed = ("release_path", "reactors_path", "energy_min_mev", "energy_max_mev", "resolution")
+    options_allowed = ("release", "release_path", "reactors_release", "reactors_path", "energy_min_mev",
+                       "energy_max_mev", "resolution")
 
     def __init__(self, **options):
         super().__init__(**options)
-        self.release_path = options.get("release_path")
+        self.release_path = release_option(options, "likelihoods.kamland")
         if self.release_path is None:
             with open(DATA_DIR / "kamland_2008_summary.yaml") as handle:
                 self.summary = yaml.safe_load(handle)
@@ -317,7 +320,8 @@ class KamLANDLikelihood(Likelihood):
             return
         self.summary = None
         self.spectrum = KamLANDSpectrum(self.release_path, float(options.get("resolution", RESOLUTION_AT_1MEV)),
-                                        options.get("reactors_path"))
+                                        release_option(options, "likelihoods.kamland", release_key="reactors_release",
+                                                       path_key="reactors_path"))
         low = float(options.get("energy_min_mev", 0.9))
         high = float(options.get("energy_max_mev", 8.5))
         if not low < high:

@@ -39,6 +39,7 @@ from globalfit.paths import data_path
 from globalfit.physics import accelerator as acc
 from globalfit.physics.constants import AVOGADRO_PER_MOL
 from globalfit.physics.oscillation import probabilities
+from globalfit.releases import release_option
 from globalfit.statistics import poisson_chi2
 
 Y_N_EARTH = 1.05
@@ -445,7 +446,7 @@ class DUNE(_AcceleratorLikelihood):
     description = "DUNE projection (Asimov): nu_e / nu_mu, FHC + RHC, 1300 km, design exposure"
     data_file = "dune/design.yaml"
     options_allowed = _AcceleratorLikelihood.options_allowed + (
-        "true_params", "true_nsi", "years_nu", "years_nubar", "flux_path")
+        "true_params", "true_nsi", "years_nu", "years_nubar", "flux_path", "flux_release")
     FLUX_FILES = {"nu": "dune_beam_fd_nu_flux_120GeVoptimized.txt",
                   "nubar": "dune_beam_fd_antinu_flux_120GeVoptimized.txt"}
     FLUX_COLUMNS = {"nu_e": 1, "nu_mu": 2, "nubar_e": 4, "nubar_mu": 5}
@@ -455,7 +456,8 @@ class DUNE(_AcceleratorLikelihood):
         with open(fit_path) as handle:
             stored = yaml.safe_load(handle)["flux"]
         self._flux_files = [fit_path]
-        folder = self.options.get("flux_path")
+        folder = release_option(self.options, "likelihoods.dune", release_key="flux_release",
+                                path_key="flux_path")
         if folder is None:
             return {mode: {col: acc.SplineFlux(tuple(v["knots_gev"]), tuple(v["coefficients"]))
                            for col, v in table.items()} for mode, table in stored.items()}

@@ -49,6 +49,7 @@ from globalfit.physics.constants import SECONDS_PER_DAY
 from globalfit.physics.solar import SolarOscillation
 from globalfit.physics.solar_flavour import B8_GRID_MEV, NIGHT_MODES, shared_engine
 from globalfit.physics.solar_model import SOURCES
+from globalfit.releases import release_option
 
 DATA_DIR = data_path("solar")
 OBSERVABLES = ("chlorine_snu", "gallium_snu", "borexino_pp", "borexino_7be", "borexino_pep",
@@ -71,7 +72,7 @@ class SolarLikelihood(Likelihood):
                    "SNO (NC, P_ee polynomial)")
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     nuisance_parameters = {}
-    options_allowed = ("solar_model", "sno_table", "night", "exclude")
+    options_allowed = ("solar_model", "sno_table", "sno_release", "night", "exclude")
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -94,7 +95,8 @@ class SolarLikelihood(Likelihood):
         if unknown:
             raise ValueError(f"likelihoods.solar.exclude: unknown observables {sorted(unknown)}; allowed {OBSERVABLES}")
         self.used = np.array([name not in excluded for name in OBSERVABLES])
-        self.sno_table_path = options.get("sno_table")
+        self.sno_table_path = release_option(options, "likelihoods.solar", release_key="sno_release",
+                                             path_key="sno_table", file="sno_sensitivity.csv")
         self.latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
         self._build_energy_grids()
         self._build_measurements()

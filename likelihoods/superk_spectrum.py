@@ -48,6 +48,7 @@ from globalfit.physics import neutrino_electron as nue
 from globalfit.physics import solar_spectra as spectra
 from globalfit.physics.solar import SolarOscillation
 from globalfit.physics.solar_flavour import B8_GRID_MEV, shared_engine
+from globalfit.releases import release_option
 
 RELEASE_FILE = "sk4_solar_spectrum.csv"
 USES = ("shape",)
@@ -139,14 +140,14 @@ class SuperKSpectrumLikelihood(Likelihood):
     description = "Super-Kamiokande IV (2970 d) 8B recoil-electron spectrum shape (normalisation free)"
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     nuisance_parameters = {}
-    options_allowed = ("release_path", "use", "solar_model", "systematics_file")
+    options_allowed = ("release", "release_path", "use", "solar_model", "systematics_file")
 
     def __init__(self, **options):
         super().__init__(**options)
         self.use = options.get("use", "shape")
         if self.use not in USES:
             raise ValueError(f"likelihoods.superk_iv_spectrum.use: {self.use!r} not allowed; choose from {USES}")
-        self.bins, self.release_file = read_release(options.get("release_path"))
+        self.bins, self.release_file = read_release(release_option(options, "likelihoods.superk_iv_spectrum"))
         self.systematics_file = Path(options.get("systematics_file")
                                      or data_path("superk", "sk4_spectrum_systematics.yaml"))
         if not self.systematics_file.is_file():

@@ -118,6 +118,28 @@ class FlakyLikelihood(Likelihood):
         return -0.5 * x * x
 
 
+class FlakyBatchLikelihood(FlakyLikelihood):
+    """`FlakyLikelihood` with a ``loglike_batch``: NaN / +inf per point, and the whole batch
+    raises if one of its points is in the raise range (test double of the batch path)."""
+
+    name = "flaky_batch"
+    description = "FlakyLikelihood with a vectorised loglike_batch (test double)"
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.batch_calls = 0
+
+    def loglike_batch(self, points) -> np.ndarray:
+        self.batch_calls += 1
+        x = np.array([p["eps_ee"] for p in points])
+        if np.any((self.raise_range[0] <= x) & (x <= self.raise_range[1])):
+            raise FloatingPointError("overflow in test double")
+        values = -0.5 * x * x
+        values[x > self.nan_above] = np.nan
+        values[x < self.inf_below] = np.inf
+        return values
+
+
 class InterruptingGaussianLikelihood(GaussianLikelihood):
     name = "interrupting"
     description = "GaussianLikelihood that signals its own process after N calls (test double)"

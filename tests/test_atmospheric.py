@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from globalfit.paths import shared_data_dir
+from globalfit.paths import releases_dir
 from globalfit.physics.atmospheric import (
     HondaFluxTable,
     LayeredEarth,
@@ -19,8 +19,9 @@ from globalfit.physics.constants import MATTER_POTENTIAL_EV_PER_GCC
 from globalfit.physics.nsi import mass_ordering_degeneracy
 from globalfit.physics.oscillation import LENGTH_EV_INV_PER_KM
 
-RELEASE = shared_data_dir() / "deepcore_3y" if shared_data_dir() else None
-needs_release = pytest.mark.skipif(RELEASE is None or not RELEASE.is_dir(),
+RELEASE = releases_dir() / "deepcore_3y"
+"""The IceCube release in the data folder (tests: ``$GLOBALFIT_DATA``, by default ../shared/data)."""
+needs_release = pytest.mark.skipif(not RELEASE.is_dir(),
                                    reason="../shared/data/deepcore_3y (IceCube release) not present")
 
 PARAMS = dict(th12=0.5903, th13=0.1490, th23=0.8552, dcp=4.1, dm21=7.42e-5, dm31=2.51e-3)
@@ -31,7 +32,7 @@ EPS = np.array([[0.12, 0.05 - 0.03j, -0.08 + 0.11j],
 
 @pytest.fixture(scope="module")
 def earth():
-    if RELEASE is None or not RELEASE.is_dir():
+    if not RELEASE.is_dir():
         pytest.skip("../shared/data/deepcore_3y not present")
     return LayeredEarth.from_file(RELEASE / "PREM_12layer.dat")
 

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from globalfit.likelihood import Point
-from globalfit.paths import shared_data_dir
+from globalfit.paths import releases_dir
 from likelihoods.deepcore_nuisances import LOWER, NOMINAL, NUISANCES, UPPER, NuisanceModel
 
-RELEASE = shared_data_dir() / "deepcore_3y" if shared_data_dir() else None
+RELEASE = releases_dir() / "deepcore_3y"
+"""The IceCube release in the data folder (tests: ``$GLOBALFIT_DATA``, by default ../shared/data)."""
 DEG = np.pi / 180.0
 
 PISA_EXAMPLE_FIT = {
@@ -31,7 +32,7 @@ ordering)."""
 
 @pytest.fixture(scope="module")
 def deepcore():
-    if RELEASE is None or not RELEASE.is_dir():
+    if not RELEASE.is_dir():
         pytest.skip("../shared/data/deepcore_3y (IceCube release) not present")
     from likelihoods.deepcore_3y import DeepCore3y
 

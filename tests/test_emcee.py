@@ -177,16 +177,34 @@ KILL_SCRIPT = """
 import sys
 from globalfit.config import load_config
 from globalfit.posterior import build_posterior
-from globalfit.samplers.emcee_sampler import run_emcee
+from globalfit.samplers.emcee_sampler import ChainBackend, run_emcee
 import yaml
+ChainBackend.checkpoint_steps, ChainBackend.checkpoint_s = int(sys.argv[3]), 1e9   # by steps only
+if sys.argv[4:]:     # SIGKILL inside the 2nd checkpoint: before its commit or after it
+    import os, signal
+    name = {"before-commit": "_write_rows", "after-commit": "_apply"}[sys.argv[4]]
+    original, calls = getattr(ChainBackend, name), []
+    def killing(*args):
+        original(*args)
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+    setattr(ChainBackend, name, staticmethod(killing))
 config = load_config(yaml.safe_load(open(sys.argv[1])))
 run_emcee(build_posterior(config), config, sys.argv[2], progress=False)
 """
 
 
-@pytest.mark.parametrize("signal_name", ["SIGKILL", pytest.param("SIGTERM", marks=pytest.mark.slow)])
-def test_resume_after_the_process_is_killed(tmp_path, signal_name):
-    """A process killed mid-step (SIGKILL: no clean-up at all) loses only that step."""
+@pytest.mark.parametrize(("signal_name", "kill_in_step", "checkpoint_steps"), [
+    ("SIGKILL", 6, 1), ("SIGKILL", 6, 4), ("SIGKILL", 3, 4), ("SIGKILL", 13, 4),
+    ("SIGKILL before-commit", None, 3), ("SIGKILL after-commit", None, 3),
+    pytest.param("SIGTERM", 6, 4, marks=pytest.mark.slow)])
+def test_resume_after_the_process_is_killed(tmp_path, signal_name, kill_in_step, checkpoint_steps):
+    """A process killed in the middle of a step (SIGKILL: no clean-up at all) keeps every
+    checkpointed step unchanged and loses only the buffered ones, which the resumed run
+    recomputes identically; SIGTERM stops gracefully and saves every finished step. Killed
+    inside a checkpoint before its commit (rows written, step count not yet), the file keeps
+    the steps of the previous checkpoint; after the commit, resuming completes it."""
     import os
     import subprocess
     import sys
@@ -196,18 +214,36 @@ def test_resume_after_the_process_is_killed(tmp_path, signal_name):
     walkers = 12
     reference = {"plugins:InterruptingGaussianLikelihood": {"interrupt_after": 10**9}}
     run(make_config(reference, walkers=walkers), tmp_path / "full")
-    killer = make_config({"plugins:InterruptingGaussianLikelihood": {
-        "interrupt_after": walkers * 6 + 5, "interrupt_signal": signal_name}}, walkers=walkers)
+    # at least kill_in_step - 1 steps are finished when the signal comes (proposals outside
+    # the prior cost no evaluation, so a step takes at most `walkers` evaluations)
+    in_checkpoint = signal_name.split()[1:]
+    if in_checkpoint:
+        killer, kill_in_step, signal_name = make_config(reference, walkers=walkers), 4, "SIGKILL"
+    else:
+        killer = make_config({"plugins:InterruptingGaussianLikelihood": {
+            "interrupt_after": walkers * kill_in_step + 5, "interrupt_signal": signal_name}}, walkers=walkers)
     card = tmp_path / "card.yaml"
     card.write_text(yaml.safe_dump(killer.to_dict()))
     tests_dir = os.path.dirname(__file__)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]))
-    process = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(card), str(tmp_path / "cut")],
+    process = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(card), str(tmp_path / "cut"),
+                              str(checkpoint_steps)] + in_checkpoint,
                              env=env, capture_output=True, text=True, timeout=120)
     expected = -9 if signal_name == "SIGKILL" else 0  # SIGTERM: graceful stop, clean exit
     assert process.returncode == expected, process.stderr
-    saved = stored(tmp_path / "cut")[0].shape[0]
-    assert 0 < saved < 40
+    backend = emcee.backends.HDFBackend(str(tmp_path / "cut" / "chain.h5"), read_only=True)
+    saved = int(backend.iteration)
+    minimum = (kill_in_step - 1) // checkpoint_steps * checkpoint_steps
+    if in_checkpoint:               # one checkpoint, or two once the commit is written
+        assert saved == checkpoint_steps * (2 if in_checkpoint == ["after-commit"] else 1)
+    elif signal_name == "SIGKILL":  # checkpointed steps only: a multiple of checkpoint_steps
+        assert saved % checkpoint_steps == 0 and minimum <= saved < 40
+    else:                           # graceful: every finished step and the one in progress
+        assert kill_in_step <= saved < 40
+    if saved:
+        full, cut = stored(tmp_path / "full"), stored(tmp_path / "cut")
+        for x, y in zip(full[:3], cut[:3]):                     # the saved steps are unchanged
+            np.testing.assert_array_equal(x[:saved], y)
     run(make_config(reference, walkers=walkers), tmp_path / "cut")
     assert_same_run(tmp_path / "full", tmp_path / "cut")
 

@@ -100,6 +100,33 @@ def test_failures_give_minus_inf_and_are_counted():
     }
 
 
+@pytest.mark.parametrize("flaky", ["plugins:FlakyLikelihood", "plugins:FlakyBatchLikelihood"])
+def test_batch_evaluation_equals_point_by_point_with_the_same_failures(flaky):
+    """evaluate_batch = [posterior(theta)] (values, blobs, failure counts); a batch call
+    that raises is repeated point by point, so only the failing points are lost."""
+    options = {"nan_above": 1.0, "inf_below": -1.0, "raise_low": 0.5, "raise_high": 0.6}
+    likelihoods = {"plugins:GaussianLikelihood": {}, flaky: options}
+    batch_post = build_posterior(load_config(make_card(likelihoods)))
+    single_post = build_posterior(load_config(make_card(likelihoods)))
+    rng = np.random.default_rng(4)
+    thetas = np.column_stack([rng.normal(0.58, 0.02, 40), rng.uniform(-2.5, 2.5, 40), rng.uniform(-2, 2, 40)])
+    thetas[:3, 1] = (0.55, 1.5, -1.5)       # raise, NaN, +inf
+    batch = np.array(batch_post.evaluate_batch(thetas))
+    single = np.array([single_post(theta) for theta in thetas])
+    np.testing.assert_array_equal(batch, single)
+    assert dict(batch_post.failure_counts) == dict(single_post.failure_counts)
+    name = "flaky_batch" if "Batch" in flaky else "flaky"
+    assert batch_post.failure_counts[f"{name}: FloatingPointError: overflow in test double"] >= 1
+    assert sum(batch_post.calls.values()) == sum(single_post.calls.values())
+    if "Batch" in flaky:
+        assert batch_post.likelihoods["flaky_batch"].batch_calls == 1
+        clean = thetas[np.abs(thetas[:, 1] - 0.55) > 0.06]
+        before = batch_post.likelihoods["flaky_batch"].batch_calls
+        np.testing.assert_array_equal(np.array(batch_post.evaluate_batch(clean)),
+                                      np.array([single_post(theta) for theta in clean]))
+        assert batch_post.likelihoods["flaky_batch"].batch_calls == before + 1
+
+
 def test_model_errors_are_guarded(posterior, monkeypatch):
     def broken(params):
         raise ValueError("eps0['e']: must be Hermitian")

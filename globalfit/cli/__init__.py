@@ -13,7 +13,7 @@ import sys
 from globalfit import __version__
 
 COMMANDS = ("run", "resume", "validate", "list", "table", "plot", "compare", "scan", "check",
-            "export")
+            "export", "data", "init")
 
 
 def _load(command: str):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import sys
 import threading
@@ -151,7 +152,19 @@ def blob_dtype(posterior) -> np.dtype:
 
 # --- the chain file --------------------------------------------------------------------------
 class ChainBackend(emcee.backends.HDFBackend):
-    """emcee's HDF5 backend, waiting for a file lock held by a reader.
+    """emcee's HDF5 backend with buffered steps, written at checkpoints, and a wait for a
+    file lock held by a reader.
+
+    Steps are kept in memory and written together at a checkpoint: when ``checkpoint_s``
+    seconds have passed since the last one, at every read of the chain through this
+    object, and when sampling ends or stops (`checkpoint`). A checkpoint opens the file
+    once, writes the buffered steps, the sampler's random state after the last of them and
+    finally the step count (``iteration``), closes the file and ``fsync``s it. A process
+    killed at any moment (SIGKILL included) therefore leaves every checkpointed step as it
+    was written; it loses at most the steps of the last ``checkpoint_s`` seconds, which a
+    resumed run recomputes identically from the saved random state. Before this, every
+    step opened and closed the file about five times (+35 % of the sampling time of the
+    default card).
 
     HDF5 locks the file: while another process reads it (``globalfit table`` on a running
     chain), opening it for writing fails at once with a locking ``OSError``. The sampler
@@ -160,6 +173,16 @@ class ChainBackend(emcee.backends.HDFBackend):
 
     lock_wait_s = 30.0
     lock_retry_s = 0.1
+    checkpoint_s = 1.0
+    """Seconds of sampling between checkpoints (the most a hard kill can lose)."""
+    checkpoint_steps = 1000
+    """Buffered steps that trigger a checkpoint whatever the time (bounds the memory)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._buffer: list[tuple] = []
+        self._saved: tuple[int, int, int] | None = None     # (iteration, nwalkers, ndim) on disk
+        self._last_checkpoint = time.monotonic()
 
     def open(self, mode="r"):
         deadline = time.monotonic() + self.lock_wait_s
@@ -170,6 +193,140 @@ class ChainBackend(emcee.backends.HDFBackend):
                 if "lock" not in str(error).lower() or time.monotonic() > deadline:
                     raise
                 time.sleep(self.lock_retry_s)
+
+    # -- write path: buffer, then checkpoint -------------------------------------------------
+    def reset(self, nwalkers, ndim):
+        self._buffer, self._saved = [], None
+        super().reset(nwalkers, ndim)
+
+    def grow(self, ngrow, blobs):
+        self.checkpoint()
+        super().grow(ngrow, blobs)
+        self._saved = None
+
+    def save_step(self, state, accepted):
+        """Keep the step (copies) for the next checkpoint; checkpoint when it is due."""
+        iteration, nwalkers, ndim = self._disk_state()
+        if state.coords.shape != (nwalkers, ndim) or np.shape(state.log_prob) != (nwalkers,) \
+                or np.shape(accepted) != (nwalkers,) \
+                or (state.blobs is not None and len(state.blobs) != nwalkers):
+            raise ValueError(f"chain step: expected {nwalkers} walkers x {ndim} parameters, got "
+                             f"coords {state.coords.shape}, log_prob {np.shape(state.log_prob)}")
+        self._buffer.append((np.array(state.coords), np.array(state.log_prob),
+                             None if state.blobs is None else np.array(state.blobs),
+                             np.array(accepted), tuple(state.random_state)))
+        if (len(self._buffer) >= self.checkpoint_steps
+                or time.monotonic() - self._last_checkpoint >= self.checkpoint_s):
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Write the buffered steps and ``fsync``, in three phases.
+
+        1. Rows ``n ... n + k`` beyond the saved count ``iteration = n`` (flush, ``fsync``),
+           then the acceptance counts and random state after them with their step count
+           ``n + k`` to ``chain.h5.pending.npz`` (temporary file, ``fsync``, rename).
+        2. The commit: ``iteration = n + k`` (flush).
+        3. emcee's ``accepted`` and ``random_state_*`` from the pending record (flush,
+           ``fsync``).
+        A kill before the commit leaves the file at ``n`` steps (the rows beyond them and an
+        older pending record are ignored); a kill after it is completed by `recover`, which
+        `open_backend` calls before a run is resumed.
+        """
+        self._last_checkpoint = time.monotonic()
+        if not self._buffer:
+            return
+        steps, self._buffer = self._buffer, []
+        with self.open("a") as handle:
+            group = handle[self.name]
+            start = int(group.attrs["iteration"])
+            stop = start + len(steps)
+            if group["chain"].shape[0] < stop:
+                raise ValueError(f"{self.filename}: {len(steps)} buffered steps do not fit the "
+                                 f"chain of {group['chain'].shape[0]} rows at step {start}")
+            self._write_rows(group, start, steps)
+            handle.flush()
+            self._fsync()
+            accepted = group["accepted"][...] + np.sum([step[3] for step in steps], axis=0)
+            pending = {"iteration": stop, "accepted": accepted}
+            pending.update({f"random_state_{i}": v for i, v in enumerate(steps[-1][4])})
+            self._write_pending(pending)
+            group.attrs["iteration"] = stop
+            handle.flush()
+            self._apply(group, pending)
+            handle.flush()
+        self._fsync()
+        if self._saved is not None:
+            self._saved = (stop,) + self._saved[1:]
+
+    @staticmethod
+    def _write_rows(group, start: int, steps: list) -> None:
+        """Rows ``start ...`` of chain, log_prob and blobs."""
+        stop = start + len(steps)
+        group["chain"][start:stop] = np.stack([step[0] for step in steps])
+        group["log_prob"][start:stop] = np.stack([step[1] for step in steps])
+        if steps[0][2] is not None:
+            group["blobs"][start:stop] = np.stack([step[2] for step in steps])
+
+    @staticmethod
+    def _apply(group, pending: dict) -> None:
+        """emcee's ``accepted`` and ``random_state_*`` from a pending record."""
+        group["accepted"][...] = pending["accepted"]
+        for key, value in pending.items():
+            if key.startswith("random_state_"):
+                group.attrs[key] = value
+
+    @property
+    def pending_path(self) -> Path:
+        return Path(f"{self.filename}.pending.npz")
+
+    def _write_pending(self, pending: dict) -> None:
+        temporary = self.pending_path.with_name(self.pending_path.name + ".tmp")
+        with open(temporary, "wb") as stream:
+            np.savez(stream, **{k: np.asarray(v) for k, v in pending.items()})
+            stream.flush()
+            os.fsync(stream.fileno())
+        temporary.replace(self.pending_path)
+
+    def recover(self) -> None:
+        """Finish a checkpoint that was killed after its commit (see `checkpoint`)."""
+        if not self.pending_path.is_file():
+            return
+        with np.load(self.pending_path, allow_pickle=False) as stored:
+            pending = {k: (stored[k].item() if stored[k].ndim == 0 else stored[k]) for k in stored.files}
+        with self.open("a") as handle:
+            group = handle[self.name]
+            if pending["iteration"] == group.attrs["iteration"]:
+                self._apply(group, pending)
+                handle.flush()
+        self._fsync()
+
+    def _fsync(self) -> None:
+        descriptor = os.open(self.filename, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+    def _disk_state(self) -> tuple[int, int, int]:
+        if self._saved is None:
+            with self.open() as handle:
+                attrs = handle[self.name].attrs
+                self._saved = (int(attrs["iteration"]), int(attrs["nwalkers"]), int(attrs["ndim"]))
+        return self._saved
+
+    # -- reads through this object see the buffered steps -------------------------------------
+    @property
+    def iteration(self):
+        return self._disk_state()[0] + len(self._buffer)
+
+    def get_value(self, name, flat=False, thin=1, discard=0):
+        self.checkpoint()
+        return super().get_value(name, flat=flat, thin=thin, discard=discard)
+
+    @property
+    def accepted(self):
+        self.checkpoint()
+        return super().accepted
 
 
 # --- signals -------------------------------------------------------------------------------
@@ -208,7 +365,23 @@ class GracefulStop:
 
 # --- the run -------------------------------------------------------------------------------
 def _serial_map(posterior, coords):
-    return [posterior(theta) for theta in coords]
+    return posterior.evaluate_batch(coords)
+
+
+class BatchEvaluator:
+    """emcee's ``log_prob_fn`` with ``vectorize=True``: the walkers of a half-step as one
+    batch (``Posterior.evaluate_batch``), or split over ``pool`` (one chunk per worker,
+    each evaluated as a batch there). Per-point results do not depend on the batch, so
+    serial, pool and MPI runs give the same chain."""
+
+    def __init__(self, posterior, pool=None):
+        self.posterior = posterior
+        self.pool = pool
+
+    def __call__(self, coords) -> list:
+        if self.pool is None:
+            return self.posterior.evaluate_batch(coords)
+        return self.pool.map(self.posterior, list(coords))
 
 
 def open_backend(output_dir: Path, posterior, nwalkers: int) -> tuple[ChainBackend, bool]:
@@ -231,6 +404,7 @@ def open_backend(output_dir: Path, posterior, nwalkers: int) -> tuple[ChainBacke
                 f"{path}: holds a chain with {stored_walkers} walkers over {names}, but the run "
                 f"has {nwalkers} walkers over {posterior.names}; use --force to start afresh"
             )
+        backend.recover()
         return backend, True
     backend.reset(nwalkers, posterior.ndim)
     with backend.open("a") as handle:
@@ -306,8 +480,9 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
     monitor = convergence_monitor(settings)
     converged = False
     with pool_context as pool, GracefulStop() as stop:
-        sampler = emcee.EnsembleSampler(nwalkers, posterior.ndim, posterior, pool=pool,
-                                        backend=backend, blobs_dtype=blob_dtype(posterior))
+        sampler = emcee.EnsembleSampler(nwalkers, posterior.ndim, BatchEvaluator(posterior, pool),
+                                        vectorize=True, backend=backend,
+                                        blobs_dtype=blob_dtype(posterior))
         if resuming:
             state = backend.get_last_sample()
             state.random_state = tuple(state.random_state)
@@ -329,6 +504,7 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
                             break
             finally:
                 steps.close()  # closes the progress bar
+                backend.checkpoint()
     elapsed = time.time() - started
     diagnostics = chain_diagnostics(backend, posterior, target)
     diagnostics["interrupted"] = bool(backend.iteration < target and not converged)
