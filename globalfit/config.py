@@ -755,7 +755,7 @@ def check_semantics(config: RunConfig) -> list[str]:
                                     likelihoods_missing=len(classes) < len(config.likelihoods),
                                     deferred=deferred_likelihoods(config, classes))
     if model is not None:
-        _check_reads(classes, sources, config.model.name, errors)
+        _check_reads({**classes, "model": model}, sources, config.model.name, errors)
     _check_regions(config, parameters, sources, model, list(classes), errors)
     _check_scan(config, parameters, sources, errors)
     errors += _check_sampler_semantics(config)
@@ -786,13 +786,16 @@ def _check_sampler_semantics(config: RunConfig) -> list[str]:
 
 
 def _check_reads(classes, sources, model_name, errors):
+    """Every parameter a likelihood (or the model, under the key ``"model"``) declares in
+    ``reads`` must be a parameter of the run: nothing falls back to a default in the code."""
     for instance, cls in classes.items():
-        for name in cls.reads:
+        for name in getattr(cls, "reads", ()):
             if name not in sources:
+                where = "model" if instance == "model" else f"likelihoods.{instance}"
                 errors.append(
-                    f"likelihoods.{instance}: reads parameter {name!r}, which neither model "
+                    f"{where}: reads parameter {name!r}, which neither model "
                     f"{model_name!r} nor any likelihood provides{closest_hint(name, sources)} "
-                    f"(use a model that has it)")
+                    f"(use a model that has it, or add {name!r} to the card's parameters:)")
 
 
 def _check_regions(config, parameters, sources, model, instances, errors):

@@ -192,6 +192,12 @@ def _point_without_config_layer(card: Mapping[str, Any]):
             params[key] = float(spec)
     for key, spec in model.parameters.items():
         params.setdefault(key, float(spec["default"]))
+    from globalfit.config import oscillation_defaults
+
+    # the fixed oscillation parameters every run has (NuFIT 5.2), as the config layer sets them:
+    # likelihoods no longer default a missing one themselves
+    for key, spec in oscillation_defaults().items():
+        params.setdefault(key, float(spec["value"]) * unit_factor(spec.get("unit")))
     likelihoods = {}
     for key, options in (card.get("likelihoods") or {}).items():
         likelihoods[key] = likelihood_class(key)(**(options or {}))

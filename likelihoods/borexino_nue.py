@@ -122,19 +122,10 @@ class BorexinoNuELikelihood(Likelihood):
                       for line in content["flux"]["lines"]]
         self.electrons = float(content["target"]["electrons_per_100t"])
         self.ne_production = float(content["sun"]["production_ne_over_na_per_cm3"])
-        self._default_oscillation = None
 
     def _oscillation(self, point: Point) -> dict[str, float]:
-        missing = [n for n in self.reads if n not in point.params]
-        if not missing:
-            return {n: point.params[n] for n in self.reads}
-        if self._default_oscillation is None:
-            from globalfit.config import oscillation_defaults
-            from globalfit.params import unit_factor
-            self._default_oscillation = {
-                n: s["value"] * unit_factor(s.get("unit")) for n, s in oscillation_defaults().items()
-            }
-        return {n: point.params.get(n, self._default_oscillation[n]) for n in self.reads}
+        """The oscillation parameters of `reads` (all required: no default)."""
+        return {n: point[n] for n in self.reads}
 
     def predict(self, point: Point) -> float:
         """7Be interaction rate in counts per day per 100 t."""

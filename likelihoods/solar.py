@@ -59,6 +59,38 @@ SNU = 1.0e-36
 CROSS_SECTION_UNIT_CM2 = 1.0e-46
 
 
+ADN_FILE = Path(__file__).resolve().parents[1] / "data" / "superk" / "sk1to4_day_night.yaml"
+ADN_COLUMNS = ("dm2_21", "adn_fit", "adn_lo", "adn_hi")
+
+
+def read_adn_table(path) -> pd.DataFrame:
+    """SK's A_DN amplitude fit versus ``Dm21`` (csv: ``dm2_21`` in 1e-5 eV^2, ``adn_fit``,
+    ``adn_lo``, ``adn_hi`` in percent; e.g. ``sk1to4_adn_vs_dm2.csv`` of the SK release folder)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"likelihoods.solar.superk_adn_table: {path} is not a file (SK's A_DN amplitude fit "
+                         f"vs dm2_21, e.g. ../shared/data/superk/sk1to4_adn_vs_dm2_truncated.csv)")
+    table = pd.read_csv(path, comment="#")
+    missing = [c for c in ADN_COLUMNS if c not in table.columns]
+    if missing or len(table) < 2 or not np.all(np.diff(table["dm2_21"]) > 0):
+        raise ValueError(f"likelihoods.solar.superk_adn_table: {path} needs columns {ADN_COLUMNS} with increasing "
+                         f"dm2_21 (missing: {missing})")
+    syst = float(yaml.safe_load(ADN_FILE.read_text())["amplitude_fit"]["systematic_percent"])
+    return pd.DataFrame({"dm21_ev2": 1e-5 * table["dm2_21"].to_numpy(float),
+                         "value": 0.01 * table["adn_fit"].to_numpy(float),
+                         "sigma": 0.01 * np.hypot(0.5 * (table["adn_hi"] - table["adn_lo"]).to_numpy(float), syst)})
+
+
+def adn_at(table: pd.DataFrame, dm21_ev2: float, path) -> tuple[float, float]:
+    """``(A_DN, sigma)`` of the amplitude fit at ``dm21_ev2`` (linear interpolation)."""
+    x = table["dm21_ev2"].to_numpy()
+    if not x[0] <= dm21_ev2 <= x[-1]:
+        raise ValueError(f"likelihoods.solar.superk_adn_table: dm21 = {dm21_ev2:.3g} eV^2 is outside the table "
+                         f"{path} ({x[0]:.3g}-{x[-1]:.3g} eV^2); restrict the dm21 prior to it or use a table that "
+                         f"covers it")
+    return (float(np.interp(dm21_ev2, x, table["value"])), float(np.interp(dm21_ev2, x, table["sigma"])))
+
+
 def _load_yaml(name: str) -> dict:
     with open(DATA_DIR / name) as handle:
         return yaml.safe_load(handle)
@@ -72,7 +104,7 @@ class SolarLikelihood(Likelihood):
                    "SNO (NC, P_ee polynomial)")
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     nuisance_parameters = {}
-    options_allowed = ("solar_model", "sno_table", "sno_release", "night", "exclude")
+    options_allowed = ("solar_model", "sno_table", "sno_release", "night", "exclude", "superk_adn_table")
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -100,6 +132,8 @@ class SolarLikelihood(Likelihood):
         self.latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
         self._build_energy_grids()
         self._build_measurements()
+        self.adn_table_path = options.get("superk_adn_table")
+        self.adn_table = read_adn_table(self.adn_table_path) if self.adn_table_path else None
 
     # --- setup ------------------------------------------------------------------------------
     def _build_energy_grids(self) -> None:
@@ -255,12 +289,26 @@ class SolarLikelihood(Likelihood):
         b[12:14] = self.sno_a_projector @ asymmetry
         return a, b
 
+    def measurement(self, osc: SolarOscillation):
+        """``(measured, covariance, inverse covariance)`` of the used observables at ``osc``.
+
+        Fixed, except with ``superk_adn_table:``, where SK's A_DN is its amplitude fit at the
+        point's ``Dm21`` (statistical band and a 0.32 % systematic in quadrature)."""
+        if self.adn_table is None or not self.used[-1]:
+            return self.measured, self.covariance, self.inverse_covariance
+        value, sigma = adn_at(self.adn_table, osc.dm21_ev2, self.adn_table_path)
+        measured, covariance = self.measured.copy(), self.covariance.copy()
+        measured[-1], covariance[-1, -1] = value, sigma**2
+        inverse = self.inverse_covariance.copy()
+        inverse[-1, -1] = 1.0 / sigma**2  # A_DN is uncorrelated with the other observables
+        return measured, covariance, inverse
+
     def profiled_fluxes(self, osc: SolarOscillation):
         """``(f, chi2)``: flux normalisations minimising the chi^2 and the minimum."""
         a, b = self.design(osc)
         a, b = a[self.used], b[self.used]
-        w = self.inverse_covariance
-        residual0 = self.measured - b
+        measured, _, w = self.measurement(osc)
+        residual0 = measured - b
         lhs = a.T @ w @ a + np.diag(self.flux_prior_weight)
         rhs = a.T @ w @ residual0 + self.flux_prior_weight
         unconstrained = ~(np.abs(a).sum(axis=0) > 0) & (self.flux_prior_weight == 0)
@@ -284,8 +332,9 @@ class SolarLikelihood(Likelihood):
         a, b = self.design(osc)
         predicted = (a @ f + b)[self.used]
         names = [n for n, u in zip(OBSERVABLES, self.used) if u]
-        table = pd.DataFrame({"observable": names, "predicted": predicted, "measured": self.measured,
-                              "uncertainty": np.sqrt(np.diag(self.covariance))})
+        measured, covariance, _ = self.measurement(osc)
+        table = pd.DataFrame({"observable": names, "predicted": predicted, "measured": measured,
+                              "uncertainty": np.sqrt(np.diag(covariance))})
         fluxes = pd.DataFrame({"observable": [f"flux_norm_{s}" for s in SOURCES], "predicted": f,
                                "measured": 1.0,
                                "uncertainty": np.where(self.flux_prior_weight > 0, self.flux_sigma, np.inf)})
@@ -298,6 +347,8 @@ class SolarLikelihood(Likelihood):
             files.append(Path(self.options["solar_model"]))
         if self.sno_table_path:
             files.append(Path(self.sno_table_path))
+        if self.adn_table_path:
+            files += [Path(self.adn_table_path), ADN_FILE]
         return files
 
     def approximations(self) -> list[str]:
@@ -316,4 +367,9 @@ class SolarLikelihood(Likelihood):
             "analytically with B16-GS98 Gaussian constraints (8B free); no luminosity constraint.",
             "SNO polynomial coefficients from a weighted fit of the model's P_ee(E) "
             + ("with Table XXVI CC weights." if self.sno_table_path else "with built-in approximate CC weights."),
+            ("SK A_DN: SK I-IV amplitude fit at the point's Dm21 (digitised figure of arXiv:2312.12907, linear "
+             "interpolation, statistical band + 0.32 % systematic), compared with the model's 2 (D - N) / (D + N) "
+             "above 4.5 MeV." if self.adn_table_path else
+             "SK A_DN: the 2014 SK I-IV number (-3.2 +- 1.1 +- 0.5 %), independent of Dm21."),
+            "SK total rate: SK I-IV 2014 (2.37 +- 0.015 +- 0.04 e6 cm^-2 s^-1).",
         ]

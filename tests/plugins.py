@@ -165,3 +165,11 @@ class NeedsGPsiLikelihood(Likelihood):
 
     def loglike(self, point: Point) -> float:
         return 0.0
+
+
+class NeedsGPsiModel(DiagonalNSIModel):
+    """The diagonal model whose couplings would also need ``g_psi`` (test double for the
+    model's ``reads`` check)."""
+
+    name = "test_needs_g_psi"
+    reads = ("g_psi",)

@@ -155,6 +155,23 @@ def test_likelihood_reads_a_parameter_nobody_provides():
     assert "plugins:DiagonalNSIModel" in message
 
 
+def test_model_reads_a_parameter_nobody_provides():
+    """A model that declares in ``reads`` a parameter the run lacks is a card error naming it
+    and the fix (the code has no default for it)."""
+    message = one_error(card(model__name="plugins:NeedsGPsiModel"))
+    assert message.startswith("model: reads parameter 'g_psi'")
+    assert "add 'g_psi' to the card's parameters:" in message
+
+
+def test_solar_nsi_reads_only_what_every_run_has():
+    """solar_nsi reads th13, th23: always parameters of a run (fixed at NuFIT 5.2 unless the
+    card frees them), so the check passes."""
+    raw = card(model__name="solar_nsi", model__options={"fermion": "u"}, parameters__eps_ee=None,
+               parameters__eps_mumu=None, parameters__mzp=None)
+    raw["parameters"]["eps_D"] = {"prior": "uniform", "min": -1.0, "max": 1.0}
+    load_config(raw)
+
+
 def test_negative_sigma_in_card_units():
     raw = card(parameters__th13={"prior": "gaussian", "mean": 8.58, "sigma": -0.11, "unit": "deg"})
     assert one_error(raw) == "parameters.th13.sigma: sigma must be positive, got -0.11"

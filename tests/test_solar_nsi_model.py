@@ -32,4 +32,11 @@ def test_fermion_option_and_derived():
 
 
 def test_zero_parameters_give_no_nsi():
-    assert not SolarNSI().couplings({"eps_D": 0.0, "eps_N": 0.0}).has_nsi
+    assert not SolarNSI().couplings({"eps_D": 0.0, "eps_N": 0.0, "th13": 0.15, "th23": 0.74}).has_nsi
+
+
+def test_missing_mixing_angle_is_an_error():
+    """No default for th13 / th23 (the mapping to eps^f depends on them): the error names the
+    parameter and the model."""
+    with pytest.raises(KeyError, match="model solar_nsi needs 'th23'"):
+        SolarNSI().couplings({"eps_D": 0.1, "eps_N": 0.0, "th13": 0.15})

@@ -20,6 +20,9 @@ class Model(abc.ABC):
     description: ClassVar[str] = ""
     parameters: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
     options_allowed: ClassVar[tuple[str, ...]] = ()
+    reads: ClassVar[tuple[str, ...]] = ()
+    """Parameters besides its own that `couplings` needs (e.g. ``("th13", "th23")``); the card
+    validation checks that the run provides them (`globalfit.config.check_semantics`)."""
 
     def __init__(self, **options):
         reject_unknown_options(options, self.options_allowed, "model.options",

@@ -29,8 +29,13 @@ import numpy as np
 from globalfit.couplings import Couplings
 from globalfit.models.base import Model
 
-DEFAULT_TH13 = np.arcsin(np.sqrt(0.02225))
-DEFAULT_TH23 = np.arcsin(np.sqrt(0.451))
+
+def _angle(params: Mapping[str, float], name: str) -> float:
+    """``params[name]``; the mapping to ``eps^f`` needs it (no default)."""
+    if name not in params:
+        raise KeyError(f"model solar_nsi needs {name!r} to map eps_D, eps_N to a 3x3 matrix; the point does "
+                       f"not set it (give it in the run card's parameters:)")
+    return float(params[name])
 
 
 class SolarNSI(Model):
@@ -43,6 +48,7 @@ class SolarNSI(Model):
         "eps_N": {"default": 0.0, "unit": "", "latex": r"\varepsilon_N", "min": -2.0, "max": 2.0},
     }
     options_allowed = ("fermion",)
+    reads = ("th13", "th23")
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -54,8 +60,8 @@ class SolarNSI(Model):
         """The 3x3 ``eps^f`` that reproduces ``eps_D``, ``eps_N`` at the point's th13, th23."""
         eps_d = self.value(params, "eps_D")
         eps_n = self.value(params, "eps_N")
-        th13 = float(params.get("th13", DEFAULT_TH13))
-        th23 = float(params.get("th23", DEFAULT_TH23))
+        th13 = _angle(params, "th13")
+        th23 = _angle(params, "th23")
         c13 = np.cos(th13)
         matrix = np.zeros((3, 3), dtype=complex)
         matrix[0, 0] = -2.0 * eps_d / c13**2
@@ -67,5 +73,5 @@ class SolarNSI(Model):
         return Couplings(eps0={self.fermion: self.nsi_matrix(params)})
 
     def derived(self, params: Mapping[str, float]) -> dict[str, float]:
-        c13 = np.cos(float(params.get("th13", DEFAULT_TH13)))
+        c13 = np.cos(_angle(params, "th13"))
         return {"eps_ee_minus_mumu": -2.0 * self.value(params, "eps_D") / c13**2}
