@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -77,13 +78,58 @@ def main() -> None:
     print(f"max |chi2(fast) - chi2(reference)| = {diff:.2e}")
 
     if args.release_root:
-        from pathlib import Path
+        release_benchmark(Path(args.release_root), rng, repeat=3)
 
-        root = Path(args.release_root)
-        release = [cls(release_path=str(root / cls.dataset))
-                   for cls in (CoherentCsI2017, CoherentCsI2021, CoherentLAr2020)]
-        ms = per_point_ms(release, cases["light Z' 30 MeV (cached structure kernels)"][:50], 1)
-        print(f"release mode (3 COHERENT sets, nuisances profiled): {ms:.3f} ms / point")
+
+def small_nsi(rng, scale: float) -> Couplings:
+    m = rng.normal(scale=scale, size=(3, 3)) + 1j * rng.normal(scale=scale / 4, size=(3, 3))
+    m = 0.5 * (m + m.conj().T)
+    return Couplings(eps0={"u": m, "d": 0.7 * m})
+
+
+def release_benchmark(root: Path, rng, repeat: int = 3) -> None:
+    """Release mode of the three COHERENT sets: nuisances profiled by Newton (default)
+    beside the L-BFGS-B profile used before (same process, alternating), per point."""
+    import likelihoods.coherent as coherent
+
+    release = [cls(release_path=str(root / cls.dataset))
+               for cls in (CoherentCsI2017, CoherentCsI2021, CoherentLAr2020)]
+    cases = {"SM": [Couplings()] * 10,
+             "NSI |eps| ~ 0.05 (random complex eps^u, eps^d = 0.7 eps^u)":
+                 [small_nsi(rng, 0.05) for _ in range(20)],
+             "NSI |eps| ~ 0.2": [small_nsi(rng, 0.2) for _ in range(20)]}
+    newton = coherent.profile_on_off
+    print("\nrelease mode, 3 COHERENT sets together (CsI 2017, CsI 2021, LAr 2020), CPU ms / point, "
+          f"min / median of {repeat}")
+    print(f"{'points':62s} {'Newton':>15s} {'L-BFGS-B (before)':>18s} {'ratio':>6s} {'max|dchi2|':>11s}")
+    for label, points in cases.items():
+        times = {"newton": [], "lbfgsb": []}
+        values = {}
+        for _ in range(repeat):
+            for name, profile in (("newton", newton), ("lbfgsb", coherent.profile_on_off_lbfgsb)):
+                coherent.profile_on_off = profile
+                start = time.process_time()
+                values[name] = [sum(lk.chi2_couplings(c) for lk in release) for c in points]
+                times[name].append((time.process_time() - start) / len(points) * 1e3)
+        coherent.profile_on_off = newton
+        best = {k: min(v) for k, v in times.items()}
+        median = {k: float(np.median(v)) for k, v in times.items()}
+        diff = np.max(np.abs(np.subtract(values["newton"], values["lbfgsb"])))
+        print(f"{label[:62]:62s} {best['newton']:6.2f} / {median['newton']:6.2f} "
+              f"{best['lbfgsb']:8.2f} / {median['lbfgsb']:6.2f} {best['lbfgsb'] / best['newton']:6.1f} "
+              f"{diff:11.1e}")
+    per = {lk.name: min_time(lambda lk=lk: [lk.chi2_couplings(c) for c in cases["SM"]]) / 10 * 1e3
+           for lk in release}
+    print("per data set at the SM (ms): " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))
+
+
+def min_time(function, repeat: int = 3) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        start = time.process_time()
+        function()
+        best = min(best, time.process_time() - start)
+    return best
 
 
 if __name__ == "__main__":

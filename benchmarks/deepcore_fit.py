@@ -78,6 +78,9 @@ def prediction(deepcore: DeepCore3y) -> None:
         ax.set(xscale="log", xlabel="reconstructed energy [GeV]", ylabel="reconstructed cos(zenith)",
                title=f"{name}: (data - prediction) / sqrt(prediction)")
         fig.colorbar(image, ax=ax)
+    for ax in axes.ravel():
+        ax.set_xticks([6, 10, 20, 30, 50], ["6", "10", "20", "30", "50"])
+        ax.set_xticks([], minor=True)
     fig.savefig(FIGURES / "deepcore_data_vs_prediction.png", dpi=110)
     print(f"wrote {FIGURES / 'deepcore_data_vs_prediction.png'}")
 
@@ -123,7 +126,7 @@ def grid(release: str) -> None:
     reference = DeepCore3y(release_path=release, energy_nodes=240, coszen_nodes=161)
     for label, point in zip(("standard", "complex NSI"), points):
         t_ref = reference.templates(point)[0].sum(axis=0)
-        for nodes in ((40, 31), (60, 41), (80, 61), (120, 81)):
+        for nodes in ((32, 25), (40, 31), (48, 33), (60, 41), (80, 61), (120, 81)):
             t = DeepCore3y(release_path=release, energy_nodes=nodes[0], coszen_nodes=nodes[1]).templates(point)
             t = t[0].sum(axis=0)
             print(f"{label}: grid {nodes[0]} x {nodes[1]} against 240 x 161: max |dT|/sqrt(T) "

@@ -21,13 +21,14 @@ from typing import Any
 
 import pandas as pd
 
-from globalfit.config import ConfigError, RunConfig, load_config, merge_card
+from globalfit.config import ConfigError, RunConfig, load_config, merge_card, read_card
 from globalfit.mpi import MPIPool
 from globalfit.posterior import Posterior, build_posterior
 from globalfit.regions import parse_regions, split_regions
 from globalfit.reporting import Reporter
 from globalfit.results import profile_table
 from globalfit.runfolder import check_run_dir, ensure_seed, prepare_run, stored_steps
+from globalfit.runlock import check_output_writable, writing_run
 from globalfit.runs import Run
 from globalfit.sampling import check_runnable, sample, scan_card
 
@@ -53,7 +54,13 @@ def card_config(card: Card, **overrides) -> RunConfig:
     elif not isinstance(card, Mapping):
         if not overrides:
             return load_config(card)
-        card = load_config(card, validate=False).to_dict()  # its structure checked
+        source = f"{card} (with overrides)"
+        try:
+            config = load_config(merge_card(read_card(card), overrides))
+        except ConfigError as error:
+            raise ConfigError(error.errors, source) from None
+        config.source = source
+        return config
     return load_config(merge_card(card, overrides))
 
 
@@ -99,6 +106,7 @@ def run(card: Card, output: str | Path | None = None, *, force: bool = False,
         return Run.load(config.output)
     check_runnable(config)
     check_run_dir(config.output, force=force)
+    check_output_writable(config.output)
     posterior = build_posterior(config)
     check_runnable(config, posterior)  # before the folder is made
     return _sample(posterior, config, "run", cores, pool, progress, reporter, force=force)
@@ -121,6 +129,8 @@ def resume(run_dir: str | Path, *, steps: int | None = None, cores: int = 1, poo
             "(changed since the run started? provenance.json records the versions it used)"],
             error.source) from None
     config.output = run_dir
+    done = stored_steps(run_dir)  # a damaged chain is refused before any data are loaded
+    check_output_writable(run_dir)
     if steps is not None:
         if config.sampler["name"] == "nested":
             raise ValueError("--steps: nested sampling has no number of steps")
@@ -132,14 +142,20 @@ def resume(run_dir: str | Path, *, steps: int | None = None, cores: int = 1, poo
     if steps is not None:
         config.write(run_dir / "config.yaml")
     reporter = reporter or Reporter()
-    done, target = stored_steps(run_dir), config.sampler.get("steps")
+    target = config.sampler.get("steps")
     if config.sampler["name"] == "emcee" and not config.sampler.get("ensembles_per_region"):
-        if done >= target:
+        if done == 0:
+            saved = "an empty chain.h5" if (run_dir / "chain.h5").exists() else "no chain.h5"
+            reporter.info(f"globalfit resume: {config.name}: {run_dir} has {saved} (the run "
+                          f"stopped before its first step was saved); starting it from step 0 "
+                          f"to {target} with seed {config.sampler.get('seed')}")
+        elif done >= target:
             reporter.info(f"{run_dir}: already has {done} steps (target {target}); nothing to "
                           f"do (raise the target with --steps N)")
             return Run.load(run_dir)
-        reporter.info(f"globalfit resume: {config.name}: continuing from step {done} to "
-                      f"{target}")
+        else:
+            reporter.info(f"globalfit resume: {config.name}: continuing from step {done} to "
+                          f"{target}")
     return _sample(posterior, config, "resume", cores, pool, progress, reporter)
 
 
@@ -154,15 +170,16 @@ def _sample(posterior, config, command, cores, pool, progress, reporter, force=F
     else:
         owned = False
     try:
-        if command == "run":
-            prepare_run(config, posterior, force=force)
-        ranks = f"; {pool.size} MPI ranks" if owned else ""
-        reporter.info(f"globalfit {command}: {config.name}: model {config.model.name!r}, "
-                      f"likelihoods {', '.join(posterior.likelihoods) or 'none'}; "
-                      f"{posterior.ndim} free parameters ({', '.join(posterior.names)}); "
-                      f"output {config.output}{ranks}")
-        sample(posterior, config, command=command, cores=cores, progress=progress, pool=pool,
-               report=reporter)
+        with writing_run(config.output, f"globalfit {command}", new=command == "run"):
+            if command == "run":
+                prepare_run(config, posterior, force=force)
+            ranks = f"; {pool.size} MPI ranks" if owned else ""
+            reporter.info(f"globalfit {command}: {config.name}: model {config.model.name!r}, "
+                          f"likelihoods {', '.join(posterior.likelihoods) or 'none'}; "
+                          f"{posterior.ndim} free parameters ({', '.join(posterior.names)}); "
+                          f"output {config.output}{ranks}")
+            sample(posterior, config, command=command, cores=cores, progress=progress,
+                   pool=pool, report=reporter)
     finally:
         if owned:
             pool.close()

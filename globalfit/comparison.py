@@ -67,7 +67,12 @@ def run_evidence(run_dir: Path) -> tuple[float, float]:
 
 
 def summarise_run(run_dir: str | Path, n_starts: int = 8, seed: int = 0) -> RunSummary:
-    """Best fit, chi^2 breakdown and evidence of one run folder."""
+    """Best fit, chi^2 breakdown and evidence of one run folder.
+
+    A folder holding only a resolved card (``config.yaml``) is fitted from random starts
+    (noted); a started run (``provenance.json``) with neither ``chain.h5`` nor nested
+    evidence is refused (``FileNotFoundError``): its chain is missing.
+    """
     from globalfit.config import load_config
     from globalfit.posterior import build_posterior
     from globalfit.samplers.profile import best_fit, chain_starts, posterior_chi2
@@ -76,6 +81,11 @@ def summarise_run(run_dir: str | Path, n_starts: int = 8, seed: int = 0) -> RunS
     card = run_dir / "config.yaml"
     if not card.exists():
         raise FileNotFoundError(f"{card} not found: is {run_dir} a globalfit run folder?")
+    started = (run_dir / "provenance.json").exists()  # a run, not just a card to refit
+    if started and not (run_dir / "chain.h5").exists() and not any(run_dir.glob("nested_*.h5")):
+        raise FileNotFoundError(f"{run_dir / 'chain.h5'} not found: the run has neither a chain "
+                                f"nor nested-sampling evidence to compare (did it start?); "
+                                f"`globalfit resume {run_dir}` runs it")
     posterior = build_posterior(load_config(card))
     notes = []
     starts = None

@@ -30,6 +30,7 @@ from globalfit.params import (
     unknown_name_message,
 )
 from globalfit.paths import CHAINS_DIR, DATA_DIR
+from globalfit.safe_yaml import YamlFileError, load_yaml_file, shorten
 
 TOP_LEVEL_KEYS = ("name", "description", "model", "parameters", "likelihoods", "sampler",
                   "regions", "output", "scan")
@@ -67,7 +68,8 @@ class ConfigError(ValueError):
         self.errors = list(errors)
         self.source = source
         count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
-        super().__init__(f"{count} in {source}:\n" + "\n".join(f"  - {e}" for e in errors))
+        super().__init__(f"{count} in {source}:\n"
+                         + "\n".join(f"  - {shorten(e)}" for e in errors))
 
 
 @dataclass
@@ -177,7 +179,8 @@ def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -
     Parameters
     ----------
     source : path or mapping
-        A YAML file (read with ``yaml.safe_load``) or an already parsed card.
+        A YAML file (read by `read_card`: size cap, UTF-8, no duplicate keys, no alias
+        bombs) or an already parsed card.
     validate : bool
         Also resolve the model and likelihoods and check every parameter (default). With
         ``False`` only the structure is checked and nothing is imported.
@@ -192,14 +195,7 @@ def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -
     if isinstance(source, Mapping):
         raw, label = copy.deepcopy(dict(source)), "run card"
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"run card {path} not found")
-        try:
-            raw = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as error:
-            raise ConfigError([f"not valid YAML: {error}"], str(path)) from None
-        label = str(path)
+        raw, label = read_card(source), str(source)
     errors: list[str] = []
     config = _structure(raw, errors, label)
     if validate and isinstance(raw, Mapping):
@@ -243,6 +239,23 @@ def validation_key(config: RunConfig) -> str:
     content = [config.model.name, config.model.options, config.parameters, config.likelihoods,
                config.regions, config.scan, sampler]
     return json.dumps(_plain(content), sort_keys=True, default=repr)
+
+
+def read_card(path: str | Path) -> Any:
+    """The parsed YAML of the card at ``path`` (`globalfit.safe_yaml.load_yaml_file`: size
+    cap, UTF-8, no duplicate keys, no alias bombs).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is not a file.
+    ConfigError
+        If the file cannot be read as a card (the message names the file and the fix).
+    """
+    try:
+        return load_yaml_file(path, what="run card")
+    except YamlFileError as error:
+        raise ConfigError([str(error)], str(path)) from None
 
 
 # --- structure -----------------------------------------------------------------------------

@@ -5,10 +5,14 @@ once), collects all parameters (oscillation defaults, model parameters, nuisance
 ``<likelihood>.<name>``; card specs override defaults) and returns a `Posterior` whose free
 parameters form the vector ``theta`` (internal units, in the order of ``names``).
 
-Guard: a likelihood (or the model) that returns NaN or +inf, or raises an arithmetic /
-value error, makes the point impossible (``ln L = -inf``) instead of crashing the run; each
-such event is counted by reason in ``failure_counts`` and reported at the end of a run.
-A likelihood returning ``-inf`` is a legitimate exclusion and is not counted.
+Guard (`Posterior._guarded`, the one place where plug-in code is called, point by point
+or in batches): a likelihood (or the model) that returns NaN or +inf, or raises any
+exception (``ValueError``, ``FloatingPointError``, a plug-in's ``RuntimeError``,
+``KeyError``...), makes the point impossible (``ln L = -inf``) instead of crashing the run;
+each such event is counted by reason in ``failure_counts`` and reported at the end of a
+run, and the first traceback is kept (``first_traceback``, written to ``diagnostics.json``).
+``KeyboardInterrupt`` and ``SystemExit`` are not contained. A likelihood returning ``-inf``
+is a legitimate exclusion and is not counted.
 """
 from __future__ import annotations
 
@@ -31,8 +35,10 @@ from globalfit.likelihood import Likelihood, Point
 from globalfit.models.base import Model
 from globalfit.params import Parameter
 
-GUARDED_ERRORS = (ArithmeticError, ValueError, np.linalg.LinAlgError)
-"""Exceptions from a likelihood or model that turn a point into ``-inf`` (counted)."""
+GUARDED_ERRORS = (Exception,)
+"""Exceptions from a likelihood or model that turn a point into ``-inf`` (counted): all of
+them but ``KeyboardInterrupt`` / ``SystemExit`` (a plug-in's bug must not end a long run;
+it is counted, reported and its first traceback kept)."""
 
 _FAILED = object()
 """What `Posterior._guarded` returns for a failed evaluation."""
@@ -79,6 +85,7 @@ class Posterior:
                                dtype=float).reshape(-1, 2)
         self.config = config
         self.failure_counts: Counter[str] = Counter()
+        self.tracebacks: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
         self.derived_names = self._discover_derived()
@@ -199,6 +206,8 @@ class Posterior:
         except GUARDED_ERRORS as error:
             if count:
                 self._count(where, error)
+                if not self.tracebacks:
+                    self.tracebacks[_traceback_text(where, error)] += 1
             return _FAILED
         if isinstance(value, (float, int, np.floating)):
             return self._checked(where, float(value))
@@ -254,11 +263,15 @@ class Posterior:
 
     # --- helpers -------------------------------------------------------------------------
     def _derived(self, theta) -> dict[str, float]:
-        try:
-            return self.model.derived(self.params(theta))
-        except GUARDED_ERRORS as error:
-            self._count("model.derived", error)
-            return {}
+        derived = self._guarded("model.derived",
+                                lambda t: self.model.derived(self.params(t)), theta)
+        return {} if derived is _FAILED else derived
+
+    @property
+    def first_traceback(self) -> str | None:
+        """Traceback of the first contained failure (of this process or, merged through
+        `statistics`, of a worker), or None."""
+        return next(iter(self.tracebacks), None)
 
     def _discover_derived(self) -> list[str]:
         """Names of the model's derived quantities, from a point inside the priors (the
@@ -278,7 +291,7 @@ class Posterior:
     def statistics(self) -> dict[str, Counter]:
         """Counters to merge across processes: failures, calls and seconds per likelihood."""
         return {"failure_counts": self.failure_counts, "calls": self.calls,
-                "seconds": self.seconds}
+                "seconds": self.seconds, "tracebacks": self.tracebacks}
 
     def timing(self) -> dict[str, dict[str, float]]:
         """Calls and mean milliseconds per call of each likelihood so far."""
@@ -290,6 +303,13 @@ class Posterior:
         if isinstance(reason, BaseException):
             reason = f"{type(reason).__name__}: {str(reason)[:120]}"
         self.failure_counts[f"{where}: {reason}"] += 1
+
+
+def _traceback_text(where: str, error: BaseException) -> str:
+    import traceback
+
+    lines = traceback.format_exception(type(error), error, error.__traceback__)
+    return f"{where}:\n" + "".join(lines)[-4000:]
 
 
 def build_posterior(config: RunConfig) -> Posterior:
@@ -310,8 +330,12 @@ def build_posterior(config: RunConfig) -> Posterior:
     for (key, options), (instance, cls) in zip(config.likelihoods.items(), classes.items()):
         try:
             likelihood = cls(**options)
-        except (TypeError, ValueError, FileNotFoundError) as error:
+        except (TypeError, ValueError, OSError, KeyError) as error:  # options, data files
             errors.append(f"likelihoods.{key}: {error}")
+            continue
+        except Exception as error:  # a plug-in that fails in its own code: name it
+            errors.append(f"likelihoods.{key}: {cls.__name__}({', '.join(options)}) failed: "
+                          f"{type(error).__name__}: {error}")
             continue
         likelihood.instance_name = instance
         likelihoods[instance] = likelihood

@@ -111,7 +111,14 @@ def start_record(posterior, config, argv: list[str] | None = None) -> dict[str, 
 def read(run_dir) -> dict[str, Any]:
     """The run's provenance record (empty if there is none)."""
     path = Path(run_dir) / PROVENANCE_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        return dict(json.loads(path.read_text()))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{path}: not valid JSON ({error}); the file is damaged: restore it, "
+                         f"or move it away to start a new record (the chain is not affected)"
+                         ) from None
 
 
 def write(run_dir, record: dict[str, Any]) -> Path:

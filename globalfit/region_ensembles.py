@@ -11,10 +11,10 @@ import copy
 import warnings
 from pathlib import Path
 
-import emcee
 import numpy as np
 
 from globalfit import provenance
+from globalfit.chainfile import ChainReader
 from globalfit.config import RunConfig
 from globalfit.diagnostics import RHAT_GOOD, split_rhat
 from globalfit.modes import RegionPosterior
@@ -130,8 +130,7 @@ def region_rhat_summary(config: RunConfig, results: dict, names: list[str]) -> d
 
 def ensemble_samples(run_dir: Path, burn_in: int) -> np.ndarray:
     """Post-burn-in samples of one ensemble, shape (steps * walkers, ndim), step-major."""
-    backend = emcee.backends.HDFBackend(str(Path(run_dir) / "chain.h5"), name="mcmc",
-                                        read_only=True)
+    backend = ChainReader(Path(run_dir) / "chain.h5")
     chain = backend.get_chain(discard=min(burn_in, max(backend.iteration - 1, 0)))
     return chain.reshape(-1, chain.shape[-1])
 

@@ -183,14 +183,17 @@ def release_folder(name: str, option: str = "release") -> Path:
         release = get(name)
     except ReleaseError as error:
         raise ReleaseError(f"{option}: {error}") from None
-    bad = [c for c in check_files(name, checksums=False) if not c.passed]
+    checks = check_files(name, checksums=False)
+    bad = [c for c in checks if not c.passed]
     if bad:
-        listed = ", ".join(f"{c.file} ({c.status}{': ' + c.detail if c.detail else ''})"
-                           for c in bad[:4])
-        more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
+        if all(c.status in ("missing", "mirror-only") for c in checks):
+            listed = "absent"
+        else:
+            listed = ", ".join(f"{c.file} ({c.status}{': ' + c.detail if c.detail else ''})"
+                               for c in bad[:4]) + (f" and {len(bad) - 4} more" if len(bad) > 4 else "")
         raise ReleaseError(
-            f"{option}: data release {name!r} is not in the data folder {release.folder()} "
-            f"({listed}{more}); download it with:\n    {fetch_command(name)}\n"
+            f"{option}: data release {name!r} is not in the data folder: {release.folder()} "
+            f"({listed}); download it with:\n    {fetch_command(name)}\n"
             f"(the data folder is ${RELEASES_ENV} if set, else the user data folder)")
     return release.folder()
 
@@ -214,7 +217,13 @@ def release_option(options: Mapping, owner: str, *, release_key: str = "release"
     if name is None:
         return path
     folder = release_folder(str(name), option=f"{owner}.{release_key}")
-    return folder if file is None else folder / file
+    if file is None:
+        return folder
+    if not (folder / file).is_file():  # an optional (mirror-only) file of the release
+        raise ReleaseError(f"{owner}.{release_key}: {folder / file} is not there: no official URL "
+                           f"serves it; get it from a mirror with:\n    {fetch_command(name)} "
+                           f"--mirror URL")
+    return folder / file
 
 
 # --- download ----------------------------------------------------------------------------

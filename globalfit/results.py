@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from globalfit.display import unit_latex
 from globalfit.params import canonical_prior_kind
@@ -163,19 +162,36 @@ class RunResult:
 
 
 def _read_yaml(path: Path) -> dict:
+    from globalfit.safe_yaml import load_yaml_file
+
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: is {path.parent} a globalfit run folder?")
-    return yaml.safe_load(path.read_text()) or {}
+    card = load_yaml_file(path, what="run folder's resolved card") or {}
+    if not isinstance(card, dict):
+        raise ValueError(f"{path}: is not a resolved run card (a mapping); the file is damaged: "
+                         f"rewrite it from the run's card (provenance.json names it)")
+    return card
 
 
 def _read_json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+    if not path.exists():
+        return {}
+    try:
+        record = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not valid JSON ({error}); the file is damaged: delete it "
+                         f"(the chain is not affected) or restore it") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"{path}: expected a JSON object; the file is damaged: delete it "
+                         f"(the chain is not affected) or restore it")
+    return record
 
 
 def _names_in_chain(path: Path) -> list[str] | None:
-    import h5py
+    from globalfit.chainfile import check_chain, open_chain_file
 
-    with h5py.File(path, "r") as handle:
+    check_chain(path)
+    with open_chain_file(path) as handle:
         group = handle.get(CHAIN_GROUP)
         names = group.attrs.get("parameter_names") if group is not None else None
     if names is None:
@@ -223,7 +239,7 @@ def load_run(run_dir: str | Path, burn_in: int | None = None, thin: int | None =
     ValueError
         If burn-in leaves no sample, or the chain and card disagree.
     """
-    import emcee
+    from globalfit.chainfile import ChainReader
 
     run_dir = Path(run_dir)
     config = _read_yaml(run_dir / "config.yaml")
@@ -234,7 +250,7 @@ def load_run(run_dir: str | Path, burn_in: int | None = None, thin: int | None =
     sampler = config.get("sampler") or {}
     burn_in = int(sampler.get("burn_in", 0) if burn_in is None else burn_in)
     thin = int(sampler.get("thin", 1) if thin is None else thin)
-    backend = emcee.backends.HDFBackend(str(chain_path), name=CHAIN_GROUP, read_only=True)
+    backend = ChainReader(chain_path, name=CHAIN_GROUP)
     steps = backend.iteration
     if steps <= burn_in:
         raise ValueError(f"burn_in: the chain has {steps} steps, burn-in is {burn_in}; "

@@ -10,10 +10,10 @@ import secrets
 import shutil
 from pathlib import Path
 
-import emcee
-
 from globalfit import provenance
+from globalfit.chainfile import saved_steps
 from globalfit.config import RunConfig
+from globalfit.runlock import LOCK_FILE, RunLockError, describe_owner, is_locked
 
 RUN_MARKERS = ("config.yaml", "chain.h5", "provenance.json", "scan.csv")
 """Files that make a folder a globalfit run folder."""
@@ -29,8 +29,12 @@ def check_run_dir(run_dir: Path, force: bool) -> bool:
         holds other files (never deleted).
     """
     run_dir = Path(run_dir)
-    if not (run_dir.exists() and any(run_dir.iterdir())):
+    if not (run_dir.exists() and any(p.name != LOCK_FILE for p in run_dir.iterdir())):
         return False
+    owner = is_locked(run_dir)
+    if owner is not None:
+        raise RunLockError(f"output {run_dir}: is being written by {describe_owner(owner)}; "
+                           f"wait for it to finish, or choose another output folder")
     if not any((run_dir / marker).exists() for marker in RUN_MARKERS):
         raise ValueError(f"output {run_dir}: folder exists and is not a globalfit run "
                          f"folder; choose another output folder (nothing was deleted)")
@@ -43,11 +47,18 @@ def check_run_dir(run_dir: Path, force: bool) -> bool:
 
 def prepare_run(config: RunConfig, posterior, *, force: bool = False,
                 arguments: dict | None = None, card: str | None = None) -> None:
-    """Create the run folder (with ``force``, replacing the run it holds) and write the
-    resolved card (``config.yaml``) and the provenance record."""
+    """Create the run folder (with ``force``, replacing the run it holds; the lock file of
+    this writer stays) and write the resolved card (``config.yaml``) and the provenance
+    record."""
     run_dir = Path(config.output)
     if check_run_dir(run_dir, force):
-        shutil.rmtree(run_dir)
+        for path in run_dir.iterdir():
+            if path.name == LOCK_FILE:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
     run_dir.mkdir(parents=True, exist_ok=True)
     config.write(run_dir / "config.yaml")
     record = provenance.start_record(posterior, config)
@@ -64,9 +75,6 @@ def ensure_seed(config: RunConfig) -> None:
 
 
 def stored_steps(run_dir: Path) -> int:
-    """Steps already saved in ``run_dir/chain.h5`` (0 if none)."""
-    path = Path(run_dir) / "chain.h5"
-    if not path.is_file():
-        return 0
-    backend = emcee.backends.HDFBackend(str(path), read_only=True)
-    return int(backend.iteration) if backend.initialized else 0
+    """Steps already saved in ``run_dir/chain.h5`` (0 if none; `globalfit.chainfile.
+    ChainFileError` if the file is damaged)."""
+    return saved_steps(run_dir)

@@ -22,6 +22,7 @@ from globalfit.regions import parse_regions
 from globalfit.reporting import Reporter
 from globalfit.results import write_summary
 from globalfit.runfolder import check_run_dir, prepare_run, stored_steps
+from globalfit.runlock import check_output_writable, writing_run
 from globalfit.samplers.emcee_sampler import (
     MIN_AUTOCORR_TIMES,
     ChainTooShortWarning,
@@ -179,7 +180,14 @@ def scan_card(config: RunConfig, *, force: bool = False, arguments: dict | None 
     ``provenance.json`` into the run folder."""
     report = report or Reporter()
     check_run_dir(config.output, force=force)
+    check_output_writable(config.output)
     posterior = build_posterior(scan_config(config))
+    with writing_run(config.output, "globalfit run", new=True):
+        _scan_locked(config, posterior, force, arguments, report)
+    return True
+
+
+def _scan_locked(config, posterior, force, arguments, report) -> None:
     prepare_run(config, posterior, force=force, arguments=arguments)
     scan = config.scan
     others = [n for n in posterior.names if n != scan["parameter"]]
@@ -197,4 +205,3 @@ def scan_card(config: RunConfig, *, force: bool = False, arguments: dict | None 
     report.info(format_scan(result))
     report.info(f"wrote {path}, {config.output / 'config.yaml'}, "
                 f"{config.output / 'provenance.json'}")
-    return True

@@ -49,10 +49,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from globalfit.couplings import FLAVOURS, NSI_FERMIONS, STANDARD_MODEL, Couplings
 from globalfit.likelihood import Likelihood, Point
+from globalfit.safe_yaml import load_yaml_file
 from globalfit.statistics import delta_chi2_level, signed_sqrt, windows
 
 CONFIDENCE_LEVELS = (0.9973, 0.95)
@@ -115,7 +115,7 @@ def read_card(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"check card {path} not found")
-    raw = yaml.safe_load(path.read_text())
+    raw = load_yaml_file(path, what="check card")  # size cap, UTF-8, no duplicate keys
     if not isinstance(raw, Mapping):
         raise ValueError(f"{path}: a check card is a run card (a YAML mapping), got {type(raw).__name__}")
     return dict(raw)

@@ -31,6 +31,7 @@ import pandas as pd
 import yaml
 
 from globalfit.couplings import STANDARD_MODEL, Couplings
+from globalfit.datafiles import read_table
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import sns
@@ -42,11 +43,12 @@ from globalfit.physics.cevns import (
     gamma_bin_matrix,
     gaussian_bin_matrix,
     poisson_matrix,
+    rates_of_predictors,
 )
 from globalfit.physics.constants import MEV
 from globalfit.physics.nuclei import target_isotopes
 from globalfit.releases import release_option
-from globalfit.statistics import poisson_chi2
+from globalfit.statistics import POISSON_FLOOR, poisson_chi2
 
 KEV_PER_GEV = 1.0e6
 RADIUS_SIGMA = 0.05
@@ -77,11 +79,13 @@ def profile_poisson(observed, fixed, templates, sigmas, iterations: int = 30):
     d = np.asarray(templates, dtype=float).reshape(len(templates), -1)
     inv_var = 1.0 / np.asarray(sigmas, dtype=float) ** 2
     theta = np.zeros(len(d))
+    trial = base + theta @ d
+    prior_curvature = 2.0 * np.diag(inv_var) + 1e-9 * np.eye(len(d))
     for _ in range(iterations):
-        mu = np.maximum(base + theta @ d, 1e-9)
-        grad = 2.0 * d @ (1.0 - n / mu) + 2.0 * theta * inv_var
-        hess = 2.0 * (d * (n / mu**2)) @ d.T + 2.0 * np.diag(inv_var)
-        hess += 1e-9 * np.eye(len(d))
+        mu = np.maximum(trial, 1e-9)
+        ratio = n / mu
+        grad = 2.0 * d @ (1.0 - ratio) + 2.0 * theta * inv_var
+        hess = 2.0 * (d * (ratio / mu)) @ d.T + prior_curvature
         step = np.linalg.solve(hess, grad)
         # keep the expectation positive: shorten the step if needed
         scale = 1.0
@@ -96,41 +100,147 @@ def profile_poisson(observed, fixed, templates, sigmas, iterations: int = 30):
     return poisson_chi2(n, base + theta @ d, axis=None) + float(np.sum(theta**2 * inv_var)), theta
 
 
+class OnOffTerms:
+    """The on/off Poisson chi^2 of one data set, profiled bin by bin over the steady-state
+    background (`on_off_chi2`).
+
+    Calling it with a signal ``s`` (bins) returns ``(chi2, d chi2 / d s)``, and with
+    ``curvature=True`` also ``d^2 chi2 / d s^2``. The per-bin profile solves
+    ``F = 2 b^2 + (2 s - on - off) b - off s = 0``, so ``db/ds = (off - 2 b) /
+    sqrt((2 s - on - off)^2 + 8 off s)`` (``-F_s / F_b``) and ``d^2 chi2 / ds^2 =
+    2 on (1 + db/ds) / (s + b)^2``. Bins where a linearised shape shift pushes ``s`` below
+    zero count as ``s = 0`` (zero derivatives).
+    """
+
+    def __init__(self, observed_on, observed_off):
+        self.on = np.asarray(observed_on, dtype=float).ravel()
+        self.off = np.asarray(observed_off, dtype=float).ravel()
+
+    def __call__(self, signal, curvature: bool = False) -> tuple:
+        on, off = self.on, self.off
+        raw = np.asarray(signal, dtype=float).ravel()
+        s = np.maximum(raw, 0.0)  # a linearised shape shift may push a bin below zero
+        linear = 2.0 * s - on - off
+        root = np.sqrt(linear * linear + 8.0 * off * s)
+        b = np.maximum((root - linear) * 0.25, 0.0)
+        mu_on = np.maximum(s + b, POISSON_FLOOR)
+        chi2 = poisson_chi2(on, mu_on, axis=None) + poisson_chi2(off, b, axis=None)
+        positive = raw > 0.0
+        ratio = on / mu_on
+        gradient = np.where(positive, 2.0 * (1.0 - ratio), 0.0)
+        if not curvature:
+            return chi2, gradient
+        slope = np.divide(off - 2.0 * b, root, out=np.zeros_like(root), where=(root > 0.0) & (b > 0.0))
+        second = np.where(positive, 2.0 * ratio * (1.0 + slope) / mu_on, 0.0)
+        return chi2, gradient, second
+
+
 def on_off_chi2(observed_on, observed_off, signal) -> tuple[float, np.ndarray]:
     """``min_b [chi2_P(on | s + b) + chi2_P(off | b)]`` bin by bin (steady-state ``b``
-    measured in an equally long off window), and ``d chi2 / d s``.
-
-    The per-bin profile solves ``2 b^2 + (2 s - on - off) b - off s = 0``.
-    """
-    on = np.asarray(observed_on, dtype=float).ravel()
-    off = np.asarray(observed_off, dtype=float).ravel()
-    raw = np.asarray(signal, dtype=float).ravel()
-    s = np.maximum(raw, 0.0)  # a linearised shape shift may push a bin below zero
-    linear = 2.0 * s - on - off
-    b = np.maximum((-linear + np.sqrt(linear**2 + 8.0 * off * s)) / 4.0, 0.0)
-    mu_on = np.maximum(s + b, 1e-12)
-    chi2 = poisson_chi2(on, mu_on, axis=None) + poisson_chi2(off, b, axis=None)
-    return chi2, np.where(raw > 0.0, 2.0 * (1.0 - on / mu_on), 0.0)
+    measured in an equally long off window), and ``d chi2 / d s`` (see `OnOffTerms`)."""
+    return OnOffTerms(observed_on, observed_off)(signal)
 
 
-def profile_on_off(observed_on, observed_off, fixed, templates, sigmas, lower_bounds=None):
+def profile_on_off(observed_on, observed_off, fixed, templates, sigmas, lower_bounds=None,
+                   iterations: int = 50):
     """Profile ``on_off_chi2 + sum (theta_k/sigma_k)^2`` over ``theta`` with
     ``s = fixed + sum_k theta_k templates[k]``; ``lower_bounds`` (default -1 each: a
-    normalisation offset) keeps components non-negative (``None`` = unbounded)."""
+    normalisation offset) keeps components non-negative (``None`` entries = unbounded).
+
+    Projected Newton iterations with the exact curvature (`OnOffTerms`), Levenberg damping
+    and a backtracking line search (where every signal bin is positive the objective is
+    convex in ``theta``: a Poisson deviance of ``s + b`` minimised over ``b``); parameters
+    at their lower bound whose gradient points out of the box are held there; steps stay
+    where every signal bin is positive. Converged when the Newton decrement is below
+    `NEWTON_DECREMENT_TOL`; otherwise (the minimum lies where bins of the signal reach
+    zero: kinks, not convex) `profile_on_off_lbfgsb` (the minimiser used before, from
+    ``theta = 0``) decides. Returns ``(chi2_min, theta)``.
+    """
+    objective = _OnOffObjective(observed_on, observed_off, fixed, templates, sigmas, lower_bounds)
+    d, lower = objective.templates, objective.lower
+    theta = np.maximum(np.zeros(len(d)), lower)
+    if np.all(objective.base + theta @ d > 0.0):
+        value, gradient, second = objective(theta, curvature=True)
+        damping = 0.0
+        for _ in range(iterations):
+            free = ~((theta <= lower) & (gradient > 0.0))
+            n_free = int(free.sum())
+            if n_free == 0:
+                return float(value), theta
+            hessian = (d[free] * second) @ d[free].T + 2.0 * np.diag(objective.inv_var[free])
+            newton = np.linalg.solve(hessian, gradient[free])
+            if float(gradient[free] @ newton) < NEWTON_DECREMENT_TOL:       # converged
+                return float(value), theta
+            scale_h = max(float(np.trace(hessian)) / n_free, 1e-12)
+            for _ in range(4):                 # Levenberg damping where Newton does not descend
+                step = np.zeros(len(d))
+                step[free] = newton if damping == 0.0 else np.linalg.solve(
+                    hessian + damping * scale_h * np.eye(n_free), gradient[free])
+                trial = _descend(objective, theta, step, value)
+                if trial is not None:
+                    damping *= 0.1 if damping > 1e-6 else 0.0
+                    break
+                damping = max(1e-4, 10.0 * damping)
+            else:
+                break
+            theta, value, gradient, second = trial
+    # not converged inside the region where every bin of the signal is positive (the
+    # minimum sits on its edge, where the objective has kinks and is not convex): the
+    # bounded quasi-Newton minimiser used before decides
+    return profile_on_off_lbfgsb(observed_on, observed_off, fixed, templates, sigmas, lower_bounds)
+
+
+NEWTON_DECREMENT_TOL = 1e-10
+"""Newton decrement ``g^T H^-1 g`` (twice the expected chi^2 gain of a Newton step) below
+which the on/off profile counts as converged."""
+
+
+def profile_on_off_lbfgsb(observed_on, observed_off, fixed, templates, sigmas, lower_bounds=None):
+    """`profile_on_off` by L-BFGS-B from ``theta = 0`` (tight tolerances): what decides at
+    points whose fitted signal has bins at or below zero, and the reference of the tests."""
     from scipy.optimize import minimize
 
-    d = np.asarray(templates, dtype=float).reshape(len(templates), -1)
-    base = np.asarray(fixed, dtype=float).ravel()
-    inv_var = 1.0 / np.asarray(sigmas, dtype=float) ** 2
-
-    def objective(theta):
-        chi2, grad_s = on_off_chi2(observed_on, observed_off, base + theta @ d)
-        return chi2 + float(np.sum(theta**2 * inv_var)), d @ grad_s + 2.0 * theta * inv_var
-
-    bounds = [(-1.0 if lower_bounds is None else lower_bounds[k], None) for k in range(len(d))]
-    result = minimize(objective, np.zeros(len(d)), jac=True, method="L-BFGS-B", bounds=bounds,
+    objective = _OnOffObjective(observed_on, observed_off, fixed, templates, sigmas, lower_bounds)
+    bounds = [(low if np.isfinite(low) else None, None) for low in objective.lower]
+    result = minimize(lambda t: objective(t)[:2], np.zeros(len(objective.templates)), jac=True,
+                      method="L-BFGS-B", bounds=bounds,
                       options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 1000})
     return float(result.fun), result.x
+
+
+class _OnOffObjective:
+    """``theta -> (chi2, gradient[, curvature per bin])`` of `profile_on_off`."""
+
+    def __init__(self, observed_on, observed_off, fixed, templates, sigmas, lower_bounds):
+        self.terms = OnOffTerms(observed_on, observed_off)
+        self.templates = np.asarray(templates, dtype=float).reshape(len(templates), -1)
+        self.base = np.asarray(fixed, dtype=float).ravel()
+        self.inv_var = 1.0 / np.asarray(sigmas, dtype=float) ** 2
+        n = len(self.templates)
+        lower = [-1.0 if lower_bounds is None else lower_bounds[k] for k in range(n)]
+        self.lower = np.array([-np.inf if v is None else v for v in lower], dtype=float)
+
+    def __call__(self, theta, curvature: bool = False) -> tuple:
+        terms = self.terms(self.base + theta @ self.templates, curvature)
+        pull = theta * self.inv_var
+        value = terms[0] + float(theta @ pull)
+        gradient = self.templates @ terms[1] + 2.0 * pull
+        return (value, gradient) + terms[2:]
+
+
+def _descend(objective, theta, step, value, halvings: int = 10):
+    """Backtracking along ``-step`` inside the box and inside the region where every bin
+    of the signal is positive: ``(theta, value, gradient, curvature)`` at the first point
+    that does not increase the objective, or None."""
+    scale = 1.0
+    for _ in range(halvings):
+        trial = np.maximum(theta - scale * step, objective.lower)
+        if np.all(objective.base + trial @ objective.templates > 0.0):
+            terms = objective(trial, curvature=True)
+            if terms[0] <= value:
+                return (trial,) + terms
+        scale *= 0.5
+    return None
 
 
 def profile_lognormal_count(observed: float, observed_sigma: float, predicted: float,
@@ -313,13 +423,14 @@ class _CoherentBase(Likelihood):
 
     def _release_components(self, couplings, g_p, g_n):
         """``(names, templates, sigmas, defaults, lower bounds of the offset)``."""
-        signal = self.release_signal(couplings, g_p, g_n)
-        names, templates = ["log_norm"], [signal]
+        predictors = [self.predictor] + [p for _, plus, minus in self._variants for p in (plus, minus)]
+        signals = [self._signal_of_rates(rates)
+                   for rates in rates_of_predictors(predictors, couplings, g_p, g_n)]
+        names, templates = ["log_norm"], [signals[0]]
         sigmas, defaults, lowers = [self.RELEASE_NORM_SIGMA], [1.0], [-1.0]
-        for name, plus, minus in self._variants:
+        for k, (name, _, _) in enumerate(self._variants):
             names.append(name)
-            templates.append(0.5 * (self._signal_from(plus, couplings, g_p, g_n)
-                                    - self._signal_from(minus, couplings, g_p, g_n)))
+            templates.append(0.5 * (signals[1 + 2 * k] - signals[2 + 2 * k]))
             sigmas.append(1.0)
             defaults.append(0.0)
             lowers.append(-self.SHAPE_SIGMA_LIMIT)
@@ -370,7 +481,10 @@ class _CoherentBase(Likelihood):
         return float(np.sum(signal)), float(chi2)
 
     def _signal_from(self, predictor, couplings, g_p, g_n) -> np.ndarray:
-        rates = predictor.rates(couplings, g_p, g_n)  # [source, energy]
+        return self._signal_of_rates(predictor.rates(couplings, g_p, g_n))
+
+    def _signal_of_rates(self, rates: np.ndarray) -> np.ndarray:
+        """Rates ``[source, energy]`` onto the release grid (timing, then `_map_signal`)."""
         return self._map_signal(np.einsum("se,st->et", rates, self.time_weights))
 
     def _map_signal(self, energy_time: np.ndarray) -> np.ndarray:
@@ -464,13 +578,13 @@ class CoherentCsI2017(_CoherentBase):
         roi = self.config["analysis"]
 
         def histogram(name):
-            table = np.loadtxt(self._release_file(path, name), delimiter=",")
+            table = read_table(self._release_file(path, name), columns=3, delimiter=",")
             pe, t = np.unique(table[:, 0]), np.unique(table[:, 1])
             return pe, t, table[:, 2].reshape(len(pe), len(t))
 
         pe, t, on_c = histogram("data_coincidence_beamOn.txt")
         _, _, on_ac = histogram("data_anticoincidence_beamOn.txt")
-        prompt_n = np.loadtxt(self._release_file(path, "arrivalTimePDF_promptNeutrons.txt"),
+        prompt_n = read_table(self._release_file(path, "arrivalTimePDF_promptNeutrons.txt"),
                               delimiter=",")
         keep_pe = (pe - 1 >= roi["pe_min"]) & (pe + 1 <= roi["pe_max"])
         keep_t = t + 0.25 <= roi["time_max_us"]
@@ -586,7 +700,7 @@ class CoherentCsI2021(_CoherentBase):
         self._add_radius_variant(response())
 
         def events(name):
-            return np.loadtxt(self._release_file(path, name), comments="#")
+            return read_table(self._release_file(path, name), comments="#")
 
         on_c, on_ac = events("dataBeamOnC.txt"), events("dataBeamOnAC.txt")
         self.release_observed = np.histogram2d(on_c[:, 0], on_c[:, 1], [pe_edges, time_edges])[0]
@@ -652,7 +766,7 @@ class CoherentLAr2020(_CoherentBase):
 
     def _setup_release(self, path: Path) -> None:
         def grid(name):
-            table = np.loadtxt(self._release_file(path, name))
+            table = read_table(self._release_file(path, name), columns=4)
             e, f, t = (np.unique(table[:, i]) for i in range(3))
             return e, f, t, table[:, 3].reshape(len(e), len(f), len(t))
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from globalfit.datafiles import check_frame, read_table
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import reactor
@@ -172,9 +173,7 @@ class KamLANDSpectrum:
             if not path.is_file():
                 raise ValueError(f"likelihoods.kamland.release_path: {path} not found "
                                  f"(expected {SPECTRUM_FILE} and {REACTORS_FILE})")
-        table = np.loadtxt(spectrum_file)
-        if table.ndim != 2 or table.shape[1] != 9:
-            raise ValueError(f"{spectrum_file}: expected 9 columns, got shape {table.shape}")
+        table = read_table(spectrum_file, columns=9)
         self.files = [spectrum_file, reactors_file]
         self.bin_centre_mev = table[:, 0]
         self.observed = table[:, 1]
@@ -183,7 +182,8 @@ class KamLANDSpectrum:
         self.backgrounds = table[:, 4:7].T
         self.geo = table[:, 7] + table[:, 8]
         if reactors_path is None:
-            sites = pd.read_csv(reactors_file, skipinitialspace=True).dropna()
+            sites = check_frame(pd.read_csv(reactors_file, skipinitialspace=True).dropna(),
+                                reactors_file, ("L", "N_reactors"))
             self.baseline_km = sites["L"].to_numpy(float)
             weight = sites["N_reactors"].to_numpy(float) / self.baseline_km**2
             self.baseline_weight = weight / weight.sum()

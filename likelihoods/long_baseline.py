@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from globalfit.datafiles import read_table
 from globalfit.likelihood import OSCILLATION_PARAMETERS, Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import accelerator as acc
@@ -467,7 +468,7 @@ class DUNE(_AcceleratorLikelihood):
             if not path.is_file():
                 raise ValueError(f"likelihoods.dune.flux_path: {path} not found")
             self._flux_files.append(path)
-            table = np.loadtxt(path, delimiter=",")
+            table = read_table(path, delimiter=",")
             energy = table[:, 0] / 1000.0
             keep = energy <= 10.0
             interior = stored[mode]["nu_mu"]["knots_gev"][4:-4]

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from globalfit.datafiles import check_frame
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import neutrino_electron as nue
@@ -59,7 +60,7 @@ SNU = 1.0e-36
 CROSS_SECTION_UNIT_CM2 = 1.0e-46
 
 
-ADN_FILE = Path(__file__).resolve().parents[1] / "data" / "superk" / "sk1to4_day_night.yaml"
+ADN_FILE = data_path("superk", "sk1to4_day_night.yaml")
 ADN_COLUMNS = ("dm2_21", "adn_fit", "adn_lo", "adn_hi")
 
 
@@ -104,7 +105,8 @@ class SolarLikelihood(Likelihood):
                    "SNO (NC, P_ee polynomial)")
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     nuisance_parameters = {}
-    options_allowed = ("solar_model", "sno_table", "sno_release", "night", "exclude", "superk_adn_table")
+    options_allowed = ("solar_model", "sno_table", "sno_release", "night", "exclude", "superk_adn_table",
+                       "superk_adn_release")
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -132,7 +134,8 @@ class SolarLikelihood(Likelihood):
         self.latitudes = {d: self.measurements[d]["latitude_deg"] for d in ("superk", "sno")}
         self._build_energy_grids()
         self._build_measurements()
-        self.adn_table_path = options.get("superk_adn_table")
+        self.adn_table_path = release_option(options, "likelihoods.solar", release_key="superk_adn_release",
+                                             path_key="superk_adn_table", file="sk1to4_adn_vs_dm2_truncated.csv")
         self.adn_table = read_adn_table(self.adn_table_path) if self.adn_table_path else None
 
     # --- setup ------------------------------------------------------------------------------
@@ -178,7 +181,8 @@ class SolarLikelihood(Likelihood):
         path = Path(self.sno_table_path)
         if not path.is_file():
             raise ValueError(f"likelihoods.solar.sno_table: {path} is not a file (SNO Table XXVI csv expected)")
-        table = pd.read_csv(path, comment="#")
+        table = check_frame(pd.read_csv(path, comment="#"), path,
+                            ("E_lo", "E_hi", "CC_day", "CC_night"))
         centre = 0.5 * (table["E_lo"] + table["E_hi"]).to_numpy()
         weight = (table["CC_day"] + table["CC_night"]).to_numpy(float)
         return np.interp(self.e8, centre, weight, left=0.0, right=0.0)

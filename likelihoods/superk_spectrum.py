@@ -42,6 +42,7 @@ import pandas as pd
 import yaml
 from scipy.special import ndtr
 
+from globalfit.datafiles import check_frame
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import neutrino_electron as nue
@@ -82,6 +83,7 @@ def read_release(release_path) -> tuple[pd.DataFrame, Path]:
         raise ValueError(f"likelihoods.superk_iv_spectrum.release_path: {path} not found "
                          f"(expected the SK-IV release file {RELEASE_FILE} in {release_path})")
     table = pd.read_csv(path, comment="#")
+    check_frame(table, path, [c for c in CSV_COLUMNS if c != "zenith" and c in table.columns])
     missing = [c for c in CSV_COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"likelihoods.superk_iv_spectrum.release_path: {path} lacks columns {missing}")

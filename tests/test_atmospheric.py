@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from globalfit.paths import releases_dir
 from globalfit.physics.atmospheric import (
     HondaFluxTable,
     LayeredEarth,
@@ -19,11 +18,6 @@ from globalfit.physics.constants import MATTER_POTENTIAL_EV_PER_GCC
 from globalfit.physics.nsi import mass_ordering_degeneracy
 from globalfit.physics.oscillation import LENGTH_EV_INV_PER_KM
 
-RELEASE = releases_dir() / "deepcore_3y"
-"""The IceCube release in the data folder (tests: ``$GLOBALFIT_DATA``, by default ../shared/data)."""
-needs_release = pytest.mark.skipif(not RELEASE.is_dir(),
-                                   reason="../shared/data/deepcore_3y (IceCube release) not present")
-
 PARAMS = dict(th12=0.5903, th13=0.1490, th23=0.8552, dcp=4.1, dm21=7.42e-5, dm31=2.51e-3)
 EPS = np.array([[0.12, 0.05 - 0.03j, -0.08 + 0.11j],
                 [0.05 + 0.03j, -0.04, 0.02 + 0.04j],
@@ -31,10 +25,16 @@ EPS = np.array([[0.12, 0.05 - 0.03j, -0.08 + 0.11j],
 
 
 @pytest.fixture(scope="module")
-def earth():
-    if not RELEASE.is_dir():
-        pytest.skip("../shared/data/deepcore_3y not present")
-    return LayeredEarth.from_file(RELEASE / "PREM_12layer.dat")
+def release(shared_data):
+    folder = shared_data / "deepcore_3y"
+    if not folder.is_dir():
+        pytest.skip(f"IceCube's DeepCore 3-year release not in {shared_data}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def earth(release):
+    return LayeredEarth.from_file(release / "PREM_12layer.dat")
 
 
 def _pmns(th12, th13, th23, dcp):
@@ -115,9 +115,8 @@ def test_log_log_line_passes_through_its_two_points():
     assert np.all(barr_up_horizontal_slope("mu", energies, 0.0) == 0.0)
 
 
-@needs_release
-def test_honda_table_reproduced_at_its_nodes():
-    table = HondaFluxTable(RELEASE / "honda-2015-spl-solmin-aa.d")
+def test_honda_table_reproduced_at_its_nodes(release):
+    table = HondaFluxTable(release / "honda-2015-spl-solmin-aa.d")
     assert table.table.shape[1] == 20
     energy = table.energy_gev[10:60:7]
     for j, column in enumerate(("numu", "numubar", "nue", "nuebar")):

@@ -160,3 +160,34 @@ def test_release_partial_nuisances_are_profiled(shared_data):
     everything_fixed = lk.loglike(Point({f"coherent_csi_2021.{n}": v
                                          for n, v in defaults.items()}, Couplings()))
     assert everything_fixed <= only_norm + 1e-9
+
+
+@pytest.mark.parametrize("cls", [CoherentCsI2017, CoherentCsI2021])
+def test_newton_on_off_profile_equals_lbfgsb(shared_data, cls, monkeypatch):
+    """Release chi^2 with the Newton profile of the nuisances equals the L-BFGS-B profile
+    (the minimiser used before) to 1e-6, at the SM and NSI points; where the fitted signal
+    stays positive Newton decides alone."""
+    from likelihoods import coherent
+
+    lk = cls(release_path=str(shared_data / RELEASES[cls]))
+    rng = np.random.default_rng(11)
+    points = [Couplings()]
+    for scale in (0.02, 0.05, 0.05, 0.2, 0.2):
+        m = rng.normal(scale=scale, size=(3, 3)) + 1j * rng.normal(scale=scale / 4, size=(3, 3))
+        m = 0.5 * (m + m.conj().T)
+        points.append(Couplings(eps0={"u": m, "d": 0.7 * m}))
+    points.append(Couplings(eps0={"u": 0.1 * np.eye(3), "d": 0.07 * np.eye(3)}, mzp_gev=0.03))
+    fallbacks = []
+    original = coherent.profile_on_off_lbfgsb
+
+    def counted(*args, **kwargs):
+        fallbacks.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(coherent, "profile_on_off_lbfgsb", counted)
+    newton = [lk.chi2_couplings(c) for c in points[:3]]
+    assert not fallbacks                      # SM and small NSI: Newton alone
+    newton += [lk.chi2_couplings(c) for c in points[3:]]
+    monkeypatch.setattr(coherent, "profile_on_off", original)   # the previous minimiser everywhere
+    reference = [lk.chi2_couplings(c) for c in points]
+    np.testing.assert_allclose(newton, reference, rtol=0, atol=1e-6)

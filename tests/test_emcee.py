@@ -248,27 +248,34 @@ def test_resume_after_the_process_is_killed(tmp_path, signal_name, kill_in_step,
     assert_same_run(tmp_path / "full", tmp_path / "cut")
 
 
-def test_chain_backend_waits_for_a_reader_lock(tmp_path, monkeypatch):
+def test_chain_backend_refuses_a_locked_file_at_once(tmp_path, monkeypatch):
+    """Readers open chains without HDF5's lock (globalfit.chainfile) and one writer holds
+    the run lock (globalfit.runlock): an HDF5 lock error means another program has the file
+    open, and the writer refuses at once, naming the file (it used to wait and retry)."""
+    import time
+
     import h5py
 
+    from globalfit.chainfile import ChainFileError
     from globalfit.samplers import emcee_sampler
 
     real_file, calls = h5py.File, []
 
-    def flaky_file(name, mode="r", *args, **kwargs):
+    def locked_file(name, mode="r", *args, **kwargs):
         calls.append(mode)
-        if mode == "a" and len(calls) < 3:
+        if mode == "a":
             raise OSError("Unable to synchronously open file (unable to lock file, errno = 11)")
         return real_file(name, mode, *args, **kwargs)
 
-    monkeypatch.setattr(emcee.backends.hdf.h5py, "File", flaky_file)
+    monkeypatch.setattr(emcee.backends.hdf.h5py, "File", locked_file)
     backend = emcee_sampler.ChainBackend(str(tmp_path / "chain.h5"))
-    backend.lock_retry_s = 0.01
-    backend.reset(4, 2)  # opens with mode "a": fails twice, then succeeds
-    assert calls[:3] == ["a", "a", "a"] and backend.iteration == 0
+    started = time.monotonic()
+    with pytest.raises(ChainFileError, match="chain.h5: another program holds the chain file"):
+        backend.reset(4, 2)
+    assert calls == ["a"] and time.monotonic() - started < 1.0
     monkeypatch.setattr(emcee.backends.hdf.h5py, "File", lambda *a, **k: (_ for _ in ()).throw(
         OSError("file signature not found")))
-    with pytest.raises(OSError, match="signature"):  # other errors are not retried
+    with pytest.raises(OSError, match="signature"):  # other errors pass unchanged
         backend.open("a")
 
 

@@ -258,3 +258,30 @@ def test_lfv_log_variant_matches_linear_model():
     assert not set(derived) & set(log_model.parameters)
     with pytest.raises(ValueError, match="unknown option"):
         LFVNSILog(mzp_from_vev=True)
+
+
+def test_nsi_matrix_model_derived_and_degenerate_image():
+    from globalfit.models.full_matrix import FullMatrixNSI
+    from globalfit.physics.oscillation import probabilities
+    from globalfit.physics.solar import effective_nsi
+
+    model = FullMatrixNSI(fermion="u")
+    assert len(model.parameters) == 8
+    params = dict(th12=0.59, th13=0.149, th23=0.86, dcp=3.9, dm21=7.4e-5, dm31=2.5e-3,
+                  eps_ee_minus_mumu=0.3, eps_tautau_minus_mumu=-0.05, eps_emu_re=-0.04, eps_emu_im=0.02,
+                  eps_etau_re=0.1, eps_etau_im=-0.07, eps_mutau_re=0.01, eps_mutau_im=0.005)
+    eps = model.couplings(params).eps0["u"]
+    assert eps[1, 1] == 0 and eps[0, 2] == complex(0.1, -0.07) and eps[2, 0] == complex(0.1, 0.07)
+    eps_d, eps_n = effective_nsi(eps, params["th13"], params["th23"], params["dcp"])
+    derived = model.derived(params)
+    assert derived["eps_D"] == eps_d and derived["eps_N_im"] == eps_n.imag
+    image = model.degenerate_image(params)
+    assert image["th12"] == pytest.approx(np.pi / 2 - 0.59)
+    assert image["eps_ee_minus_mumu"] == pytest.approx(-0.3 - 2 / 3.05)
+    energy = np.geomspace(0.5, 80.0, 40)
+    osc = [k for k in ("th12", "th13", "th23", "dcp", "dm21", "dm31")]
+    for antineutrino in (False, True):
+        for point in ((params, image),):
+            p = [probabilities(energy, 6000.0, 4.5, {k: x[k] for k in osc},
+                               model.couplings(x).eps_matter(), antineutrino=antineutrino) for x in point]
+            assert np.abs(p[0] - p[1]).max() < 1e-10

@@ -72,3 +72,17 @@ def test_releases_folder_follows_globalfit_data(monkeypatch, tmp_path):
     import platformdirs
 
     assert paths.releases_dir() == platformdirs.user_data_path("globalfit")
+
+
+def test_no_module_builds_a_data_path_by_hand():
+    """Paths relative to a module's ``__file__`` break in a wheel (data/ moves into the
+    package): every module asks `globalfit.paths`."""
+    offenders = []
+    for top in ("globalfit", "likelihoods"):
+        for module in (ROOT / top).rglob("*.py"):
+            if module == ROOT / "globalfit" / "paths.py":
+                continue
+            for number, line in enumerate(module.read_text().splitlines(), 1):
+                if "__file__" in line and ('"data"' in line or '"configs"' in line):
+                    offenders.append(f"{module.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == [], "use globalfit.paths.data_path / example_cards_dir"

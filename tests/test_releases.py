@@ -170,6 +170,10 @@ def test_mirror_only_file_is_optional(mirror, data_folder):
     statuses = {c.file: c.status for c in releases.check_files("superk")}
     assert statuses["sk1to4_adn_vs_dm2_truncated.csv"] == "mirror-only"
     assert releases.release_folder("superk") == data_folder / "superk"
+    with pytest.raises(releases.ReleaseError, match="globalfit data fetch superk --mirror URL"):
+        releases.release_option({"superk_adn_release": "superk"}, "likelihoods.solar",
+                                release_key="superk_adn_release", path_key="superk_adn_table",
+                                file="sk1to4_adn_vs_dm2_truncated.csv")
 
 
 # --- run cards name releases ---------------------------------------------------------------

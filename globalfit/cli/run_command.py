@@ -29,12 +29,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     """``--cores``, ``--no-progress`` and ``--pool`` (shared with ``resume``)."""
-    parser.add_argument("--cores", type=int, default=1,
+    parser.add_argument("--cores", type=positive_int, default=1,
                         help="worker processes evaluating the posterior (default 1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--pool", choices=("process", "mpi"), default="process",
                         help="'process' (default): --cores local processes; 'mpi': every MPI "
                              "rank evaluates points (mpiexec -n N globalfit run CARD --pool mpi)")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
 
 
 def sampling_options(args: argparse.Namespace) -> dict:

@@ -18,6 +18,7 @@ BUILTIN = {
     "kinetic_mixing": "globalfit.models.kinetic_mixing:KineticMixing",
     "lma_dark_x": "globalfit.models.lma_dark:LMADarkX",
     "solar_nsi": "globalfit.models.solar_nsi:SolarNSI",
+    "nsi_matrix": "globalfit.models.full_matrix:FullMatrixNSI",
 }
 
 __all__ = ["Model", "BUILTIN"]

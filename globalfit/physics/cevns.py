@@ -309,14 +309,7 @@ class CEvNSPredictor:
               g_n: float = SM_G_N) -> np.ndarray:
         """Expected events ``[source, bin]`` (fast path; generic couplings fall back to
         `rates_on_grid`)."""
-        if not _uses_standard_propagator(couplings):
-            return self.rates_on_grid(couplings, g_p, g_n)
-        if not _contact_eps(couplings)[2]:
-            q_sm2 = (self.z * g_p + self.n * g_n) ** 2
-            return np.einsum("i,isb->sb", q_sm2, self._contact)
-        coeff = self.charge_coefficients(couplings, g_p, g_n)
-        kernels = self.structure_kernels(couplings.mzp_gev)
-        return np.einsum("jis,jisb->sb", coeff, kernels)
+        return rates_of_predictors([self], couplings, g_p, g_n)[0]
 
     def rates_on_grid(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
                       g_n: float = SM_G_N) -> np.ndarray:
@@ -362,3 +355,23 @@ def gamma_bin_matrix(shape, scale, edges) -> np.ndarray:
     scale = np.maximum(np.asarray(scale, dtype=float), 1e-12)[..., None]
     cdf = gammainc(shape, np.maximum(np.asarray(edges, dtype=float), 0.0) / scale)
     return np.diff(cdf, axis=-1)
+
+
+def rates_of_predictors(predictors: Sequence[CEvNSPredictor], couplings: Couplings = STANDARD_MODEL,
+                        g_p: float = SM_G_P, g_n: float = SM_G_N) -> list[np.ndarray]:
+    """`CEvNSPredictor.rates` of several predictors of the same targets and sources (e.g. a
+    detector's nominal response and its +-1 sigma variants), with the coupling-dependent
+    coefficients formed once."""
+    first = predictors[0]
+    if not _uses_standard_propagator(couplings):
+        return [p.rates_on_grid(couplings, g_p, g_n) for p in predictors]
+    if not _contact_eps(couplings)[2]:
+        q_sm2 = (first.z * g_p + first.n * g_n) ** 2
+        return [np.einsum("i,isb->sb", q_sm2, p._contact) for p in predictors]
+    for p in predictors[1:]:
+        if not (np.array_equal(p.z, first.z) and np.array_equal(p.n, first.n)
+                and np.array_equal(p._flavours, first._flavours)):
+            raise ValueError("rates_of_predictors: the predictors differ in targets or sources")
+    coeff = first.charge_coefficients(couplings, g_p, g_n)
+    return [np.einsum("jis,jisb->sb", coeff, p.structure_kernels(couplings.mzp_gev))
+            for p in predictors]

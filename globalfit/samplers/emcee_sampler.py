@@ -166,13 +166,14 @@ class ChainBackend(emcee.backends.HDFBackend):
     step opened and closed the file about five times (+35 % of the sampling time of the
     default card).
 
-    HDF5 locks the file: while another process reads it (``globalfit table`` on a running
-    chain), opening it for writing fails at once with a locking ``OSError``. The sampler
-    then retries for up to ``lock_wait_s`` seconds instead of dying mid-run.
+    One process writes a run folder (`globalfit.runlock`) and readers open chains without
+    HDF5's file lock (`globalfit.chainfile.ChainReader`), so a locking ``OSError`` here
+    means another program holds the file open: the run refuses at once
+    (`globalfit.chainfile.ChainFileError`) instead of waiting. Before each checkpoint the
+    disk's room is checked (`globalfit.runlock.check_room_for_step`): HDF5 cannot survive a
+    failed write, so a full disk stops the run with the chain intact.
     """
 
-    lock_wait_s = 30.0
-    lock_retry_s = 0.1
     checkpoint_s = 1.0
     """Seconds of sampling between checkpoints (the most a hard kill can lose)."""
     checkpoint_steps = 1000
@@ -185,14 +186,16 @@ class ChainBackend(emcee.backends.HDFBackend):
         self._last_checkpoint = time.monotonic()
 
     def open(self, mode="r"):
-        deadline = time.monotonic() + self.lock_wait_s
-        while True:
-            try:
-                return super().open(mode)
-            except OSError as error:
-                if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                    raise
-                time.sleep(self.lock_retry_s)
+        try:
+            return super().open(mode)
+        except OSError as error:
+            if "lock" not in str(error).lower():
+                raise
+            from globalfit.chainfile import ChainFileError
+
+            raise ChainFileError(
+                f"{self.filename}: another program holds the chain file open (HDF5 file "
+                f"lock); close it (an HDF5 viewer, a notebook) and retry") from None
 
     # -- write path: buffer, then checkpoint -------------------------------------------------
     def reset(self, nwalkers, ndim):
@@ -235,6 +238,9 @@ class ChainBackend(emcee.backends.HDFBackend):
         self._last_checkpoint = time.monotonic()
         if not self._buffer:
             return
+        from globalfit.runlock import check_room_for_step
+
+        check_room_for_step(self.filename, self._disk_state()[0] + 1)
         steps, self._buffer = self._buffer, []
         with self.open("a") as handle:
             group = handle[self.name]
@@ -392,7 +398,10 @@ def open_backend(output_dir: Path, posterior, nwalkers: int) -> tuple[ChainBacke
     ValueError
         If ``chain.h5`` holds a chain of other shape or other parameters.
     """
+    from globalfit.chainfile import saved_steps
+
     path = Path(output_dir) / CHAIN_FILE
+    saved_steps(output_dir)  # a damaged chain.h5 is refused here, never overwritten
     backend = ChainBackend(str(path), name=GROUP)
     if backend.initialized and backend.iteration > 0:
         stored_walkers, stored_ndim = backend.shape
@@ -516,6 +525,9 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
     diagnostics["failure_counts"] = _merge(previous_failures, posterior.failure_counts)
     diagnostics["failure_counts_this_session"] = dict(posterior.failure_counts)
     diagnostics["likelihood_timing_this_session"] = posterior.timing()
+    diagnostics["first_failure_traceback"] = (
+        (_previous_diagnostics(output_dir) if resuming else {}).get("first_failure_traceback")
+        or getattr(posterior, "first_traceback", None))
     write_json(output_dir / DIAGNOSTICS_FILE, diagnostics)
     return EmceeResult(output_dir, int(backend.iteration), target,
                        bool(diagnostics["interrupted"]), diagnostics, converged)
@@ -613,10 +625,18 @@ def _text(value, spec: str) -> str:
 
 
 def _previous_failures(output_dir: Path) -> dict[str, int]:
+    return dict(_previous_diagnostics(output_dir).get("failure_counts", {}))
+
+
+def _previous_diagnostics(output_dir: Path) -> dict:
     path = output_dir / DIAGNOSTICS_FILE
     if not path.is_file():
         return {}
-    return dict(json.loads(path.read_text()).get("failure_counts", {}))
+    try:
+        return dict(json.loads(path.read_text()))
+    except (ValueError, AttributeError, TypeError) as error:
+        raise ValueError(f"{path}: damaged ({error}); delete it (it holds only diagnostics, "
+                         f"rewritten at the end of the run) and resume again") from None
 
 
 def _merge(first: dict, second) -> dict[str, int]:
