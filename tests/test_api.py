@@ -128,17 +128,25 @@ def test_load_explains_what_is_not_a_run(tmp_path):
         globalfit.load(tmp_path)
 
 
-# --- docs/api.md: every python block runs, in order, in one namespace ------------------------
+# --- docs/api.md and README's Python API: every python block runs, in order, in one namespace -
 def docs_blocks() -> list[str]:
     text = (ROOT / "docs" / "api.md").read_text()
     return re.findall(r"```python\n(.*?)```", text, flags=re.S)
 
 
-def test_docs_api_examples_run(tmp_path, monkeypatch):
-    blocks = docs_blocks()
-    assert len(blocks) >= 4
+def readme_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Python API"):]
+    section = section[: section.index("\n## ", 1)]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+@pytest.mark.parametrize("document, blocks", [("docs/api.md", docs_blocks()),
+                                               ("README.md", readme_blocks())])
+def test_documented_examples_run(document, blocks, tmp_path, monkeypatch):
+    assert blocks
     monkeypatch.chdir(tmp_path)  # the examples write into out/ of the working directory
     (tmp_path / "configs").symlink_to(ROOT / "configs")
     namespace: dict = {}
     for block in blocks:
-        exec(compile(block, "docs/api.md", "exec"), namespace)  # noqa: S102
+        exec(compile(block, document, "exec"), namespace)  # noqa: S102
