@@ -311,6 +311,22 @@ def test_damaged_json_records_name_their_file(finished_run, tmp_path, capsys):
     assert_one_clear_error(capsys, str(run / "diagnostics.json"), "damaged")
 
 
+@pytest.mark.parametrize("damage", ["random bytes", "no evidence in it"])
+def test_damaged_nested_evidence_in_compare(finished_run, tmp_path, capsys, damage):
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    (run / "chain.h5").unlink()
+    evidence = run / "nested_all.h5"
+    if damage == "random bytes":
+        evidence.write_bytes(np.random.default_rng(4).bytes(4000))
+    else:
+        with h5py.File(evidence, "w") as handle:
+            handle.create_dataset("samples", data=np.zeros((3, 2)))
+    assert cli("compare", run, run) == 2
+    assert_one_clear_error(capsys, str(evidence), "not an HDF5 file" if damage == "random bytes"
+                           else "not a complete nested-sampling result")
+
+
 def test_check_chain_accepts_the_intact_chain(finished_run):
     assert check_chain(finished_run / "chain.h5") == 12
 

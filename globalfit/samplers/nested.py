@@ -73,19 +73,35 @@ class NestedResult:
 
     @classmethod
     def load(cls, path: Path) -> NestedResult:
-        with h5py.File(path, "r") as src:
-            attrs = dict(src.attrs)
-            return cls(
-                log_evidence=float(attrs["log_evidence"]),
-                log_evidence_err=float(attrs["log_evidence_err"]),
-                samples=src["samples"][()],
-                log_weights=src["log_weights"][()],
-                log_likelihood=src["log_likelihood"][()],
-                n_calls=int(attrs["n_calls"]),
-                engine=str(attrs["engine"]),
-                wall_time_s=float(attrs["wall_time_s"]),
-                names=[n.decode() for n in attrs.get("names", [])],
-            )
+        """Read a result written by `save`; a damaged file is a
+        `globalfit.chainfile.ChainFileError` naming it."""
+        from globalfit.chainfile import ChainFileError, open_chain_file
+
+        try:
+            with open_chain_file(path) as src:
+                return cls._from_file(src)
+        except (KeyError, OSError, ValueError) as error:
+            if isinstance(error, ChainFileError):
+                raise
+            raise ChainFileError(f"{path}: not a complete nested-sampling result "
+                                 f"({type(error).__name__}: {str(error)[:160]}); the file is "
+                                 f"damaged: run the evidence again (`globalfit run CARD "
+                                 f"--force`) or restore it") from None
+
+    @classmethod
+    def _from_file(cls, src) -> NestedResult:
+        attrs = dict(src.attrs)
+        return cls(
+            log_evidence=float(attrs["log_evidence"]),
+            log_evidence_err=float(attrs["log_evidence_err"]),
+            samples=src["samples"][()],
+            log_weights=src["log_weights"][()],
+            log_likelihood=src["log_likelihood"][()],
+            n_calls=int(attrs["n_calls"]),
+            engine=str(attrs["engine"]),
+            wall_time_s=float(attrs["wall_time_s"]),
+            names=[n.decode() for n in attrs.get("names", [])],
+        )
 
 
 class _CountingLikelihood:
