@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from globalfit.diagnostics import CONVERGENCE_CRITERION
 from globalfit.likelihood import OSCILLATION_PARAMETERS
 from globalfit.params import (
     PRIOR_KINDS,
@@ -44,7 +45,7 @@ SAMPLERS = {
 """Samplers run by ``globalfit run`` and their settings with defaults."""
 EMCEE_OPTIONAL = ("stop_on_convergence", "ensembles_per_region")
 """emcee settings without a default value: present in the resolved card only if given."""
-CONVERGENCE_DEFAULTS = {"check_every": 100, "n_tau": 50.0, "rtol": 0.01}
+CONVERGENCE_DEFAULTS = {"check_every": 100, "rtol": 0.01}
 """``sampler.stop_on_convergence: true`` means these (`globalfit.convergence`)."""
 NESTED_ENGINES = ("nautilus", "dynesty")
 OTHER_SAMPLERS = ("profile", "dynesty")
@@ -385,8 +386,8 @@ def _emcee_settings(table: dict, errors) -> dict[str, Any]:
 
 
 def _convergence_setting(setting, errors) -> dict[str, Any] | bool:
-    """``stop_on_convergence``: true/false, or a mapping of ``check_every``, ``n_tau``,
-    ``rtol`` (missing keys take `CONVERGENCE_DEFAULTS`). Returns False or the full mapping."""
+    """``stop_on_convergence``: true/false, or a mapping of ``check_every`` and ``rtol``
+    (missing keys take `CONVERGENCE_DEFAULTS`). Returns False or the full mapping."""
     key = "sampler.stop_on_convergence"
     if isinstance(setting, bool):
         return dict(CONVERGENCE_DEFAULTS) if setting else False
@@ -396,7 +397,11 @@ def _convergence_setting(setting, errors) -> dict[str, Any] | bool:
         return False
     out = dict(CONVERGENCE_DEFAULTS)
     for name, value in setting.items():
-        if name not in CONVERGENCE_DEFAULTS:
+        if name == "n_tau":
+            errors.append(f"{key}.n_tau: no longer an option: a run stops once it has "
+                          f"converged by globalfit's one definition ({CONVERGENCE_CRITERION}); "
+                          f"remove n_tau")
+        elif name not in CONVERGENCE_DEFAULTS:
             errors.append(unknown_name_message(f"{key}.{name}", name, "convergence setting",
                                                CONVERGENCE_DEFAULTS))
         elif name == "check_every":

@@ -26,6 +26,16 @@ RHAT_GOOD = 1.01
 """Vehtari et al. (2021) recommend R-hat < 1.01 before trusting intervals."""
 TAU_MULTIPLE = 50
 """emcee's advice: trust the tau estimate when the chain is longer than 50 tau."""
+CONVERGENCE_CRITERION = (
+    f"rank-normalised split R-hat < {RHAT_GOOD} for every parameter and a chain after "
+    f"burn-in longer than {TAU_MULTIPLE} autocorrelation times"
+)
+"""The one definition of a converged chain: summary.md, diagnostics.json, the terminal
+report and ``sampler.stop_on_convergence`` all use `convergence_summary`."""
+RHAT_STEPS_PER_TAU = 2 * TAU_MULTIPLE
+"""Steps after burn-in, in autocorrelation times, that a well-mixed chain needs for split
+R-hat < 1.01: for a stationary chain E[R-hat^2] ~ 1 + (tau - 1) / n_half, so R-hat < 1.01
+needs n_half > ~50 tau, i.e. ~100 tau in all (docs/statistics.md)."""
 
 
 def _as_3d(chains: np.ndarray) -> np.ndarray:
@@ -95,19 +105,65 @@ def autocorrelation_time(chains: np.ndarray, c: float = 5.0) -> np.ndarray:
     """Integrated autocorrelation time per parameter, in steps (``emcee.autocorr``).
 
     The normalised autocorrelation function is averaged over chains and summed up to the
-    first window ``M >= c tau`` (Sokal's automatic windowing).
+    first window ``M >= c tau`` (Sokal's automatic windowing). The estimator is undefined
+    for a chain that never moved in a parameter: such chains are left out of that
+    parameter, and a parameter in which no chain moved gets ``inf``.
     """
     from emcee.autocorr import integrated_time
 
     chains = _as_3d(chains)
-    return np.asarray(integrated_time(chains, c=c, tol=0, quiet=True), dtype=float)
+    moved = np.ptp(chains, axis=0) > 0  # (chains, parameters)
+    taus = np.full(chains.shape[2], np.inf)
+    for k in range(chains.shape[2]):
+        columns = chains[:, moved[:, k], k]
+        if columns.shape[1]:
+            taus[k] = integrated_time(columns[:, :, None], c=c, tol=0, quiet=True)[0]
+    return taus
 
 
-def effective_sample_size(chains: np.ndarray, tau: np.ndarray | None = None) -> np.ndarray:
-    """``n_steps * n_chains / tau`` per parameter."""
-    chains = _as_3d(chains)
-    tau = autocorrelation_time(chains) if tau is None else np.asarray(tau, dtype=float)
-    return chains.shape[0] * chains.shape[1] / tau
+def effective_sample_size(chains: np.ndarray, method: str = "bulk") -> np.ndarray:
+    """Effective sample size per parameter (Vehtari et al. 2021, sec. 3.2).
+
+    The chains are split in halves (and, for ``method="bulk"``, rank-normalised as for
+    R-hat); the autocorrelation of the split chains, combined over chains with the
+    between-chain variance, is summed with Geyer's initial monotone sequence estimator.
+    ``method="mean"`` skips the rank normalisation (ESS for the posterior mean).
+
+    Returns
+    -------
+    array (n_parameters,)
+        At most ``n_draws * log10(n_draws)`` (antithetic chains), ``n_draws`` for a
+        constant parameter.
+    """
+    if method not in ("bulk", "mean"):
+        raise ValueError(f"method: 'bulk' or 'mean', got {method!r}")
+    split = _split(_as_3d(chains))
+    if method == "bulk":
+        split = _rank_normalize(split)
+    return np.array([_geyer_ess(split[:, :, k]) for k in range(split.shape[2])])
+
+
+def _geyer_ess(draws: np.ndarray) -> float:
+    """ESS of ``draws`` (n_steps, n_chains) by Geyer's initial monotone sequence."""
+    n, m = draws.shape
+    total = n * m
+    if np.ptp(draws) < np.finfo(float).resolution:
+        return float(total)
+    centred = draws - draws.mean(axis=0)
+    spectrum = np.fft.rfft(centred, n=2 * n, axis=0)
+    autocovariance = np.fft.irfft(spectrum * np.conj(spectrum), n=2 * n, axis=0)[:n] / n
+    within = autocovariance[0].mean() * n / (n - 1.0)
+    var_plus = within * (n - 1.0) / n + (draws.mean(axis=0).var(ddof=1) if m > 1 else 0.0)
+    rho = 1.0 - (within - autocovariance.mean(axis=1)) / var_plus
+    rho[0] = 1.0
+    usable = n - 3  # lags summed at most (as Stan and ArviZ do)
+    pairs = rho[0:usable - 1:2] + rho[1:usable:2]
+    negative = np.flatnonzero(pairs[1:] < 0.0)
+    stop = negative[0] + 1 if negative.size else pairs.size
+    monotone = np.minimum.accumulate(pairs[:stop])
+    tail = rho[2 * stop] if 2 * stop < n and rho[2 * stop] > 0.0 else 0.0
+    tau = max(-1.0 + 2.0 * monotone.sum() + tail, 1.0 / np.log10(total))
+    return float(total / tau)
 
 
 def acceptance_summary(acceptance_fraction: Sequence[float]) -> dict[str, float]:
@@ -178,7 +234,7 @@ def chain_diagnostics(chains: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
         "parameter": list(names),
         "rhat": rhat,
         "tau_steps": tau,
-        "ess": effective_sample_size(chains, tau),
+        "ess": effective_sample_size(chains),
         "tau_reliable": reliable,
         "converged": (rhat < RHAT_GOOD) & reliable,
     })
@@ -200,6 +256,48 @@ def diagnostics_report(
     if acceptance_fraction is not None:
         report["acceptance"] = acceptance_summary(acceptance_fraction)
     return _plain(report)
+
+
+def convergence_summary(chains: np.ndarray, names: Sequence[str]) -> dict:
+    """The verdict of `CONVERGENCE_CRITERION` on post-burn-in ``chains`` (JSON-ready).
+
+    Keys: ``converged``, ``criterion``, ``steps_after_burn_in``, ``max_rhat``,
+    ``steps_over_max_tau``, ``min_ess``, and ``steps_needed_after_burn_in``: what a chain
+    mixing at the measured rate needs, the larger of `RHAT_STEPS_PER_TAU` tau_max and the
+    length at which the measured R-hat would fall to 1.01 (``R-hat^2 - 1 ~ 1/n``, 25 %
+    margin).
+    """
+    chains = _as_3d(chains)
+    steps = chains.shape[0]
+    if steps < 4:
+        return {"converged": False, "criterion": CONVERGENCE_CRITERION,
+                "steps_after_burn_in": int(steps), "max_rhat": None,
+                "steps_over_max_tau": None, "min_ess": None,
+                "steps_needed_after_burn_in": None}
+    table = chain_diagnostics(chains, names)
+    tau_max = float(table["tau_steps"].max())
+    finite = np.isfinite(tau_max) and tau_max > 0
+    needed = None
+    if finite:
+        # ~100 tau for a well-mixed chain; more where R-hat says so: R-hat^2 - 1 falls as
+        # 1 / n, so n (R-hat^2 - 1) / (1.01^2 - 1) steps bring it to 1.01 (25 % margin)
+        rhat_max = float(table["rhat"].max())
+        by_rhat = steps * (rhat_max**2 - 1.0) / (RHAT_GOOD**2 - 1.0) * 1.25
+        needed = int(np.ceil(max(RHAT_STEPS_PER_TAU * tau_max,
+                                 by_rhat if np.isfinite(by_rhat) else 0.0)))
+    return _plain({
+        "converged": bool(table["converged"].all()),
+        "criterion": CONVERGENCE_CRITERION,
+        "steps_after_burn_in": int(steps),
+        "max_rhat": _finite_or_none(table["rhat"].max()),
+        "steps_over_max_tau": steps / tau_max if finite else None,
+        "min_ess": _finite_or_none(table["ess"].min()),
+        "steps_needed_after_burn_in": needed,
+    })
+
+
+def _finite_or_none(value) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
 
 def _plain(value):

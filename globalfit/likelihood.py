@@ -72,6 +72,8 @@ class Likelihood(abc.ABC):
     """Base class of every likelihood plug-in (see the module docstring)."""
 
     name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    """Short name for figures and tables (``COHERENT CsI 2021``); empty: use ``name``."""
     description: ClassVar[str] = ""
     reads: ClassVar[tuple[str, ...]] = ()
     nuisance_parameters: ClassVar[Mapping[str, Mapping[str, Any]]] = MappingProxyType({})

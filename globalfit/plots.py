@@ -7,6 +7,7 @@ TeX installation needed).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import ScalarFormatter  # noqa: E402
+from matplotlib.ticker import MaxNLocator, ScalarFormatter  # noqa: E402
 
 from globalfit.display import AxisFormat, axis_format, value_with_errors  # noqa: E402
 from globalfit.regions import WHOLE_SPACE  # noqa: E402
@@ -193,41 +194,55 @@ def _range(values: np.ndarray, log: bool = False) -> tuple[float, float]:
     return (low, high)
 
 
-def profile_plot(profiles: Mapping[str, Profile], parameter: Any, output: str | Path,
-                 levels: Mapping[str, float] | None = None) -> Path:
-    """``Delta chi^2`` against a parameter, one curve per region, with the 2.71 and 9 lines.
+def profile_figure(profiles: Mapping[str, Profile], parameter: Any,
+                   levels: Mapping[str, float] | None = None):
+    """``Delta chi^2`` against a parameter, one curve per region, as a Figure.
 
     Parameters
     ----------
     profiles : mapping label -> Profile
-        From `globalfit.samplers.profile.profile_regions` (internal units).
+        From `globalfit.samplers.profile.profile_regions` (internal units); pass them
+        through `globalfit.samplers.profile.refine_profile` first for smooth curves.
     parameter : Parameter
-        The profiled parameter (``from_internal`` and ``label`` for the axis).
-    output : path
-        PNG to write.
+        The profiled parameter (``from_internal``, ``latex`` and ``unit`` for the axis).
     levels : mapping name -> Delta chi^2, optional
-        Horizontal lines (default 90% CL and 3 sigma, 1 dof).
+        Labelled horizontal lines (default 90 % CL and 3 sigma, 1 dof). The region allowed
+        at the first level is shaded under each curve.
     """
     levels = levels or {"90% CL": CL90_1DOF, r"3$\sigma$": THREE_SIGMA_1DOF}
     figure, axis = plt.subplots(figsize=(5.5, 4.0))
+    fmt = None
+    first_level = next(iter(levels.values()))
     for colour, (label, profile) in zip(REGION_COLOURS, profiles.items()):
         finite = np.isfinite(profile.chi2)
-        x = parameter.from_internal(profile.grid[finite])
+        values = parameter.from_internal(profile.grid[finite])
+        fmt = fmt or axis_format(getattr(parameter, "latex", "") or parameter.name,
+                                 getattr(parameter, "unit", "none"), values)
+        x = values / fmt.factor
         style = "--" if "+" in label else "-"
         axis.plot(x, profile.delta_chi2[finite], style, color=colour, label=label)
+        for low, high in profile.intervals(first_level):
+            axis.axvspan(parameter.from_internal(low) / fmt.factor,
+                         parameter.from_internal(high) / fmt.factor,
+                         ymax=first_level / (1.5 * max(levels.values())),
+                         color=colour, alpha=0.12, lw=0)
     for name, value in levels.items():
         axis.axhline(value, color="0.5", lw=0.8, ls=":")
         axis.annotate(name, (1.0, value), xycoords=("axes fraction", "data"), ha="right",
-                      va="bottom", fontsize=8, color="0.4")
-    axis.set_xlabel(_label(parameter))
+                      va="bottom", fontsize=8, color="0.3")
+    axis.set_xlabel(fmt.label() if fmt else _label(parameter))
     axis.set_ylabel(r"$\Delta\chi^2$")
     axis.set_ylim(0, 1.5 * max(levels.values()))
-    axis.legend(frameon=False)
+    axis.xaxis.set_major_locator(MaxNLocator(nbins=6))
+    axis.legend(frameon=False, loc="upper left")
     figure.tight_layout()
-    path = Path(output)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return figure
+
+
+def profile_plot(profiles: Mapping[str, Profile], parameter: Any, output: str | Path,
+                 levels: Mapping[str, float] | None = None) -> Path:
+    """`profile_figure` written as PNG and PDF; returns the PNG's path."""
+    return save_figure(profile_figure(profiles, parameter, levels), output)
 
 
 def trace_plot(run: str | Path | RunResult, output: str | Path | None = None) -> Path:
@@ -257,45 +272,205 @@ def trace_plot(run: str | Path | RunResult, output: str | Path | None = None) ->
     return path
 
 
-def scan_plot(run_dir: str | Path, output: str | Path | None = None,
-              per_likelihood: bool = True) -> Path:
-    """Delta chi^2 of a viability scan (``scan.csv``, `globalfit.scan`) against the scanned
-    parameter -> ``<run_dir>/scan.png`` by default.
+def _model_latex(config, name: str) -> str:
+    """LaTeX symbol of a parameter of a `RunConfig`: the card's ``latex``, else the one its
+    model declares (``m_{Z'}``), else the name."""
+    spec = (config.resolved or config.parameters).get(name)
+    if isinstance(spec, Mapping) and spec.get("latex"):
+        return str(spec["latex"])
+    return model_symbol(config.model.name, config.model.options, name)
+
+
+def model_symbol(model_name: str, options: Mapping[str, Any], name: str) -> str:
+    """LaTeX symbol a model declares for its parameter ``name`` (``m_{Z'}``), else ``name``."""
+    from globalfit.registry import model_class
+
+    declared = model_class(model_name)(**dict(options)).parameters
+    return str((declared.get(name) or {}).get("latex") or name.replace("_", r"\_"))
+
+
+def scan_figure(run_dir: str | Path, per_likelihood: bool = True):
+    """Delta chi^2 of a card scan (``scan.csv``, `globalfit.scan`) against the scanned
+    parameter, as a Figure.
 
     Draws ``delta_chi2`` (profiled, counted from the scan's minimum) and, with
-    ``per_likelihood``, each likelihood's chi^2 at the profiled point minus its own minimum
-    along the scan (dashed); horizontal lines at 2.71 (90% CL) and 3.84 (95% CL). The
-    x-axis is logarithmic when the card's ``scan.spacing`` is ``log``.
+    ``per_likelihood``, each likelihood's chi^2 plus the prior pulls of its own nuisance
+    parameters at the profiled point, minus its minimum along the scan (dashed), named as
+    in the documentation; labelled horizontal lines at
+    2.71 (90 % CL) and 3.84 (95 % CL), in the legend. The x-axis is logarithmic when the card's
+    ``scan.spacing`` is ``log``.
     """
     from globalfit.config import load_config
+    from globalfit.registry import likelihood_title
     from globalfit.scan import SCAN_LEVELS, column_name, read_scan
 
     run_dir = Path(run_dir)
     table = read_scan(run_dir)
-    scan = load_config(run_dir / "config.yaml", validate=False).scan
+    config = load_config(run_dir / "config.yaml", validate=False)
+    scan = config.scan
     if not scan:
         raise ValueError(f"{run_dir / 'config.yaml'}: the run card has no 'scan:' block")
     x = table[column_name(scan)].to_numpy()
-    fig, ax = plt.subplots(figsize=(6.0, 4.2))
-    ax.plot(x, table["delta_chi2"], color=REGION_COLOURS[0], lw=2, label="profiled total")
+    figure, axis = plt.subplots(figsize=(6.0, 4.2))
+    axis.plot(x, table["delta_chi2"], color=REGION_COLOURS[0], lw=2,
+              label="all data (profiled)")
     if per_likelihood:
         for k, column in enumerate(c for c in table.columns if c.startswith("chi2.")):
-            values = table[column].to_numpy()
-            ax.plot(x, values - np.nanmin(values), ls="--", lw=1.2,
-                    color=REGION_COLOURS[(k + 1) % len(REGION_COLOURS)],
-                    label=column[len("chi2."):])
+            values = table[column].to_numpy() + _nuisance_pulls(
+                table, config.resolved or config.parameters, column[len("chi2."):])
+            axis.plot(x, values - np.nanmin(values), ls="--", lw=1.2,
+                      color=REGION_COLOURS[(k + 1) % len(REGION_COLOURS)],
+                      label=likelihood_title(column[len("chi2."):]))
     for (label, level), style in zip(SCAN_LEVELS.items(), (":", "-.")):
-        ax.axhline(level, color="0.4", ls=style, lw=1, label=f"{level:.2f} ({label})")
+        axis.axhline(level, color="0.3", ls=style, lw=1,
+                     label=rf"{label} ($\Delta\chi^2$ = {level:.2f})")
     if scan["spacing"] == "log":
-        ax.set_xscale("log")
-    unit = "" if scan["unit"] == "none" else f" [{scan['unit']}]"
-    ax.set_xlabel(f"{scan['parameter']}{unit}")
-    ax.set_ylabel(r"$\Delta\chi^2$")
+        axis.set_xscale("log")
+    symbol = _model_latex(config, scan["parameter"])
+    fmt = AxisFormat(symbol=symbol, unit=scan["unit"], log=scan["spacing"] == "log")
+    axis.set_xlabel(fmt.label())
+    axis.set_ylabel(r"$\Delta\chi^2$")
     top = float(np.nanmax(table["delta_chi2"])) if len(table) else 10.0
-    ax.set_ylim(0.0, max(10.0, min(top, 50.0)) * 1.05)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(output) if output else run_dir / "scan.png"
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    axis.set_ylim(0.0, max(10.0, min(top, 50.0)) * 1.05)
+    axis.legend(fontsize=8, frameon=False)
+    figure.tight_layout()
+    return figure
+
+
+def _nuisance_pulls(table, resolved: Mapping[str, Any], likelihood: str) -> np.ndarray:
+    """-2 ln prior of ``likelihood``'s nuisance parameters (columns ``<likelihood>.<name>``
+    of a scan table), up to a constant."""
+    from globalfit.params import parameter_from_spec
+
+    pulls = np.zeros(len(table))
+    for column in (c for c in table.columns if c.startswith(f"{likelihood}.")):
+        parameter = parameter_from_spec(column, resolved[column])
+        values = parameter.to_internal(table[column].to_numpy())
+        pulls -= 2.0 * np.asarray(parameter.prior.log_prob(values), dtype=float)
+    return pulls
+
+
+def scan_plot(run_dir: str | Path, output: str | Path | None = None,
+              per_likelihood: bool = True) -> Path:
+    """`scan_figure` written to ``output`` (default ``<run_dir>/scan.png``) as PNG and PDF."""
+    figure = scan_figure(run_dir, per_likelihood)
+    return save_figure(figure, Path(output) if output else Path(run_dir) / "scan.png")
+
+
+EXCLUSION_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
+                     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+"""One colour per likelihood (matplotlib's tab10, distinct in print and on screen)."""
+
+
+def _finite_field(delta: np.ndarray) -> np.ndarray:
+    """Delta chi^2 ready for contouring: NaN (not evaluated) -> -inf side, +inf (a veto)
+    -> a large finite value."""
+    return np.nan_to_num(np.asarray(delta, dtype=float), nan=-1e3, posinf=1e6, neginf=-1e3)
+
+
+def exclusion_figure(result):
+    """The plane of a `globalfit.exclusion.ExclusionResult` as a Figure: for each likelihood
+    that excludes part of it, its excluded region (shaded, outlined where its Delta chi^2
+    crosses the threshold, interpolated between grid points), the region all likelihoods
+    exclude together (sum of their Delta chi^2, dashed black), and
+    the card's benchmark point (star); log axes labelled with the model's symbols.
+    """
+    from globalfit.registry import likelihood_title
+
+    symbols = result.symbols
+    x, y = result.x.values(), result.y.values()
+    figure, axis = plt.subplots(figsize=(6.4, 4.8))
+    handles = []
+    level = result.threshold
+    fields = {name: _finite_field(delta) for name, delta in result.delta.items()
+              if (_finite_field(delta) > level).any()}
+    fields["__combined__"] = _finite_field(
+        np.nansum(np.stack(list(result.delta.values())), axis=0))
+    colours = [*(EXCLUSION_COLOURS * 2)[:len(fields) - 1], "k"]
+    for colour, (name, field) in zip(colours, fields.items()):
+        if not (field > level).any():
+            continue
+        combined = name == "__combined__"
+        if not combined:
+            axis.contourf(x, y, field, levels=[level, np.inf], colors=[colour], alpha=0.12)
+        axis.contour(x, y, field, levels=[level], colors=[colour],
+                     linewidths=1.2 if combined else 1.5, linestyles="--" if combined else "-")
+        label = "all combined" if combined else likelihood_title(name)
+        handles.append(plt.Line2D([], [], color=colour, ls="--", label=label) if combined else
+                       plt.Rectangle((0, 0), 1, 1, facecolor=colour, alpha=0.3,
+                                     edgecolor=colour, label=label))
+    axis.plot(*result.benchmark, marker="*", color="gold", markeredgecolor="k", ms=14,
+              ls="none")
+    handles.append(plt.Line2D([], [], marker="*", color="gold", markeredgecolor="k", ms=12,
+                              ls="none", label="benchmark"))
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    for setter, plane_axis in ((axis.set_xlabel, result.x), (axis.set_ylabel, result.y)):
+        setter(AxisFormat(symbol=symbols.get(plane_axis.name, plane_axis.name),
+                          unit=plane_axis.unit, log=True).label())
+    axis.set_title(f"{result.name}: excluded at {100 * result.cl:.0f}% CL "
+                   f"($\\Delta\\chi^2 > {result.threshold:.2f}$ vs SM, {result.dof} dof)",
+                   fontsize=9)
+    axis.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                frameon=False)
+    figure.tight_layout()
+    return figure
+
+
+def viability_scan_figure(result):
+    """Delta chi^2 against the SM of each likelihood along a `globalfit check --scan`
+    (`globalfit.viability.ScanResult`), as a Figure: likelihoods named as in the docs,
+    the total in black, the 95 % CL line labelled, vetoes (infinite Delta chi^2) as
+    triangles at the top edge, viable windows shaded; log x axis with the model's symbol
+    and unit, symmetric-log y axis.
+    """
+    from matplotlib.ticker import FuncFormatter, NullLocator
+
+    from globalfit.registry import likelihood_title
+    from globalfit.viability import thresholds
+
+    limit = thresholds(result.dof)[0.95]
+    figure, axis = plt.subplots(figsize=(8.5, 4.5))
+    columns = [*result.likelihoods, "total"]
+    finite = [result.wide[c].to_numpy(dtype=float) for c in columns]
+    top = 3.0 * max([10.0] + [float(np.nanmax(np.where(np.isfinite(d), d, np.nan)))
+                              for d in finite if np.isfinite(d).any()])
+    for name, delta in zip(columns, finite):
+        if np.all(np.nan_to_num(delta, nan=0.0) == 0.0):
+            continue
+        style = {"color": "black", "lw": 2.0} if name == "total" else {"lw": 1.3}
+        label = "all combined" if name == "total" else likelihood_title(name)
+        line, = axis.plot(result.values, np.where(np.isposinf(delta), top, delta),
+                          marker=".", label=label, **style)
+        vetoed = np.isposinf(delta)
+        if vetoed.any():
+            axis.plot(result.values[vetoed], np.full(vetoed.sum(), top), "^",
+                      color=line.get_color())
+    axis.axhline(limit, color="red", ls="--", lw=1.0,
+                 label=rf"95% CL ($\Delta\chi^2$ = {limit:.2f})")
+    for low, high in result.viable_windows():
+        axis.axvspan(low, high, color="green", alpha=0.08)
+    axis.set_xscale("log")
+    axis.set_yscale("symlog", linthresh=1.0)
+    axis.set_ylim(-10.0, top * 1.5)
+    decades = int(math.ceil(math.log10(top * 1.5)))
+    step = max(1, int(math.ceil(decades / 8)))
+    axis.set_yticks([-10.0, -1.0, 0.0] + [10.0**k for k in range(0, decades + 1, step)])
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.yaxis.set_minor_locator(NullLocator())
+    def symbol(name: str) -> str:
+        try:
+            return model_symbol(result.model_name, {}, name)
+        except (TypeError, ValueError):  # a model that needs options: the parameter's name
+            return name.replace("_", r"\_")
+
+    x_symbol = symbol(result.parameter)
+    axis.set_xlabel(AxisFormat(symbol=x_symbol, unit=result.unit or "none", log=True).label())
+    axis.set_ylabel(r"$\Delta\chi^2$ vs SM")
+    holds = ", ".join(f"${symbol(k)} \\propto {x_symbol}" + (f"^{{{v:g}}}$" if v != 1 else "$")
+                      for k, v in result.holds.items())
+    axis.set_title(f"{result.name}" + (f" (held: {holds})" if holds else "")
+                   + "; triangles: veto, green: viable", fontsize=9)
+    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    figure.tight_layout()
+    return figure

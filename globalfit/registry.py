@@ -108,3 +108,12 @@ def likelihood_instance_name(key: str, cls: type[Likelihood]) -> str:
     if ":" not in key:
         return key
     return cls.name or cls.__name__.lower()
+
+
+def likelihood_title(name: str) -> str:
+    """Display name of a likelihood (``coherent_csi_2021`` -> ``COHERENT CsI 2021``): its
+    class's ``title``, or ``name`` itself for a likelihood that declares none or is not
+    registered under that name."""
+    if name not in available_likelihoods():
+        return name
+    return likelihood_class(name).title or name

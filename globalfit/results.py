@@ -32,7 +32,12 @@ import pandas as pd
 from globalfit.display import unit_latex
 from globalfit.params import canonical_prior_kind
 from globalfit.regions import UNIT_SCALES, WHOLE_SPACE, Region, parse_regions, split_regions
-from globalfit.statistics import equal_tailed_interval, hpd_interval
+from globalfit.statistics import (
+    PriorEdges,
+    equal_tailed_interval,
+    hpd_interval,
+    one_sided_limit,
+)
 
 CHAIN_FILE = "chain.h5"
 CHAIN_GROUP = "mcmc"
@@ -56,6 +61,9 @@ class DisplayParameter:
     factor: float = 1.0
     prior_kind: str = ""
     """The card's prior (``uniform``, ``log-uniform``, ...), for axis scales and limits."""
+    prior_low: float = -math.inf
+    prior_high: float = math.inf
+    """Prior bounds in the display unit (infinite where the prior has none)."""
 
     def to_internal(self, x):
         return np.asarray(x, dtype=float) * self.factor
@@ -77,8 +85,12 @@ def parameters_from_card(card: dict) -> list[DisplayParameter]:
             continue
         unit = spec.get("unit") or "none"
         factor = UNIT_SCALES[unit][1] if unit in UNIT_SCALES else 1.0
-        out.append(DisplayParameter(name, str(spec.get("latex", "") or ""), unit, factor,
-                                    canonical_prior_kind(spec.get("prior", "uniform"))))
+        kind = canonical_prior_kind(spec.get("prior", "uniform"))
+        bounded = kind in ("uniform", "log-uniform")
+        out.append(DisplayParameter(
+            name, str(spec.get("latex", "") or ""), unit, factor, kind,
+            float(spec.get("min", -math.inf)) if bounded else -math.inf,
+            float(spec.get("max", math.inf)) if bounded else math.inf))
     return out
 
 
@@ -350,6 +362,20 @@ def _blob_table(blobs) -> pd.DataFrame:
     return pd.DataFrame({name: np.asarray(blobs[name], dtype=float) for name in blobs.dtype.names})
 
 
+def prior_edges(parameter: Any) -> PriorEdges | None:
+    """`PriorEdges` of a `Parameter` or `DisplayParameter`, None for an unbounded prior."""
+    prior = getattr(parameter, "prior", None)
+    if prior is not None:
+        low, high = (b / parameter.factor for b in prior.bounds)
+        kind = prior.kind
+    else:
+        low, high = parameter.prior_low, parameter.prior_high
+        kind = parameter.prior_kind
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return None
+    return PriorEdges(low, high, log=kind == "log-uniform" and low > 0)
+
+
 # --- Bayesian summary ----------------------------------------------------------------------
 def resolve_split(result: RunResult, split: Any) -> list[Region]:
     """Regions for ``split``: None (whole space), ``"card"``, a condition, or Regions."""
@@ -363,19 +389,21 @@ def resolve_split(result: RunResult, split: Any) -> list[Region]:
     return list(split)
 
 
-def _quantities(result: RunResult) -> list[tuple[str, str, np.ndarray]]:
-    """(name, unit, flat values in display units) of parameters and derived quantities.
+def _quantities(result: RunResult) -> list[tuple[str, str, np.ndarray, PriorEdges | None]]:
+    """(name, unit, flat values in display units, prior edges) of parameters and derived
+    quantities (derived ones have no prior edges).
 
     Derived quantities that are constant over the whole chain (e.g. couplings a model
     leaves at zero) are left out.
     """
     flat = result.flat_chain
-    out = [(p.name, p.unit, p.from_internal(flat[:, i])) for i, p in enumerate(result.parameters)]
+    out = [(p.name, p.unit, p.from_internal(flat[:, i]), prior_edges(p))
+           for i, p in enumerate(result.parameters)]
     for column in result.blobs.columns:
         values = result.blobs[column].to_numpy()
         finite = values[np.isfinite(values)]
         if column.startswith("derived.") and finite.size and finite.max() > finite.min():
-            out.append((column[len("derived."):], "none", values))
+            out.append((column[len("derived."):], "none", values, None))
     return out
 
 
@@ -416,16 +444,17 @@ def summary_table(result: RunResult, split: Any = None,
         chi2_best = math.nan
         if best is not None and "chi2.total" in result.blobs:
             chi2_best = float(result.blobs["chi2.total"].iloc[best])
-        for name, unit, values in quantities:
+        for name, unit, values, edges in quantities:
             row = _summary_row(region.label, mass, name, unit, values[mask],
                                values[best] if best is not None else math.nan, levels,
-                               profile_best_fit)
+                               profile_best_fit, edges)
             row["chi2_at_max_posterior"] = chi2_best
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _summary_row(region, mass, name, unit, values, max_posterior, levels, profile_best_fit):
+def _summary_row(region, mass, name, unit, values, max_posterior, levels, profile_best_fit,
+                 edges=None):
     row = {"region": region, "mass": mass, "parameter": name, "unit": unit,
            "max_posterior": float(max_posterior),
            "median": float(np.median(values)) if values.size else math.nan}
@@ -435,6 +464,8 @@ def _summary_row(region, mass, name, unit, values, max_posterior, levels, profil
         tag = f"{round(100 * level)}"
         row[f"hpd{tag}_low"], row[f"hpd{tag}_high"] = hpd_interval(values, level)
         row[f"et{tag}_low"], row[f"et{tag}_high"] = equal_tailed_interval(values, level)
+        row[f"limit{tag}_kind"], row[f"limit{tag}"] = one_sided_limit(
+            values, level, (row[f"hpd{tag}_low"], row[f"hpd{tag}_high"]), edges)
     return row
 
 
@@ -633,7 +664,13 @@ def summary_rows(table: pd.DataFrame, digits: int = 3, kind: str = "hpd") -> pd.
             out["profile best fit"] = _number(row["profile_best_fit"], digits)
         for level in levels:
             low, high = row[f"{kind}{level}_low"], row[f"{kind}{level}_high"]
-            out[f"{level}% {kind.upper()}"] = f"[{_number(low, digits)}, {_number(high, digits)}]"
+            text = f"[{_number(low, digits)}, {_number(high, digits)}]"
+            limit_kind = row.get(f"limit{level}_kind", "two-sided")
+            if limit_kind == "upper":
+                text = f"< {_number(row[f'limit{level}'], digits)}"
+            elif limit_kind == "lower":
+                text = f"> {_number(row[f'limit{level}'], digits)}"
+            out[f"{level}% {kind.upper()}"] = text
         rows.append(out)
     return pd.DataFrame(rows)
 
@@ -677,8 +714,9 @@ def to_latex(table: pd.DataFrame, caption: str | None = None,
 SUMMARY_HEADER = (
     "Bayesian summary: maximum-posterior sample, posterior median and highest-posterior-"
     "density (HPD, shortest) credible intervals; summary.csv also has equal-tailed (ET) "
-    "intervals. `mass` is the fraction of samples in the region (a posterior mass only if "
-    "the sampler moved between regions)."
+    "intervals. A parameter whose posterior runs into a bound of its prior gets a one-sided "
+    "limit instead (`< x`: x is the upper limit at that credibility). `mass` is the fraction "
+    "of samples in the region (a posterior mass only if the sampler moved between regions)."
 )
 PROFILE_HEADER = (
     "Frequentist profile likelihood: best fit and 1-dof ranges where Delta chi^2 < 2.71 "
@@ -710,7 +748,12 @@ def write_summary(run_dir: str | Path) -> tuple[Path, Path]:
 
 def convergence_text(result: RunResult) -> str:
     """Markdown section: split R-hat, tau, ESS per parameter and the acceptance fractions."""
-    from globalfit.diagnostics import acceptance_summary, chain_diagnostics
+    from globalfit.diagnostics import (
+        CONVERGENCE_CRITERION,
+        acceptance_summary,
+        chain_diagnostics,
+        convergence_summary,
+    )
 
     if result.chain.shape[0] < 4:
         return "## Convergence\n\nChain too short for diagnostics.\n"
@@ -732,10 +775,17 @@ def convergence_text(result: RunResult) -> str:
     note = (f"Post-burn-in chain: {result.chain.shape[0]} steps x {result.chain.shape[1]} "
             f"walkers (thinning {result.thin}).{excluded} Acceptance fraction mean "
             f"{acceptance['mean']:.2f} (min {acceptance['min']:.2f}, max "
-            f"{acceptance['max']:.2f}; {acceptance['stuck']} walkers below 0.05). "
-            "converged = rank-normalised split R-hat < 1.01 and chain > 50 tau "
-            "(docs/statistics.md).")
-    return to_markdown(rows, f"## Convergence\n\n{note}")
+            f"{acceptance['max']:.2f}; {acceptance['stuck']} walkers below 0.05).")
+    verdict = convergence_summary(result.chain, result.names)
+    if verdict["converged"]:
+        line = f"**Converged: yes** ({CONVERGENCE_CRITERION}; docs/statistics.md)."
+    else:
+        needed = verdict["steps_needed_after_burn_in"]
+        more = (f" A chain mixing at this rate needs about {needed} steps after burn-in: "
+                f"`globalfit resume {result.run_dir} --steps "
+                f"{result.burn_in + needed * result.thin}`." if needed else "")
+        line = f"**Converged: no** ({CONVERGENCE_CRITERION}; docs/statistics.md).{more}"
+    return to_markdown(rows, f"## Convergence\n\n{line}\n\n{note}")
 
 
 def _warn_unmixed(result: RunResult) -> None:

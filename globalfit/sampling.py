@@ -9,7 +9,6 @@ use), printed by the command line.
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 from globalfit import provenance
@@ -23,12 +22,7 @@ from globalfit.reporting import Reporter
 from globalfit.results import write_summary
 from globalfit.runfolder import check_run_dir, prepare_run, stored_steps
 from globalfit.runlock import check_output_writable, writing_run
-from globalfit.samplers.emcee_sampler import (
-    MIN_AUTOCORR_TIMES,
-    ChainTooShortWarning,
-    format_diagnostics,
-    run_emcee,
-)
+from globalfit.samplers.emcee_sampler import format_diagnostics, run_emcee
 from globalfit.scan import format_scan, run_scan, scan_config, write_scan
 
 RUN_SAMPLERS = ("emcee", "nested")
@@ -70,18 +64,12 @@ def _emcee(posterior, config, command, report, *, cores, progress, pool) -> bool
     run_dir = Path(config.output)
     steps_before = stored_steps(run_dir)
     started = provenance.utc_now()
-    with warnings.catch_warnings():  # the chain-length advice is reported below instead
-        warnings.simplefilter("ignore", ChainTooShortWarning)
-        result = run_emcee(posterior, config, run_dir, cores=cores, progress=progress,
-                           pool=pool)
+    result = run_emcee(posterior, config, run_dir, cores=cores, progress=progress, pool=pool)
     status = "complete" if result.complete else "interrupted"
     provenance.add_session(run_dir, command=command, argv=None, started=started,
                            steps_before=steps_before, steps_after=result.steps,
                            target=result.target_steps, status=status, posterior=posterior)
     report.info(format_diagnostics(result.diagnostics))
-    advice = chain_length_advice(result.diagnostics, run_dir)
-    if advice:
-        report.warning(advice)
     report.info(f"wrote {run_dir / 'chain.h5'}, {run_dir / 'diagnostics.json'}, "
                 f"{run_dir / 'provenance.json'}")
     if not result.complete:
@@ -90,20 +78,6 @@ def _emcee(posterior, config, command, report, *, cores, progress, pool) -> bool
         return False
     write_results(run_dir, report)
     return True
-
-
-def chain_length_advice(diagnostics: dict, run_dir: Path) -> str | None:
-    """What to do when the chain is shorter than the advised number of autocorrelation times."""
-    if diagnostics.get("long_enough", True):
-        return None
-    taus = list(diagnostics["autocorr_time"].values())
-    if None in taus or diagnostics["steps_per_autocorr_time"] is None:
-        return (f"the chain ({diagnostics['steps']} steps) is too short to estimate its "
-                f"autocorrelation time; continue it with `globalfit resume {run_dir} --steps N`")
-    steps = int(MIN_AUTOCORR_TIMES * max(taus)) + 1
-    return (f"the chain is {diagnostics['steps_per_autocorr_time']:.1f} autocorrelation times "
-            f"long (< {MIN_AUTOCORR_TIMES}); intervals may be unreliable. Continue it with "
-            f"`globalfit resume {run_dir} --steps {steps}`")
 
 
 def write_results(run_dir: Path, report: Reporter | None = None) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, stats
@@ -282,3 +283,48 @@ def windows(values: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
     mask = np.asarray(mask, dtype=bool)
     edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(int), [0]))))
     return [(float(values[a]), float(values[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
+
+
+EDGE_FRACTION = 0.01
+"""An HPD interval whose end lies within this fraction of the prior's width (in log10 for a
+log-uniform prior) of a prior bound runs into that bound: the posterior is cut by the
+prior there, and the honest statement is a one-sided limit."""
+
+
+@dataclass(frozen=True)
+class PriorEdges:
+    """Bounds of a parameter's prior in the display unit; ``log`` for a log-uniform one."""
+
+    low: float
+    high: float
+    log: bool = False
+
+    def coordinate(self, x):
+        """The coordinate in which the prior is flat (log10 for a log-uniform prior)."""
+        return np.log10(x) if self.log else np.asarray(x, dtype=float)
+
+
+def one_sided_limit(values: np.ndarray, mass: float, hpd: tuple[float, float],
+                    edges: PriorEdges | None) -> tuple[str, float]:
+    """``("upper", x)`` when the posterior runs into the prior's lower bound (``value < x``
+    with probability ``mass``), ``("lower", x)`` at the upper bound, else
+    ``("two-sided", nan)``.
+
+    The posterior runs into a bound when its HPD interval ends within `EDGE_FRACTION` of
+    the prior's width of that bound (measured in the coordinate in which the prior is
+    flat). The limit is the one-sided credible bound: the ``mass`` quantile (upper limit)
+    or the ``1 - mass`` quantile (lower limit).
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if edges is None or finite.size < 2 or not all(map(math.isfinite, hpd)):
+        return "two-sided", math.nan
+    low, high = edges.coordinate([edges.low, edges.high])
+    hpd_low, hpd_high = edges.coordinate(np.asarray(hpd))
+    tolerance = EDGE_FRACTION * (high - low)
+    at_low, at_high = hpd_low - low < tolerance, high - hpd_high < tolerance
+    if at_low and not at_high:
+        return "upper", float(np.quantile(finite, mass))
+    if at_high and not at_low:
+        return "lower", float(np.quantile(finite, 1.0 - mass))
+    return "two-sided", math.nan

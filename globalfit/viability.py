@@ -24,7 +24,8 @@ exclusions.
 
 `scan_card` repeats the evaluation along log-spaced values of one parameter (the mediator
 mass), optionally rescaling couplings as ``(m / m_card)^power`` so that ``eps(0)`` stays
-fixed (``--hold``); `format_scan` / `plot_scan` write its table and figure.
+fixed (``--hold``); `format_scan` writes its table and
+`globalfit.plots.viability_scan_figure` its figure.
 
 `format_card` writes the one-page Markdown card; `check_card(...).table` is a
 ``pandas.DataFrame``. A card may also be a mapping, e.g.::
@@ -643,54 +644,3 @@ def format_scan(result: ScanResult) -> str:
     if notes:
         out += ["", "## Approximations and notes", ""] + [f"* {n}" for n in notes]
     return "\n".join(out).rstrip() + "\n"
-
-
-def plot_scan(result: ScanResult, path: str | Path) -> Path:
-    """Delta chi^2 of each likelihood versus the scanned value (log x, symlog y), with the
-    95 % CL line; an infinite Delta chi^2 (a veto) is drawn at the top edge."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib.ticker
-
-    limit = thresholds(result.dof)[0.95]
-    fig, ax = plt.subplots(figsize=(8.5, 4.5))
-    finite_max = 10.0
-    for name in result.likelihoods + ["total"]:
-        delta = result.wide[name].to_numpy(dtype=float)
-        if np.isfinite(delta).any():
-            finite_max = max(finite_max, float(np.nanmax(np.where(np.isfinite(delta), delta, np.nan))))
-    top = finite_max * 3.0
-    for name in result.likelihoods + ["total"]:
-        delta = result.wide[name].to_numpy(dtype=float)
-        if np.all(np.nan_to_num(delta, nan=0.0) == 0.0):
-            continue
-        style = {"color": "black", "lw": 2.0} if name == "total" else {"lw": 1.3}
-        shown = np.where(np.isposinf(delta), top, delta)
-        line, = ax.plot(result.values, shown, marker=".", label=name, **style)
-        vetoed = np.isposinf(delta)
-        if vetoed.any():
-            ax.plot(result.values[vetoed], np.full(vetoed.sum(), top), "^", color=line.get_color())
-    ax.axhline(limit, color="red", ls="--", lw=1.0, label=f"{limit:.2f} (95% CL)")
-    ax.set_xscale("log")
-    ax.set_yscale("symlog", linthresh=1.0)
-    ax.set_ylim(-10.0, top * 1.5)
-    decades = int(math.ceil(math.log10(top * 1.5)))
-    step = max(1, int(math.ceil(decades / 8)))
-    ax.set_yticks([-10.0, -1.0, 0.0] + [10.0**k for k in range(0, decades + 1, step)])
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-    for low, high in result.viable_windows():
-        ax.axvspan(low, high, color="green", alpha=0.08)
-    unit = f" [{result.unit}]" if result.unit else ""
-    ax.set_xlabel(f"{result.parameter}{unit}")
-    ax.set_ylabel(r"$\Delta\chi^2$ vs SM")
-    ax.set_title(f"{result.name}: holds {result.holds or 'none'} (triangles: veto, green: viable)",
-                 fontsize=9)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

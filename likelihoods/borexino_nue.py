@@ -102,6 +102,7 @@ class BorexinoNuELikelihood(Likelihood):
     """Borexino 7Be nu-e scattering rate with electron NSI / a Z' coupled to electrons."""
 
     name = "borexino_nue"
+    title = "Borexino 7Be"
     description = "Borexino Phase-II 7Be nu-e scattering rate (Z' / NSI with electrons)"
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     options_allowed = ("data_file", "flux_uncertainty")

@@ -26,6 +26,7 @@ class CharmLikelihood(Likelihood):
     """CHARM R_e = (g_L^e)^2 + (g_R^e)^2 for nu_e with quark NSI."""
 
     name = "charm"
+    title = "CHARM"
     description = "CHARM nu_e NC/CC ratio with quark NSI eps^q_ee, eps^q_{tau e}"
     reads = ()
     options_allowed = ("q2_mode", "mean_q2_gev2", "data_file")

@@ -67,6 +67,7 @@ class CLFVLikelihood(Likelihood):
     """
 
     name = "clfv"
+    title = "cLFV"
     description = "mu -> e conversion (SINDRUM II / Mu2e) and l -> l' Z' limits"
     options_allowed = ("future", "conversion", "tau_limits", "loop_factor")
 

@@ -35,17 +35,9 @@ from globalfit.datafiles import read_table
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import sns
-from globalfit.physics.cevns import (
-    SM_G_N,
-    SM_G_P,
-    CEvNSPredictor,
-    Source,
-    gamma_bin_matrix,
-    gaussian_bin_matrix,
-    poisson_matrix,
-    rates_of_predictors,
-)
+from globalfit.physics.cevns import SM_G_N, SM_G_P, CEvNSPredictor, Source, rates_of_predictors
 from globalfit.physics.constants import MEV
+from globalfit.physics.detector import gamma_bin_matrix, gaussian_bin_matrix, poisson_matrix
 from globalfit.physics.nuclei import target_isotopes
 from globalfit.releases import release_option
 from globalfit.statistics import POISSON_FLOOR, poisson_chi2
@@ -540,6 +532,7 @@ class CoherentCsI2017(_CoherentBase):
     """COHERENT CsI[Na] first observation (Science 2017)."""
 
     name = "coherent_csi_2017"
+    title = "COHERENT CsI 2017"
     description = "COHERENT CsI[Na] 2017: CEvNS on Cs and I at the SNS (counting or release 2D)"
     dataset = "coherent_csi_2017"
     nuisance_parameters = MappingProxyType({"log_norm": {
@@ -619,6 +612,7 @@ class CoherentCsI2021(_CoherentBase):
     """COHERENT CsI[Na] full data set (PRL 2022)."""
 
     name = "coherent_csi_2021"
+    title = "COHERENT CsI 2021"
     description = "COHERENT CsI[Na] full data set: CEvNS on Cs and I (counting or release 2D)"
     dataset = "coherent_csi_2021"
     nuisance_parameters = MappingProxyType({"log_norm": {
@@ -729,6 +723,7 @@ class CoherentLAr2020(_CoherentBase):
     """COHERENT CENNS-10 liquid argon, Analysis A (PRL 2021)."""
 
     name = "coherent_lar_2020"
+    title = "COHERENT LAr 2020"
     description = "COHERENT LAr (CENNS-10 Analysis A): CEvNS on Ar (counting or release 3D)"
     dataset = "coherent_lar_2020"
     nuisance_parameters = MappingProxyType({"log_norm": {

@@ -30,21 +30,14 @@ from globalfit.couplings import STANDARD_MODEL, Couplings
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import reactor
-from globalfit.physics.cevns import SM_G_N, SM_G_P, CEvNSPredictor, Source, gaussian_bin_matrix
+from globalfit.physics.cevns import SM_G_N, SM_G_P, CEvNSPredictor, Source
 from globalfit.physics.constants import MEV, SECONDS_PER_DAY
+from globalfit.physics.detector import gaussian_bin_matrix, lindhard_quenching
 from likelihoods.coherent import counting_chi2
 
 KEV_PER_GEV = 1.0e6
 REACTOR_ENERGY_MAX_MEV = 10.0
 REACTOR_ENERGY_MIN_MEV = 2.0
-
-
-def lindhard_quenching(recoil_kev, z: int, k: float) -> np.ndarray:
-    """Lindhard ionisation yield ``k g / (1 + k g)``, ``g = 3 e^0.15 + 0.7 e^0.6 + e``,
-    ``e = 11.5 Z^(-7/3) T[keV]`` (J. Lindhard et al., Mat. Fys. Medd. 33 (1963) 10)."""
-    eps = 11.5 * z ** (-7.0 / 3.0) * np.maximum(np.asarray(recoil_kev, dtype=float), 0.0)
-    g = 3.0 * eps**0.15 + 0.7 * eps**0.6 + eps
-    return k * g / (1.0 + k * g)
 
 
 def reactor_source(thermal_power_mw: float, distance_m: float, live_days: float,
@@ -64,6 +57,7 @@ class ConusLikelihood(Likelihood):
     """CONUS+ Run-1 counting likelihood (reactor CEvNS on Ge)."""
 
     name = "conus"
+    title = "CONUS+"
     description = "CONUS+ Run-1 (Leibstadt): reactor CEvNS on Ge, counting likelihood"
     reads = ()
     options_allowed = ("form_factor",)

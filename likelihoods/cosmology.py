@@ -97,6 +97,7 @@ class CosmologyLikelihood(Likelihood):
     """N_eff / BBN bound on a light Z' in equilibrium with neutrinos."""
 
     name = "cosmology"
+    title = "Cosmology"
     description = "Light Z' thermalised with neutrinos: m_Z' bound or N_eff (Planck 2018)"
     options_allowed = ("mode", "mass_bound_mev", "decoupling_mev", "data_file")
 

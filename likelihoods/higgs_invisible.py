@@ -58,6 +58,7 @@ class HiggsInvisibleLikelihood(Likelihood):
     """Upper limit on BR(H -> invisible) applied to H -> nu N."""
 
     name = "higgs_invisible"
+    title = "Higgs invisible"
     description = "BR(H -> invisible) limit on H -> nu N (LFV model's N1, N2)"
     options_allowed = ("data_file", "br_upper")
 

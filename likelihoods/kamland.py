@@ -37,6 +37,7 @@ from globalfit.datafiles import check_frame, read_table
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import reactor
+from globalfit.physics.detector import gaussian_interval_probability
 from globalfit.physics.solar import (
     KM_TIMES_EV,
     SolarOscillation,
@@ -234,16 +235,13 @@ class KamLANDSpectrum:
         """Response of every bin to the flux at the nodes ``energy_mev`` with integration
         weights ``weight_mev``: Huber-Mueller spectrum x IBD cross section x Gaussian
         resolution, each bin's row normalised to 1."""
-        from scipy.special import erf
-
         energy_mev = np.asarray(energy_mev, float)
         half_width = 0.5 * np.diff(self.bin_centre_mev).mean()
         prompt = reactor.prompt_energy_mev(energy_mev)
         sigma = self.resolution_at_1mev * np.sqrt(np.clip(prompt, 0.05, None))
-        low = (self.bin_centre_mev[:, None] - half_width - prompt) / (np.sqrt(2) * sigma)
-        high = (self.bin_centre_mev[:, None] + half_width - prompt) / (np.sqrt(2) * sigma)
+        centre = self.bin_centre_mev[:, None]
         rate = reactor.reactor_spectrum(energy_mev) * reactor.ibd_cross_section_cm2(energy_mev) * weight_mev
-        kernel = 0.5 * (erf(high) - erf(low)) * rate
+        kernel = gaussian_interval_probability(centre - half_width, centre + half_width, prompt, sigma) * rate
         kernel /= np.clip(kernel.sum(axis=1, keepdims=True), 1e-300, None)
         return EnergyQuadrature(energy_mev, kernel, 1.0 / (4.0e6 * energy_mev))
 
@@ -301,6 +299,7 @@ class KamLANDLikelihood(Likelihood):
     """KamLAND: binned Poisson spectrum (release) or 2008 summary (built-in default)."""
 
     name = "kamland"
+    title = "KamLAND"
     description = "KamLAND reactor antineutrinos: 2011 binned spectrum (release_path) or 2008 summary"
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     nuisance_parameters = {}

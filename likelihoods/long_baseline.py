@@ -350,6 +350,7 @@ class T2K(_CountingExperiment):
     """
 
     name = "t2k"
+    title = "T2K"
     description = "T2K nu_mu disappearance and nu_e appearance (FHC + RHC), NSI in Earth matter"
     data_file = "t2k/samples.yaml"
     DCP_TABLE = (-0.5 * np.pi, 0.0, 0.5 * np.pi, np.pi)
@@ -392,6 +393,7 @@ class NOvA(_CountingExperiment):
     """
 
     name = "nova"
+    title = "NOvA"
     description = "NOvA nu_mu disappearance and nu_e appearance (FHC + RHC), NSI in Earth matter"
     data_file = "nova/samples.yaml"
 
@@ -444,6 +446,7 @@ class DUNE(_AcceleratorLikelihood):
     """
 
     name = "dune"
+    title = "DUNE"
     description = "DUNE projection (Asimov): nu_e / nu_mu, FHC + RHC, 1300 km, design exposure"
     data_file = "dune/design.yaml"
     options_allowed = _AcceleratorLikelihood.options_allowed + (

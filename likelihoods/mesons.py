@@ -55,6 +55,7 @@ class MesonDecayLikelihood(Likelihood):
     """
 
     name = "mesons"
+    title = "Meson decays"
     description = "R_pi (PIENU), R_K (NA62), K -> mu nu nu nubar (E949) with Z' and HNLs"
     options_allowed = ("include", "acceptance")
 

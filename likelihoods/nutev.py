@@ -31,6 +31,7 @@ class NuTeVLikelihood(Likelihood):
     """NuTeV g_L^2, g_R^2 (nu_mu NC/CC on iron) with NSI eps^{qP}_{a mu}."""
 
     name = "nutev"
+    title = "NuTeV"
     description = "NuTeV effective couplings g_L^2, g_R^2 (nu_mu DIS) with quark NSI"
     reads = ()
     options_allowed = ("q2_mode", "mean_q2_gev2", "centre", "data_file")

@@ -101,6 +101,7 @@ class SolarLikelihood(Likelihood):
     """Global solar data (Cl, Ga, Borexino, Super-K, SNO); see the module docstring."""
 
     name = "solar"
+    title = "Solar"
     description = ("Solar neutrinos: Cl, Ga, Borexino (pp, 7Be, pep, CNO, 8B), Super-K (8B, A_DN), "
                    "SNO (NC, P_ee polynomial)")
     reads = ("th12", "th13", "th23", "dcp", "dm21")

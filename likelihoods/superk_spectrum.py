@@ -40,13 +40,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.special import ndtr
 
 from globalfit.datafiles import check_frame
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import neutrino_electron as nue
 from globalfit.physics import solar_spectra as spectra
+from globalfit.physics.detector import gaussian_interval_probability
 from globalfit.physics.solar import SolarOscillation
 from globalfit.physics.solar_flavour import B8_GRID_MEV, shared_engine
 from globalfit.releases import release_option
@@ -119,9 +119,7 @@ def bin_response(recoil_mev: np.ndarray, edges_mev: np.ndarray, coefficients: di
     """
     centre = recoil_mev * (1.0 + scale_shift)
     width = (1.0 + resolution_shift) * resolution_mev(recoil_mev + nue.ELECTRON_MASS_MEV, coefficients)
-    upper = ndtr((edges_mev[:, 1:2] - centre[None, :]) / width[None, :])
-    lower = ndtr((edges_mev[:, 0:1] - centre[None, :]) / width[None, :])
-    return upper - lower
+    return gaussian_interval_probability(edges_mev[:, 0:1], edges_mev[:, 1:2], centre[None, :], width[None, :])
 
 
 def folded_cross_sections(neutrino_mev: np.ndarray, recoil_mev: np.ndarray,
@@ -139,6 +137,7 @@ class SuperKSpectrumLikelihood(Likelihood):
     """SK-IV 8B recoil spectrum shape (day+night mean); see the module docstring."""
 
     name = "superk_iv_spectrum"
+    title = "Super-K IV spectrum"
     description = "Super-Kamiokande IV (2970 d) 8B recoil-electron spectrum shape (normalisation free)"
     reads = ("th12", "th13", "th23", "dcp", "dm21")
     nuisance_parameters = {}

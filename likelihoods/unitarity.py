@@ -35,6 +35,7 @@ class UnitarityLikelihood(Likelihood):
     """2-sigma non-unitarity limits on |kappa_a|^2, as half-normal likelihoods."""
 
     name = "unitarity"
+    title = "Unitarity"
     description = "Non-unitarity limits on active-heavy neutrino mixing |kappa_a|^2"
     options_allowed = ("data_file",)
 

@@ -84,8 +84,13 @@ def test_run_writes_the_run_folder(card, tmp_path, capsys):
     assert backend.get_chain().shape == (20, 8, 3)
     captured = capsys.readouterr()
     assert "mean acceptance fraction" in captured.out
-    # 20 steps are far fewer than 50 autocorrelation times: the user is told what to do
-    assert f"Continue it with `globalfit resume {out_dir} --steps" in captured.err
+    assert "converged: no (max split R-hat" in captured.out
+    # 20 steps are far fewer than 50 autocorrelation times: the user is told what to do,
+    # in one line
+    warning = [line for line in captured.err.splitlines() if "has not converged" in line]
+    assert len(warning) == 1 and warning[0].startswith("warning: chain of 20 steps")
+    assert f"continue it with `globalfit resume {out_dir} --steps" in warning[0]
+    assert warning[0].endswith("(ChainNotConvergedWarning)")
 
 
 def test_run_refuses_to_overwrite_then_force(card, tmp_path, capsys):
@@ -216,3 +221,18 @@ def test_default_run_finds_the_lma_solution(tmp_path):
     th12_deg, dm21 = np.degrees(np.median(samples[:, 0])), np.median(samples[:, 1])
     assert abs(th12_deg - 33.41) < 3 * 0.75
     assert abs(dm21 - 7.41e-5) < 3 * 0.21e-5
+
+
+def test_cli_shows_each_warning_once_as_one_line(monkeypatch, capsys):
+    import warnings as python_warnings
+
+    from globalfit.cli import main, validate_command
+
+    def noisy(args):
+        for _ in range(3):
+            python_warnings.warn("the chain has not converged", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(validate_command, "main", noisy)
+    assert main(["validate", "card.yaml"]) == 0
+    assert capsys.readouterr().err == "warning: the chain has not converged (UserWarning)\n"

@@ -7,7 +7,7 @@ import pytest
 from globalfit.couplings import Couplings
 from globalfit.likelihood import Point
 from globalfit.registry import likelihood_class
-from likelihoods.conus import ConusLikelihood, lindhard_quenching
+from likelihoods.conus import ConusLikelihood
 
 
 @pytest.fixture(scope="module")
@@ -23,14 +23,6 @@ def test_sm_prediction_against_published(conus):
     """CONUS+ Run-1 predicts 347 +- 59 (arXiv:2501.05206). Our one-threshold model (170 eVee,
     sigma 20 eVee) is compared within the published prediction uncertainty plus 3 %."""
     assert conus.predicted_counts() == pytest.approx(347.0, rel=59.0 / 347.0 + 0.03)
-
-
-def test_lindhard_limits():
-    # k g / (1 + k g) -> 0 at zero recoil and grows with energy; Ge at 1 keV about 0.16-0.2
-    y = lindhard_quenching(np.array([1e-9, 1.0, 10.0]), 32, 0.162)
-    assert y[0] < 0.01
-    assert 0.14 < y[1] < 0.21
-    assert y[2] > y[1]
 
 
 def test_reactor_sees_light_mediator_only_below_about_10_mev(conus):

@@ -101,3 +101,133 @@ def test_corner_plot_writes_png_and_pdf(run_dir, tmp_path):
     path = corner_plot(run_dir, tmp_path / "corner.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "corner.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+class _IndependentDraws:
+    """What `save_to_hdf` reads from an emcee sampler, for i.i.d. draws of a known target."""
+
+    def __init__(self, chain, log_prob):
+        self.chain, self.log_prob = chain, log_prob
+        self.backend = type("B", (), {"accepted": np.full(chain.shape[1], chain.shape[0])})()
+
+    def get_chain(self):
+        return self.chain
+
+    def get_log_prob(self):
+        return self.log_prob
+
+    def get_blobs(self):
+        blobs = np.zeros(self.chain.shape[:2], dtype=[("chi2.total", float)])
+        blobs["chi2.total"] = -2 * self.log_prob
+        return blobs
+
+
+def _limit_run(folder):
+    """g' log-uniform on [1e-6, 1e-2]; posterior flat in log10 g' up to -4, then a
+    Gaussian fall-off of width 0.3: 95 % upper limit at log10 g' = -4 + 0.3006."""
+    rng = np.random.default_rng(8)
+    n_steps, n_walkers = 2000, 10
+    flat_mass, tail_mass = 2.0, 0.3 * np.sqrt(np.pi / 2)
+    u = rng.uniform(size=(n_steps, n_walkers)) * (flat_mass + tail_mass)
+    log_g = np.where(u < flat_mass, -6.0 + u,
+                     -4.0 + 0.3 * np.abs(rng.standard_normal((n_steps, n_walkers))))
+    x = rng.normal(0.0, 1.0, (n_steps, n_walkers))
+    chain = np.stack([10 ** log_g, x], axis=-1)
+    log_prob = -0.5 * x**2 - 0.5 * (np.maximum(log_g + 4, 0) / 0.3) ** 2
+    card = {"name": "limit",
+            "parameters": {"g_prime": {"prior": "log-uniform", "min": 1e-6, "max": 1e-2,
+                                       "latex": "g'"},
+                           "x": {"prior": "uniform", "min": -10, "max": 10}},
+            "sampler": {"name": "emcee", "walkers": n_walkers, "steps": n_steps,
+                        "burn_in": 0, "thin": 1}}
+    folder.mkdir()
+    (folder / "config.yaml").write_text(yaml.safe_dump(card, sort_keys=False))
+    save_to_hdf(_IndependentDraws(chain, log_prob), folder / "chain.h5")
+    return folder
+
+
+def test_posterior_at_a_prior_edge_gets_a_one_sided_limit(tmp_path):
+    from globalfit.results import load_run, summary_rows, summary_table
+
+    table = summary_table(load_run(_limit_run(tmp_path / "limit")))
+    g = table.set_index("parameter").loc["g_prime"]
+    assert g["limit95_kind"] == "upper"
+    assert np.log10(g["limit95"]) == pytest.approx(-4 + 0.3006, abs=0.03)   # g' < 2.0e-4
+    x = table.set_index("parameter").loc["x"]
+    assert x["limit95_kind"] == "two-sided" and np.isnan(x["limit95"])
+    rows = summary_rows(table).set_index("parameter")
+    assert rows.loc["g_prime", "95% HPD"] == f"< {g['limit95']:.3g}"
+    assert rows.loc["x", "95% HPD"].startswith("[")
+
+
+def test_one_sided_limit_needs_the_edge():
+    from globalfit.results import PriorEdges, hpd_interval, one_sided_limit
+
+    rng = np.random.default_rng(1)
+    edges = PriorEdges(-1.0, 1.0)
+    centred = rng.normal(0.0, 0.2, 20000)
+    assert one_sided_limit(centred, 0.95, hpd_interval(centred, 0.95), edges)[0] == "two-sided"
+    falling = 1.0 - np.abs(rng.normal(0.0, 0.3, 20000))        # piles up at the upper edge
+    falling = falling[falling > -1.0]
+    kind, limit = one_sided_limit(falling, 0.9, hpd_interval(falling, 0.9), edges)
+    assert kind == "lower" and limit == pytest.approx(1.0 - 0.3 * 1.6449, abs=0.02)
+    assert one_sided_limit(centred, 0.95, hpd_interval(centred, 0.95), None)[0] == "two-sided"
+
+
+def _two_valley_profiles(n_grid):
+    from globalfit.regions import Comparison, Region
+    from globalfit.samplers.profile import profile_regions
+
+    def chi2(theta):
+        return float(min(((theta[0] - 1) / 0.2) ** 2, ((theta[0] + 1) / 0.3) ** 2 + 1)
+                     + theta[1] ** 2)
+
+    left = Region("L", "x < 0", ((Comparison("x", "<", 0.0),),))
+    return profile_regions(chi2, ["x", "y"], np.array([[-2, 2], [-3, 3.0]]), "x",
+                           [left, left.complement("R")], n_grid=n_grid)
+
+
+def _analytic_delta(x):
+    return np.minimum(((x - 1) / 0.2) ** 2, ((x + 1) / 0.3) ** 2 + 1)
+
+
+def test_refined_profile_is_smooth_where_a_reader_looks():
+    """A coarse 11-point profile drawn with straight segments misses the parabolas by up to
+    ~1 in Delta chi^2 below 3 sigma; after refinement the drawn curve is within 0.12."""
+    from globalfit.samplers.profile import refine_profile
+
+    coarse = _two_valley_profiles(11)["L+R"]
+    fine = refine_profile(coarse)
+    assert fine.grid.size > coarse.grid.size and np.all(np.diff(fine.grid) > 0)
+    # the new points are true profile values
+    assert np.allclose(fine.delta_chi2, _analytic_delta(fine.grid), atol=1e-6)
+    x = np.linspace(-2, 2, 4001)
+    truth = _analytic_delta(x)
+    shown = truth < 9
+
+    def drawn_error(profile):
+        return np.max(np.abs(np.interp(x, profile.grid, profile.delta_chi2) - truth)[shown])
+
+    assert drawn_error(coarse) > 0.8 and drawn_error(fine) < 0.12
+    # both minima and the 90 % / 3 sigma crossings are bracketed by refined points
+    for crossing in (1 - 0.2 * np.sqrt(2.706), 1 + 0.6, -1 + 0.3 * np.sqrt(2.0)):
+        assert np.min(np.abs(fine.grid - crossing)) < 0.05
+
+
+def test_profile_figure_shades_the_allowed_intervals(tmp_path):
+    from globalfit.plots import profile_figure, profile_plot
+    from globalfit.results import DisplayParameter
+
+    profiles = _two_valley_profiles(21)
+    parameter = DisplayParameter("x", r"\varepsilon", "none")
+    figure = profile_figure(profiles, parameter)
+    axis = figure.axes[0]
+    assert axis.get_xlabel() == r"$\varepsilon$"
+    shaded = [p for p in axis.patches]
+    # one 90 % CL band per allowed interval of each curve: L (1), R (1), L+R (2)
+    assert len(shaded) == sum(len(p.intervals(2.706)) for p in profiles.values()) == 4
+    labels = [t.get_text() for t in axis.texts]
+    assert labels == ["90% CL", r"3$\sigma$"]
+    plt.close(figure)
+    path = profile_plot(profiles, parameter, tmp_path / "profile.png")
+    assert path.exists() and (tmp_path / "profile.pdf").exists()

@@ -7,10 +7,12 @@ adding a module name to ``COMMANDS``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import importlib
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import yaml
@@ -19,7 +21,7 @@ from globalfit import __version__
 from globalfit.runlock import RunLockError
 
 COMMANDS = ("run", "resume", "validate", "list", "table", "plot", "compare", "scan", "check",
-            "export", "data", "init")
+            "export", "data", "init", "exclusion")
 
 
 def _load(command: str):
@@ -54,7 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    return run_guarded(args._handler, args, args.command)
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")  # every distinct warning once, none silenced
+        warnings.showwarning = show_warning
+        return run_guarded(args._handler, args, args.command)
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on standard error: ``warning: <message> (<Category>)``; the
+    command line shows users what to do, not where in globalfit the warning was raised."""
+    stream = file if file is not None else sys.stderr
+    with contextlib.suppress(OSError):  # stderr closed, as Python's own showwarning allows
+        stream.write(f"warning: {message} ({category.__name__})\n")
 
 
 EXIT_ERROR = 2

@@ -57,7 +57,8 @@ def _write(text: str, output: str | None, message: str) -> None:
 
 
 def _main_scan(args: argparse.Namespace) -> int:
-    from globalfit.viability import format_scan, parse_hold, plot_scan, scan_card
+    from globalfit.plots import save_figure, viability_scan_figure
+    from globalfit.viability import format_scan, parse_hold, scan_card
 
     if args.start is None or args.stop is None:
         raise ValueError("--scan needs --from and --to (the ends of the log-spaced scan)")
@@ -67,8 +68,8 @@ def _main_scan(args: argparse.Namespace) -> int:
     text = format_scan(result) if args.format == "md" else result.long.to_csv(index=False)
     _write(text, args.output, result.summary())
     if args.plot:
-        plot_scan(result, args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
+        path = save_figure(viability_scan_figure(result), Path(args.plot))
+        print(f"wrote {path} and {path.with_suffix('.pdf')}", file=sys.stderr)
     return 0
 
 

@@ -327,36 +327,6 @@ class CEvNSPredictor:
         return out
 
 
-# --- detector-response building blocks -------------------------------------------------
-def poisson_matrix(mean, n_max: int) -> np.ndarray:
-    """``P(n | mean)`` for ``n = 0..n_max``; shape ``mean.shape + (n_max + 1,)``."""
-    from scipy.special import gammaln
-
-    mean = np.maximum(np.asarray(mean, dtype=float), 1e-12)[..., None]
-    counts = np.arange(n_max + 1)
-    return np.exp(counts * np.log(mean) - mean - gammaln(counts + 1.0))
-
-
-def gaussian_bin_matrix(mean, sigma, edges) -> np.ndarray:
-    """Probability that a Gaussian (``mean``, ``sigma``) falls in each bin of ``edges``."""
-    from scipy.special import ndtr
-
-    mean = np.asarray(mean, dtype=float)[..., None]
-    sigma = np.maximum(np.asarray(sigma, dtype=float), 1e-12)[..., None]
-    cdf = ndtr((np.asarray(edges, dtype=float) - mean) / sigma)
-    return np.diff(cdf, axis=-1)
-
-
-def gamma_bin_matrix(shape, scale, edges) -> np.ndarray:
-    """Probability that a gamma variate (``shape``, ``scale``) falls in each bin of ``edges``."""
-    from scipy.special import gammainc
-
-    shape = np.maximum(np.asarray(shape, dtype=float), 1e-9)[..., None]
-    scale = np.maximum(np.asarray(scale, dtype=float), 1e-12)[..., None]
-    cdf = gammainc(shape, np.maximum(np.asarray(edges, dtype=float), 0.0) / scale)
-    return np.diff(cdf, axis=-1)
-
-
 def rates_of_predictors(predictors: Sequence[CEvNSPredictor], couplings: Couplings = STANDARD_MODEL,
                         g_p: float = SM_G_P, g_n: float = SM_G_N) -> list[np.ndarray]:
     """`CEvNSPredictor.rates` of several predictors of the same targets and sources (e.g. a

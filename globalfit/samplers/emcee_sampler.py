@@ -38,20 +38,25 @@ import emcee
 import numpy as np
 
 from globalfit.convergence import ConvergenceMonitor
+from globalfit.diagnostics import (
+    CONVERGENCE_CRITERION,
+    autocorrelation_time,
+    convergence_summary,
+    stranded_walkers,
+)
 from globalfit.parallel import PosteriorPool
 from globalfit.params import LogUniform
+from globalfit.samplers.moves import LogStretchMove, log_columns
 
 CHAIN_FILE = "chain.h5"
 DIAGNOSTICS_FILE = "diagnostics.json"
 GROUP = "mcmc"
-MIN_AUTOCORR_TIMES = 50
-"""A chain shorter than this many autocorrelation times gets a warning."""
 MAX_START_ROUNDS = 100
 """Rounds of redrawing walkers whose starting point has zero posterior."""
 
 
-class ChainTooShortWarning(UserWarning):
-    """The chain is shorter than ``MIN_AUTOCORR_TIMES`` autocorrelation times."""
+class ChainNotConvergedWarning(UserWarning):
+    """The chain has not converged (`globalfit.diagnostics.CONVERGENCE_CRITERION`)."""
 
 
 @dataclass
@@ -432,7 +437,7 @@ def convergence_monitor(settings: dict) -> ConvergenceMonitor | None:
     if setting is True:
         return ConvergenceMonitor()
     return ConvergenceMonitor(check_every=int(setting["check_every"]),
-                              n_tau=float(setting["n_tau"]), rtol=float(setting["rtol"]))
+                              rtol=float(setting["rtol"]))
 
 
 def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = True,
@@ -487,10 +492,12 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
     else:
         pool_context = PosteriorPool(posterior, cores) if cores > 1 else nullcontext(None)
     monitor = convergence_monitor(settings)
+    burn_in, thin = int(settings.get("burn_in", 0)), int(settings.get("thin", 1))
     converged = False
     with pool_context as pool, GracefulStop() as stop:
         sampler = emcee.EnsembleSampler(nwalkers, posterior.ndim, BatchEvaluator(posterior, pool),
                                         vectorize=True, backend=backend,
+                                        moves=LogStretchMove(log_columns(posterior.parameters)),
                                         blobs_dtype=blob_dtype(posterior))
         if resuming:
             state = backend.get_last_sample()
@@ -507,20 +514,21 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
                 for _ in steps:
                     if stop.requested:
                         break
-                    if monitor is not None and monitor.due(backend.iteration):
-                        converged = monitor.update(backend.get_chain())
+                    if (monitor is not None and monitor.due(backend.iteration)
+                            and backend.iteration > burn_in):
+                        converged = monitor.update(backend.get_chain(discard=burn_in, thin=thin))
                         if converged:
                             break
             finally:
                 steps.close()  # closes the progress bar
                 backend.checkpoint()
     elapsed = time.time() - started
-    diagnostics = chain_diagnostics(backend, posterior, target)
+    diagnostics = chain_diagnostics(backend, posterior, target, burn_in, thin, output_dir)
     diagnostics["interrupted"] = bool(backend.iteration < target and not converged)
     if monitor is not None:
-        diagnostics["convergence"] = {"converged": converged, **monitor.report(),
-                                      "check_every": monitor.check_every,
-                                      "n_tau": monitor.n_tau, "rtol": monitor.rtol}
+        diagnostics["stop_on_convergence"] = {"stopped": converged, **monitor.report(),
+                                              "check_every": monitor.check_every,
+                                              "rtol": monitor.rtol}
     diagnostics["seconds_this_session"] = round(elapsed, 2)
     diagnostics["failure_counts"] = _merge(previous_failures, posterior.failure_counts)
     diagnostics["failure_counts_this_session"] = dict(posterior.failure_counts)
@@ -533,27 +541,14 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
                        bool(diagnostics["interrupted"]), diagnostics, converged)
 
 
-def autocorr_times(chain: np.ndarray) -> np.ndarray:
-    """Integrated autocorrelation time [steps] of each parameter of ``chain``
-    (steps, walkers, ndim), averaged over the walkers that moved in it.
+def chain_diagnostics(backend, posterior, target: int, burn_in: int = 0,
+                      thin: int = 1, run_dir: Path | str = "RUN_DIR") -> dict[str, Any]:
+    """Acceptance fractions, autocorrelation times and the convergence verdict.
 
-    emcee's estimator (``emcee.autocorr.integrated_time``, Sokal's automatic window) is
-    undefined (NaN) for a walker that never moved; such walkers are left out, and a
-    parameter in which no walker moved gets ``inf``.
-    """
-    moved = np.ptp(chain, axis=0) > 0  # (walkers, ndim)
-    taus = np.full(chain.shape[-1], np.inf)
-    for k in range(chain.shape[-1]):
-        columns = chain[:, moved[:, k], k]
-        if columns.shape[1]:
-            taus[k] = emcee.autocorr.integrated_time(columns[:, :, None], tol=0, quiet=True)[0]
-    return taus
-
-
-def chain_diagnostics(backend, posterior, target: int) -> dict[str, Any]:
-    """Acceptance fractions and autocorrelation times of the stored chain.
-
-    Non-finite values (a chain too short to estimate them) are written as ``None``.
+    The verdict (`globalfit.diagnostics.convergence_summary`) is taken on the chain as
+    `globalfit.results.load_run` reads it: after ``burn_in``, thinned by ``thin``, without
+    stranded walkers; summary.md shows the same numbers. Non-finite values (a chain too
+    short to estimate them) are written as ``None``.
     """
     steps = int(backend.iteration)
     out: dict[str, Any] = {"steps": steps, "target_steps": int(target),
@@ -561,7 +556,7 @@ def chain_diagnostics(backend, posterior, target: int) -> dict[str, Any]:
     if steps == 0:
         return out
     acceptance = np.asarray(backend.accepted, dtype=float) / steps
-    tau = autocorr_times(backend.get_chain())
+    tau = autocorrelation_time(backend.get_chain())
     tau_max = float(np.max(tau))
     per_tau = steps / tau_max if tau_max > 0 else math.inf
     out.update({
@@ -571,18 +566,28 @@ def chain_diagnostics(backend, posterior, target: int) -> dict[str, Any]:
         "steps_per_autocorr_time": _finite(per_tau),
         "suggested_burn_in": int(math.ceil(2 * tau_max)) if np.isfinite(tau_max) else None,
         "suggested_thin": max(1, int(0.5 * float(np.min(tau)))) if np.all(np.isfinite(tau)) else 1,
-        "long_enough": bool(np.isfinite(per_tau) and per_tau >= MIN_AUTOCORR_TIMES),
+        "convergence": _verdict(backend, posterior.names, burn_in, thin),
     })
-    if not out["long_enough"]:
-        needed = (f"--steps {int(math.ceil(MIN_AUTOCORR_TIMES * tau_max))}"
-                  if np.isfinite(tau_max) else "--steps N")
+    verdict = out["convergence"]
+    if not verdict["converged"]:
+        needed = verdict["steps_needed_after_burn_in"]
+        advice = (f"--steps {burn_in + needed * thin}" if needed else "--steps N")
         warnings.warn(
-            f"chain of {steps} steps is only {per_tau:.1f} autocorrelation times long "
-            f"(tau_max = {tau_max:.1f} steps); at least {MIN_AUTOCORR_TIMES} are advised: "
-            f"continue it with `globalfit resume RUN_DIR {needed}`",
-            ChainTooShortWarning, stacklevel=2,
-        )
+            f"chain of {steps} steps has not converged ({CONVERGENCE_CRITERION}): "
+            f"max R-hat {_text(verdict['max_rhat'], '.3f')}, chain after burn-in / tau_max = "
+            f"{_text(verdict['steps_over_max_tau'], '.1f')}; continue it with "
+            f"`globalfit resume {run_dir} {advice}`", ChainNotConvergedWarning, stacklevel=2)
     return out
+
+
+def _verdict(backend, names, burn_in: int, thin: int) -> dict[str, Any]:
+    """`convergence_summary` of the post-burn-in chain without stranded walkers."""
+    if backend.iteration <= burn_in:
+        return convergence_summary(np.empty((0, backend.shape[0], len(names))), names)
+    chain = backend.get_chain(discard=burn_in, thin=thin)
+    log_prob = backend.get_log_prob(discard=burn_in, thin=thin)
+    keep = np.setdiff1d(np.arange(chain.shape[1]), stranded_walkers(log_prob))
+    return convergence_summary(chain[:, keep], names)
 
 
 def _finite(value: float) -> float | None:
@@ -598,17 +603,15 @@ def format_diagnostics(diagnostics: dict[str, Any]) -> str:
         taus = ", ".join(f"{n} {_text(t, '.1f')}"
                          for n, t in diagnostics["autocorr_time"].items())
         lines.append(f"autocorrelation time [steps]: {taus}")
-        per_tau = _text(diagnostics["steps_per_autocorr_time"], ".1f")
-        lines.append(f"chain length / tau_max: {per_tau}"
-                     + ("" if diagnostics["long_enough"] else
-                        f" (< {MIN_AUTOCORR_TIMES}: too short for reliable intervals)"))
-    convergence = diagnostics.get("convergence")
-    if convergence:
-        ratio = convergence.get("steps_over_max_tau")
-        lines.append(("converged" if convergence["converged"] else "not converged")
-                     + f" after {convergence['checks']} checks (every "
-                     f"{convergence['check_every']} steps; chain / tau_max = "
-                     f"{_text(ratio, '.1f')}, required > {convergence['n_tau']:g})")
+        verdict = diagnostics["convergence"]
+        lines.append(f"converged: {'yes' if verdict['converged'] else 'no'} (max split R-hat "
+                     f"{_text(verdict['max_rhat'], '.3f')}, chain after burn-in / tau_max "
+                     f"{_text(verdict['steps_over_max_tau'], '.1f')}; {CONVERGENCE_CRITERION})")
+    stop = diagnostics.get("stop_on_convergence")
+    if stop:
+        lines.append(("stopped early" if stop["stopped"] else "ran to the target")
+                     + f" after {stop['checks']} convergence checks (every "
+                     f"{stop['check_every']} steps)")
     timing = diagnostics.get("likelihood_timing_this_session") or {}
     if any(t["calls"] for t in timing.values()):
         lines.append("time per likelihood call [ms]: " + ", ".join(

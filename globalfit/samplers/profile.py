@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from globalfit.statistics import allowed_intervals
+from globalfit.statistics import CL90_1DOF, THREE_SIGMA_1DOF, allowed_intervals
 
 BAD_CHI2 = 1.0e12
 """Returned for points where the likelihood is NaN or -inf (the optimiser steps back)."""
@@ -773,3 +773,63 @@ def profile_posterior(
     options.setdefault("from_unit_cube", prior_unit_cube_map(posterior.parameters))
     return profile_regions(posterior_chi2(posterior, pulls), posterior.names,
                            posterior.bounds, parameter, regions, starts=starts, **options)
+
+
+def refine_profile(profile: Profile, levels: Sequence[float] = (CL90_1DOF, THREE_SIGMA_1DOF),
+                   points: int = 4, max_step: float = 1.0) -> Profile:
+    """A denser copy of ``profile`` where its curve bends: near the minimum, at each
+    crossing of ``levels`` and wherever Delta chi^2 changes by more than ``max_step``
+    between neighbouring grid points (within the largest level).
+
+    ``points`` new profile minimisations (``profile.refine``) are placed evenly inside each
+    such grid interval (on both sides of every local minimum), so a curve drawn through the
+    points is smooth where a reader looks at it. The profile must carry its ``refine``
+    function (profiles from `profile_1d` and `profile_regions` do). New points have
+    ``theta`` NaN; ``calls`` counts the original grid's evaluations only.
+    """
+    if profile.refine is None:
+        raise ValueError(f"profile of {profile.parameter}: no refine function to add points with")
+    first = _distinct_grid_points(profile.grid, profile.chi2)
+    grid, delta = profile.grid[first], profile.delta_chi2[first]
+    finite = np.isfinite(delta)
+    padded = np.concatenate([[np.inf], np.where(finite, delta, np.inf), [np.inf]])
+    minima = np.flatnonzero((padded[1:-1] <= padded[:-2]) & (padded[1:-1] <= padded[2:])
+                            & finite)
+    intervals = {k for m in minima for k in (m - 1, m) if 0 <= k < grid.size - 1}
+    top = max(levels)
+    for k in range(grid.size - 1):
+        if not (finite[k] and finite[k + 1]):
+            continue
+        low, high = sorted((delta[k], delta[k + 1]))
+        crosses = any(low < level <= high for level in levels)
+        steep = high - low > max_step and low < top
+        if crosses or steep:
+            intervals.add(k)
+    new = np.array(sorted(x for k in intervals
+                          for x in np.linspace(grid[k], grid[k + 1], points + 2)[1:-1]))
+    if new.size == 0:
+        return profile
+    chi2_new = np.array([profile.refine(float(x)) for x in new])
+    merged = np.concatenate([grid, new])
+    chi2 = np.concatenate([profile.chi2[first], chi2_new])
+    theta = np.concatenate([profile.theta[first],
+                            np.full((new.size, profile.theta.shape[1]), np.nan)])
+    keep = np.argsort(merged, kind="stable")
+    return Profile(profile.parameter, merged[keep], chi2[keep], theta[keep], profile.chi2_min,
+                   profile.region, profile.calls, profile.refine)
+
+
+def _distinct_grid_points(grid: np.ndarray, chi2: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
+    """Indices of ``grid`` in increasing order, keeping one point (the lowest chi^2) of
+    each cluster closer than ``rtol`` times the grid's span (e.g. a minimum found next to
+    a grid point)."""
+    order = np.argsort(grid, kind="stable")
+    tolerance = rtol * max(float(np.ptp(grid)), 1e-300)
+    keep: list[int] = []
+    for index in order:
+        if keep and grid[index] - grid[keep[-1]] <= tolerance:
+            if chi2[index] < chi2[keep[-1]]:
+                keep[-1] = index
+            continue
+        keep.append(index)
+    return np.array(keep, dtype=int)
