@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from globalfit import registry
 from globalfit.diagnostics import CONVERGENCE_CRITERION
 from globalfit.likelihood import OSCILLATION_PARAMETERS
 from globalfit.params import (
@@ -26,11 +27,14 @@ from globalfit.params import (
     UNITS,
     Parameter,
     canonical_unit,
+    check_unit_compatible,
     closest_hint,
     parameter_from_spec,
+    unit_factor,
     unknown_name_message,
 )
 from globalfit.paths import CHAINS_DIR, DATA_DIR
+from globalfit.regions import parse_condition
 from globalfit.safe_yaml import YamlFileError, load_yaml_file, shorten
 
 TOP_LEVEL_KEYS = ("name", "description", "model", "parameters", "likelihoods", "sampler",
@@ -519,7 +523,6 @@ def _check_scan(config, parameters: list[Parameter], sources, errors) -> None:
                       f"{', '.join(p.name for p in parameters if not p.fixed) or 'none'})")
         return
     try:
-        from globalfit.params import check_unit_compatible, unit_factor
 
         check_unit_compatible(scan["unit"], source.internal_unit, "scan.unit")
         factor = unit_factor(scan["unit"], "scan.unit")
@@ -628,7 +631,6 @@ def deferred_likelihoods(config: RunConfig, classes: Mapping[str, type]) -> set[
     on those options and are only known once the likelihood is built (data loaded), so card
     parameters ``<instance>.<name>`` the class does not list are checked in
     `globalfit.posterior.build_posterior`, not at validation."""
-    from globalfit import registry
 
     deferred = set()
     for key, options in config.likelihoods.items():
@@ -646,7 +648,6 @@ def deferred_likelihoods(config: RunConfig, classes: Mapping[str, type]) -> set[
 
 def resolve_classes(config: RunConfig, errors: list[str]):
     """Model class and ``{instance name: likelihood class}``; problems go to ``errors``."""
-    from globalfit import registry
 
     model_cls = None
     try:
@@ -817,26 +818,16 @@ def _check_reads(classes, sources, model_name, errors):
 
 
 def _check_regions(config, parameters, sources, model, instances, errors):
-    """Parse each region with ``globalfit.regions`` (where present) or, failing that,
-    check that every name in a condition is known."""
+    """Parse each region with `globalfit.regions.parse_condition` (the parser the results
+    layer uses), naming the closest known name on an error."""
     extra = ([f"chi2.{n}" for n in instances] + ["chi2.total"]
              + _derived_names(model, sources))
-    try:
-        from globalfit.regions import parse_condition
-    except ImportError:
-        parse_condition = None
     known = set(sources) | REGION_WORDS | set(extra)
     for region, condition in config.regions.items():
-        if parse_condition is not None:
-            try:
-                parse_condition(condition, parameters, name=region, derived=extra)
-            except ValueError as error:
-                errors.append(f"regions.{region}: {error}{_name_hint(condition, known, sources)}")
-            continue
-        for token in _IDENTIFIER.findall(condition):
-            if token not in known:
-                errors.append(unknown_name_message(f"regions.{region}", token, "name in condition",
-                                                   sorted(set(sources))))
+        try:
+            parse_condition(condition, parameters, name=region, derived=extra)
+        except ValueError as error:
+            errors.append(f"regions.{region}: {error}{_name_hint(condition, known, sources)}")
 
 
 def _name_hint(condition, known, sources) -> str:

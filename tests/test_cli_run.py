@@ -236,3 +236,13 @@ def test_cli_shows_each_warning_once_as_one_line(monkeypatch, capsys):
     monkeypatch.setattr(validate_command, "main", noisy)
     assert main(["validate", "card.yaml"]) == 0
     assert capsys.readouterr().err == "warning: the chain has not converged (UserWarning)\n"
+
+
+def test_help_lists_every_command(capsys):
+    from globalfit.cli import COMMANDS
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--help"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    assert all(command in out for command in COMMANDS)
