@@ -22,11 +22,10 @@ from typing import Any
 import pandas as pd
 
 from globalfit.config import ConfigError, RunConfig, load_config, merge_card, read_card
+from globalfit.frequentist import profile_card
 from globalfit.mpi import MPIPool
 from globalfit.posterior import Posterior, build_posterior
-from globalfit.regions import parse_regions, split_regions
 from globalfit.reporting import Reporter
-from globalfit.results import profile_table
 from globalfit.runfolder import check_run_dir, ensure_seed, prepare_run, stored_steps
 from globalfit.runlock import check_output_writable, writing_run
 from globalfit.runs import Run
@@ -207,16 +206,8 @@ def profile(card: Card, parameters: Sequence[str] | None = None, split: str | No
             **options) -> pd.DataFrame:
     """The frequentist table of a card, no sampling needed: best fit and the 1-dof ranges
     where the profiled Delta chi^2 < 2.71 (90% CL) and < 9 (3 sigma), per region (the
-    card's, or ``split``: a condition and its complement) and for their union.
-
-    ``options`` go to `globalfit.results.profile_table` (``n_grid``, ``n_starts``,
-    ``method``, ``seed``); columns ``parameter, region, level, best_fit, low, high``.
-    """
-    config = card_config(card)
-    post = build_posterior(config)
-    derived = list(post.blob_names)
-    if split:
-        regions = list(split_regions(split, config.regions, post.parameters, derived))
-    else:
-        regions = parse_regions(config.regions, post.parameters, derived)
-    return profile_table(post, list(parameters or ()), regions, **options)
+    card's, or ``split``: a condition and its complement) and for their union; columns
+    ``parameter, region, level, best_fit, low, high``. A run folder works too (its best
+    samples join the starting points). ``options``: ``cores``, ``n_grid``, ``n_starts``,
+    ``method``, ``seed``, ``progress`` (`globalfit.frequentist.profile_card`)."""
+    return profile_card(card, split=split, parameters=parameters, **options)

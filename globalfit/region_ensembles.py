@@ -21,7 +21,12 @@ from globalfit.modes import RegionPosterior
 from globalfit.regions import parse_regions
 from globalfit.reporting import Reporter
 from globalfit.runfolder import stored_steps
-from globalfit.samplers.emcee_sampler import draw_start, run_emcee, write_json
+from globalfit.samplers.emcee_sampler import (
+    ChainNotConvergedWarning,
+    draw_start,
+    run_emcee,
+    write_json,
+)
 
 MAX_REGION_START_ROUNDS = 1000
 """Rounds of prior draws when seeding walkers inside a region by rejection."""
@@ -54,7 +59,9 @@ def run_region_ensembles(posterior, config: RunConfig, *, command: str, cores: i
             report.info(f"region {region.name!r} ({region.condition}), ensemble {k}: "
                         f"{sub.output}")
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # per-ensemble chain-length advice: R-hat below
+                # only the per-ensemble chain-length advice (R-hat across ensembles below);
+                # every other warning (e.g. KamLAND's built-in summary cannot see NSI) shows
+                warnings.simplefilter("ignore", ChainNotConvergedWarning)
                 results[(region.name, k)] = run_emcee(
                     restricted, sub, sub.output, cores=cores, pool=pool, progress=progress,
                     start_positions=start)

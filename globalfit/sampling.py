@@ -171,7 +171,7 @@ def _scan_locked(config, posterior, force, arguments, report) -> None:
                 f"output {config.output}")
     started = provenance.utc_now()
     result = run_scan(config, seed=int(config.sampler.get("seed") or 0) % 2**32,
-                      posterior=posterior)
+                      progress=f"scan {scan['parameter']}", posterior=posterior)
     path = write_scan(result, config.output)
     provenance.add_session(config.output, command="run", argv=None, started=started,
                            steps_before=0, steps_after=result.calls, target=result.calls,
