@@ -339,7 +339,7 @@ def markdown_table(entries: Iterable[Entry]) -> str:
         status = entry.status + (" (allowed)" if entry.status == "FROM MEMORY" and entry.allowed else "")
         where = entry.where.replace("|", "/")
         lines.append(f"| `{entry.file}` | `{entry.key}` | {_format_value(entry.value)} | {status} | "
-                     f"{where} | {', '.join(readers)} |")
+                     f"{where} | {', '.join(sorted(readers))} |")
     return "\n".join(lines) + "\n"
 
 
