@@ -145,12 +145,14 @@ def layered_benchmark(n_energies: int, repeat: int) -> None:
 
 def interleaved_times(engines: dict, number: int, repeat: int) -> dict:
     """CPU seconds per call of each engine: (min, median) over ``repeat`` rounds of ``number``
-    calls, the engines taking turns within each round (so that load changes hit all)."""
+    calls, the engines taking turns within each round (so that load changes hit all), each
+    after one untimed call (the engine before it leaves the caches cold)."""
     samples = {name: [] for name in engines}
     for function in engines.values():
         function()                                            # warm-up (caches, compilation)
     for _ in range(repeat):
         for name, function in engines.items():
+            function()                  # untimed: each engine starts its round with warm caches
             start = time.process_time()
             for _ in range(number):
                 function()

@@ -35,6 +35,7 @@ from globalfit.config import load_config  # noqa: E402
 from globalfit.paths import CONFIG_DIR  # noqa: E402
 from globalfit.posterior import build_posterior  # noqa: E402
 from globalfit.samplers.emcee_sampler import (  # noqa: E402
+    ChainNotConvergedWarning,
     blob_dtype,
     initial_state,
     run_emcee,
@@ -70,7 +71,8 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    warnings.simplefilter("ignore")   # short benchmark chains warn about their length
+    # short benchmark chains warn about their length: that warning only
+    warnings.simplefilter("ignore", ChainNotConvergedWarning)
     config = load_config(args.card)
     config.sampler.update({"walkers": args.walkers, "steps": args.steps, "burn_in": 0, "seed": 2024})
     config.sampler.pop("ensembles_per_region", None)

@@ -28,7 +28,7 @@ import numpy as np
 from globalfit.config import load_config
 from globalfit.paths import CONFIG_DIR
 from globalfit.posterior import build_posterior
-from globalfit.samplers.emcee_sampler import run_emcee
+from globalfit.samplers.emcee_sampler import ChainNotConvergedWarning, run_emcee
 
 
 def timed_run(card: Path, walkers: int, steps: int, cores: int, folder: Path) -> tuple[float, np.ndarray]:
@@ -70,7 +70,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--cores", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    warnings.simplefilter("ignore")  # short benchmark chains warn about their length
+    # short benchmark chains warn about their length: that warning only
+    warnings.simplefilter("ignore", ChainNotConvergedWarning)
     evaluations = args.walkers * (args.steps + 1)
     print(f"card {args.card}: {args.walkers} walkers x {args.steps} steps "
           f"({evaluations} posterior evaluations)")

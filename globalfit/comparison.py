@@ -66,6 +66,16 @@ def run_evidence(run_dir: Path) -> tuple[float, float]:
     return total, error
 
 
+def summarise_runs(run_dirs, n_starts: int = 8, seed: int = 0, cores: int = 1,
+                   progress: bool = False) -> list[RunSummary]:
+    """`summarise_run` of each run folder (on up to ``cores`` processes; a progress bar on a
+    terminal with ``progress``)."""
+    from globalfit.parallel import ordered_map
+
+    return ordered_map(lambda run: summarise_run(run, n_starts, seed), list(run_dirs), cores,
+                       "compare: best fits" if progress else None)
+
+
 def summarise_run(run_dir: str | Path, n_starts: int = 8, seed: int = 0) -> RunSummary:
     """Best fit, chi^2 breakdown and evidence of one run folder.
 

@@ -34,8 +34,10 @@ from globalfit.safe_yaml import YamlFileError, load_yaml_file, shorten
 
 TOP_LEVEL_KEYS = ("name", "description", "model", "parameters", "likelihoods", "sampler",
                   "regions", "output", "scan")
-SCAN_KEYS = ("parameter", "from", "to", "points", "unit", "spacing")
-"""Keys of the ``scan:`` block (``unit`` and ``spacing`` optional)."""
+SCAN_KEYS = ("parameter", "from", "to", "points", "unit", "spacing", "reference")
+"""Keys of the ``scan:`` block (``unit``, ``spacing`` and ``reference`` optional)."""
+SCAN_REFERENCES = ("minimum", "standard-model")
+"""``scan.reference``: what Delta chi^2 is counted from (`globalfit.scan`)."""
 SCAN_SPACINGS = ("log", "linear")
 SAMPLERS = {
     "emcee": {"walkers": 32, "steps": 2000, "burn_in": 500, "thin": 1, "seed": None},
@@ -429,6 +431,10 @@ def _scan(value, errors) -> dict[str, Any] | None:
         errors.append(f"scan.spacing: 'log' needs a positive range, got from {low:g} to "
                       f"{high:g} (use spacing: linear)")
     out["spacing"] = spacing
+    out["reference"] = value.get("reference", "minimum")
+    if out["reference"] not in SCAN_REFERENCES:
+        errors.append(unknown_name_message("scan.reference", out["reference"], "reference",
+                                           SCAN_REFERENCES))
     return out
 
 

@@ -8,6 +8,9 @@ Every experiment, built in or third party, is a subclass of `Likelihood`:
   (``{"prior": "gaussian", "mean": 1.0, "sigma": 0.04, "latex": "..."}``);
 * ``__init__(**options)`` validates its options and loads its data once;
 * ``loglike(point)`` returns ``ln L`` (up to a constant that does not depend on the point);
+* optionally ``loglike_batch(points)`` returns ``ln L`` of a list of points at once (an
+  array; each value must not depend on the other points of the batch); the posterior uses
+  it when a sampler evaluates several points (``Posterior.evaluate_batch``);
 * ``observables(point)`` returns predictions beside measurements, so that a user sees
   why a point is excluded.
 

@@ -116,3 +116,43 @@ class PosteriorPool:
         else:
             self.terminate()
         return False
+
+
+_TASK: Callable[[int], Any] | None = None
+
+
+def _run_task(index: int):
+    return _TASK(index)
+
+
+def ordered_map(function: Callable[[Any], Any], items: list, cores: int = 1,
+                progress: str | None = None) -> list:
+    """``[function(item) for item in items]``, on up to ``cores`` forked processes.
+
+    ``function`` may be a closure (the workers are forked, so it is inherited, not
+    pickled); its results must be picklable. Results come back in the order of ``items``;
+    ``progress`` labels a bar over the items (`globalfit.progress`).
+    """
+    from globalfit.progress import progress_bar
+
+    global _TASK
+    items = list(items)
+    if int(cores) != cores or cores < 1:
+        raise ValueError(f"--cores: need a positive integer, got {cores!r}")
+    out = []
+    with progress_bar(len(items), progress, unit="task") as bar:
+        if cores == 1 or len(items) <= 1:
+            for item in items:
+                out.append(function(item))
+                bar.update()
+            return out
+        _TASK = lambda index: function(items[index])  # noqa: E731
+        try:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(min(int(cores), len(items))) as pool:
+                for result in pool.imap(_run_task, range(len(items))):
+                    out.append(result)
+                    bar.update()
+        finally:
+            _TASK = None
+    return out

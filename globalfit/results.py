@@ -472,7 +472,7 @@ def _summary_row(region, mass, name, unit, values, max_posterior, levels, profil
 # --- frequentist profile table -------------------------------------------------------------
 def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
                   regions: Sequence[Region] = (), chain: RunResult | None = None,
-                  **options: Any) -> pd.DataFrame:
+                  cores: int = 1, progress: bool = False, **options: Any) -> pd.DataFrame:
     """Frequentist table of physics.md sec. 10 in the long format.
 
     Parameters
@@ -488,6 +488,10 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
         without regions one region ``all``.
     chain : RunResult, optional
         Its best samples join the starting points of the minimisations.
+    cores : int
+        Parameters are profiled on up to this many processes (`globalfit.parallel.ordered_map`).
+    progress : bool
+        A progress bar over the parameters on a terminal (`globalfit.progress`).
     options
         Passed to `globalfit.samplers.profile.profile_regions` (``n_grid``, ``n_starts``,
         ``method``, ``seed``, ``refine``: refine endpoints by root finding, default True).
@@ -522,10 +526,10 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
     options["region_fits"] = fit_regions(
         chi2, names, posterior.bounds, list(regions), best, starts, options.get("n_starts", 8),
         options.get("method", DEFAULT_METHOD), options.get("seed", 0), options["from_unit_cube"])
-    rows, minima = [], {}
-    for name in wanted:
+    def parameter_rows(name: str) -> tuple[list, dict[str, float]]:
         profiles = _profiles(chi2, posterior, name, regions, best, starts, options)
         display = posterior.parameters[names.index(name)].from_internal if name in names else float
+        rows, minima = [], {}
         for label, profile in profiles.items():
             minima[label] = profile.minimum_chi2
             for level_name, level in LEVELS.items():
@@ -533,8 +537,18 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
                 for low, high in intervals or [(math.nan, math.nan)]:
                     rows.append([name, label, level_name, float(display(profile.best_value)),
                                  float(display(low)), float(display(high))])
+        return rows, minima
+
+    from globalfit.parallel import ordered_map
+
+    rows, minima = [], {}
+    for part_rows, part_minima in ordered_map(parameter_rows, wanted, cores,
+                                              "profiles" if progress else None):
+        rows += part_rows
+        minima.update(part_minima)
     table = pd.DataFrame(rows, columns=LONG_COLUMNS)
     table.attrs["chi2_min"] = minima
+    table.attrs["latex"] = {p.name: p.latex for p in posterior.parameters if p.latex}
     table.attrs["chi2_min_global"] = float(min([best.chi2_min, *minima.values()]))
     return table
 

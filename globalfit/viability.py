@@ -53,6 +53,7 @@ import pandas as pd
 
 from globalfit.couplings import FLAVOURS, NSI_FERMIONS, STANDARD_MODEL, Couplings
 from globalfit.likelihood import Likelihood, Point
+from globalfit.progress import progress_bar
 from globalfit.safe_yaml import load_yaml_file
 from globalfit.statistics import delta_chi2_level, signed_sqrt, windows
 
@@ -557,7 +558,8 @@ def _row_verdict(deltas: Mapping[str, float], dof: int) -> str:
 
 def scan_card(card: str | Path | Mapping[str, Any], parameter: str, start: float, stop: float,
               points: int = 25, unit: str | None = None, hold: Mapping[str, float] | None = None,
-              dof: int = 1, nuisances: str = "profile") -> ScanResult:
+              dof: int = 1, nuisances: str = "profile",
+              progress: str | None = None) -> ScanResult:
     """Evaluate every likelihood of a check card along a log-spaced line in one parameter.
 
     Parameters
@@ -580,6 +582,8 @@ def scan_card(card: str | Path | Mapping[str, Any], parameter: str, start: float
         Degrees of freedom of the verdicts (``check_card``).
     nuisances : {"profile", "median"}
         Nuisance parameters profiled at every value (default) or fixed at their prior medians.
+    progress : str, optional
+        Label of a progress bar over the values (`globalfit.progress`; shown on a terminal).
 
     Returns
     -------
@@ -600,13 +604,15 @@ def scan_card(card: str | Path | Mapping[str, Any], parameter: str, start: float
     moved = scan_points(model, point, parameter, values * factor, holds)
     table: dict[str, list[float]] = {name: [] for name in likelihoods}
     statuses: dict[str, str] = {}
-    for moved_point in moved:
-        sm_point = Point(moved_point.params, STANDARD_MODEL)
-        for name, likelihood in likelihoods.items():
-            row = evaluate_likelihood(likelihood, moved_point, sm_point, dof, nuisances)
-            table[name].append(row["delta_chi2"])
-            if row["status"] != "ok":
-                statuses.setdefault(name, row["status"])
+    with progress_bar(len(moved), progress, unit="point") as bar:
+        for moved_point in moved:
+            sm_point = Point(moved_point.params, STANDARD_MODEL)
+            for name, likelihood in likelihoods.items():
+                row = evaluate_likelihood(likelihood, moved_point, sm_point, dof, nuisances)
+                table[name].append(row["delta_chi2"])
+                if row["status"] != "ok":
+                    statuses.setdefault(name, row["status"])
+            bar.update()
     unit_label = unit if unit not in (None, "", "none") else str(model.parameters[parameter].get("unit", ""))
     value_column = f"{parameter}_{unit_label.lower()}" if unit_label else parameter
     wide = pd.DataFrame({value_column: values, **table})

@@ -1,11 +1,10 @@
-"""The `globalfit scan lma-dark` command and its pieces."""
+"""The `globalfit scan` commands and their library (`globalfit.scan`, `globalfit.cevns_bounds`)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from globalfit.cli import main as cli_main
-from globalfit.cli.scan_command import lma_dark_couplings, profile_over_x
 from globalfit.statistics import CL95_1DOF as DELTA_CHI2_95
 from globalfit.statistics import first_upward_crossing
 
@@ -14,25 +13,14 @@ def survival_threshold(mzp, delta_chi2):
     return first_upward_crossing(mzp, delta_chi2, DELTA_CHI2_95)
 
 
-def test_lma_dark_couplings_give_minus_two_in_matter():
-    c = lma_dark_couplings(0.7, 0.01)
+def test_lma_dark_model_gives_minus_two_in_matter():
+    from globalfit.models.lma_dark import LMADarkX
+
+    c = LMADarkX(solution="dark").couplings({"x": 0.7, "mzp": 0.01, "g_q": 1e-4})
     matter = c.eps_matter(1.0 / 3.0)  # the reference neutron fraction of the model
     assert matter[0, 0].real - matter[1, 1].real == pytest.approx(-2.0)
-
-
-def test_matches_model_layer_when_available():
-    lma = pytest.importorskip("globalfit.models.lma_dark")
-    model = lma.LMADarkX()
-    ours = lma_dark_couplings(1.3, 0.02)
-    theirs = model.couplings({"x": 1.3, "mzp": 0.02})
-    for f in ("u", "d"):
-        np.testing.assert_allclose(ours.eps(f, 1e-3), theirs.eps(f, 1e-3), atol=1e-12)
-
-
-def test_profile_over_x_finds_parabola_minimum():
-    chi2, x = profile_over_x(lambda x: (x - 1.234) ** 2 + 3.0)
-    assert chi2 == pytest.approx(3.0, abs=1e-9)
-    assert x == pytest.approx(1.234, abs=1e-4)
+    assert matter[1, 1].real == pytest.approx(0.7)
+    np.testing.assert_allclose(c.eps("u", 1e-3), c.eps("d", 1e-3), atol=1e-15)
 
 
 def test_survival_threshold_interpolates_in_log_mass():
@@ -73,7 +61,7 @@ def test_one_dimensional_intervals_of_a_double_well():
 
 def test_weak_mixing_angle_from_csi_2021_near_published():
     """COHERENT CsI 2021: sin^2 theta_W = 0.220 +0.028 -0.026 (FROM MEMORY, inputs.md 3d)."""
-    from globalfit.cli.scan_command import fit_weak_angle
+    from globalfit.cevns_bounds import fit_weak_angle
     from globalfit.physics.constants import SIN2_THETA_W_LOW_ENERGY, SIN2_THETA_W_MSBAR_MZ
     from likelihoods.coherent import CoherentCsI2021
 
@@ -87,12 +75,10 @@ def test_weak_mixing_angle_from_csi_2021_near_published():
 def test_lma_dark_thresholds_counting_mode():
     """Heavy mediators exclude LMA-Dark from COHERENT, a Z' of a few tens of MeV or lighter
     allows it (Denton-Farzan-Shoemaker, arXiv:1804.03660)."""
-    from globalfit.cli.scan_command import build_cevns_likelihoods, lma_dark_delta_chi2
+    from globalfit.scan import lma_dark_curves
 
-    likelihoods = build_cevns_likelihoods(["coherent_csi_2017", "coherent_csi_2021",
-                                           "coherent_lar_2020"])
-    mzp = np.geomspace(1.0, 1000.0, 13)
-    curves = lma_dark_delta_chi2(likelihoods, mzp)
+    mzp, curves = lma_dark_curves(["coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020"],
+                                  1.0, 1000.0, 13)
     assert curves["combined"][-1] > 25.0
     assert curves["coherent_csi_2017"][-1] > DELTA_CHI2_95  # ~3 sigma as Coloma et al. 2017
     threshold = survival_threshold(mzp, curves["combined"])
@@ -100,7 +86,7 @@ def test_lma_dark_thresholds_counting_mode():
 
 
 def test_release_root_builds_release_likelihoods(shared_data):
-    from globalfit.cli.scan_command import build_cevns_likelihoods
+    from globalfit.cevns_bounds import build_cevns_likelihoods
 
     built = build_cevns_likelihoods(["coherent_lar_2020", "conus"], release_root=str(shared_data))
     assert built["coherent_lar_2020"].release_path == str(shared_data / "coherent_lar_2020")

@@ -286,3 +286,15 @@ def test_very_short_chains_write_strict_json(tmp_path):
     text = (tmp_path / "diagnostics.json").read_text()
     diagnostics = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
     assert diagnostics["steps"] == 3 and not diagnostics["convergence"]["converged"]
+
+
+def test_a_new_chain_drops_the_pending_record_of_an_old_one(tmp_path):
+    """A checkpoint's pending record (acceptance, random state) belongs to its chain: a
+    fresh chain in the same file removes it, so that a later resume cannot apply it."""
+    from globalfit.samplers.emcee_sampler import ChainBackend
+
+    run(make_config(steps=6), tmp_path)
+    backend = ChainBackend(str(tmp_path / "chain.h5"), name="mcmc")
+    assert backend.pending_path.is_file()
+    backend.reset(12, 2)
+    assert not backend.pending_path.exists() and backend.iteration == 0

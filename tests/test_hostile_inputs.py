@@ -492,6 +492,8 @@ def read_only_dir(tmp_path):
         yield folder
         folder.chmod(0o755)
         return
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command")
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
                              capture_output=True)
     if mounted.returncode != 0:
@@ -512,8 +514,8 @@ def test_read_only_output_is_refused_before_data_load(tmp_path, capsys, read_onl
 
 @pytest.fixture
 def small_tmpfs(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("a small tmpfs needs root")
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("a small tmpfs needs root and the mount command")
     folder = tmp_path / "small"
     folder.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import emcee
 import numpy as np
@@ -86,7 +87,8 @@ def test_profile_plot(tmp_path):
 def test_cli_plot_corner_traces_and_profile(run_dir, tmp_path, monkeypatch, capsys):
     from types import SimpleNamespace
 
-    from globalfit.cli import main, table_command
+    from globalfit import frequentist
+    from globalfit.cli import main
 
     assert main(["plot", str(run_dir), "--corner", "--traces", "--output-dir",
                  str(tmp_path)]) == 0
@@ -103,7 +105,8 @@ def test_cli_plot_corner_traces_and_profile(run_dir, tmp_path, monkeypatch, caps
             return -0.5 * chi2, {"total": chi2}
 
     card = SimpleNamespace(regions={"LMA": "th12 < 45 deg", "LMA_D": "th12 >= 45 deg"})
-    monkeypatch.setattr(table_command, "load_posterior", lambda run: (Posterior(), card))
+    monkeypatch.setattr(frequentist, "load_posterior",
+                        lambda run: (Posterior(), card, Path(run)))
     assert main(["plot", str(run_dir), "--profile", "eps_u_ee", "--grid", "11",
                  "--output-dir", str(tmp_path)]) == 0
     assert _is_png(tmp_path / "profile_eps_u_ee.png")

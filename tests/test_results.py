@@ -271,11 +271,12 @@ def test_cli_table_profile_names_regions_from_the_card(monkeypatch, capsys):
     """`--profile --split` with a stand-in posterior: rows LMA, LMA-D and LMA+LMA-D."""
     from types import SimpleNamespace
 
-    from globalfit.cli import main, table_command
+    from globalfit import frequentist
+    from globalfit.cli import main
 
     card = SimpleNamespace(regions={"LMA": "th12 < 45 deg", "LMA_D": "th12 >= 45 deg"})
-    monkeypatch.setattr(table_command, "load_posterior",
-                        lambda run_dir: (BimodalPosterior(), card))
+    monkeypatch.setattr(frequentist, "load_posterior",
+                        lambda run_dir: (BimodalPosterior(), card, None))
     assert main(["table", "no-chain-here", "--profile", "--split", "th12 < 45 deg",
                  "--parameters", "eps", "--format", "csv", "--grid", "21"]) == 0
     table = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
@@ -335,7 +336,7 @@ def test_union_row_merges_regions_that_touch_at_their_border():
 def test_chain_is_ignored_for_starts_when_the_posterior_changed(run_dir, capsys):
     from types import SimpleNamespace
 
-    from globalfit.cli.table_command import chain_for_starts
+    from globalfit.frequentist import chain_for_starts
 
     same = SimpleNamespace(names=["th12", "eps"])
     assert chain_for_starts(run_dir, same).names == ["th12", "eps"]

@@ -64,7 +64,7 @@ def _main_scan(args: argparse.Namespace) -> int:
         raise ValueError("--scan needs --from and --to (the ends of the log-spaced scan)")
     result = scan_card(args.card, args.scan, args.start, args.stop, points=args.points,
                        unit=args.unit, hold=parse_hold(args.hold), dof=args.dof,
-                       nuisances=args.nuisances)
+                       nuisances=args.nuisances, progress=f"check --scan {args.scan}")
     text = format_scan(result) if args.format == "md" else result.long.to_csv(index=False)
     _write(text, args.output, result.summary())
     if args.plot:

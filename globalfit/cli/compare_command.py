@@ -17,6 +17,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="write to FILE instead of standard output")
     parser.add_argument("--starts", type=int, default=8,
                         help="random starts of each best-fit search (default 8)")
+    parser.add_argument("--cores", type=int, default=1,
+                        help="summarise the runs on N processes (default 1)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -24,10 +26,11 @@ def main(args: argparse.Namespace) -> int:
         breakdown_table,
         comparison_table,
         format_comparison,
-        summarise_run,
+        summarise_runs,
     )
 
-    summaries = [summarise_run(Path(run), n_starts=args.starts) for run in args.runs]
+    summaries = summarise_runs([Path(run) for run in args.runs], n_starts=args.starts,
+                               cores=args.cores, progress=True)
     table = comparison_table(summaries)
     breakdown = breakdown_table(summaries)
     if args.format == "csv":

@@ -43,14 +43,12 @@ def _points(text: str) -> tuple[int, int]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from globalfit.exclusion import exclusion_plane
     from globalfit.plots import exclusion_figure, save_figure
+    from globalfit.progress import progress_bar
 
     nx, ny = _points(args.points)
-    with tqdm(total=nx * ny, desc="grid points", unit="pt", file=sys.stderr,
-              disable=args.no_progress or not sys.stderr.isatty()) as bar:
+    with progress_bar(nx * ny, None if args.no_progress else "grid points", unit="pt") as bar:
         result = exclusion_plane(args.card, args.x, args.y, points=(nx, ny), cl=args.cl,
                                  dof=args.dof, progress=lambda done, total: bar.update(1))
     for name, status in result.statuses.items():

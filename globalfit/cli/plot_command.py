@@ -56,39 +56,13 @@ def main(args: argparse.Namespace) -> int:
 
 def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
     from globalfit import plots
-    from globalfit.cli.table_command import chain_for_starts, load_posterior, profile_regions_for
-    from globalfit.results import default_grid, profile_frame
-    from globalfit.samplers.profile import (
-        best_fit,
-        chain_starts,
-        fit_regions,
-        posterior_chi2,
-        prior_unit_cube_map,
-        profile_regions,
-    )
+    from globalfit.frequentist import profile_curves
+    from globalfit.results import profile_frame
 
-    posterior, config = load_posterior(run_dir)
-    unknown = [p for p in args.profile if p not in posterior.names]
-    if unknown:
-        raise ValueError(f"--profile: {unknown} not sampled "
-                         f"(sampled: {', '.join(posterior.names)})")
-    regions = profile_regions_for(args, posterior, config.regions)
-    chain = chain_for_starts(run_dir, posterior)
-    starts = None if chain is None else chain_starts(chain.flat_chain, chain.flat_log_prob)
-    chi2 = posterior_chi2(posterior)
-    unit_cube = prior_unit_cube_map(posterior.parameters)
-    best = best_fit(chi2, posterior.bounds, starts=starts, names=posterior.names,
-                    from_unit_cube=unit_cube)
-    region_fits = fit_regions(chi2, posterior.names, posterior.bounds, regions, best, starts,
-                              from_unit_cube=unit_cube)
+    curves = profile_curves(run_dir, args.profile, split=args.split, n_grid=args.grid,
+                            progress=True)
     paths = []
-    for name in args.profile:
-        index = posterior.names.index(name)
-        parameter = posterior.parameters[index]
-        grid = default_grid(parameter, posterior.bounds[index], args.grid)
-        profiles = profile_regions(chi2, posterior.names, posterior.bounds, name, regions,
-                                   grid=grid, best=best, starts=starts,
-                                   from_unit_cube=unit_cube, region_fits=region_fits)
+    for name, (parameter, profiles) in curves.items():
         paths.append(plots.profile_plot(profiles, parameter, out_dir / f"profile_{name}.png"))
         table_path = out_dir / f"profile_{name}.csv"
         profile_frame(profiles, parameter).to_csv(table_path, index=False, float_format="%.10g")

@@ -138,7 +138,8 @@ def _scan_locked(config: RunConfig, posterior, card: Path, args: argparse.Namesp
           f"{scan['to']:g} {scan['unit']} ({scan['points']} points, {scan['spacing']}), "
           f"profiling {', '.join(others) or 'nothing'}; output {config.output}")
     started = provenance.utc_now()
-    result = run_scan(config, seed=int(config.sampler.get("seed") or 0) % 2**32)
+    result = run_scan(config, seed=int(config.sampler.get("seed") or 0) % 2**32,
+                      progress=f"scan {scan['parameter']}")
     path = write_scan(result, config.output)
     provenance.add_session(config.output, command="run", argv=None, started=started,
                            steps_before=0, steps_after=result.calls, target=result.calls,
@@ -335,7 +336,7 @@ def region_ensembles_and_report(posterior, config: RunConfig, args, command: str
 
     from globalfit.modes import RegionPosterior
     from globalfit.regions import parse_regions
-    from globalfit.samplers.emcee_sampler import run_emcee, write_json
+    from globalfit.samplers.emcee_sampler import ChainNotConvergedWarning, run_emcee, write_json
 
     run_dir = Path(config.output)
     ensembles = int(config.sampler["ensembles_per_region"])
@@ -357,7 +358,9 @@ def region_ensembles_and_report(posterior, config: RunConfig, args, command: str
                                      np.random.default_rng(sub.sampler["seed"]))
             print(f"region {region.name!r} ({region.condition}), ensemble {k}: {sub.output}")
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # per-ensemble chain-length advice: R-hat below
+                # only the per-ensemble chain-length advice (R-hat across ensembles below);
+                # every other warning (e.g. KamLAND's built-in summary cannot see NSI) shows
+                warnings.simplefilter("ignore", ChainNotConvergedWarning)
                 results[(region.name, k)] = run_emcee(
                     restricted, sub, sub.output, cores=args.cores, pool=pool,
                     progress=not args.no_progress, start_positions=start)

@@ -63,6 +63,11 @@ _SQRT3 = float(np.sqrt(3.0))
 # validation
 # --------------------------------------------------------------------------------------
 def _as_float_array(value, name: str, minimum=None, strictly_positive=False) -> np.ndarray:
+    if type(value) in _SCALAR_TYPES:                 # one number: the same checks with math
+        number = float(value)
+        if math.isfinite(number) and (number > 0 if strictly_positive else
+                                      minimum is None or number >= minimum):
+            return np.asarray(number)
     array = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name}: must be finite (no NaN or inf), got {value!r}"[:300])

@@ -204,7 +204,9 @@ class ChainBackend(emcee.backends.HDFBackend):
 
     # -- write path: buffer, then checkpoint -------------------------------------------------
     def reset(self, nwalkers, ndim):
+        """A new, empty chain; a pending record of an earlier chain in the file goes too."""
         self._buffer, self._saved = [], None
+        self.pending_path.unlink(missing_ok=True)
         super().reset(nwalkers, ndim)
 
     def grow(self, ngrow, blobs):

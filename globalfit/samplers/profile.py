@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
+from globalfit.progress import progress_bar
 from globalfit.statistics import CL90_1DOF, THREE_SIGMA_1DOF, allowed_intervals
 
 BAD_CHI2 = 1.0e12
@@ -446,7 +447,7 @@ def _pin(index: int | None, derived: Callable[[np.ndarray], float] | None, value
 
 
 def _sweep(chi2, grid, index, bounds, seeds, method, order,
-           derived=None) -> tuple[np.ndarray, np.ndarray, int]:
+           derived=None, bar=None) -> tuple[np.ndarray, np.ndarray, int]:
     n = bounds.shape[0]
     values = np.full(grid.size, np.inf)
     thetas = np.full((grid.size, n), np.nan)
@@ -461,6 +462,8 @@ def _sweep(chi2, grid, index, bounds, seeds, method, order,
                 values[k], thetas[k] = result.chi2, result.theta
         if np.all(np.isfinite(thetas[k])):
             previous = thetas[k]
+        if bar is not None:
+            bar.update()
     return values, thetas, calls
 
 
@@ -475,6 +478,7 @@ def profile_1d(
     parameter: str | None = None,
     region: str = "all",
     derived: Callable[[np.ndarray], float] | None = None,
+    progress: str | None = None,
 ) -> Profile:
     """Profile ``chi2`` in parameter ``index`` on ``grid``, minimising the others in ``bounds``.
 
@@ -486,6 +490,8 @@ def profile_1d(
     is that of the derived quantity: each grid value is held by an equality constraint
     (``minimize_chi2(..., constraint=...)``) and all parameters are minimised; values the
     quantity cannot take inside ``bounds`` get ``inf``.
+
+    ``progress`` labels a bar over the two sweeps (`globalfit.progress.progress_bar`).
     """
     grid = np.asarray(grid, dtype=float)
     bounds = np.asarray(bounds, dtype=float)
@@ -500,9 +506,11 @@ def profile_1d(
     if not seeds:
         raise ValueError("seeds: at least one starting point is needed")
     order = np.flatnonzero(inside)
-    forward, theta_f, calls_f = _sweep(chi2, grid, index, bounds, seeds, method, order, derived)
-    backward, theta_b, calls_b = _backward(chi2, grid, index, bounds, method, order, theta_f,
-                                             forward, derived)
+    with progress_bar(2 * order.size, progress, unit="point") as bar:
+        forward, theta_f, calls_f = _sweep(chi2, grid, index, bounds, seeds, method, order,
+                                           derived, bar)
+        backward, theta_b, calls_b = _backward(chi2, grid, index, bounds, method, order,
+                                               theta_f, forward, derived, bar)
     better = backward < forward
     values = np.where(better, backward, forward)
     thetas = np.where(better[:, None], theta_b, theta_f)
@@ -534,7 +542,8 @@ def _distinct_points(points: list[np.ndarray], bounds: np.ndarray, index: int | 
     return kept
 
 
-def _backward(chi2, grid, index, bounds, method, order, theta_forward, forward, derived=None):
+def _backward(chi2, grid, index, bounds, method, order, theta_forward, forward, derived=None,
+              bar=None):
     """Right-to-left sweep, warm-started from the right neighbour's better solution.
 
     Carries a minimum that the forward sweep only reached late (a mode on the right) back
@@ -551,6 +560,8 @@ def _backward(chi2, grid, index, bounds, method, order, theta_forward, forward, 
             values[k], thetas[k] = result.chi2, result.theta
         better = values[k] < forward[k]
         previous = thetas[k] if better else theta_forward[k]
+        if bar is not None:
+            bar.update()
     return values, thetas, calls
 
 
