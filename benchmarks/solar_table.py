@@ -43,7 +43,7 @@ ESTEBAN_U = {
 
 def read_card(path: str | Path, baseline: bool = False) -> dict:
     """The run card; ``baseline``: without the SK-IV spectrum and SNO's Table XXVI weights.
-    Relative data paths are resolved from the repository root (where the cards expect to run)."""
+    The card's releases are read from the data folder (``globalfit data path``)."""
     card = yaml.safe_load(Path(path).read_text())
     if baseline:
         card = copy.deepcopy(card)

@@ -22,6 +22,33 @@ from globalfit.progress import progress_bar
 from globalfit.statistics import CL90_1DOF, CL90_2DOF, CL95_1DOF
 
 
+def format_lma_dark(mzp, curves: dict, csv: bool = False) -> str:
+    """The LMA-Dark curves (`globalfit.scan.lma_dark_curves`) and, per curve, the ``m_Z'``
+    below which LMA-Dark survives at 95 % CL (first upward crossing of 3.84, log-interpolated):
+    a text table, or CSV (``dataset,mzp_mev,delta_chi2`` then ``dataset,threshold_mzp_mev``)."""
+    from globalfit.statistics import first_upward_crossing
+
+    limits = {name: first_upward_crossing(mzp, curve, CL95_1DOF) for name, curve in curves.items()}
+    if csv:
+        lines = ["dataset,mzp_mev,delta_chi2"]
+        lines += [f"{name},{m:.6g},{value:.6g}" for name, curve in curves.items()
+                  for m, value in zip(mzp, curve)]
+        lines += ["", "dataset,threshold_mzp_mev"]
+        lines += [f"{name},{value:.6g}" for name, value in limits.items()]
+        return "\n".join(lines) + "\n"
+    width = max(len(n) for n in curves) + 2
+    lines = ["LMA-Dark (x-2, x, x) vs CEvNS: Delta chi2 = min_x chi2(x, m_Z') - chi2(SM)",
+             "m_Z' [MeV]".ljust(12) + "".join(n.rjust(width) for n in curves)]
+    lines += [f"{m:<12.4g}" + "".join(f"{c[i]:{width}.2f}" for c in curves.values())
+              for i, m in enumerate(mzp)]
+    lines += ["", f"LMA-Dark survives at 95% CL (Delta chi2 < {CL95_1DOF:.2f}) for m_Z' below:"]
+    for name, value in limits.items():
+        text = ("excluded at every mass" if np.isnan(value)
+                else "allowed at every mass scanned" if np.isinf(value) else f"{value:.1f} MeV")
+        lines.append(f"  {name.ljust(width)} {text}")
+    return "\n".join(lines) + "\n"
+
+
 def build_cevns_likelihoods(names: Sequence[str], release_root: str | None = None) -> dict:
     """Instantiate the named CEvNS likelihoods (release mode when ``release_root`` holds
     a folder of the same name; `globalfit.scan.cevns_likelihood_options`)."""

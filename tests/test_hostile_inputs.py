@@ -195,6 +195,19 @@ def test_cores_must_be_positive(tmp_path, capsys, cores):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("cores", [0, -1, 1.5, True])
+def test_sampler_refuses_a_bad_number_of_cores(tmp_path, cores):
+    """The library path (globalfit.run, region ensembles) refuses what --cores refuses,
+    before it touches the run folder."""
+    from globalfit.posterior import build_posterior
+    from globalfit.samplers.emcee_sampler import run_emcee
+
+    config = load_config(CARD)
+    with pytest.raises(ValueError, match="cores: expected a whole number >= 1"):
+        run_emcee(build_posterior(config), config, tmp_path / "out", cores=cores)
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("error, fragments", [
     (OSError(28, "No space left on device", "/data/run/chain.h5"),
      ["/data/run/chain.h5: No space left on device", "free some space"]),

@@ -49,31 +49,12 @@ def _configure_lma_dark(parser) -> None:
 
 
 def _run_lma_dark(args) -> int:
-    from globalfit.cevns_bounds import plot_lma_dark
+    from globalfit.cevns_bounds import format_lma_dark, plot_lma_dark
     from globalfit.scan import lma_dark_curves
-    from globalfit.statistics import CL95_1DOF, first_upward_crossing
 
     mzp, curves = lma_dark_curves(_datasets(args), args.mzp_min, args.mzp_max, args.points,
                                   args.release_root, progress=True)
-    limits = {name: first_upward_crossing(mzp, curve, CL95_1DOF) for name, curve in curves.items()}
-    out = sys.stdout
-    if args.format == "csv":
-        out.write("dataset,mzp_mev,delta_chi2\n")
-        for name, curve in curves.items():
-            out.writelines(f"{name},{m:.6g},{value:.6g}\n" for m, value in zip(mzp, curve))
-        out.write("\ndataset,threshold_mzp_mev\n")
-        out.writelines(f"{name},{value:.6g}\n" for name, value in limits.items())
-    else:
-        width = max(len(n) for n in curves) + 2
-        out.write("LMA-Dark (x-2, x, x) vs CEvNS: Delta chi2 = min_x chi2(x, m_Z') - chi2(SM)\n")
-        out.write("m_Z' [MeV]".ljust(12) + "".join(n.rjust(width) for n in curves) + "\n")
-        for i, m in enumerate(mzp):
-            out.write(f"{m:<12.4g}" + "".join(f"{c[i]:{width}.2f}" for c in curves.values()) + "\n")
-        out.write(f"\nLMA-Dark survives at 95% CL (Delta chi2 < {CL95_1DOF:.2f}) for m_Z' below:\n")
-        for name, value in limits.items():
-            text = ("excluded at every mass" if np.isnan(value)
-                    else "allowed at every mass scanned" if np.isinf(value) else f"{value:.1f} MeV")
-            out.write(f"  {name.ljust(width)} {text}\n")
+    sys.stdout.write(format_lma_dark(mzp, curves, csv=args.format == "csv"))
     if args.plot:
         plot_lma_dark(mzp, curves, args.plot)
     return 0

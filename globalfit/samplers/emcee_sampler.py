@@ -477,6 +477,8 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
     settings = config.sampler
     if posterior.ndim == 0:
         raise ValueError("parameters: every parameter is fixed; emcee needs at least one prior")
+    if isinstance(cores, bool) or not isinstance(cores, (int, np.integer)) or cores < 1:
+        raise ValueError(f"cores: expected a whole number >= 1, got {cores!r}")
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     nwalkers = int(settings["walkers"])
