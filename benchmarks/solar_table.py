@@ -87,12 +87,13 @@ def markdown(table, seconds: float) -> str:
 def tension(card: dict, figure: str | None, cores: int = 1) -> str:
     """Dm21 preferred by solar data alone and by KamLAND alone (th12 profiled, LMA region)."""
     c13sq = np.cos(np.radians(8.58)) ** 2
-    cases = {"solar, no NSI": ("solar", 0.0), "solar, eps^u_ee - eps^u_mumu = +0.30": ("solar", -0.15 * c13sq),
-             "KamLAND": ("kamland", 0.0)}
+    solar = [name for name in ("solar", "superk_iv_spectrum") if name in card["likelihoods"]]
+    cases = {"solar, no NSI": (solar, 0.0), "solar, eps^u_ee - eps^u_mumu = +0.30": (solar, -0.15 * c13sq),
+             "KamLAND": (["kamland"], 0.0)}
     curves = {}
-    for label, (likelihood, eps_d) in cases.items():
+    for label, (names, eps_d) in cases.items():
         one = copy.deepcopy(card)
-        one["likelihoods"] = {likelihood: card["likelihoods"][likelihood]}
+        one["likelihoods"] = {name: card["likelihoods"][name] for name in names}
         one["parameters"].update(eps_D={"value": eps_d}, eps_N={"value": 0.0})
         one["parameters"]["dm21"].update(min=3.0e-5, max=11.0e-5)
         ((_, profiles),) = profile_curves(one, ["dm21"], split=SPLIT, n_grid=81, cores=cores).values()

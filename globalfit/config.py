@@ -9,6 +9,7 @@ and, for a misspelt name, the closest valid one. The card format is documented i
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from globalfit import registry
 from globalfit.diagnostics import CONVERGENCE_CRITERION
 from globalfit.likelihood import OSCILLATION_PARAMETERS
 from globalfit.params import (
@@ -25,11 +27,14 @@ from globalfit.params import (
     UNITS,
     Parameter,
     canonical_unit,
+    check_unit_compatible,
     closest_hint,
     parameter_from_spec,
+    unit_factor,
     unknown_name_message,
 )
 from globalfit.paths import CHAINS_DIR, DATA_DIR
+from globalfit.regions import parse_condition
 from globalfit.safe_yaml import YamlFileError, load_yaml_file, shorten
 
 TOP_LEVEL_KEYS = ("name", "description", "model", "parameters", "likelihoods", "sampler",
@@ -56,6 +61,9 @@ REGION_WORDS = frozenset(
      "min", "max", "pi", "True", "False"} | set(UNITS)
 )
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.+-]+$")
+RUN_LENGTH_KEYS = ("steps", "burn_in", "thin", "seed")
+"""Sampler settings that no validation check reads: changing them after validation (e.g.
+``globalfit resume --steps``) keeps the card validated."""
 _IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*")
 NUFIT_FILE = ("oscillation", "nufit52.yaml")
 
@@ -115,6 +123,8 @@ class RunConfig:
     resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "run card"
     scan: dict[str, Any] | None = None
+    _validated_as: str | None = field(default=None, repr=False, compare=False)
+    _model: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         if self.output == Path():
@@ -143,10 +153,31 @@ class RunConfig:
         Path(path).write_text(header + yaml.safe_dump(self.to_dict(), sort_keys=False))
 
     def validate(self) -> None:
-        """Full check (structure done at load; here: models, likelihoods, parameters)."""
+        """Full check (structure done at load; here: models, likelihoods, parameters).
+
+        Done once: a card validated before and not changed since (`validation_key`) is not
+        checked again, so a command validates its card once and builds its model once."""
+        if self.is_validated:
+            return
         errors = check_semantics(self)
         if errors:
             raise ConfigError(errors, self.source)
+
+    @property
+    def is_validated(self) -> bool:
+        """Validated, and nothing that validation reads has changed since."""
+        return self._validated_as is not None and self._validated_as == validation_key(self)
+
+    def model_instance(self):
+        """The model of the card, built once (at validation) and shared by every later step.
+
+        Raises
+        ------
+        ConfigError
+            If the card does not validate.
+        """
+        self.validate()
+        return self._model
 
 
 def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -> RunConfig:
@@ -179,6 +210,42 @@ def load_config(source: str | Path | Mapping[str, Any], validate: bool = True) -
     if errors:
         raise ConfigError(errors, label)
     return config
+
+
+def merge_card(card: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``card`` with ``overrides`` merged in (neither is changed).
+
+    A mapping given for a block that is a mapping in the card (``sampler``, ``parameters``,
+    ``likelihoods``, ``regions``, ``model``, ``scan``) updates it key by key, and a key set to
+    None is removed (``likelihoods={"kamland": None}``); anything else replaces the card's
+    value. ``sampler={"steps": N}`` without ``burn_in`` also caps the burn-in at ``N // 2``.
+    """
+    merged = copy.deepcopy(dict(card))
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            block = dict(merged[key])
+            for inner, setting in value.items():
+                if setting is None:
+                    block.pop(inner, None)
+                else:
+                    block[inner] = copy.deepcopy(setting)
+            merged[key] = block
+        else:
+            merged[key] = copy.deepcopy(value)
+    sampler = overrides.get("sampler")
+    if isinstance(sampler, Mapping) and "steps" in sampler and "burn_in" not in sampler:
+        block = merged["sampler"]
+        if isinstance(sampler["steps"], int) and isinstance(block.get("burn_in"), int):
+            block["burn_in"] = min(block["burn_in"], sampler["steps"] // 2)
+    return merged
+
+
+def validation_key(config: RunConfig) -> str:
+    """What validation reads of a card (everything but `RUN_LENGTH_KEYS` and the output)."""
+    sampler = {k: v for k, v in config.sampler.items() if k not in RUN_LENGTH_KEYS}
+    content = [config.model.name, config.model.options, config.parameters, config.likelihoods,
+               config.regions, config.scan, sampler]
+    return json.dumps(_plain(content), sort_keys=True, default=repr)
 
 
 def read_card(path: str | Path) -> Any:
@@ -462,7 +529,6 @@ def _check_scan(config, parameters: list[Parameter], sources, errors) -> None:
                       f"{', '.join(p.name for p in parameters if not p.fixed) or 'none'})")
         return
     try:
-        from globalfit.params import check_unit_compatible, unit_factor
 
         check_unit_compatible(scan["unit"], source.internal_unit, "scan.unit")
         factor = unit_factor(scan["unit"], "scan.unit")
@@ -571,7 +637,6 @@ def deferred_likelihoods(config: RunConfig, classes: Mapping[str, type]) -> set[
     on those options and are only known once the likelihood is built (data loaded), so card
     parameters ``<instance>.<name>`` the class does not list are checked in
     `globalfit.posterior.build_posterior`, not at validation."""
-    from globalfit import registry
 
     deferred = set()
     for key, options in config.likelihoods.items():
@@ -589,7 +654,6 @@ def deferred_likelihoods(config: RunConfig, classes: Mapping[str, type]) -> set[
 
 def resolve_classes(config: RunConfig, errors: list[str]):
     """Model class and ``{instance name: likelihood class}``; problems go to ``errors``."""
-    from globalfit import registry
 
     model_cls = None
     try:
@@ -699,11 +763,9 @@ def run_parameters(config: RunConfig) -> list[Parameter]:
     ConfigError
         With every problem found (see `check_semantics`).
     """
-    errors = check_semantics(config)
-    if errors:
-        raise ConfigError(errors, config.source)
-    model_cls, classes = resolve_classes(config, errors)
-    model = build_model(model_cls, config, errors)
+    model = config.model_instance()
+    errors: list[str] = []
+    _, classes = resolve_classes(config, errors)
     return resolve_parameters(config, parameter_sources(model, classes), errors,
                               deferred=deferred_likelihoods(config, classes))
 
@@ -733,6 +795,9 @@ def check_semantics(config: RunConfig) -> list[str]:
             and config.sampler["walkers"] < 2 * n_free):
         errors.append(f"sampler.walkers: emcee needs at least 2 x (free parameters) = "
                       f"{2 * n_free} walkers, got {config.sampler['walkers']}")
+    if not errors:  # remember the model and what was validated (`RunConfig.validate`)
+        config._model = model
+        config._validated_as = validation_key(config)
     return errors
 
 
@@ -759,26 +824,16 @@ def _check_reads(classes, sources, model_name, errors):
 
 
 def _check_regions(config, parameters, sources, model, instances, errors):
-    """Parse each region with ``globalfit.regions`` (where present) or, failing that,
-    check that every name in a condition is known."""
+    """Parse each region with `globalfit.regions.parse_condition` (the parser the results
+    layer uses), naming the closest known name on an error."""
     extra = ([f"chi2.{n}" for n in instances] + ["chi2.total"]
              + _derived_names(model, sources))
-    try:
-        from globalfit.regions import parse_condition
-    except ImportError:
-        parse_condition = None
     known = set(sources) | REGION_WORDS | set(extra)
     for region, condition in config.regions.items():
-        if parse_condition is not None:
-            try:
-                parse_condition(condition, parameters, name=region, derived=extra)
-            except ValueError as error:
-                errors.append(f"regions.{region}: {error}{_name_hint(condition, known, sources)}")
-            continue
-        for token in _IDENTIFIER.findall(condition):
-            if token not in known:
-                errors.append(unknown_name_message(f"regions.{region}", token, "name in condition",
-                                                   sorted(set(sources))))
+        try:
+            parse_condition(condition, parameters, name=region, derived=extra)
+        except ValueError as error:
+            errors.append(f"regions.{region}: {error}{_name_hint(condition, known, sources)}")
 
 
 def _name_hint(condition, known, sources) -> str:
@@ -814,5 +869,5 @@ def _plain(value):
     return value
 
 
-__all__ = ["ConfigError", "ModelSpec", "RunConfig", "load_config", "oscillation_defaults",
-           "run_parameters", "PRIOR_KINDS"]
+__all__ = ["ConfigError", "ModelSpec", "RunConfig", "load_config", "merge_card",
+           "oscillation_defaults", "run_parameters", "PRIOR_KINDS"]

@@ -27,8 +27,6 @@ import numpy as np
 from globalfit.config import (
     ConfigError,
     RunConfig,
-    build_model,
-    check_semantics,
     parameter_sources,
     resolve_classes,
     resolve_parameters,
@@ -322,11 +320,9 @@ def build_posterior(config: RunConfig) -> Posterior:
     ConfigError
         If the card does not validate, or a likelihood/model rejects its options.
     """
-    errors = check_semantics(config)
-    if errors:
-        raise ConfigError(errors, config.source)
-    model_cls, classes = resolve_classes(config, errors)
-    model = build_model(model_cls, config, errors)
+    model = config.model_instance()  # validates the card unless done already
+    errors: list[str] = []
+    _, classes = resolve_classes(config, errors)
     if model is None:
         raise ConfigError(errors or [f"model: {config.model.name!r} could not be built"],
                           config.source)

@@ -29,13 +29,34 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from globalfit.chainfile import ChainReader, check_chain, open_chain_file
+from globalfit.diagnostics import (
+    CONVERGENCE_CRITERION,
+    acceptance_summary,
+    chain_diagnostics,
+    convergence_summary,
+    stranded_walkers,
+)
 from globalfit.display import unit_latex
 from globalfit.params import canonical_prior_kind
 from globalfit.regions import UNIT_SCALES, WHOLE_SPACE, Region, parse_regions, split_regions
+from globalfit.safe_yaml import load_yaml_file
+from globalfit.samplers.profile import (
+    DEFAULT_METHOD,
+    best_fit,
+    chain_starts,
+    fit_regions,
+    latin_hypercube_starts,
+    posterior_chi2,
+    prior_unit_cube_map,
+    profile_regions,
+)
 from globalfit.statistics import (
+    LEVELS,
     PriorEdges,
     equal_tailed_interval,
     hpd_interval,
+    merge_intervals,
     one_sided_limit,
 )
 
@@ -174,7 +195,6 @@ class RunResult:
 
 
 def _read_yaml(path: Path) -> dict:
-    from globalfit.safe_yaml import load_yaml_file
 
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: is {path.parent} a globalfit run folder?")
@@ -200,7 +220,6 @@ def _read_json(path: Path) -> dict:
 
 
 def _names_in_chain(path: Path) -> list[str] | None:
-    from globalfit.chainfile import check_chain, open_chain_file
 
     check_chain(path)
     with open_chain_file(path) as handle:
@@ -251,7 +270,6 @@ def load_run(run_dir: str | Path, burn_in: int | None = None, thin: int | None =
     ValueError
         If burn-in leaves no sample, or the chain and card disagree.
     """
-    from globalfit.chainfile import ChainReader
 
     run_dir = Path(run_dir)
     config = _read_yaml(run_dir / "config.yaml")
@@ -289,7 +307,6 @@ def load_run(run_dir: str | Path, burn_in: int | None = None, thin: int | None =
 
 def _stranded(log_prob: np.ndarray) -> dict[int, float]:
     """Stranded walker index -> how far (ln posterior) its median lies below the others'."""
-    from globalfit.diagnostics import stranded_walkers
 
     medians = np.median(log_prob, axis=0)
     reference = np.median(medians[np.isfinite(medians)]) if np.isfinite(medians).any() else math.nan
@@ -503,15 +520,6 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
         allowed set is one row with NaN ``low``/``high``. ``attrs["chi2_min"]`` maps each
         region to its own minimum chi^2 and ``attrs["chi2_min_global"]`` is the global one.
     """
-    from globalfit.samplers.profile import (
-        DEFAULT_METHOD,
-        best_fit,
-        chain_starts,
-        fit_regions,
-        posterior_chi2,
-        prior_unit_cube_map,
-    )
-    from globalfit.statistics import LEVELS
 
     names = list(posterior.names)
     wanted = list(parameters) if parameters else names
@@ -555,7 +563,6 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
 
 def _allowed(profiles, label, level, refine, regions) -> list[tuple[float, float]]:
     """Allowed intervals of one row; the union row merges the (refined) region rows."""
-    from globalfit.statistics import merge_intervals
 
     labels = [r.label for r in regions]
     if len(labels) > 1 and label == "+".join(labels):
@@ -566,7 +573,6 @@ def _allowed(profiles, label, level, refine, regions) -> list[tuple[float, float
 
 
 def _profiles(chi2, posterior, name, regions, best, starts, options):
-    from globalfit.samplers.profile import profile_regions
 
     derived_names = list(getattr(posterior, "derived_names", ()))
     if name not in posterior.names and name not in derived_names:
@@ -593,7 +599,6 @@ def derived_grid(derived: Callable[[np.ndarray], float], bounds: np.ndarray, n_g
                  from_unit_cube: Callable | None = None, n_points: int = 4096) -> np.ndarray:
     """Profile grid of a derived quantity: ``n_grid`` values spanning the range it takes on
     ``n_points`` Latin-hypercube points inside ``bounds`` (or the prior's unit-cube map)."""
-    from globalfit.samplers.profile import latin_hypercube_starts
 
     points = latin_hypercube_starts(np.asarray(bounds, dtype=float), n_points, 0, from_unit_cube)
     values = np.array([derived(theta) for theta in points])
@@ -762,12 +767,6 @@ def write_summary(run_dir: str | Path) -> tuple[Path, Path]:
 
 def convergence_text(result: RunResult) -> str:
     """Markdown section: split R-hat, tau, ESS per parameter and the acceptance fractions."""
-    from globalfit.diagnostics import (
-        CONVERGENCE_CRITERION,
-        acceptance_summary,
-        chain_diagnostics,
-        convergence_summary,
-    )
 
     if result.chain.shape[0] < 4:
         return "## Convergence\n\nChain too short for diagnostics.\n"

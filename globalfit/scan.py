@@ -96,7 +96,7 @@ class ScanResult:
 
 
 def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int = 0,
-             progress: str | None = None) -> ScanResult:
+             progress: str | None = None, posterior=None) -> ScanResult:
     """Profile chi^2 of ``config`` (a validated `RunConfig` with a ``scan`` block).
 
     Parameters
@@ -111,6 +111,8 @@ def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int 
         Seed of the starts.
     progress : str, optional
         Label of a progress bar over the grid (`globalfit.progress`; shown on a terminal).
+    posterior : Posterior, optional
+        ``build_posterior(scan_config(config))`` where the caller has built it already.
     """
     from globalfit.posterior import build_posterior
     from globalfit.samplers.profile import best_fit, posterior_chi2, prior_unit_cube_map, profile_1d
@@ -118,7 +120,8 @@ def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int 
     scan = config.scan
     if not scan:
         raise ValueError("scan: the run card has no 'scan:' block")
-    posterior = build_posterior(scan_config(config))
+    if posterior is None:
+        posterior = build_posterior(scan_config(config))
     names = list(posterior.names)
     index = names.index(scan["parameter"])
     bounds = np.asarray(posterior.bounds, dtype=float)

@@ -254,7 +254,6 @@ class DeepCore3y(Likelihood):
                                             int(options.get("coszen_nodes", COSZEN_NODES)))
         self.nuisance_model = NuisanceModel(self.release.observed, self.release.muons,
                                             self.release.hyperplane_offsets, self.release.hyperplane_slopes)
-        self._start = None
 
     def templates(self, point: Point) -> np.ndarray:
         couplings = point.couplings
@@ -264,9 +263,9 @@ class DeepCore3y(Likelihood):
     def profile(self, point: Point, fixed: dict | None = None) -> tuple[float, dict]:
         """``(chi2_min, nuisances)`` at ``point``; ``fixed`` maps nuisance names to values."""
         index = {NUISANCES.index(k): float(v) for k, v in (fixed or {}).items()}
-        chi2, theta = self.nuisance_model.profile(self.templates(point), start=self._start, fixed=index)
-        if not index:
-            self._start = theta
+        # always from the nominal nuisances and converged tightly: ln L must not depend on
+        # which points were evaluated before (reproducibility; numerical gradients outside)
+        chi2, theta = self.nuisance_model.profile(self.templates(point), fixed=index, tolerance=1e-10)
         return chi2, dict(zip(NUISANCES, theta.tolist()))
 
     def loglike(self, point: Point) -> float:

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 import likelihoods
+from globalfit import sampling
 from globalfit.cli import main
 from globalfit.cli.run_command import DEFAULT_CARD
-from globalfit.cli.run_command import write_results as ORIGINAL_WRITE_RESULTS
 
 CARD = {
     "name": "tiny",
@@ -38,9 +38,7 @@ def card(tmp_path):
 @pytest.fixture(autouse=True)
 def quiet_results_layer(monkeypatch):
     """Keep the tests on this layer: the results/plots hooks are tested by their owners."""
-    from globalfit.cli import run_command
-
-    monkeypatch.setattr(run_command, "write_results", lambda run_dir: None)
+    monkeypatch.setattr(sampling, "write_results", lambda run_dir, report=None: None)
 
 
 def run_cli(*argv) -> int:
@@ -168,22 +166,13 @@ def test_all_fixed_card_validates_but_does_not_run(tmp_path, capsys):
 
 
 def test_results_layer_files_are_reported(card, tmp_path, monkeypatch, capsys):
-    import sys
-    import types
-
-    from globalfit.cli import run_command
-
-    fake = types.ModuleType("globalfit.results")
-    fake.write_summary = lambda run_dir: (run_dir / "summary.md").write_text("# summary\n")
-    monkeypatch.setitem(sys.modules, "globalfit.results", fake)
-    monkeypatch.setattr(run_command, "write_results", ORIGINAL_WRITE_RESULTS)
-    broken = types.ModuleType("globalfit.plots")
+    monkeypatch.undo()  # the real write_results, with a corner plot that fails
 
     def corner_plot(run_dir):
         raise RuntimeError("no display")
 
-    broken.corner_plot = corner_plot
-    monkeypatch.setitem(sys.modules, "globalfit.plots", broken)
+    corner_plot.__module__ = "globalfit.plots"
+    monkeypatch.setattr(sampling, "corner_plot", corner_plot)
     assert run_cli("run", card, "--output", tmp_path / "r", "--no-progress") == 0
     captured = capsys.readouterr()
     assert f"wrote {tmp_path / 'r' / 'summary.md'}" in captured.out
@@ -247,3 +236,13 @@ def test_cli_shows_each_warning_once_as_one_line(monkeypatch, capsys):
     monkeypatch.setattr(validate_command, "main", noisy)
     assert main(["validate", "card.yaml"]) == 0
     assert capsys.readouterr().err == "warning: the chain has not converged (UserWarning)\n"
+
+
+def test_help_lists_every_command(capsys):
+    from globalfit.cli import COMMANDS
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--help"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    assert all(command in out for command in COMMANDS)

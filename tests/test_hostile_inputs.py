@@ -51,9 +51,9 @@ COMMANDS_READING = ("table", "plot", "compare", "export", "resume")
 @pytest.fixture(autouse=True)
 def quiet_results_layer(monkeypatch):
     """Summary tables and corner plots are their owners' tests; here only the run layer."""
-    from globalfit.cli import run_command
+    from globalfit import sampling
 
-    monkeypatch.setattr(run_command, "write_results", lambda run_dir: None)
+    monkeypatch.setattr(sampling, "write_results", lambda run_dir, report=None: None)
 
 
 def cli(*argv) -> int:
@@ -250,16 +250,16 @@ def test_unexpected_exception_writes_a_traceback_log(monkeypatch, capsys):
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     """A complete tiny run (12 steps), made once; tests damage copies of it."""
-    from globalfit.cli import run_command
+    from globalfit import sampling
 
     folder = tmp_path_factory.mktemp("finished")
     card = write_card(folder, CARD_TEXT)
-    original = run_command.write_results
-    run_command.write_results = lambda run_dir: None
+    original = sampling.write_results
+    sampling.write_results = lambda run_dir, report=None: None
     try:
         assert cli("run", card, "--output", folder / "run", "--no-progress") == 0
     finally:
-        run_command.write_results = original
+        sampling.write_results = original
     return folder / "run"
 
 

@@ -241,9 +241,9 @@ def test_ensembles_per_region_need_regions():
 def test_region_ensembles_sample_each_mode_and_report_rhat(tmp_path, monkeypatch):
     import json
 
-    from globalfit.cli import run_command
+    from globalfit import region_ensembles, sampling
 
-    monkeypatch.setattr(run_command, "write_results", lambda run_dir: None)
+    monkeypatch.setattr(sampling, "write_results", lambda run_dir, report=None: None)
     card = bimodal_card({"name": "emcee", "walkers": 8, "steps": 600, "burn_in": 100, "seed": 7,
                          "ensembles_per_region": 2},
                         {"plus": "eps_ee >= 0", "minus": "eps_ee < 0"})
@@ -257,7 +257,7 @@ def test_region_ensembles_sample_each_mode_and_report_rhat(tmp_path, monkeypatch
         # independent ensembles of the same mode agree: split R-hat near 1
         assert 0.99 < entry["rhat"]["eps_ee"] < 1.05
         for k in range(2):
-            samples = run_command.ensemble_samples(out / region / f"ensemble_{k}", 100)
+            samples = region_ensembles.ensemble_samples(out / region / f"ensemble_{k}", 100)
             assert np.all(np.sign(samples[:, 0]) == np.sign(centre))  # never leaves its region
             # each mode alone is N(+-1, 0.1): mean within 5 Monte-Carlo errors (tau < 30)
             assert samples[:, 0].mean() == pytest.approx(centre, abs=5 * 0.1 * np.sqrt(30 / len(samples)))
@@ -277,7 +277,7 @@ def test_region_ensembles_sample_each_mode_and_report_rhat(tmp_path, monkeypatch
 
 
 def test_ensemble_seeds_are_distinct_and_reproducible():
-    from globalfit.cli.run_command import ensemble_seed
+    from globalfit.region_ensembles import ensemble_seed
 
     seeds = {ensemble_seed(7, r, k) for r in range(3) for k in range(4)}
     assert len(seeds) == 12 and ensemble_seed(7, 1, 2) == ensemble_seed(7, 1, 2)
@@ -296,9 +296,9 @@ def test_mpi_pool_chain_identical_to_serial(tmp_path, monkeypatch, mpiexec):
     import sys
     from pathlib import Path
 
-    from globalfit.cli import run_command
+    from globalfit import sampling
 
-    monkeypatch.setattr(run_command, "write_results", lambda run_dir: None)
+    monkeypatch.setattr(sampling, "write_results", lambda run_dir, report=None: None)
     card = write_card(tmp_path, dict(GAUSS_CARD, sampler=dict(GAUSS_CARD["sampler"], steps=60,
                                                                burn_in=10, seed=9)))
     tests = str(Path(__file__).parent)

@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         module = _load(command)
         if module is None:
             continue
-        command_parser = sub.add_parser(command, help=module.HELP, description=module.HELP)
+        command_parser = sub.add_parser(command, help=module.HELP.replace("%", "%%"),
+                                        description=module.HELP)  # help is %-formatted
         module.configure(command_parser)
         command_parser.set_defaults(_handler=module.main)
     return parser

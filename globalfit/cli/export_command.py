@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from globalfit.export import export_run
+
 HELP = "Export a run's chain as GetDist text chains and/or ArviZ InferenceData (NetCDF)."
 
 
@@ -15,7 +17,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from globalfit.export import export_run
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     for path in export_run(args.run, formats=formats, output=args.output):

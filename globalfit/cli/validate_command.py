@@ -6,6 +6,7 @@ import sys
 
 from globalfit.config import ConfigError, RunConfig, load_config, run_parameters
 from globalfit.params import Parameter
+from globalfit.posterior import build_posterior
 
 HELP = "Check a run card: prints OK and its free/fixed parameters, or every error (exit 2)."
 
@@ -22,7 +23,6 @@ def main(args: argparse.Namespace) -> int:
         config = load_config(args.card)
         parameters = run_parameters(config)
         if not args.quick:
-            from globalfit.posterior import build_posterior
 
             posterior = build_posterior(config)
     except ConfigError as error:

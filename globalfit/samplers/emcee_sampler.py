@@ -487,6 +487,8 @@ def run_emcee(posterior, config, output_dir, cores: int = 1, progress: bool = Tr
         raise ValueError("sampler.seed: a seed is needed (globalfit run draws one if the card "
                          "has none)")
     backend, resuming = open_backend(output_dir, posterior, nwalkers)
+    if not (output_dir / "config.yaml").exists():  # a run folder `globalfit.load` can read
+        config.write(output_dir / "config.yaml")
     previous_failures = _previous_failures(output_dir) if resuming else {}
     started = time.time()
     if pool is not None:
