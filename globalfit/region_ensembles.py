@@ -8,7 +8,6 @@ The split R-hat of each region across its K ensembles goes to ``<output>/diagnos
 from __future__ import annotations
 
 import copy
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,6 @@ from globalfit.regions import parse_regions
 from globalfit.reporting import Reporter
 from globalfit.runfolder import stored_steps
 from globalfit.samplers.emcee_sampler import (
-    ChainNotConvergedWarning,
     draw_start,
     run_emcee,
     write_json,
@@ -58,13 +56,11 @@ def run_region_ensembles(posterior, config: RunConfig, *, command: str, cores: i
                                      np.random.default_rng(sub.sampler["seed"]))
             report.info(f"region {region.name!r} ({region.condition}), ensemble {k}: "
                         f"{sub.output}")
-            with warnings.catch_warnings():
-                # only the per-ensemble chain-length advice (R-hat across ensembles below);
-                # every other warning (e.g. KamLAND's built-in summary cannot see NSI) shows
-                warnings.simplefilter("ignore", ChainNotConvergedWarning)
-                results[(region.name, k)] = run_emcee(
-                    restricted, sub, sub.output, cores=cores, pool=pool, progress=progress,
-                    start_positions=start)
+            # each ensemble's own convergence warning shows (one line per ensemble); the
+            # R-hat across a region's ensembles follows below
+            results[(region.name, k)] = run_emcee(
+                restricted, sub, sub.output, cores=cores, pool=pool, progress=progress,
+                start_positions=start)
     summary = region_rhat_summary(config, results, posterior.names)
     write_json(run_dir / "diagnostics.json", summary)
     complete = all(r.complete for r in results.values())

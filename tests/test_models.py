@@ -223,6 +223,18 @@ def test_neutrinophilic_normalisation():
     assert couplings.eps("d")[2, 0] == pytest.approx(-1j * 3e-5 * 2e-5 / norm, rel=1e-12)
 
 
+def test_neutrinophilic_talk_normalisation_factor_six():
+    """The talk's eps = g_B g_nu / (sqrt2 G_F m^2) is 6x ours; its g_B is our g_b / 6."""
+    g_b, g_nu, mzp = 1e-4, 1e-4, 0.01
+    ours = Neutrinophilic().couplings({"g_b": g_b, "g_nu_ee": g_nu, "mzp": mzp}).eps("u")[0, 0].real
+
+    def talk(g_b_talk):
+        return g_b_talk * g_nu / (math.sqrt(2) * FERMI_CONSTANT_GEV2 * mzp**2)
+
+    assert talk(g_b) / ours == pytest.approx(6.0, rel=1e-12)
+    assert talk(g_b / 6.0) == pytest.approx(ours, rel=1e-12)
+
+
 def test_lma_dark_x():
     for x in (-1.0, 0.0, 2.5):
         model = LMADarkX()
