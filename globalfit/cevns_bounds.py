@@ -128,6 +128,13 @@ def _pyplot():
     return plt
 
 
+def _title(name: str) -> str:
+    """Legend name of a data set as the docs write it (``COHERENT CsI 2021``)."""
+    from globalfit.registry import likelihood_title
+
+    return "all combined" if name == "combined" else likelihood_title(name)
+
+
 def _save(fig, filename: str | Path) -> Path:
     fig.tight_layout()
     fig.savefig(filename, dpi=130)
@@ -140,7 +147,7 @@ def plot_lma_dark(mzp, curves: dict, filename: str | Path) -> Path:
     fig, ax = _pyplot().subplots(figsize=(6.0, 4.2))
     for name, curve in curves.items():
         style = dict(lw=2.5, color="k") if name == "combined" else dict(lw=1.5)
-        ax.plot(mzp, curve, label=name, **style)
+        ax.plot(mzp, curve, label=_title(name), **style)
     ax.axhline(CL95_1DOF, color="grey", ls="--", lw=1, label="95% CL (1 dof)")
     ax.set_xscale("log")
     ax.set_xlabel(r"$m_{Z'}$ [MeV]")
@@ -160,7 +167,7 @@ def plot_ee_plane(grid, chi2: dict, filename: str | Path) -> Path:
         delta = values - values.min()
         width = 2.5 if name == "combined" else 1.2
         ax.contour(grid, grid, delta.T, levels=[CL90_2DOF], colors=[colour], linewidths=width)
-        ax.plot([], [], color=colour, lw=width, label=name)
+        ax.plot([], [], color=colour, lw=width, label=_title(name))
     ax.plot([0], [0], "k*", ms=8, label="SM")
     ax.set_xlabel(r"$\varepsilon^{u}_{ee}$")
     ax.set_ylabel(r"$\varepsilon^{d}_{ee}$")
@@ -176,7 +183,7 @@ def plot_mumu(values, curves: dict, quark: str, filename: str | Path) -> Path:
     """``Delta chi2`` along ``eps^q_mumu`` with the 90 % CL line."""
     fig, ax = _pyplot().subplots(figsize=(6.0, 4.0))
     for name, curve in curves.items():
-        ax.plot(values, curve - curve.min(), label=name,
+        ax.plot(values, curve - curve.min(), label=_title(name),
                 **(dict(color="k", lw=2.5) if name == "combined" else {}))
     ax.axhline(CL90_1DOF, color="grey", ls="--", lw=1, label="90% CL")
     ax.set_ylim(0, 15)
