@@ -93,7 +93,9 @@ def write_results(run_dir: Path, report: Reporter | None = None) -> None:
                            f"{type(error).__name__}: {error}")
             continue
         for path in (written if isinstance(written, tuple) else (written,)):
-            report.info(f"wrote {path}")
+            pdf = Path(path).with_suffix(".pdf")
+            report.info(f"wrote {path}" + (f" and {pdf}" if pdf != Path(path) and pdf.exists()
+                                           else ""))
 
 
 def _nested(posterior, config, command, report, *, cores, progress, pool) -> bool:

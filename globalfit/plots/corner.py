@@ -139,14 +139,21 @@ def _finish_corner(figure, formats: list[AxisFormat], shown: np.ndarray, drawn) 
         for k, fmt in enumerate(formats):
             axes[k, k].set_title(_title(fmt, shown[:, k]), fontsize=10)
     handles = [plt.Line2D([], [], color="0.3", ls=style, label=f"{100 * level:.0f}% credible region")
-               for level, style in zip(CREDIBLE_CONTOURS, reversed(CONTOUR_STYLES))]
-    handles.append(plt.Line2D([], [], color="k", marker="s", ms=4, label="maximum posterior"))
+               for level, style in zip(CREDIBLE_CONTOURS, reversed(CONTOUR_STYLES))
+               if n > 1]  # one parameter: no contours
+    handles.append(plt.Line2D([], [], color="k", marker="s" if n > 1 else None, ms=4,
+                              label="maximum posterior"))
     if len(drawn) > 1 or drawn[0][0] is not WHOLE_SPACE:
         handles += [plt.Line2D([], [], color=c, lw=2,
                                label=f"{r.label} ({100 * m:.0f}% of samples)")
                     for r, c, m in drawn]
-    figure.legend(handles=handles, loc="upper right", frameon=False,
-                  fontsize=9 if n > 1 else 8)
+    if n > 1:
+        figure.legend(handles=handles, loc="upper right", frameon=False, fontsize=9)
+    else:  # inside the panel, above the histogram and clear of the title
+        low, high = axes[0, 0].get_ylim()
+        axes[0, 0].set_ylim(low, high * (1.25 + 0.1 * len(handles)))
+        axes[0, 0].legend(handles=handles, loc="upper left", fontsize=7, framealpha=1.0,
+                          edgecolor="none")
 
 
 def corner_plot(run: str | Path | RunResult, output: str | Path | None = None,
