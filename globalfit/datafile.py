@@ -16,8 +16,9 @@ read as a whole, which errs on the side of listing too much.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from globalfit.safe_yaml import load_yaml_file
 
@@ -105,16 +106,16 @@ class RecordingDict(dict):
         return self._child(key, super().__getitem__(key))
 
     def get(self, key, default=None):
-        return self[key] if key in self else default
+        return self[key] if key in self else default  # noqa: SIM401 (records the read)
 
     def __iter__(self):
         return iter(list(super().keys()))
 
     def items(self):
-        return [(key, self[key]) for key in super().keys()]
+        return [(key, self[key]) for key in super().keys()]  # noqa: SIM118 (dict's own keys)
 
     def values(self):
-        return [self[key] for key in super().keys()]
+        return [self[key] for key in super().keys()]  # noqa: SIM118 (dict's own keys)
 
     def pop(self, key, *default):
         value = self[key] if key in self else (default[0] if default else self[key])

@@ -31,13 +31,15 @@ verified; `violations` returns the others (and every UNTAGGED one).
 """
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from globalfit.paths import DATA_DIR, PROJECT_ROOT
 
@@ -212,10 +214,8 @@ def _measure_in_this_process(names: Iterable[str]) -> dict[str, Any]:
                 row = evaluate_likelihood(likelihood, point, point, nuisances="median")
                 if not row["status"].startswith("ok"):
                     raise RuntimeError(f"likelihood {name!r} failed at the SM point: {row['status']}")
-                try:
+                with contextlib.suppress(NotImplementedError):  # observables are optional
                     likelihood.observables(point)
-                except NotImplementedError:
-                    pass
                 files = [str(Path(p).resolve()) for p in likelihood.data_files()]
             result[name] = {"reads": sorted(reads), "files": files}
     return result

@@ -15,7 +15,8 @@ computed with one response. The paper's response (per-detector thresholds, resol
 efficiencies) cannot be rebuilt from the published numbers: our one-threshold model gives
 ``N_fm(SM) = 294`` (15 % low), which on its own would put the SM point at
 ``sqrt(chi2) = 0.86`` from the data instead of 0.39 (profiled chi^2 0.74 vs 0.155;
-the published numbers give ``(395 - 347) / sqrt(106^2 + 59^2) = 0.40``). ``normalisation: computed`` uses ``N_fm`` itself.
+the published numbers give ``(395 - 347) / sqrt(106^2 + 59^2) = 0.40``).
+``normalisation: computed`` uses ``N_fm`` itself.
 
 Forward model: Huber-Mueller reactor spectrum (``globalfit.physics.reactor``; Daya Bay
 average fission fractions) scaled by thermal power and distance, CEvNS on natural Ge

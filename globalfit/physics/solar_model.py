@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 
 from globalfit.datafile import read_yaml
-
 from globalfit.paths import data_path
 
 SOURCES = ("pp", "pep", "hep", "7Be", "8B", "13N", "15O", "17F")
