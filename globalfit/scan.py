@@ -3,10 +3,13 @@
 For each value of the scanned parameter on the card's grid (``from``, ``to``, ``points``,
 ``spacing``), the parameter is held fixed and chi^2 is minimised over every other free
 parameter of the card with `globalfit.samplers.profile.profile_1d` (seeded by a multi-start
-`best_fit`, with warm starts from the neighbouring grid points in both directions). The
-nuisance parameters of the likelihoods (names with a ``.``) enter with their card priors as
-pull terms ``-2 ln prior``, as in `globalfit.comparison.summarise_run`; the physics
-parameters enter through the likelihoods only.
+`best_fit`, with warm starts from the neighbouring grid points in both directions). A
+likelihood that profiles its own nuisance parameters (COHERENT's normalisation, shape and
+background terms) is left to do so (`globalfit.posterior.nuisances_profiled_inside`); the
+nuisance parameters it needs on the point (names with a ``.``) are minimised with the rest
+and enter with their card priors as pull terms ``-2 ln prior``, as in
+`globalfit.comparison.summarise_run`; the physics parameters enter through the likelihoods
+only.
 
 ``Delta chi2`` is counted from a reference chi^2 named by ``scan.reference``:
 
@@ -114,7 +117,7 @@ def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int 
     posterior : Posterior, optional
         ``build_posterior(scan_config(config))`` where the caller has built it already.
     """
-    from globalfit.posterior import build_posterior
+    from globalfit.posterior import build_posterior, nuisances_profiled_inside
     from globalfit.samplers.profile import best_fit, posterior_chi2, prior_unit_cube_map, profile_1d
 
     scan = config.scan
@@ -122,6 +125,7 @@ def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int 
         raise ValueError("scan: the run card has no 'scan:' block")
     if posterior is None:
         posterior = build_posterior(scan_config(config))
+    posterior = nuisances_profiled_inside(posterior)
     names = list(posterior.names)
     index = names.index(scan["parameter"])
     bounds = np.asarray(posterior.bounds, dtype=float)
