@@ -13,26 +13,14 @@ for 1000 energies), because timings on the shared machine drift with its load.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from timing import cpu_ms
 
 from globalfit.couplings import Couplings
 from globalfit.likelihood import Point
 from globalfit.physics import oscillation
 from likelihoods.deepcore_3y import COSZEN_NODES, ENERGY_NODES, DeepCore3y
-
-
-def cpu_ms(function, repeats: int = 5, batches: int = 5) -> tuple[float, float]:
-    """(min, median) CPU time of ``function()`` in ms over ``batches`` of ``repeats`` calls."""
-    function()
-    times = []
-    for _ in range(batches):
-        start = time.process_time()
-        for _ in range(repeats):
-            function()
-        times.append((time.process_time() - start) / repeats * 1e3)
-    return float(np.min(times)), float(np.median(times))
 
 
 def main() -> None:
@@ -52,7 +40,8 @@ def main() -> None:
     templates = deepcore.templates(standard)
     x = np.ascontiguousarray(forward.oscillogram.probabilities(params)[:, :2]).ravel()
     energies = np.linspace(1e-3, 1e-2, 1000)
-    reference = cpu_ms(lambda: oscillation.probabilities(energies, 180.0, 2.7, params), repeats=20)
+    reference = cpu_ms(lambda: oscillation.probabilities(energies, 180.0, 2.7, params),
+                       batches=5, per_batch=20)
     rows = [("deepcore_3y loglike, standard", lambda: deepcore.loglike(standard)),
             ("deepcore_3y loglike, complex NSI", lambda: deepcore.loglike(nsi)),
             ("  oscillogram (nu + nubar)", lambda: forward.oscillogram.probabilities(params)),
@@ -67,7 +56,7 @@ def main() -> None:
     print("| evaluation | CPU ms / point, min | median | ratio to reference (min) |")
     print("|---|---|---|---|")
     for label, function in rows:
-        best, median = cpu_ms(function)
+        best, median = cpu_ms(function, batches=5, per_batch=5)
         print(f"| {label} | {best:.2f} | {median:.2f} | {best / reference[0]:.1f} |")
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import time
 
 import numpy as np
+from timing import cpu_ms
 
 from globalfit.likelihood import Point
 from globalfit.models.solar_nsi import SolarNSI
@@ -32,18 +32,6 @@ def points(n: int = 2000) -> list[Point]:
                   "dcp": np.radians(232.0), "dm21": dm21, "dm31": 2.507e-3, "eps_D": -0.14, "eps_N": -0.03}
         out.append(Point(params, model.couplings(params)))
     return out
-
-
-def cpu_ms(function, batches: int = 7, per_batch: int = 100) -> tuple[float, float]:
-    """(min, median) CPU ms per call over ``batches`` batches of ``per_batch`` calls."""
-    function()
-    times = []
-    for _ in range(batches):
-        start = time.process_time()
-        for _ in range(per_batch):
-            function()
-        times.append((time.process_time() - start) / per_batch * 1e3)
-    return float(np.min(times)), float(np.median(times))
 
 
 def main() -> None:

@@ -173,3 +173,16 @@ class NeedsGPsiModel(DiagonalNSIModel):
 
     name = "test_needs_g_psi"
     reads = ("g_psi",)
+
+
+def gaussian_card(name: str, sampler: dict, th12: bool = False, **blocks) -> dict:
+    """A fresh run card of `DiagonalNSIModel` with `GaussianLikelihood`: free ``eps_ee``,
+    ``eps_mumu`` (uniform on [-2, 2]), optionally a Gaussian ``th12`` prior (33.41 +- 0.75
+    deg), the given ``sampler`` settings and any further top-level ``blocks``."""
+    parameters = {"eps_ee": {"prior": "uniform", "min": -2, "max": 2},
+                  "eps_mumu": {"prior": "uniform", "min": -2, "max": 2}}
+    if th12:
+        parameters["th12"] = {"prior": "gaussian", "mean": 33.41, "sigma": 0.75, "unit": "deg"}
+    return {"name": name, "model": "plugins:DiagonalNSIModel", "parameters": parameters,
+            "likelihoods": {"plugins:GaussianLikelihood": {}}, "sampler": dict(sampler),
+            **blocks}

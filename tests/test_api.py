@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 from matplotlib.figure import Figure
+from plugins import gaussian_card
 
 import globalfit
 from globalfit import config as config_module
@@ -20,17 +21,7 @@ from globalfit.posterior import build_posterior
 from globalfit.samplers.emcee_sampler import run_emcee
 
 ROOT = Path(__file__).resolve().parents[1]
-CARD = {
-    "name": "tiny",
-    "model": "plugins:DiagonalNSIModel",
-    "parameters": {
-        "eps_ee": {"prior": "uniform", "min": -2, "max": 2},
-        "eps_mumu": {"prior": "uniform", "min": -2, "max": 2},
-        "th12": {"prior": "gaussian", "mean": 33.41, "sigma": 0.75, "unit": "deg"},
-    },
-    "likelihoods": {"plugins:GaussianLikelihood": {}},
-    "sampler": {"walkers": 8, "steps": 20, "burn_in": 5, "seed": 11},
-}
+CARD = gaussian_card("tiny", {"walkers": 8, "steps": 20, "burn_in": 5, "seed": 11}, th12=True)
 """Likelihood: (eps_ee, eps_mumu) ~ N((0.3, -0.2), sigma (0.1, 0.2), correlation 0.5)."""
 
 

@@ -7,25 +7,17 @@ import emcee
 import numpy as np
 import pytest
 import yaml
+from plugins import gaussian_card
 
 import likelihoods
 from globalfit import sampling
 from globalfit.cli import main
 from globalfit.cli.run_command import DEFAULT_CARD
 
-CARD = {
-    "name": "tiny",
-    "description": "Gaussian measurement of two electron NSI couplings (test plugins)",
-    "model": "plugins:DiagonalNSIModel",
-    "parameters": {
-        "eps_ee": {"prior": "uniform", "min": -2, "max": 2},
-        "eps_mumu": {"prior": "uniform", "min": -2, "max": 2},
-        "th12": {"prior": "gaussian", "mean": 33.41, "sigma": 0.75, "unit": "deg"},
-    },
-    "likelihoods": {"plugins:GaussianLikelihood": {}},
-    "sampler": {"walkers": 8, "steps": 20, "burn_in": 5, "seed": 11},
-    "regions": {"positive": "eps_ee > 0"},
-}
+CARD = gaussian_card(
+    "tiny", {"walkers": 8, "steps": 20, "burn_in": 5, "seed": 11}, th12=True,
+    description="Gaussian measurement of two electron NSI couplings (test plugins)",
+    regions={"positive": "eps_ee > 0"})
 
 
 @pytest.fixture

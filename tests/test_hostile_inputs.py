@@ -25,6 +25,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plugins import gaussian_card
 
 from globalfit.chainfile import check_chain
 from globalfit.cli import main
@@ -34,16 +35,7 @@ from globalfit.runlock import LOCK_FILE, RunLock, RunLockError, check_output_wri
 from globalfit.safe_yaml import MAX_MESSAGE_CHARS, YamlFileError, load_yaml_text
 
 TESTS = Path(__file__).resolve().parent
-CARD = {
-    "name": "tiny",
-    "model": "plugins:DiagonalNSIModel",
-    "parameters": {
-        "eps_ee": {"prior": "uniform", "min": -2, "max": 2},
-        "eps_mumu": {"prior": "uniform", "min": -2, "max": 2},
-    },
-    "likelihoods": {"plugins:GaussianLikelihood": {}},
-    "sampler": {"walkers": 8, "steps": 12, "burn_in": 2, "seed": 5},
-}
+CARD = gaussian_card("tiny", {"walkers": 8, "steps": 12, "burn_in": 2, "seed": 5})
 CARD_TEXT = yaml.safe_dump(CARD, sort_keys=False)
 COMMANDS_READING = ("table", "plot", "compare", "export", "resume")
 

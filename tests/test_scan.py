@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from plugins import gaussian_card
 
 from globalfit.cli import main
 from globalfit.config import ConfigError, load_config
@@ -15,18 +16,9 @@ from globalfit.scan import run_scan, scan_grid
 from globalfit.statistics import level_crossings
 
 MEAN, SIGMA = (0.3, -0.2), (0.1, 0.2)
-CARD = {
-    "name": "tiny_scan",
-    "model": "plugins:DiagonalNSIModel",
-    "parameters": {
-        "eps_ee": {"prior": "uniform", "min": -2, "max": 2},
-        "eps_mumu": {"prior": "uniform", "min": -2, "max": 2},
-    },
-    "likelihoods": {"plugins:GaussianLikelihood": {}},
-    "sampler": {"name": "emcee", "walkers": 8, "steps": 20, "burn_in": 5, "seed": 3},
-    "scan": {"parameter": "eps_mumu", "from": -0.6, "to": 0.2, "points": 9,
-             "spacing": "linear"},
-}
+CARD = gaussian_card(
+    "tiny_scan", {"name": "emcee", "walkers": 8, "steps": 20, "burn_in": 5, "seed": 3},
+    scan={"parameter": "eps_mumu", "from": -0.6, "to": 0.2, "points": 9, "spacing": "linear"})
 
 
 def card_with(**scan):
