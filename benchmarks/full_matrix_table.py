@@ -1,0 +1,73 @@
+"""The up-quark NSI table of configs/full_matrix_u.yaml beside the published one (issue #16).
+
+The rows come from the product's command, one row per invocation so that an interrupted run
+keeps the rows already done (docs/reproductions/atmospheric.md gives the timings)::
+
+    GLOBALFIT_DATA=../shared/data OMP_NUM_THREADS=1 globalfit table configs/full_matrix_u.yaml \\
+        --profile --parameters ROW --grid 13 --starts 3 --sweep outward --refine points \\
+        --format csv --output out/full_matrix/ROW.g13.csv
+
+This script only reads those CSV files (the long format ``parameter, region, level, best_fit,
+low, high``) and prints each row beside Esteban et al., JHEP 08 (2018) 180, arXiv:1805.04530
+(``data/nsi/esteban2018_up_quarks.yaml``, with its provenance)::
+
+    python benchmarks/full_matrix_table.py out/full_matrix/*.g13.csv
+"""
+from __future__ import annotations
+
+import argparse
+import math
+
+import pandas as pd
+import yaml
+
+from globalfit.paths import data_path
+
+NAMES = {"eps_emu_re": "eps_emu", "eps_etau_re": "eps_etau", "eps_mutau_re": "eps_mutau",
+         "eps_N_re": "eps_N"}
+"""Parameter names of the card -> row names of the published table."""
+UNION = "LMA+LMA_D"
+
+
+def published() -> dict:
+    return yaml.safe_load(data_path("nsi", "esteban2018_up_quarks.yaml").read_text())["rows"]
+
+
+def pieces(intervals) -> str:
+    parts = sorted((a, b) for a, b in intervals if not math.isnan(a))
+    return " + ".join(f"[{a:+.3f}, {b:+.3f}]" for a, b in parts) or "none"
+
+
+def ours(table: pd.DataFrame, region: str, level: str) -> str:
+    rows = table[(table.region == region) & (table.level == level)]
+    return pieces(zip(rows.low, rows.high))
+
+
+def comparison(tables: list[pd.DataFrame]) -> str:
+    theirs = published()
+    lines = ["| row | | best fit | 90 % LMA | 90 % LMA+LMA-D | 3 sigma LMA | 3 sigma LMA+LMA-D |",
+             "|---|---|---|---|---|---|---|"]
+    for table in tables:
+        name = table.parameter.iloc[0]
+        row = NAMES.get(name, name)
+        best = {r: table[table.region == r].best_fit.iloc[0] for r in ("LMA", "LMA_D")}
+        lines.append(f"| {row} | ours | {best['LMA']:+.3f} (LMA) / {best['LMA_D']:+.3f} (LMA-D) | "
+                     + " | ".join(ours(table, region, level) for level in ("90%", "3sigma")
+                                  for region in ("LMA", UNION)) + " |")
+        if row in theirs:
+            t = theirs[row]
+            lines.append(f"| | Esteban 2018 | {t['best']:+.3f} | "
+                         + " | ".join(pieces(t[level][region]) for level in ("cl90", "sigma3")
+                                      for region in ("LMA", "LMA+LMA-D")) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("csv", nargs="+", help="`globalfit table --profile --format csv` outputs")
+    args = parser.parse_args()
+    print(comparison([pd.read_csv(path) for path in args.csv]))
+
+
+if __name__ == "__main__":
+    main()
