@@ -71,7 +71,7 @@ ISOTOPES: dict[str, tuple[Isotope, ...]] = {
         Isotope("Ge74", 32, 42, 73.921177761, 0.3650, 4.0742),
         Isotope("Ge76", 32, 44, 75.921402726, 0.0773, 4.0811),
     ),
-    "Xe": (  # solar 8B CEvNS in xenon detectors (likelihoods/xenon_8b.py)
+    "Xe": (  # solar 8B CEvNS in xenon
         Isotope("Xe124", 54, 70, 123.905892, 0.000952, 4.7644),
         Isotope("Xe126", 54, 72, 125.9042983, 0.000890, 4.7722),
         Isotope("Xe128", 54, 74, 127.903531, 0.019102, 4.7774),

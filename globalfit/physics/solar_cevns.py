@@ -35,7 +35,7 @@ import numpy as np
 
 from globalfit.couplings import STANDARD_MODEL, Couplings
 from globalfit.physics import solar_spectra as spectra
-from globalfit.physics.cevns import CEvNSPredictor, Source, max_recoil_gev
+from globalfit.physics.cevns import CEvNSPredictor, Source
 from globalfit.physics.constants import SECONDS_PER_YEAR
 from globalfit.physics.nuclei import target_isotopes
 from globalfit.physics.solar import SolarOscillation
@@ -147,8 +147,3 @@ class SolarCEvNS:
             per_node = rates.reshape(len(FLAVOURS), -1, rates.shape[-1])
             out[source] = self.fluxes[source] * per_node[0].sum(axis=0)
         return out
-
-    def recoil_range_kev(self) -> tuple[float, float]:
-        """Largest recoil (keV) reachable from the sources, lightest isotope."""
-        mass = min(iso.mass_gev for p in self.predictors.values() for iso in p.isotopes)
-        return 0.0, float(max_recoil_gev(max(spectra.endpoint_mev(s) for s in self.sources) * 1e-3, mass) * 1e6)
