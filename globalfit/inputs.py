@@ -56,9 +56,6 @@ ALLOWED_FROM_MEMORY: dict[str, str] = {
         "analysis' release (zenodo 15701867, not in the data folder) gives its predictions as figures only, at "
         "another exposure and oscillation point"),
     "t2k/samples.yaml:table_point": "the oscillation point of the same Table 1 (same reason)",
-    "t2k/samples.yaml:density_gcc": (
-        "T2K quotes no single crust density in the abstracts reached; 2.6 g/cm^3 is also the choice of two "
-        "independent third-party T2K codes"),
     "coherent_csi_2017/coherent_csi_2017.yaml:analysis": (
         "ROI 6-30 PE, t < 6 us is in the paper's text, not its abstract; the release files span 1-49 PE and "
         "0-12 us. Supported: the computed SM count in this ROI, 169.0, is 2.3 % from the published 173"),
