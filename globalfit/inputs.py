@@ -69,8 +69,9 @@ ALLOWED_FROM_MEMORY: dict[str, str] = {
         "per-detector pulser resolutions are in the paper's methods, not in the abstracts reached; enters only "
         "N(model)/N(SM) with the default published normalisation"),
     "nutev/nutev_couplings.yaml:*": (
-        "PRL 88 (2002) 091802 text (g_L^2, g_R^2, correlation, kinematics) not reachable: two searches of "
-        "pages/docs/code and find_string found only the abstract (docs/data_verification.md)"),
+        "PRL 88 (2002) 091802 text (g_L^2, g_R^2, correlation, kinematics) not reachable: three passes of "
+        "pages/docs/code searches and find_string ('0.30005', '0.03076') found only the abstract "
+        "(docs/data_verification.md)"),
     "charm/charm_nue.yaml:*": "PLB 180 (1986) 303 is pre-arXiv; not found in any corpus (docs/data_verification.md)",
     "cosmology/neff.yaml:*": (
         "the m_Z' bound is the talk's reading of Huang, Ohlsson, Zhou, whose abstract states no mass bound; the "
