@@ -177,3 +177,16 @@ def test_projection_needs_its_exposure_and_scales_with_it():
     # Poisson error sqrt(S + B) / S falls as 1 / sqrt(exposure)
     assert small.sigma_plus / large.sigma_plus == pytest.approx(10.0, rel=1e-9)
     assert large.expected_signal / 2000.0 == pytest.approx(12.72 / 3.517 * 5.46 / 5.25 + 0.05, rel=0.02)
+
+
+@pytest.mark.parametrize("card", ["xenon_8b_eps_u_ee", "xenon_projection", "coherent_eps_u_ee"])
+def test_shipped_cards_validate_with_their_scan(card):
+    """The cards of docs/reproductions/xenon.md load, validate and scan eps_u_ee; the xenon ones
+    carry the shared 8B flux once."""
+    from globalfit.config import load_config, run_parameters
+    from globalfit.paths import PROJECT_ROOT
+
+    config = load_config(PROJECT_ROOT / "configs" / f"{card}.yaml")
+    assert config.scan["parameter"] == "eps_u_ee"
+    names = [p.name for p in run_parameters(config)]
+    assert names.count(FLUX_8B) == (0 if card.startswith("coherent") else 1)
