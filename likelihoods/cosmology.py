@@ -10,7 +10,8 @@ A thermalised Z' that becomes non-relativistic after neutrino decoupling (``T_de
 hands its entropy to the neutrinos alone and raises N_eff. Two modes:
 
 * ``mode: boundary`` (default): the bound quoted in the talk from Huang, Ohlsson, Zhou
-  (PRD 97 (2018) 075009): a thermalised Z' must have ``m_Z' > 5 MeV`` (FROM MEMORY).
+  (PRD 97 (2018) 075009): a thermalised Z' must have ``m_Z' > 5 MeV`` (unverified; status in
+  ``data/cosmology/neff.yaml``).
   Below it ``ln L = -inf`` (a prior boundary); leave ``cosmology`` out of a run card to
   switch it off.
 * ``mode: neff``: an estimate of N_eff by entropy conservation with instantaneous neutrino
@@ -152,7 +153,8 @@ class CosmologyLikelihood(Likelihood):
 
     def approximations(self) -> list[str]:
         if self.mode == "boundary":
-            return ["m_Z' > 5 MeV for a thermalised Z' (Huang-Ohlsson-Zhou as quoted in the talk; FROM MEMORY)",
+            return ["m_Z' > 5 MeV for a thermalised Z' (Huang-Ohlsson-Zhou as quoted in the talk; "
+                    "unverified, data/cosmology/neff.yaml)",
                     "thermalisation criterion Gamma(Z'->nu nu) > H(T = m_Z') (decays and inverse decays only)"]
         return ["N_eff from entropy conservation with instantaneous neutrino decoupling at "
                 f"{self.decoupling_gev / MEV:g} MeV (strongly T_dec dependent)",
