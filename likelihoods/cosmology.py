@@ -40,12 +40,11 @@ from globalfit.couplings import Couplings
 from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
-from globalfit.physics.constants import MEV
+from globalfit.physics.constants import MEV, PLANCK_MASS_GEV
 
-PLANCK_MASS_GEV = 1.22089e19
-"""Planck mass G_N^{-1/2} in GeV (PDG)."""
-G_STAR_MEV = 10.75
-"""Relativistic degrees of freedom between muon annihilation and neutrino decoupling."""
+G_STAR_MEV = 2.0 + 7.0 / 8.0 * (4.0 + 6.0)
+"""Relativistic degrees of freedom between muon annihilation and neutrino decoupling:
+photons (2) and, with 7/8, e+- (4) and three neutrino flavours (6): 10.75."""
 G_NEUTRINOS = 7.0 / 8.0 * 6.0
 G_VECTOR = 3.0
 MODES = ("boundary", "neff")
