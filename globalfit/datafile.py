@@ -67,6 +67,11 @@ def recording() -> Iterator[set[tuple[str, str]]]:
         del _RECORDERS[next(i for i, r in enumerate(_RECORDERS) if r is reads)]
 
 
+def recording_active() -> bool:
+    """True inside `recording` (a cached value would then hide a read from the inventory)."""
+    return bool(_RECORDERS)
+
+
 def _note(file: str, key: str) -> None:
     for reads in _RECORDERS:
         reads.add((file, key))
@@ -156,11 +161,19 @@ def data_value(path: str | Path, key: str) -> Any:
     MissingQuantityError
         If ``key`` (or a part of it) is not in the file: there is no default in the code.
     """
-    content = _cached_content(str(path))
+    if not _RECORDERS:
+        return _plain_value(str(path), key)
     # wrapped at each call, so that a value cached before `recording` began is still recorded
-    node = content
-    if _RECORDERS and isinstance(content, dict):
-        node = RecordingDict(content, str(Path(path).resolve()), "")
+    return _lookup(RecordingDict(_cached_content(str(path)), str(Path(path).resolve()), ""), key, path)
+
+
+@cache
+def _plain_value(path: str, key: str) -> Any:
+    """`data_value` outside `recording`: cached per (file, key), a few hundred ns a call."""
+    return _lookup(_cached_content(path), key, path)
+
+
+def _lookup(node: Any, key: str, path: str | Path) -> Any:
     done = []
     for part in key.split("."):
         try:

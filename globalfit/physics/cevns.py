@@ -35,11 +35,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
 from globalfit.couplings import STANDARD_MODEL, Couplings
-from globalfit.datafile import data_value
+from globalfit.datafile import data_value, recording_active
 from globalfit.paths import data_path
 from globalfit.physics.constants import FERMI_CONSTANT_GEV2, GEV2_TO_CM2, SIN2_THETA_W_MSBAR_MZ
 from globalfit.physics.form_factors import form_factor as _form_factor
@@ -76,10 +77,15 @@ def weak_nucleon_couplings(sin2_theta_w: float = SIN2_THETA_W_MSBAR_MZ,
     return 2.0 * g_u + g_d, g_u + 2.0 * g_d
 
 
+@cache
+def _sm_couplings_cached() -> tuple[float, float]:
+    return weak_nucleon_couplings()
+
+
 def sm_nucleon_couplings(g_p: float | None = None, g_n: float | None = None) -> tuple[float, float]:
     """``(g_p, g_n)``: the given values, or the radiatively corrected SM ones for ``None``."""
     if g_p is None or g_n is None:
-        sm_p, sm_n = weak_nucleon_couplings()
+        sm_p, sm_n = weak_nucleon_couplings() if recording_active() else _sm_couplings_cached()
         g_p = sm_p if g_p is None else g_p
         g_n = sm_n if g_n is None else g_n
     return g_p, g_n
