@@ -65,8 +65,12 @@ CKM = {("u", "d"): 0.97367, ("u", "s"): 0.22431, ("u", "b"): 0.00382,
 """|V_qq'| (PDG 2024 CKM review, direct determinations)."""
 
 # Pseudoscalar mesons: mass (GeV), decay constant f_P (GeV; f_pi = 130 MeV normalisation),
-# CKM element of the charged ones (None for neutral). PDG 2024 masses, FLAG 2021 f_P
-# (N_f = 2+1+1); eta, eta' from 1805.08567 table 2 (FROM MEMORY: check before relying on them).
+# quarks of the CKM element. Status of these inputs (search tool, 2026-12-06): m_B VERIFIED
+# (pdglive: 5279.41 MeV); |V_ub| = 0.00382 VERIFIED-3P (a third-party quote of PDG);
+# f_B = 190 MeV FROM MEMORY (FLAG 2019/2021, N_f = 2+1+1; HPQCD arXiv:1302.2644 abstract gives
+# 186(4) MeV, VERIFIED, 2 % lower: the B -> mu N rate is uncertain by ~4 %); the other masses,
+# decay constants and CKM entries are PDG 2024 / FLAG values FROM MEMORY; eta, eta' from
+# 1805.08567 table 2 FROM MEMORY.
 CHARGED_PSEUDOSCALARS = {
     "pi": (CHARGED_PION_MASS_GEV, 0.1302, ("u", "d")),
     "K": (CHARGED_KAON_MASS_GEV, 0.1557, ("u", "s")),
