@@ -183,6 +183,9 @@ def default_card(name: str) -> dict[str, Any]:
 
 REQUIRED_RELEASES = {"superk_iv_spectrum": "superk", "deepcore_3y": "deepcore_3y"}
 """Built-in likelihoods with no built-in default data: the release each is measured with."""
+REQUIRED_OPTIONS = {"xenon_projection": {"exposure_t_yr": 200.0, "efficiency_uncertainty": 0.10}}
+"""Built-in likelihoods with required design options (a projection): the values of their shipped
+card (configs/xenon_projection.yaml) they are measured with."""
 
 
 def default_options(name: str) -> dict[str, Any]:
@@ -197,6 +200,8 @@ def default_options(name: str) -> dict[str, Any]:
     """
     if name in CARD_REQUIREMENTS:
         return dict(CARD_REQUIREMENTS[name]["options"])
+    if name in REQUIRED_OPTIONS:
+        return dict(REQUIRED_OPTIONS[name])
     if name not in REQUIRED_RELEASES:
         return {}
     from globalfit.releases import ReleaseError, release_folder
