@@ -166,10 +166,12 @@ def per_call_engines(n_energies: int) -> dict:
     params = {k: float(v[0, 0]) for k, v in params_.items()}
     eps = eps_[0, 0]
     path = osc.ConstantDensityPath(energy, BASELINE_KM, DENSITY_GCC, ELECTRON_FRACTION)
+    reference_path = osc.ConstantDensityPath(energy, BASELINE_KM, DENSITY_GCC, ELECTRON_FRACTION, kernel="numpy")
     engines = {
         "globalfit probabilities()": lambda: osc.probabilities(
             energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
-        "globalfit ConstantDensityPath (validated once)": lambda: path.probabilities(params, eps),
+        "globalfit ConstantDensityPath (numba)": lambda: path.probabilities(params, eps),
+        "globalfit ConstantDensityPath (numpy kernel)": lambda: reference_path.probabilities(params, eps),
         "eigh (oracle)": lambda: osc.probabilities_eigh(
             energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
     }
@@ -182,8 +184,8 @@ def per_call_engines(n_energies: int) -> dict:
 def per_call_benchmark(repeat: int) -> None:
     """One parameter point (complex NSI) at 1, 100 and 10^4 energies: time per call."""
     print("\nPer call, one parameter point, complex NSI; CPU us per call, min / median of "
-          f"{repeat} interleaved rounds")
-    print(f"{'energies':>8s} {'engine':42s} {'min us':>9s} {'median us':>10s} {'NuOsc/this':>11s} "
+          f"{repeat} interleaved rounds; load average {os.getloadavg()[0]:.1f} at the start")
+    print(f"{'energies':>8s} {'engine':44s} {'min us':>9s} {'median us':>10s} {'NuOsc/this':>11s} "
           f"{'eigh/this':>10s} {'max|dP| vs eigh':>16s}")
     for n_energies, number in ((1, 400), (100, 200), (10_000, 4)):
         engines = per_call_engines(n_energies)
@@ -194,8 +196,52 @@ def per_call_benchmark(repeat: int) -> None:
             best, median = times[name]
             vs_peer = f"{peer[0] / best:11.2f}" if peer else f"{'n/a':>11s}"
             diff = np.abs(np.asarray(function()).reshape(oracle.shape) - oracle).max()
-            print(f"{n_energies:8d} {name[:42]:42s} {best * 1e6:9.1f} {median * 1e6:10.1f} {vs_peer} "
+            print(f"{n_energies:8d} {name[:44]:44s} {best * 1e6:9.1f} {median * 1e6:10.1f} {vs_peer} "
                   f"{times['eigh (oracle)'][0] / best:10.2f} {diff:16.2e}")
+
+
+def kernel_part_engines(n_energies: int) -> dict:
+    """The parts of the compiled kernel for one point at ``n_energies`` (see `kernel_parts`)."""
+    compiled = osc.compiled_kernels()
+    energy, params_, eps_ = problem(n_energies, 1)
+    params = {k: float(v[0, 0]) for k, v in params_.items()}
+    eps = np.ascontiguousarray(eps_[0, 0])
+    path = osc.ConstantDensityPath(energy, BASELINE_KM, DENSITY_GCC, ELECTRON_FRACTION)
+    point = tuple(params[k] for k in osc.PARAMETER_NAMES)
+    w, v = path.w.reshape(-1), float(path.v)
+    planes, regular, table = np.empty((3, 3, n_energies)), np.empty(n_energies, bool), np.empty((1, 10, 4))
+    compiled.point_table(*point, eps, False, v, table[0])
+    no_index = np.empty(0, np.int64)
+    x = np.linspace(-0.9, 0.9, n_energies)
+    y = np.empty_like(x)
+    engines = {
+        "ConstantDensityPath.probabilities (numba)": lambda: path.probabilities(params, eps),
+        "compiled table + scalar loop (one call)": lambda: compiled.point_probabilities(
+            *point, eps, False, v, w, planes, regular, table),
+    }
+    if n_energies == 1:
+        engines["compiled Hermiticity check of eps"] = lambda: compiled.hermitian_deviation(eps)
+    else:
+        engines.update({
+            "compiled hybrid blocks (table given)": lambda: compiled.probabilities_blocks(
+                table, no_index, w, planes, regular),
+            "numpy arccos": lambda: np.arccos(x, y),
+            "numpy tan": lambda: np.tan(x, y),
+            "numpy cos": lambda: np.cos(x, y),
+        })
+    return engines
+
+
+def kernel_parts(repeat: int) -> None:
+    """Where the compiled kernel's time goes: the parts of one call at one energy, and per
+    element at 10^4 energies the scalar-libm loop, the hybrid blocks and numpy's vectorised
+    functions they are built on."""
+    print(f"\nParts of the compiled kernel, CPU time, min / median of {repeat} interleaved rounds")
+    print(f"{'energies':>8s} {'part':44s} {'min':>9s} {'median':>10s}")
+    for n_energies, number, scale, unit in ((1, 2000, 1e6, "us per call"), (10_000, 20, 1e5, "ns per energy")):
+        times = interleaved_times(kernel_part_engines(n_energies), number, repeat)
+        for name, (best, median) in times.items():
+            print(f"{n_energies:8d} {name:44s} {best * scale:9.2f} {median * scale:10.2f}  {unit}")
 
 
 def main(argv=None) -> None:
@@ -206,9 +252,11 @@ def main(argv=None) -> None:
     parser.add_argument("--layered-energies", type=int, default=1000,
                         help="energies for the Earth-chord benchmark (0 to skip)")
     parser.add_argument("--per-call-only", action="store_true",
-                        help="only the per-call table (one point at 1, 100, 10^4 energies)")
+                        help="only the per-call tables (one point at 1, 100, 10^4 energies; parts of the "
+                             "compiled kernel)")
     args = parser.parse_args(argv)
     per_call_benchmark(max(args.repeat, 5))
+    kernel_parts(max(args.repeat, 5))
     if args.per_call_only:
         return
     energy, params, eps = problem(args.energies, args.points)
@@ -216,10 +264,12 @@ def main(argv=None) -> None:
 
     reused = osc.probabilities(energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION)
     engines = {
-        "globalfit closed form (numpy)": lambda: osc.probabilities(
+        "globalfit closed form (numba, default)": lambda: osc.probabilities(
             energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
-        "globalfit closed form, out= reused": lambda: osc.probabilities(
+        "globalfit closed form (numba), out= reused": lambda: osc.probabilities(
             energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION, out=reused),
+        "globalfit closed form (numpy kernel)": lambda: osc.probabilities(
+            energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION, kernel="numpy"),
         "globalfit eigh (oracle)": lambda: osc.probabilities_eigh(
             energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
     }
