@@ -4,14 +4,14 @@ The rows come from the product's command, one row per invocation so that an inte
 keeps the rows already done (docs/reproductions/atmospheric.md gives the timings)::
 
     GLOBALFIT_DATA=../shared/data OMP_NUM_THREADS=1 globalfit table configs/full_matrix_u.yaml \\
-        --profile --parameters ROW --grid 13 --starts 3 --sweep outward --refine points \\
-        --format csv --output out/full_matrix/ROW.g13.csv
+        --profile --parameters ROW --grid 9 --starts 6 --sweep outward --refine points \\
+        --format csv --output out/full_matrix/ROW.csv
 
 This script only reads those CSV files (the long format ``parameter, region, level, best_fit,
 low, high``) and prints each row beside Esteban et al., JHEP 08 (2018) 180, arXiv:1805.04530
 (``data/nsi/esteban2018_up_quarks.yaml``, with its provenance)::
 
-    python benchmarks/full_matrix_table.py out/full_matrix/*.g13.csv
+    python benchmarks/full_matrix_table.py out/full_matrix/*.csv
 
 ``--cost`` times what one row is made of, on the card's posterior (CPU, one process): one
 evaluation, a cold minimisation from the card's reference point (the product's
