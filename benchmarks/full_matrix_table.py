@@ -34,7 +34,6 @@ from globalfit.paths import data_path
 NAMES = {"eps_emu_re": "eps_emu", "eps_etau_re": "eps_etau", "eps_mutau_re": "eps_mutau",
          "eps_N_re": "eps_N"}
 """Parameter names of the card -> row names of the published table."""
-UNION = "LMA+LMA_D"
 
 
 def published() -> dict:
@@ -55,13 +54,15 @@ def comparison(tables: list[pd.DataFrame]) -> str:
     theirs = published()
     lines = ["| row | | best fit | 90 % LMA | 90 % LMA+LMA-D | 3 sigma LMA | 3 sigma LMA+LMA-D |",
              "|---|---|---|---|---|---|---|"]
-    for table in tables:
-        name = table.parameter.iloc[0]
+    for name, table in pd.concat(tables).groupby("parameter", sort=False):
         row = NAMES.get(name, name)
-        best = {r: table[table.region == r].best_fit.iloc[0] for r in ("LMA", "LMA_D")}
-        lines.append(f"| {row} | ours | {best['LMA']:+.3f} (LMA) / {best['LMA_D']:+.3f} (LMA-D) | "
+        labels = list(dict.fromkeys(table.region))
+        regions = [label for label in labels if "+" not in label]
+        union = next(label for label in labels if "+" in label)
+        best = " / ".join(f"{table[table.region == r].best_fit.iloc[0]:+.3f} ({r})" for r in regions)
+        lines.append(f"| {row} | ours | {best} | "
                      + " | ".join(ours(table, region, level) for level in ("90%", "3sigma")
-                                  for region in ("LMA", UNION)) + " |")
+                                  for region in (regions[0], union)) + " |")
         if row in theirs:
             t = theirs[row]
             lines.append(f"| | Esteban 2018 | {t['best']:+.3f} | "
