@@ -30,7 +30,9 @@ Fluxes: B16-GS98 (``data/solar/fluxes_b16_gs98.yaml``) times normalisations ``f_
 predictions are linear in ``f_s``, so the ``f_s`` are profiled analytically inside
 ``loglike``: ``chi2 = min_f [ r^T C^-1 r + sum_s (f_s - 1)^2 / sigma_s^2 ]`` with the B16
 uncertainties as Gaussian constraints, except 8B, whose normalisation is free (fixed by SNO's
-NC flux). ``observables`` and ``profiled_fluxes`` report the minimising ``f_s``.
+NC flux). ``observables`` and ``profiled_fluxes`` report the minimising ``f_s``. When the card
+has the shared 8B flux normalisation ``shared.flux_8b`` (`likelihoods.shared_nuisances`, declared by
+the xenon CEvNS likelihoods), ``f_8B`` is that parameter instead of profiled, so both fit one flux.
 """
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ from globalfit.physics.solar import SolarOscillation
 from globalfit.physics.solar_flavour import B8_GRID_MEV, NIGHT_MODES, shared_engine
 from globalfit.physics.solar_model import SOURCES
 from globalfit.releases import release_option
+from likelihoods.shared_nuisances import FLUX_8B
 
 DATA_DIR = data_path("solar")
 OBSERVABLES = ("chlorine_snu", "gallium_snu", "borexino_pp", "borexino_7be", "borexino_pep",
@@ -307,12 +310,18 @@ class SolarLikelihood(Likelihood):
         inverse[-1, -1] = 1.0 / sigma**2  # A_DN is uncorrelated with the other observables
         return measured, covariance, inverse
 
-    def profiled_fluxes(self, osc: SolarOscillation):
-        """``(f, chi2)``: flux normalisations minimising the chi^2 and the minimum."""
+    def profiled_fluxes(self, osc: SolarOscillation, flux_8b: float | None = None):
+        """``(f, chi2)``: flux normalisations minimising the chi^2 and the minimum; ``flux_8b``
+        fixes the 8B normalisation (the shared nuisance) instead of profiling it."""
         a, b = self.design(osc)
         a, b = a[self.used], b[self.used]
         measured, _, w = self.measurement(osc)
         residual0 = measured - b
+        if flux_8b is not None:
+            b8 = SOURCES.index("8B")
+            residual0 = residual0 - a[:, b8] * flux_8b
+            a = a.copy()
+            a[:, b8] = 0.0  # no column, no prior: solved as 0 below, then set
         lhs = a.T @ w @ a + np.diag(self.flux_prior_weight)
         rhs = a.T @ w @ residual0 + self.flux_prior_weight
         unconstrained = ~(np.abs(a).sum(axis=0) > 0) & (self.flux_prior_weight == 0)
@@ -320,6 +329,8 @@ class SolarLikelihood(Likelihood):
         f = np.linalg.solve(lhs, rhs)
         r = residual0 - a @ f
         chi2 = float(r @ w @ r + np.sum(self.flux_prior_weight * (f - 1.0) ** 2))
+        if flux_8b is not None:
+            f[b8] = flux_8b
         return f, chi2
 
     def oscillation(self, point: Point) -> SolarOscillation:
@@ -327,12 +338,12 @@ class SolarLikelihood(Likelihood):
         return SolarOscillation.from_parameters(point.params, point.couplings.eps0, f"likelihood {self.name}")
 
     def loglike(self, point: Point) -> float:
-        _, chi2 = self.profiled_fluxes(self.oscillation(point))
+        _, chi2 = self.profiled_fluxes(self.oscillation(point), point.params.get(FLUX_8B))
         return -0.5 * chi2
 
     def observables(self, point: Point) -> pd.DataFrame:
         osc = self.oscillation(point)
-        f, _ = self.profiled_fluxes(osc)
+        f, _ = self.profiled_fluxes(osc, point.params.get(FLUX_8B))
         a, b = self.design(osc)
         predicted = (a @ f + b)[self.used]
         names = [n for n, u in zip(OBSERVABLES, self.used) if u]
