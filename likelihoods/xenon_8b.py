@@ -40,12 +40,16 @@ from globalfit.paths import data_path
 from globalfit.physics.solar import SolarOscillation
 from globalfit.physics.solar_cevns import SOURCES, SolarCEvNS
 from globalfit.physics.solar_flavour import NIGHT_MODES, shared_engine
+from globalfit.physics.solar_spectra import load_spectrum_table
+from globalfit.releases import release_option
 from globalfit.statistics import asymmetric_gaussian_chi2
 from likelihoods.shared_nuisances import B16_FILE, FLUX_8B, flux_8b_prior
 
 XENONNT_FILE = data_path("xenon", "xenonnt_8b.yaml")
 PANDAX_FILE = data_path("xenon", "pandax4t_8b.yaml")
 OSCILLATION = ("th12", "th13", "th23", "dcp", "dm21")
+SPECTRUM_8B_FILE = "8B_shape_Winter_et_al.csv"
+"""Tabulated 8B shape read from the release named by ``spectrum_8b_release`` (e.g. ``solar``)."""
 
 
 def b16_fluxes() -> dict[str, float]:
@@ -73,7 +77,7 @@ class _SolarCEvNSMeasurement(Likelihood):
 
     reads = OSCILLATION
     shared_nuisance_parameters = {FLUX_8B: flux_8b_prior()}
-    options_allowed = ("solar_model", "night")
+    options_allowed = ("solar_model", "night", "spectrum_8b_table", "spectrum_8b_release")
     detector = ""
 
     def _build(self, latitude_deg: float, composition: dict, efficiency) -> None:
@@ -86,7 +90,12 @@ class _SolarCEvNSMeasurement(Likelihood):
                              f"average the detector sees; choose true (default) or 'exact'")
         self.engine = shared_engine(self.options.get("solar_model"), night)
         self.fluxes = b16_fluxes()
-        self.model = SolarCEvNS(self.engine, self.detector, latitude_deg, composition, efficiency, self.fluxes)
+        table = release_option(self.options, f"likelihoods.{self.name}", release_key="spectrum_8b_release",
+                               path_key="spectrum_8b_table", file=SPECTRUM_8B_FILE)
+        self.spectrum_8b_table = table
+        tables = {"8B": load_spectrum_table(table)} if table else None
+        self.model = SolarCEvNS(self.engine, self.detector, latitude_deg, composition, efficiency, self.fluxes,
+                                spectrum_tables=tables)
         self.standard_model = self.model.standard_model_events_per_tonne_year()
 
     def oscillation(self, point: Point) -> SolarOscillation:
@@ -120,12 +129,17 @@ class _SolarCEvNSMeasurement(Likelihood):
         files = [self.path, B16_FILE, data_path("solar", "spectra.yaml")]
         if self.options.get("solar_model"):
             files.append(Path(self.options["solar_model"]))
+        if self.spectrum_8b_table:
+            files.append(Path(self.spectrum_8b_table))
         return files
 
     def common_approximations(self) -> list[str]:
         return [
             "Flavour composition at the Earth: day/night average with equal weights, from the shared solar engine "
-            "(compact solar model unless solar_model is given).",
+            "(compact solar model unless solar_model is given); 8B spectrum "
+            + (f"from {self.spectrum_8b_table}" if self.spectrum_8b_table
+               else "compact (data/solar/spectra.yaml; spectrum_8b_release: solar takes Winter et al.'s table)")
+            + ".",
             "CEvNS with Helm form factor (charge radii as weak radii), SM couplings with radiative corrections, NSI "
             "and light mediator at Q^2 = 2 M T; no quenching model (efficiency given in nuclear-recoil energy).",
             "Published 8B flux taken as the SM-equivalent flux of the fitted signal; hep (1-2 % of the signal) is "
@@ -222,7 +236,8 @@ class XenonProjection(_SolarCEvNSMeasurement):
     description = ("Projection: XENONnT-like xenon detector, 8B CEvNS at exposure_t_yr (option), Asimov SM data, "
                    "signal-normalisation uncertainty efficiency_uncertainty (option)")
     detector = "xenon_projection"
-    options_allowed = ("exposure_t_yr", "efficiency_uncertainty", "latitude_deg", "solar_model", "night")
+    options_allowed = ("exposure_t_yr", "efficiency_uncertainty", "latitude_deg", "solar_model", "night",
+                       "spectrum_8b_table", "spectrum_8b_release")
 
     def __init__(self, **options):
         super().__init__(**options)

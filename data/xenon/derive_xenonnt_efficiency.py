@@ -62,6 +62,8 @@ def main(data: Path) -> None:
     print("recoil_kev:", [round(float(e), 3) for e in BASIS_E_R])
     print("probability:", [float(f"{p:.5g}") for p in combined])
     print(f"release 8B spectrum folded: {expected:.2f} events in {total:.3f} t yr")
+    print(f"release 8B spectrum above {BASIS_E_R[0]} keV: {np.mean(recoil > BASIS_E_R[0]) * spectrum['rate']:.1f} "
+          f"events / (t yr)")
 
 
 if __name__ == "__main__":

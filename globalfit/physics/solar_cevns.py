@@ -57,6 +57,17 @@ def _engine_grid(source: str) -> np.ndarray:
     return B8_GRID_MEV if source == "8B" else HEP_GRID_MEV
 
 
+def _spectrum_on_fine_grid(source: str, table) -> tuple[np.ndarray, np.ndarray]:
+    """Midpoints of the `FINE_STEP_MEV` grid up to the endpoint and the normalised spectrum
+    there (MeV^-1): built in, or linear in a ``(energy_mev, shape)`` table."""
+    if table is None:
+        fine = np.arange(0.5 * FINE_STEP_MEV, spectra.endpoint_mev(source), FINE_STEP_MEV)
+        return fine, spectra.spectrum(source, fine)
+    energy, shape = (np.asarray(v, float) for v in table)
+    fine = np.arange(0.5 * FINE_STEP_MEV, float(energy[shape > 0].max()), FINE_STEP_MEV)
+    return fine, np.interp(fine, energy, shape, left=0.0, right=0.0)
+
+
 class SolarCEvNS:
     """Expected solar-neutrino CEvNS events per tonne-year in one detector.
 
@@ -78,11 +89,15 @@ class SolarCEvNS:
         Subset of `SOURCES`.
     recoil_points : int
         Recoil nodes per isotope (midpoint rule on ``[0, T_max]``).
+    spectrum_tables : mapping, optional
+        Source -> ``(energy_mev, normalised shape)`` in place of the built-in spectrum (e.g.
+        `globalfit.physics.solar_spectra.load_spectrum_table` of a tabulated 8B shape).
     """
 
     def __init__(self, engine: SolarFlavourEngine, detector: str, latitude_deg: float,
                  composition: Mapping[str, int], efficiency: Efficiency, fluxes: Mapping[str, float],
-                 sources: tuple[str, ...] = SOURCES, recoil_points: int = 600):
+                 sources: tuple[str, ...] = SOURCES, recoil_points: int = 600,
+                 spectrum_tables: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None):
         unknown = [s for s in sources if s not in SOURCES]
         if unknown:
             raise ValueError(f"sources: {unknown} not available; choose from {SOURCES}")
@@ -101,9 +116,8 @@ class SolarCEvNS:
             grid = _engine_grid(source)
             key = source if source == "8B" else f"{source}_cevns"
             self.keys[source] = engine.request(key, source, grid, {detector: float(latitude_deg)})
-            endpoint = spectra.endpoint_mev(source)
-            fine = np.arange(0.5 * FINE_STEP_MEV, endpoint, FINE_STEP_MEV)
-            fluence = spectra.spectrum(source, fine) * FINE_STEP_MEV * seconds  # per unit flux, 1 yr
+            fine, density = _spectrum_on_fine_grid(source, (spectrum_tables or {}).get(source))
+            fluence = density * FINE_STEP_MEV * seconds  # per unit flux, 1 yr
             node_sources = []
             for alpha in FLAVOURS:
                 for k in range(len(grid)):
