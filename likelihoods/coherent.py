@@ -357,6 +357,7 @@ class _CoherentBase(Likelihood):
                              "drop it or drop release/release_path")
         self._release_files: list[Path] = []
         self._variants: list = []
+        self._scale = 1.0          # counting mode may rescale to the published SM count
         if self.release_path is None:
             self._setup_counting()
         else:
@@ -394,7 +395,6 @@ class _CoherentBase(Likelihood):
         )
         self.time_weights = self._time_weights(time_edges)  # [source, t]
         self._time_totals = self.time_weights.sum(axis=1)
-        self._scale = 1.0
         self.computed_sm = self.predicted_counts()
         self._scale = normalisation_scale(self.normalisation, self.published_sm, self.computed_sm,
                                           f"likelihoods.{self.name}.normalisation")

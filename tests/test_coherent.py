@@ -247,3 +247,11 @@ def test_on_off_profile_from_zero_alone_misses_the_minimum(shared_data, monkeypa
     assert np.all(from_zero >= profiled - 1e-3)
     near = profiled - sm < 25.0
     assert np.max((from_zero - profiled)[near]) > 0.01
+
+
+@pytest.mark.parametrize("cls", [CoherentCsI2017, CoherentCsI2021, CoherentLAr2020])
+def test_release_mode_predicted_counts_sum_the_release_signal(shared_data, cls):
+    """`predicted_counts` (what `globalfit scan weak-angle` prints) works in release mode
+    and is the release grid's nominal SM signal summed (no counting-mode rescaling)."""
+    lk = cls(release_path=str(shared_data / RELEASES[cls]))
+    assert lk.predicted_counts() == pytest.approx(float(np.sum(lk.release_signal())), rel=1e-12)
