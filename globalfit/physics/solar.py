@@ -34,7 +34,7 @@ Energies are in MeV here (``energy_mev``), potentials in eV, lengths in km.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -127,6 +127,35 @@ class SolarOscillation:
             raise KeyError(f"{reader} needs the oscillation parameter(s) {missing}, which this point does not "
                            f"set; give them in the run card's parameters: (e.g. th23: {{value: 42.2, unit: deg}})")
         return cls.from_matrices(*(float(params[name]) for name in PARAMETERS), eps_by_fermion or {})
+
+
+@dataclass(frozen=True)
+class SolarOscillationArrays:
+    """The fields of several `SolarOscillation` stacked as columns of shape (n_points, 1), so
+    that they broadcast against per-energy arrays (n_points, n_energies): the batched form
+    read by `DayPlan.p_eff_batch`, the Earth kernels and KamLAND (same names and units)."""
+
+    th12: np.ndarray
+    th13: np.ndarray
+    dm21_ev2: np.ndarray
+    eps_d_pe: np.ndarray
+    eps_d_n: np.ndarray
+    eps_n_pe: np.ndarray
+    eps_n_n: np.ndarray
+
+    @classmethod
+    def stack(cls, oscs) -> SolarOscillationArrays:
+        """Columns of the points ``oscs`` (a sequence of `SolarOscillation`)."""
+        real = np.array([(o.th12, o.th13, o.dm21_ev2, o.eps_d_pe, o.eps_d_n) for o in oscs], float).reshape(-1, 5)
+        nsi_n = np.array([(o.eps_n_pe, o.eps_n_n) for o in oscs], complex).reshape(-1, 2)
+        return cls(*(real[:, i:i + 1] for i in range(5)), nsi_n[:, 0:1], nsi_n[:, 1:2])
+
+    def __len__(self) -> int:
+        return len(self.th12)
+
+    def take(self, rows) -> SolarOscillationArrays:
+        """The points selected by ``rows`` (indices or a boolean mask)."""
+        return type(self)(*(getattr(self, f.name)[rows] for f in fields(self)))
 
 
 def effective_nsi(eps, th13: float, th23: float, dcp: float) -> tuple[float, complex]:
@@ -523,12 +552,16 @@ class DayPlan:
 
     def p_eff(self, osc: SolarOscillation) -> dict:
         """Key -> day ``P_eff`` at the request's energies."""
+        return {key: value[0] for key, value in self.p_eff_batch(SolarOscillationArrays.stack([osc])).items()}
+
+    def p_eff_batch(self, osc: SolarOscillationArrays) -> dict:
+        """Key -> day ``P_eff`` at the request's energies for every point of ``osc``, shape
+        (n_points, n_energies)."""
         c2, s2 = np.cos(2 * osc.th12), np.sin(2 * osc.th12)
         k = 0.25 * osc.dm21_ev2 * self.inverse_energy_ev
-        eps_n_pe, eps_n_n = complex(osc.eps_n_pe), complex(osc.eps_n_n)
         a = k * c2 + self.v_cc * (osc.eps_d_pe - 0.5 * np.cos(osc.th13) ** 2 + self.y_n * osc.eps_d_n)
-        b_re = k * s2 + self.v_cc * (eps_n_pe.real + self.y_n * eps_n_n.real)
-        b_im = self.v_cc * (eps_n_pe.imag + self.y_n * eps_n_n.imag)
+        b_re = k * s2 + self.v_cc * (osc.eps_n_pe.real + self.y_n * osc.eps_n_n.real)
+        b_im = self.v_cc * (osc.eps_n_pe.imag + self.y_n * osc.eps_n_n.imag)
         p = 0.5 + (0.5 * c2) * a / np.sqrt(a * a + b_re * b_re + b_im * b_im)
-        averaged = np.add.reduceat(p * self.weights, self.starts)
-        return dict(zip(self.keys, np.split(averaged, self.splits)))
+        averaged = np.add.reduceat(p * self.weights, self.starts, axis=1)
+        return dict(zip(self.keys, np.split(averaged, self.splits, axis=1)))
