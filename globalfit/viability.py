@@ -22,10 +22,8 @@ at the point are listed with the error. Free nuisance parameters are profiled by
 treats their uncertainty (e.g. the COHERENT flux normalisation) as zero and overstates
 exclusions.
 
-`scan_card` repeats the evaluation along log-spaced values of one parameter (the mediator
-mass), optionally rescaling couplings as ``(m / m_card)^power`` so that ``eps(0)`` stays
-fixed (``--hold``); `format_scan` writes its table and
-`globalfit.plots.viability_scan_figure` its figure.
+`globalfit.viability_scan.scan_viability` repeats the evaluation along log-spaced values of one
+parameter (the mediator mass).
 
 `format_card` writes the one-page Markdown card; `check_card(...).table` is a
 ``pandas.DataFrame``. A card may also be a mapping, e.g.::
@@ -53,9 +51,8 @@ import pandas as pd
 
 from globalfit.couplings import FLAVOURS, NSI_FERMIONS, STANDARD_MODEL, Couplings
 from globalfit.likelihood import Likelihood, Point
-from globalfit.progress import progress_bar
 from globalfit.safe_yaml import load_yaml_file
-from globalfit.statistics import delta_chi2_level, signed_sqrt, windows
+from globalfit.statistics import delta_chi2_level, signed_sqrt
 
 CONFIDENCE_LEVELS = (0.9973, 0.95)
 """Verdict thresholds, strongest first."""
@@ -215,7 +212,7 @@ def resolve_card(card: Mapping[str, Any]):
 
 # --- evaluation ---------------------------------------------------------------------------------
 NUISANCE_MODES = ("profile", "median")
-"""How `check_card` / `scan_card` treat free nuisance parameters (module docstring)."""
+"""How `check_card` / `scan_viability` treat free nuisance parameters (module docstring)."""
 
 
 def without_nuisances(point: Point) -> Point:
@@ -284,7 +281,7 @@ def check_card(card: str | Path | Mapping[str, Any], dof: int = 1,
     thresholds(dof)  # validates dof
     available, missing = split_available(raw)
     model, likelihoods, point, notes = resolve_card(available)
-    notes = _nuisance_notes(notes, nuisances)
+    notes = nuisance_notes(notes, nuisances)
     sm_point = Point(point.params, STANDARD_MODEL)
     rows, observables, approximations = [], {}, {}
     for name, likelihood in likelihoods.items():
@@ -313,7 +310,7 @@ def check_card(card: str | Path | Mapping[str, Any], dof: int = 1,
     )
 
 
-def _nuisance_notes(notes: list[str], nuisances: str) -> list[str]:
+def nuisance_notes(notes: list[str], nuisances: str) -> list[str]:
     """The config layer's 'set to its prior median' notes, rewritten when profiling."""
     if nuisances != "profile":
         return list(notes)
@@ -326,7 +323,8 @@ def _nuisance_notes(notes: list[str], nuisances: str) -> list[str]:
 
 
 # --- the card -------------------------------------------------------------------------------------
-def _number(value: float, digits: int = 3) -> str:
+def format_number(value: float, digits: int = 3) -> str:
+    """``value`` with ``digits`` significant digits; exponent form below 1e-3 and from 1e5; ``-`` for NaN."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float) and math.isinf(value):
@@ -337,12 +335,13 @@ def _number(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
-def _markdown_table(frame: pd.DataFrame) -> str:
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A Markdown pipe table of ``frame``, floats written by `format_number`."""
     header = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     lines = [header, rule]
     for _, row in frame.iterrows():
-        cells = [_number(v) if isinstance(v, (float, np.floating)) else str(v).replace("|", "\\|")
+        cells = [format_number(v) if isinstance(v, (float, np.floating)) else str(v).replace("|", "\\|")
                  for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -352,24 +351,24 @@ def couplings_summary(couplings: Couplings) -> list[str]:
     """Non-zero couplings in words: mediator mass, eps^f_ab at Q^2 = 0, g_nu, HNL mixing."""
     lines = []
     lines.append("m_Z' = contact interaction" if couplings.mzp_gev is None
-                 else f"m_Z' = {_number(couplings.mzp_gev * 1e3)} MeV")
+                 else f"m_Z' = {format_number(couplings.mzp_gev * 1e3)} MeV")
     for fermion in NSI_FERMIONS:
         eps = couplings.eps(fermion, 0.0)
-        entries = [f"{FLAVOURS[a]}{FLAVOURS[b]} = {_number(float(eps[a, b].real))}"
-                   + (f"{_number(float(eps[a, b].imag))}i" if eps[a, b].imag else "")
+        entries = [f"{FLAVOURS[a]}{FLAVOURS[b]} = {format_number(float(eps[a, b].real))}"
+                   + (f"{format_number(float(eps[a, b].imag))}i" if eps[a, b].imag else "")
                    for a in range(3) for b in range(a, 3) if abs(eps[a, b]) > 0]
         if entries:
             lines.append(f"eps^{fermion}(Q^2 = 0): " + ", ".join(entries))
     g_nu = couplings.g_nu
-    entries = [f"{FLAVOURS[a]}{FLAVOURS[b]} = {_number(float(abs(g_nu[a, b])))}"
+    entries = [f"{FLAVOURS[a]}{FLAVOURS[b]} = {format_number(float(abs(g_nu[a, b])))}"
                for a in range(3) for b in range(a, 3) if abs(g_nu[a, b]) > 0]
     if entries:
         lines.append("|g_nu|: " + ", ".join(entries))
-    charged = [f"{f} = {_number(float(g))}" for f, g in couplings.g_fermion.items() if g]
+    charged = [f"{f} = {format_number(float(g))}" for f, g in couplings.g_fermion.items() if g]
     if charged:
         lines.append("g_f: " + ", ".join(charged))
     if couplings.hnl_masses_gev:
-        lines.append("heavy leptons: m = " + ", ".join(f"{_number(m)} GeV" for m in couplings.hnl_masses_gev))
+        lines.append("heavy leptons: m = " + ", ".join(f"{format_number(m)} GeV" for m in couplings.hnl_masses_gev))
     return lines
 
 
@@ -394,7 +393,7 @@ def format_card(result: ViabilityResult) -> str:
         f"Delta chi^2 relative to the SM point (same parameters, no new physics); pull = "
         f"sign(Delta chi^2) sqrt(|Delta chi^2|); excluded at 95% / 99.7% CL above "
         f"{limits[0.95]:.2f} / {limits[0.9973]:.2f} ({dof} dof).", "",
-        _markdown_table(result.table),
+        markdown_table(result.table),
         "",
         f"**Verdict: {result.verdict.upper()}**"
         + (f" (excluded by: {', '.join(result.excluded_by)})" if result.excluded_by else
@@ -404,7 +403,7 @@ def format_card(result: ViabilityResult) -> str:
         out += ["", "## Observables", ""]
         for name, frame in result.observables.items():
             columns = [c for c in ("observable", "predicted", "measured", "uncertainty") if c in frame]
-            out += [f"**{name}**", "", _markdown_table(frame[columns]), ""]
+            out += [f"**{name}**", "", markdown_table(frame[columns]), ""]
     notes = list(result.notes)
     for name, items in result.approximations.items():
         notes += [f"{name}: {item}" for item in items]
@@ -412,241 +411,3 @@ def format_card(result: ViabilityResult) -> str:
         out += ["## Approximations and notes", ""] + [f"* {n}" for n in notes]
     return "\n".join(out).rstrip() + "\n"
 
-
-# --- scans over one parameter -----------------------------------------------------------------
-SCAN_COLUMNS = ("mzp_mev", "likelihood", "delta_chi2")
-"""Columns of the long-form scan table (``ScanResult.long``)."""
-
-
-@dataclass
-class ScanResult:
-    """What `scan_card` found along one log-spaced line of parameter space.
-
-    ``values`` are the scanned values in the user's unit (``unit``); ``points`` the `Point`
-    of each row (couplings included); ``wide`` has one row per value, one column of
-    Delta chi^2 per likelihood, ``total`` and ``verdict``; ``holds`` the rescaled couplings
-    ``{name: power}``; ``statuses`` the error of a likelihood that raised anywhere.
-    """
-
-    name: str
-    model_name: str
-    parameter: str
-    unit: str
-    values: np.ndarray
-    holds: dict[str, float]
-    points: list[Point]
-    wide: pd.DataFrame
-    dof: int
-    missing: list[str] = field(default_factory=list)
-    statuses: dict[str, str] = field(default_factory=dict)
-    approximations: dict[str, list[str]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def likelihoods(self) -> list[str]:
-        """Names of the evaluated likelihoods, in card order."""
-        return [c for c in self.wide.columns if c not in (self.value_column, "total", "verdict")]
-
-    @property
-    def value_column(self) -> str:
-        """Name of the scanned-value column, e.g. ``mzp_mev``."""
-        return f"{self.parameter}_{self.unit.lower()}" if self.unit else self.parameter
-
-    @property
-    def long(self) -> pd.DataFrame:
-        """Long form: one row per (value, likelihood, and ``total``), columns
-        ``(<param>_<unit>, likelihood, delta_chi2)`` (``mzp_mev, ...`` for an m_Z' scan in MeV)."""
-        frame = self.wide.drop(columns="verdict").melt(
-            id_vars=self.value_column, var_name="likelihood", value_name="delta_chi2")
-        return frame.reset_index(drop=True)
-
-    @property
-    def allowed(self) -> np.ndarray:
-        """Boolean per row: no likelihood excludes the point at 95 % CL."""
-        return (self.wide["verdict"] == "viable").to_numpy()
-
-    def viable_windows(self) -> list[tuple[float, float]]:
-        """Contiguous ranges ``(low, high)`` of scanned values (user's unit) that are viable.
-
-        The ends are grid points: the true edge lies between a window's end and the next
-        (excluded) grid point.
-        """
-        return windows(self.values, self.allowed)
-
-    def summary(self) -> str:
-        """One line: where the model is viable along the scan."""
-        found = self.viable_windows()
-        unit = f" {self.unit}" if self.unit else ""
-        if not found:
-            return (f"{self.name}: excluded at 95% CL over the whole scan "
-                    f"{_number(self.values[0])}-{_number(self.values[-1])}{unit} of {self.parameter}")
-        ranges = ", ".join(f"[{_number(lo)}, {_number(hi)}]{unit}" for lo, hi in found)
-        return f"{self.name}: viable at 95% CL for {self.parameter} in {ranges} (grid points)"
-
-
-def parse_hold(specs: list[str] | None) -> dict[str, float]:
-    """``["g_prime:1", "g_q:1"]`` -> ``{"g_prime": 1.0, "g_q": 1.0}`` (``--hold COUPLING:POWER``)."""
-    holds: dict[str, float] = {}
-    for spec in specs or []:
-        name, sep, power = str(spec).partition(":")
-        try:
-            value = float(power)
-        except ValueError:
-            value = math.nan
-        if not sep or not name or not math.isfinite(value):
-            raise ValueError(f"--hold: expected COUPLING:POWER (e.g. g_prime:1), got {spec!r}")
-        if name in holds:
-            raise ValueError(f"--hold: coupling {name!r} given twice")
-        holds[name] = value
-    return holds
-
-
-def _check_scan_names(model, point: Point, parameter: str, holds: Mapping[str, float]) -> None:
-    """Clear errors for a scanned parameter or held coupling that is not a model parameter."""
-    names = sorted(model.parameters)
-    if parameter not in model.parameters:
-        raise ValueError(f"--scan: {parameter!r} is not a parameter of model "
-                         f"{type(model).__name__}; allowed: {', '.join(names)}")
-    if not point.params[parameter] > 0:
-        raise ValueError(f"--scan: {parameter!r} must be positive at the card's point (log-spaced "
-                         f"scan), got {point.params[parameter]}")
-    for name in holds:
-        allowed = [n for n in names if n != parameter]
-        if name not in allowed:
-            raise ValueError(f"--hold: {name!r} is not a coupling parameter of model "
-                             f"{type(model).__name__} other than the scanned {parameter!r}; "
-                             f"allowed: {', '.join(allowed)}")
-        if point.params[name] == 0:
-            raise ValueError(f"--hold: {name!r} is zero at the card's point; rescaling it does nothing")
-
-
-def scan_values(start: float, stop: float, points: int) -> np.ndarray:
-    """``points`` log-spaced values from ``start`` to ``stop`` (both included)."""
-    if not (start > 0 and stop > 0 and math.isfinite(start) and math.isfinite(stop)):
-        raise ValueError(f"--from/--to: a log-spaced scan needs positive finite ends, got {start}, {stop}")
-    if int(points) != points or points < 2:
-        raise ValueError(f"--points: need an integer >= 2, got {points!r}")
-    values = np.geomspace(start, stop, int(points))
-    values[0], values[-1] = start, stop
-    return values
-
-
-def scan_points(model, point: Point, parameter: str, values_internal: np.ndarray,
-                holds: Mapping[str, float]) -> list[Point]:
-    """The card's point moved along ``parameter``, held couplings rescaled.
-
-    Each held coupling ``c`` becomes ``c_card (value / value_card)^power``; e.g. for the
-    U(1) model ``g' -> g' (m / m_card)`` keeps ``eps(0) ~ g'^2 / m^2`` at the card's value.
-    """
-    reference = point.params[parameter]
-    out = []
-    for value in values_internal:
-        params = dict(point.params)
-        params[parameter] = float(value)
-        for name, power in holds.items():
-            params[name] = point.params[name] * (value / reference) ** power
-        out.append(Point(params, model.couplings(params)))
-    return out
-
-
-def _row_verdict(deltas: Mapping[str, float], dof: int) -> str:
-    """``viable`` or ``excluded by a, b`` (each likelihood alone at 95 % CL)."""
-    limit = thresholds(dof)[0.95]
-    excluded = [name for name, delta in deltas.items() if delta > limit]
-    return "excluded by " + ", ".join(excluded) if excluded else "viable"
-
-
-def scan_card(card: str | Path | Mapping[str, Any], parameter: str, start: float, stop: float,
-              points: int = 25, unit: str | None = None, hold: Mapping[str, float] | None = None,
-              dof: int = 1, nuisances: str = "profile",
-              progress: str | None = None) -> ScanResult:
-    """Evaluate every likelihood of a check card along a log-spaced line in one parameter.
-
-    Parameters
-    ----------
-    card : path or mapping
-        A check card (every model parameter fixed, see `check_card`).
-    parameter : str
-        Model parameter to scan (``mzp``: the mediator mass).
-    start, stop : float
-        Ends of the scan, in ``unit``; both are included.
-    points : int
-        Number of log-spaced values.
-    unit : str, optional
-        Unit of ``start``/``stop`` (e.g. ``"MeV"``); default the parameter's internal unit.
-    hold : mapping, optional
-        ``{coupling: power}``: each coupling is rescaled as ``(value / value_card)^power``.
-        ``{"g_prime": 1}`` keeps ``eps(0) ~ g'^2/m_Z'^2`` fixed in the U(1) models; see
-        docs/reproductions/viability.md for the other models.
-    dof : int
-        Degrees of freedom of the verdicts (``check_card``).
-    nuisances : {"profile", "median"}
-        Nuisance parameters profiled at every value (default) or fixed at their prior medians.
-    progress : str, optional
-        Label of a progress bar over the values (`globalfit.progress`; shown on a terminal).
-
-    Returns
-    -------
-    ScanResult
-        Delta chi^2 of each likelihood (relative to the SM at the same parameters) per value.
-    """
-    from globalfit.params import unit_factor
-
-    raw = read_card(card) if not isinstance(card, Mapping) else dict(card)
-    thresholds(dof)
-    holds = dict(hold or {})
-    values = scan_values(start, stop, points)
-    available, missing = split_available(raw)
-    model, likelihoods, point, notes = resolve_card(available)
-    notes = _nuisance_notes(notes, nuisances)
-    _check_scan_names(model, point, parameter, holds)
-    factor = unit_factor(unit, "--unit")
-    moved = scan_points(model, point, parameter, values * factor, holds)
-    table: dict[str, list[float]] = {name: [] for name in likelihoods}
-    statuses: dict[str, str] = {}
-    with progress_bar(len(moved), progress, unit="point") as bar:
-        for moved_point in moved:
-            sm_point = Point(moved_point.params, STANDARD_MODEL)
-            for name, likelihood in likelihoods.items():
-                row = evaluate_likelihood(likelihood, moved_point, sm_point, dof, nuisances)
-                table[name].append(row["delta_chi2"])
-                if row["status"] != "ok":
-                    statuses.setdefault(name, row["status"])
-            bar.update()
-    unit_label = unit if unit not in (None, "", "none") else str(model.parameters[parameter].get("unit", ""))
-    value_column = f"{parameter}_{unit_label.lower()}" if unit_label else parameter
-    wide = pd.DataFrame({value_column: values, **table})
-    deltas = wide[list(likelihoods)]
-    wide["total"] = deltas.sum(axis=1, skipna=True)
-    wide["verdict"] = [_row_verdict(row, dof) for row in deltas.to_dict("records")]
-    return ScanResult(
-        name=str(raw.get("name", "check")),
-        model_name=str((raw.get("model") or {}).get("name", "standard")),
-        parameter=parameter, unit=unit_label, values=values, holds=holds, points=moved,
-        wide=wide, dof=dof, missing=missing, statuses=statuses,
-        approximations={name: list(lk.approximations()) for name, lk in likelihoods.items()},
-        notes=notes,
-    )
-
-
-def format_scan(result: ScanResult) -> str:
-    """Markdown: the scan table (Delta chi^2 per likelihood and total, verdict), the summary line."""
-    unit = f" {result.unit}" if result.unit else ""
-    holds = ", ".join(f"{name} x ({result.parameter}/card)^{_number(power)}"
-                      for name, power in result.holds.items()) or "none"
-    limit = thresholds(result.dof)[0.95]
-    out = [f"# Viability scan: {result.name} over {result.parameter}", "",
-           f"**Model:** `{result.model_name}`; scanned `{result.parameter}` "
-           f"{_number(result.values[0])}-{_number(result.values[-1])}{unit} "
-           f"({len(result.values)} log-spaced points); held couplings: {holds}.", "",
-           f"Delta chi^2 relative to the SM at the same parameters; a likelihood excludes a row at "
-           f"95% CL above {limit:.2f} ({result.dof} dof); `total` is their sum (for orientation).", "",
-           _markdown_table(result.wide), "", f"**{result.summary()}**"]
-    notes = list(result.notes)
-    notes += [f"{name}: not available (module not installed yet)" for name in result.missing]
-    notes += [f"{name}: {status} (at one or more points)" for name, status in result.statuses.items()]
-    for name, items in result.approximations.items():
-        notes += [f"{name}: {item}" for item in items]
-    if notes:
-        out += ["", "## Approximations and notes", ""] + [f"* {n}" for n in notes]
-    return "\n".join(out).rstrip() + "\n"

@@ -177,7 +177,7 @@ def test_data_files_carry_provenance(path):
 
 # --- scans over m_Z' ----------------------------------------------------------------------------
 from globalfit.statistics import windows  # noqa: E402
-from globalfit.viability import parse_hold, scan_card, scan_values  # noqa: E402
+from globalfit.viability_scan import parse_hold, scan_values, scan_viability  # noqa: E402
 
 PSI_CARD = CONFIG_DIR / "check_psi_mixing_benchmark.yaml"
 LMAD_CARD = CONFIG_DIR / "check_lma_dark_benchmark.yaml"
@@ -187,7 +187,7 @@ def test_scan_values_are_log_spaced_and_include_the_endpoints():
     values = scan_values(1.0, 1000.0, 25)
     assert values[0] == 1.0 and values[-1] == 1000.0 and len(values) == 25
     np.testing.assert_allclose(np.diff(np.log(values)), math.log(1000.0) / 24, rtol=1e-12)
-    result = scan_card(card_with(U1_CARD, likelihoods=("nutev",)), "mzp", 1.0, 1000.0, points=7,
+    result = scan_viability(card_with(U1_CARD, likelihoods=("nutev",)), "mzp", 1.0, 1000.0, points=7,
                        unit="MeV", hold={"g_prime": 1})
     np.testing.assert_allclose([p.couplings.mzp_gev for p in result.points], np.geomspace(1e-3, 1.0, 7),
                                rtol=1e-12)
@@ -210,7 +210,7 @@ def _eps(point, fermion="u"):
 ])
 def test_held_couplings_keep_eps_at_zero_momentum_fixed(path, holds, entry):
     card = card_with(path, likelihoods=("nutev",))
-    result = scan_card(card, "mzp", 1.0, 1000.0, points=9, unit="MeV", hold=holds)
+    result = scan_viability(card, "mzp", 1.0, 1000.0, points=9, unit="MeV", hold=holds)
     card_point = check_card(card).point
     reference = _eps(card_point)[entry]
     assert abs(reference) > 0.1
@@ -223,7 +223,7 @@ def test_held_couplings_keep_eps_at_zero_momentum_fixed(path, holds, entry):
 
 
 def test_without_hold_eps_scales_as_inverse_mass_squared():
-    result = scan_card(card_with(U1_CARD, likelihoods=("nutev",)), "mzp", 1.0, 100.0, points=3, unit="MeV")
+    result = scan_viability(card_with(U1_CARD, likelihoods=("nutev",)), "mzp", 1.0, 100.0, points=3, unit="MeV")
     eps = [_eps(p)[1, 1].real for p in result.points]
     assert eps[0] / eps[1] == pytest.approx(100.0, rel=1e-10) and eps[1] / eps[2] == pytest.approx(100.0, rel=1e-10)
 
@@ -231,7 +231,7 @@ def test_without_hold_eps_scales_as_inverse_mass_squared():
 def test_nutev_fades_below_its_momentum_transfer():
     # fixed eps(0) = -0.24: NuTeV (<Q^2> = 20 GeV^2) sees eps m^2 / (m^2 + Q^2); far below
     # sqrt(Q^2) ~ 4.5 GeV the small Delta chi^2 is linear in eps_eff, so it falls as m^2
-    result = scan_card(card_with(U1_CARD, likelihoods=("nutev",)), "mzp", 1.0, 10000.0, points=9,
+    result = scan_viability(card_with(U1_CARD, likelihoods=("nutev",)), "mzp", 1.0, 10000.0, points=9,
                        unit="MeV", hold={"g_prime": 1})
     delta = result.wide["nutev"].to_numpy()
     assert np.all(np.diff(delta) > 0)  # rises monotonically with m_Z'
@@ -251,13 +251,13 @@ def test_windows_are_contiguous_runs():
 def test_bad_scan_and_hold_names_are_clear():
     card = card_with(U1_CARD, likelihoods=("nutev",))
     with pytest.raises(ValueError, match=r"--scan: 'mass' is not a parameter .*allowed: .*mzp"):
-        scan_card(card, "mass", 1.0, 10.0, unit="MeV")
+        scan_viability(card, "mass", 1.0, 10.0, unit="MeV")
     with pytest.raises(ValueError, match=r"--hold: 'g_psi' is not a coupling .*allowed: .*g_prime"):
-        scan_card(card, "mzp", 1.0, 10.0, unit="MeV", hold={"g_psi": 1})
+        scan_viability(card, "mzp", 1.0, 10.0, unit="MeV", hold={"g_psi": 1})
     with pytest.raises(ValueError, match=r"--hold: 'mzp'"):
-        scan_card(card, "mzp", 1.0, 10.0, unit="MeV", hold={"mzp": 1})
+        scan_viability(card, "mzp", 1.0, 10.0, unit="MeV", hold={"mzp": 1})
     with pytest.raises(ValueError, match="--unit"):
-        scan_card(card, "mzp", 1.0, 10.0, unit="furlong")
+        scan_viability(card, "mzp", 1.0, 10.0, unit="furlong")
     assert parse_hold(["g_psi:1", "g_q:0.5"]) == {"g_psi": 1.0, "g_q": 0.5}
     for bad in ("g_prime", "g_prime:x", ":1"):
         with pytest.raises(ValueError, match="COUPLING:POWER"):
@@ -286,11 +286,11 @@ def test_scan_cli_csv_long_form_and_plot(tmp_path, capsys):
 
 
 def test_scan_markdown_reports_verdicts_and_windows():
-    result = scan_card(card_with(LMAD_CARD, likelihoods=("cosmology", "coherent_csi_2021")), "mzp",
+    result = scan_viability(card_with(LMAD_CARD, likelihoods=("cosmology", "coherent_csi_2021")), "mzp",
                        1.0, 1000.0, points=7, unit="MeV")
-    from globalfit.viability import format_scan
+    from globalfit.viability_scan import format_viability_scan
 
-    text = format_scan(result)
+    text = format_viability_scan(result)
     assert "| mzp_mev | cosmology | coherent_csi_2021 | total | verdict |" in text
     # 7 points 1, 3.16, 10, 31.6, 100, ... MeV: cosmology vetoes below 5 MeV, CsI above ~40 MeV
     assert "excluded by cosmology" in text and "viable at 95% CL for mzp in [10, 31.6] MeV" in text
@@ -316,7 +316,7 @@ def test_nuisances_profiled_by_default_and_never_above_the_median_chi2():
 
 def test_scan_at_the_card_mass_reproduces_the_card():
     card = card_with(LFV_CARD, likelihoods=("unitarity", "clfv", "coherent_csi_2021"))
-    result = scan_card(card, "mzp", 50.0, 5000.0, points=5, unit="MeV", hold={"g_psi": 1, "g_q": 1})
+    result = scan_viability(card, "mzp", 50.0, 5000.0, points=5, unit="MeV", hold={"g_psi": 1, "g_q": 1})
     assert result.values[2] == pytest.approx(500.0)
     at_card = rows(check_card(card))
     for name in ("unitarity", "clfv", "coherent_csi_2021"):

@@ -58,14 +58,14 @@ def _write(text: str, output: str | None, message: str) -> None:
 
 def _main_scan(args: argparse.Namespace) -> int:
     from globalfit.plots import save_figure, viability_scan_figure
-    from globalfit.viability import format_scan, parse_hold, scan_card
+    from globalfit.viability_scan import format_viability_scan, parse_hold, scan_viability
 
     if args.start is None or args.stop is None:
         raise ValueError("--scan needs --from and --to (the ends of the log-spaced scan)")
-    result = scan_card(args.card, args.scan, args.start, args.stop, points=args.points,
-                       unit=args.unit, hold=parse_hold(args.hold), dof=args.dof,
-                       nuisances=args.nuisances, progress=f"check --scan {args.scan}")
-    text = format_scan(result) if args.format == "md" else result.long.to_csv(index=False)
+    result = scan_viability(args.card, args.scan, args.start, args.stop, points=args.points,
+                            unit=args.unit, hold=parse_hold(args.hold), dof=args.dof,
+                            nuisances=args.nuisances, progress=f"check --scan {args.scan}")
+    text = format_viability_scan(result) if args.format == "md" else result.long.to_csv(index=False)
     _write(text, args.output, result.summary())
     if args.plot:
         path = save_figure(viability_scan_figure(result), Path(args.plot))

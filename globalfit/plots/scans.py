@@ -104,7 +104,7 @@ def scan_plot(run_dir: str | Path, output: str | Path | None = None,
 
 def viability_scan_figure(result):
     """Delta chi^2 against the SM of each likelihood along a `globalfit check --scan`
-    (`globalfit.viability.ScanResult`), as a Figure: likelihoods named as in the docs,
+    (`globalfit.viability_scan.ViabilityScan`), as a Figure: likelihoods named as in the docs,
     the total in black, the 95 % CL line labelled, vetoes (infinite Delta chi^2) as
     triangles at the top edge, viable windows shaded; log x axis with the model's symbol
     and unit, symmetric-log y axis.
