@@ -449,10 +449,10 @@ class KamLANDLikelihood(Likelihood):
         """Profiled chi^2 at each of ``oscs`` (the fast path of `loglike`): points grouped by
         their quadrature, each group in one vectorised evaluation."""
         chi2 = np.empty(len(oscs))
-        nodes = np.array([self.spectrum.quadrature_nodes(osc.dm21_ev2) for osc in oscs])
+        nodes = [self.spectrum.quadrature_nodes(osc.dm21_ev2) for osc in oscs]
         arrays = SolarOscillationArrays.stack(oscs)
-        for count in np.unique(nodes):
-            rows = np.flatnonzero(nodes == count)
+        for count in sorted(set(nodes)):
+            rows = [i for i, n in enumerate(nodes) if n == count]
             group = arrays if len(rows) == len(oscs) else arrays.take(rows)
             quadrature = self.spectrum.gauss_legendre_quadrature(int(count))
             survival = self.spectrum.site_averaged_survival_batch(group, quadrature)

@@ -122,6 +122,8 @@ class SolarLikelihood(Likelihood):
         self.flux_sigma = np.array([fluxes["fractional_uncertainty"][s] for s in SOURCES])
         self.flux_prior_weight = 1.0 / self.flux_sigma**2
         self.flux_prior_weight[SOURCES.index("8B")] = 0.0
+        self._flux_prior_matrix = np.diag(self.flux_prior_weight)
+        self._free_sources = np.flatnonzero(self.flux_prior_weight == 0)
         self.radiochemical = _load_yaml("radiochemical.yaml")
         self.night_mode = options.get("night", True)
         if self.night_mode not in NIGHT_MODES:
@@ -260,6 +262,12 @@ class SolarLikelihood(Likelihood):
         return {s: (nue.integrated_cross_section_cm2(e, "e"), nue.integrated_cross_section_cm2(e, "mu"))
                 for s, e in energies.items()}
 
+    @cached_property
+    def _radiochemical_response(self) -> dict:
+        """(target, source) -> the 8B / hep response on the radiochemical grid, as arrays."""
+        return {(target, source): np.asarray(self.radiochemical[target][f"response_{source}"], float)
+                for target in ("chlorine", "gallium") for source in ("8B", "hep")}
+
     def design(self, osc: SolarOscillation):
         """Linear model of the observables: ``prediction = A @ f + b``, ``f`` the flux
         normalisations in the order of `SOURCES`. Returns ``(A, b)`` for all `OBSERVABLES`."""
@@ -280,7 +288,7 @@ class SolarLikelihood(Likelihood):
             sigma = table["averaged_cross_section"]
             for source in SOURCES:
                 if source in ("8B", "hep"):
-                    mean_p = p[f"{source}_radio"] @ np.asarray(table[f"response_{source}"])
+                    mean_p = p[f"{source}_radio"] @ self._radiochemical_response[target, source]
                 elif source in ("7Be", "pep"):
                     mean_p = p[source]
                 else:
@@ -317,19 +325,20 @@ class SolarLikelihood(Likelihood):
 
         Fixed, except with ``superk_adn_table:``, where SK's A_DN is its amplitude fit at the
         point's ``Dm21`` (statistical band and a 0.32 % systematic in quadrature)."""
-        return tuple(part[0] for part in self._measurement(np.array([osc.dm21_ev2])))
+        parts = self._measurement(np.array([osc.dm21_ev2]))
+        return parts if parts[0].ndim == 1 else tuple(part[0] for part in parts)
 
     def _measurement(self, dm21_ev2: np.ndarray):
         """`measurement` at each ``Dm21`` of ``dm21_ev2`` (n_points,): arrays with a leading
-        point axis (read-only views where they do not depend on the point)."""
-        n_points = len(dm21_ev2)
-        measured = np.broadcast_to(self.measured, (n_points, *self.measured.shape))
-        covariance = np.broadcast_to(self.covariance, (n_points, *self.covariance.shape))
-        inverse = np.broadcast_to(self.inverse_covariance, (n_points, *self.inverse_covariance.shape))
+        point axis, or the fixed ones (no point axis, they broadcast) where nothing depends on
+        the point."""
         if self.adn_table is None or not self.used[-1]:
-            return measured, covariance, inverse
+            return self.measured, self.covariance, self.inverse_covariance
         value, sigma = adn_at(self.adn_table, dm21_ev2, self.adn_table_path)
-        measured, covariance, inverse = measured.copy(), covariance.copy(), inverse.copy()
+        n_points = len(dm21_ev2)
+        measured = np.repeat(self.measured[None], n_points, axis=0)
+        covariance = np.repeat(self.covariance[None], n_points, axis=0)
+        inverse = np.repeat(self.inverse_covariance[None], n_points, axis=0)
         measured[:, -1], covariance[:, -1, -1] = value, sigma**2
         inverse[:, -1, -1] = 1.0 / sigma**2  # A_DN is uncorrelated with the other observables
         return measured, covariance, inverse
@@ -343,18 +352,22 @@ class SolarLikelihood(Likelihood):
         """`profiled_fluxes` at every point of a `SolarBatchEvaluation`: ``f`` (n_points, n_src)
         and chi^2 (n_points,)."""
         a, b = self._design(evaluation)
-        a, b = a[:, self.used], b[:, self.used]
+        used = np.flatnonzero(self.used)
+        a, b = a[:, used], b[:, used]
         measured, _, w = self._measurement(np.array([osc.dm21_ev2 for osc in evaluation.oscs]))
         residual0 = measured - b
         a_w = np.swapaxes(a, 1, 2) @ w
-        lhs = a_w @ a + np.diag(self.flux_prior_weight)
+        lhs = a_w @ a
+        lhs += self._flux_prior_matrix
         rhs = (a_w @ residual0[..., None])[..., 0] + self.flux_prior_weight
-        unconstrained = ~(np.abs(a).sum(axis=1) > 0) & (self.flux_prior_weight == 0)
-        rows, columns = np.nonzero(unconstrained)
-        lhs[rows, columns, columns] = 1.0
+        # a free normalisation (8B) that no used observable sees: fix it (f = 0) instead of a singular solve
+        free = self._free_sources
+        rows, columns = np.nonzero(~np.any(a[:, :, free] != 0, axis=1))
+        lhs[rows, free[columns], free[columns]] = 1.0
         f = np.linalg.solve(lhs, rhs[..., None])[..., 0]
         r = residual0 - (a @ f[..., None])[..., 0]
-        chi2 = (r[:, None, :] @ w @ r[..., None])[:, 0, 0] + np.sum(self.flux_prior_weight * (f - 1.0) ** 2, axis=1)
+        r_w = r @ w if w.ndim == 2 else (r[:, None, :] @ w)[:, 0]
+        chi2 = np.sum(r_w * r, axis=1) + (f - 1.0) ** 2 @ self.flux_prior_weight
         return f, chi2
 
     def oscillation(self, point: Point) -> SolarOscillation:

@@ -79,8 +79,14 @@ class _DayNight:
     p_eff_day: dict
     night: dict
 
+    @cached_property
+    def _angles(self) -> tuple:
+        """``(s12^2, cos 2th12, c13^4, s13^4)``, computed once per evaluation."""
+        return (np.sin(self.th12) ** 2, np.cos(2 * self.th12), np.cos(self.th13) ** 4, np.sin(self.th13) ** 4)
+
     def _p1(self, key) -> np.ndarray:
-        return (self.p_eff_day[key] - np.sin(self.th12) ** 2) / np.cos(2 * self.th12)
+        s12_squared, cos_2th12 = self._angles[:2]
+        return (self.p_eff_day[key] - s12_squared) / cos_2th12
 
     def _night(self, key, detector):
         if detector not in self.night.get(key, {}):
@@ -103,7 +109,8 @@ class _DayNight:
 
     def p_ee(self, key, time: str = "day", detector: str | None = None) -> np.ndarray:
         """Three-flavour ``P(nu_e -> nu_e) = c13^4 P_eff + s13^4``."""
-        return np.cos(self.th13) ** 4 * self.p_eff(key, time, detector) + np.sin(self.th13) ** 4
+        c13_fourth, s13_fourth = self._angles[2:]
+        return c13_fourth * self.p_eff(key, time, detector) + s13_fourth
 
 
 class SolarEvaluation(_DayNight):
@@ -289,13 +296,15 @@ class SolarFlavourEngine:
             if not request.detectors:
                 continue
             names = [name for name, _ in request.detectors]
-            shape = (len(oscs), len(request.energy_mev))
-            coherence = {name: (np.empty(shape), np.empty(shape, complex)) for name in names}
             fast = (np.zeros(len(oscs), bool) if self.night_mode == "exact"
                     else self.regeneration.covers(request.energy_mev, arrays.dm21_ev2))
-            if fast.any():
-                rows = arrays if fast.all() else arrays.take(fast)
-                for name, values in self.regeneration.coherence_batch(request.energy_mev, rows).items():
+            if fast.all():
+                coherence = self.regeneration.coherence_batch(request.energy_mev, arrays)
+            else:
+                shape = (len(oscs), len(request.energy_mev))
+                coherence = {name: (np.empty(shape), np.empty(shape, complex)) for name in names}
+            if fast.any() and not fast.all():
+                for name, values in self.regeneration.coherence_batch(request.energy_mev, arrays.take(fast)).items():
                     if name in coherence:
                         for part, value in zip(coherence[name], values):
                             part[fast] = value
