@@ -166,10 +166,12 @@ def per_call_engines(n_energies: int) -> dict:
     params = {k: float(v[0, 0]) for k, v in params_.items()}
     eps = eps_[0, 0]
     path = osc.ConstantDensityPath(energy, BASELINE_KM, DENSITY_GCC, ELECTRON_FRACTION)
+    reference_path = osc.ConstantDensityPath(energy, BASELINE_KM, DENSITY_GCC, ELECTRON_FRACTION, kernel="numpy")
     engines = {
         "globalfit probabilities()": lambda: osc.probabilities(
             energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
-        "globalfit ConstantDensityPath (validated once)": lambda: path.probabilities(params, eps),
+        "globalfit ConstantDensityPath (numba)": lambda: path.probabilities(params, eps),
+        "globalfit ConstantDensityPath (numpy kernel)": lambda: reference_path.probabilities(params, eps),
         "eigh (oracle)": lambda: osc.probabilities_eigh(
             energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
     }
@@ -182,8 +184,8 @@ def per_call_engines(n_energies: int) -> dict:
 def per_call_benchmark(repeat: int) -> None:
     """One parameter point (complex NSI) at 1, 100 and 10^4 energies: time per call."""
     print("\nPer call, one parameter point, complex NSI; CPU us per call, min / median of "
-          f"{repeat} interleaved rounds")
-    print(f"{'energies':>8s} {'engine':42s} {'min us':>9s} {'median us':>10s} {'NuOsc/this':>11s} "
+          f"{repeat} interleaved rounds; load average {os.getloadavg()[0]:.1f} at the start")
+    print(f"{'energies':>8s} {'engine':44s} {'min us':>9s} {'median us':>10s} {'NuOsc/this':>11s} "
           f"{'eigh/this':>10s} {'max|dP| vs eigh':>16s}")
     for n_energies, number in ((1, 400), (100, 200), (10_000, 4)):
         engines = per_call_engines(n_energies)
@@ -194,7 +196,7 @@ def per_call_benchmark(repeat: int) -> None:
             best, median = times[name]
             vs_peer = f"{peer[0] / best:11.2f}" if peer else f"{'n/a':>11s}"
             diff = np.abs(np.asarray(function()).reshape(oracle.shape) - oracle).max()
-            print(f"{n_energies:8d} {name[:42]:42s} {best * 1e6:9.1f} {median * 1e6:10.1f} {vs_peer} "
+            print(f"{n_energies:8d} {name[:44]:44s} {best * 1e6:9.1f} {median * 1e6:10.1f} {vs_peer} "
                   f"{times['eigh (oracle)'][0] / best:10.2f} {diff:16.2e}")
 
 
@@ -216,10 +218,12 @@ def main(argv=None) -> None:
 
     reused = osc.probabilities(energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION)
     engines = {
-        "globalfit closed form (numpy)": lambda: osc.probabilities(
+        "globalfit closed form (numba, default)": lambda: osc.probabilities(
             energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
-        "globalfit closed form, out= reused": lambda: osc.probabilities(
+        "globalfit closed form (numba), out= reused": lambda: osc.probabilities(
             energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION, out=reused),
+        "globalfit closed form (numpy kernel)": lambda: osc.probabilities(
+            energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION, kernel="numpy"),
         "globalfit eigh (oracle)": lambda: osc.probabilities_eigh(
             energy, BASELINE_KM, DENSITY_GCC, params, eps, electron_fraction=ELECTRON_FRACTION),
     }

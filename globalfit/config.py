@@ -616,6 +616,18 @@ def parameter_sources(model, likelihoods: Mapping[str, Any]) -> dict[str, Parame
             unit = canonical_unit(spec.get("unit"))
             sources[f"{instance}.{local}"] = ParameterSource(f"likelihoods.{instance}",
                                                              dict(spec), unit)
+    for instance, likelihood in likelihoods.items():
+        for name, spec in getattr(likelihood, "shared_nuisance_parameters", {}).items():
+            if not name.startswith("shared."):
+                raise ValueError(f"shared nuisance {name!r} of likelihood {instance!r}: shared nuisances are "
+                                 f"named 'shared.<name>'")
+            if name in sources and sources[name].default != dict(spec):
+                raise ValueError(f"shared nuisance {name!r}: likelihood {instance!r} declares "
+                                 f"{dict(spec)}, {sources[name].owner} declares "
+                                 f"{sources[name].default}; a shared nuisance needs one prior")
+            if name not in sources:
+                sources[name] = ParameterSource(f"likelihoods.{instance} (shared)", dict(spec),
+                                                canonical_unit(spec.get("unit")))
     return sources
 
 

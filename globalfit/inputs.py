@@ -56,9 +56,6 @@ ALLOWED_FROM_MEMORY: dict[str, str] = {
         "analysis' release (zenodo 15701867, not in the data folder) gives its predictions as figures only, at "
         "another exposure and oscillation point"),
     "t2k/samples.yaml:table_point": "the oscillation point of the same Table 1 (same reason)",
-    "t2k/samples.yaml:density_gcc": (
-        "T2K quotes no single crust density in the abstracts reached; 2.6 g/cm^3 is also the choice of two "
-        "independent third-party T2K codes"),
     "coherent_csi_2017/coherent_csi_2017.yaml:analysis": (
         "ROI 6-30 PE, t < 6 us is in the paper's text, not its abstract; the release files span 1-49 PE and "
         "0-12 us. Supported: the computed SM count in this ROI, 169.0, is 2.3 % from the published 173"),
@@ -72,8 +69,9 @@ ALLOWED_FROM_MEMORY: dict[str, str] = {
         "per-detector pulser resolutions are in the paper's methods, not in the abstracts reached; enters only "
         "N(model)/N(SM) with the default published normalisation"),
     "nutev/nutev_couplings.yaml:*": (
-        "PRL 88 (2002) 091802 text (g_L^2, g_R^2, correlation, kinematics) not reachable: two searches of "
-        "pages/docs/code and find_string found only the abstract (docs/data_verification.md)"),
+        "PRL 88 (2002) 091802 text (g_L^2, g_R^2, correlation, kinematics) not reachable: three passes of "
+        "pages/docs/code searches and find_string ('0.30005', '0.03076') found only the abstract "
+        "(docs/data_verification.md)"),
     "charm/charm_nue.yaml:*": "PLB 180 (1986) 303 is pre-arXiv; not found in any corpus (docs/data_verification.md)",
     "cosmology/neff.yaml:*": (
         "the m_Z' bound is the talk's reading of Huang, Ohlsson, Zhou, whose abstract states no mass bound; the "
@@ -166,6 +164,9 @@ def default_card(name: str) -> dict[str, Any]:
 
 REQUIRED_RELEASES = {"superk_iv_spectrum": "superk", "deepcore_3y": "deepcore_3y"}
 """Built-in likelihoods with no built-in default data: the release each is measured with."""
+REQUIRED_OPTIONS = {"xenon_projection": {"exposure_t_yr": 200.0, "efficiency_uncertainty": 0.10}}
+"""Built-in likelihoods with required design options (a projection): the values of their shipped
+card (configs/xenon_projection.yaml) they are measured with."""
 
 
 def default_options(name: str) -> dict[str, Any]:
@@ -178,6 +179,8 @@ def default_options(name: str) -> dict[str, Any]:
     FileNotFoundError
         If the release the likelihood needs is not in the data folder.
     """
+    if name in REQUIRED_OPTIONS:
+        return dict(REQUIRED_OPTIONS[name])
     if name not in REQUIRED_RELEASES:
         return {}
     from globalfit.releases import ReleaseError, release_folder

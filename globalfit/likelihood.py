@@ -16,6 +16,11 @@ Every experiment, built in or third party, is a subclass of `Likelihood`:
 
 Nuisance parameters are namespaced by the likelihood's name in the run
 (``kamland.norm``); inside a likelihood read them with ``self.nuisance(point, "norm")``.
+A nuisance that several experiments share (the solar 8B flux normalisation of the xenon
+CEvNS likelihoods, ``shared.flux_8b``) is declared in ``shared_nuisance_parameters`` under a
+name in the namespace ``shared.``: the run has it once however many likelihoods declare it
+(their declarations must be equal), it enters profiles with its prior as a pull term like any
+nuisance, and each likelihood reads it as ``point["shared.flux_8b"]``.
 
 Registry: built-in likelihoods are listed in ``likelihoods.BUILTIN``; third-party packages
 register under the entry-point group ``globalfit.likelihoods``; a run card may also name
@@ -80,6 +85,8 @@ class Likelihood(abc.ABC):
     description: ClassVar[str] = ""
     reads: ClassVar[tuple[str, ...]] = ()
     nuisance_parameters: ClassVar[Mapping[str, Mapping[str, Any]]] = MappingProxyType({})
+    shared_nuisance_parameters: ClassVar[Mapping[str, Mapping[str, Any]]] = MappingProxyType({})
+    """Nuisances shared with other likelihoods: ``shared.<name>`` -> default prior."""
     options_allowed: ClassVar[tuple[str, ...]] = ()
     """Option names accepted by ``__init__``; anything else is a configuration error."""
 

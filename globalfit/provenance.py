@@ -13,6 +13,7 @@ import platform
 import subprocess
 import sys
 from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 from globalfit import __version__
 from globalfit.likelihood import file_sha256
 from globalfit.paths import DATA_DIR, PROJECT_ROOT
+from globalfit.physics import oscillation
 from globalfit.releases import releases_read
 
 PROVENANCE_FILE = "provenance.json"
@@ -53,6 +55,10 @@ def software_versions() -> dict[str, str]:
             versions[name] = __import__(name).__version__
         except ImportError:
             versions[name] = "not installed"
+    try:               # the compiled oscillation kernel's compiler; its version without importing it
+        versions["numba"] = metadata.version("numba")
+    except metadata.PackageNotFoundError:
+        versions["numba"] = "not installed"
     return versions
 
 
@@ -88,6 +94,8 @@ def run_inputs(posterior) -> dict[str, Any]:
         "likelihoods": likelihoods,
         "releases": releases_read(files_read),
         "oscillation_defaults": data_file_record(DATA_DIR / "oscillation" / "nufit52.yaml"),
+        # which kernel computed the probabilities (globalfit.physics.oscillation, kernel=)
+        "oscillation_kernels": {"constant_density": oscillation.DEFAULT_KERNEL, "layered_matter": "numpy"},
     }
 
 

@@ -105,6 +105,18 @@ def poisson_chi2(observed, expected, axis: int = -1):
     return float(total) if np.ndim(total) == 0 else total
 
 
+def asymmetric_gaussian_chi2(predicted, measured: float, sigma_plus: float, sigma_minus: float):
+    """``((predicted - measured) / sigma)^2`` with ``sigma = sigma_plus`` above the measurement
+    and ``sigma_minus`` below it (the usual reading of ``measured +sigma_plus -sigma_minus``;
+    continuous at the measurement, exact for a two-piece Gaussian). Broadcasts over ``predicted``."""
+    if sigma_plus <= 0 or sigma_minus <= 0:
+        raise ValueError(f"asymmetric_gaussian_chi2: errors must be positive, got +{sigma_plus} -{sigma_minus}")
+    residual = np.asarray(predicted, dtype=float) - measured
+    sigma = np.where(residual > 0, sigma_plus, sigma_minus)
+    chi2 = (residual / sigma) ** 2
+    return float(chi2) if np.ndim(chi2) == 0 else chi2
+
+
 # --- frequentist intervals from a profile -----------------------------------------------
 INTERPOLATIONS = ("sqrt", "linear")
 

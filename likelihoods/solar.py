@@ -30,7 +30,9 @@ Fluxes: B16-GS98 (``data/solar/fluxes_b16_gs98.yaml``) times normalisations ``f_
 predictions are linear in ``f_s``, so the ``f_s`` are profiled analytically inside
 ``loglike``: ``chi2 = min_f [ r^T C^-1 r + sum_s (f_s - 1)^2 / sigma_s^2 ]`` with the B16
 uncertainties as Gaussian constraints, except 8B, whose normalisation is free (fixed by SNO's
-NC flux). ``observables`` and ``profiled_fluxes`` report the minimising ``f_s``.
+NC flux). ``observables`` and ``profiled_fluxes`` report the minimising ``f_s``. When the card
+has the shared 8B flux normalisation ``shared.flux_8b`` (`likelihoods.shared_nuisances`, declared by
+the xenon CEvNS likelihoods), ``f_8B`` is that parameter instead of profiled, so both fit one flux.
 """
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ from globalfit.physics.solar import SolarOscillation
 from globalfit.physics.solar_flavour import B8_GRID_MEV, NIGHT_MODES, shared_engine
 from globalfit.physics.solar_model import SOURCES
 from globalfit.releases import release_option
+from likelihoods.shared_nuisances import FLUX_8B
 
 DATA_DIR = data_path("solar")
 OBSERVABLES = ("chlorine_snu", "gallium_snu", "borexino_pp", "borexino_7be", "borexino_pep",
@@ -343,19 +346,25 @@ class SolarLikelihood(Likelihood):
         inverse[:, -1, -1] = 1.0 / sigma**2  # A_DN is uncorrelated with the other observables
         return measured, covariance, inverse
 
-    def profiled_fluxes(self, osc: SolarOscillation):
-        """``(f, chi2)``: flux normalisations minimising the chi^2 and the minimum."""
-        f, chi2 = self._profiled_fluxes(self.engine.evaluate_batch([osc]))
+    def profiled_fluxes(self, osc: SolarOscillation, flux_8b: float | None = None):
+        """``(f, chi2)``: flux normalisations minimising the chi^2 and the minimum; ``flux_8b``
+        fixes the 8B normalisation (the shared nuisance) instead of profiling it."""
+        f, chi2 = self._profiled_fluxes(self.engine.evaluate_batch([osc]),
+                                        None if flux_8b is None else np.array([flux_8b], float))
         return f[0], float(chi2[0])
 
-    def _profiled_fluxes(self, evaluation):
-        """`profiled_fluxes` at every point of a `SolarBatchEvaluation`: ``f`` (n_points, n_src)
-        and chi^2 (n_points,)."""
+    def _profiled_fluxes(self, evaluation, flux_8b: np.ndarray | None = None):
+        """`profiled_fluxes` at every point of a `SolarBatchEvaluation` (``flux_8b``: None or
+        one value per point): ``f`` (n_points, n_src) and chi^2 (n_points,)."""
         a, b = self._design(evaluation)
         used = np.flatnonzero(self.used)
         a, b = a[:, used], b[:, used]
         measured, _, w = self._measurement(np.array([osc.dm21_ev2 for osc in evaluation.oscs]))
         residual0 = measured - b
+        b8 = SOURCES.index("8B")
+        if flux_8b is not None:
+            residual0 = residual0 - a[:, :, b8] * flux_8b[:, None]
+            a[:, :, b8] = 0.0  # no column, no prior: solved as 0 below, then set
         a_w = np.swapaxes(a, 1, 2) @ w
         lhs = a_w @ a
         lhs += self._flux_prior_matrix
@@ -368,6 +377,8 @@ class SolarLikelihood(Likelihood):
         r = residual0 - (a @ f[..., None])[..., 0]
         r_w = r @ w if w.ndim == 2 else (r[:, None, :] @ w)[:, 0]
         chi2 = np.sum(r_w * r, axis=1) + (f - 1.0) ** 2 @ self.flux_prior_weight
+        if flux_8b is not None:
+            f[:, b8] = flux_8b
         return f, chi2
 
     def oscillation(self, point: Point) -> SolarOscillation:
@@ -379,12 +390,19 @@ class SolarLikelihood(Likelihood):
 
     def loglike_batch(self, points) -> np.ndarray:
         """``ln L`` of each point (one vectorised forward model and flux profile for all)."""
-        _, chi2 = self._profiled_fluxes(self.engine.evaluate_batch([self.oscillation(p) for p in points]))
+        flux_8b = [point.params.get(FLUX_8B) for point in points]
+        if all(value is None for value in flux_8b):
+            flux_8b = None
+        elif any(value is None for value in flux_8b):
+            raise ValueError(f"likelihoods.solar: {FLUX_8B} is set at some points of the batch but not at others; "
+                             f"every point of a run card has it or none")
+        evaluation = self.engine.evaluate_batch([self.oscillation(p) for p in points])
+        _, chi2 = self._profiled_fluxes(evaluation, None if flux_8b is None else np.array(flux_8b, float))
         return -0.5 * chi2
 
     def observables(self, point: Point) -> pd.DataFrame:
         osc = self.oscillation(point)
-        f, _ = self.profiled_fluxes(osc)
+        f, _ = self.profiled_fluxes(osc, point.params.get(FLUX_8B))
         a, b = self.design(osc)
         predicted = (a @ f + b)[self.used]
         names = [n for n, u in zip(OBSERVABLES, self.used) if u]

@@ -14,6 +14,7 @@ from globalfit.physics.solar import SolarOscillation
 from globalfit.physics.solar_flavour import SolarFlavourEngine
 from globalfit.posterior import build_posterior
 from likelihoods.kamland import KamLANDLikelihood
+from likelihoods.shared_nuisances import FLUX_8B
 from likelihoods.solar import SolarLikelihood
 from likelihoods.superk_spectrum import SuperKSpectrumLikelihood
 
@@ -134,3 +135,19 @@ def test_posterior_batch_equals_one_point_per_call(shared_data):
         one, parts = posterior.log_likelihood(theta)
         assert log_like[i] == pytest.approx(one, rel=RTOL_CHI2)
         np.testing.assert_allclose(chi2[i], list(parts.values()), rtol=RTOL_CHI2)
+
+
+def test_solar_batch_with_the_shared_8b_flux(release_likelihoods):
+    """With ``shared.flux_8b`` (a card with the xenon CEvNS likelihoods) the 8B normalisation is
+    the point's, not profiled: batch and loop agree, and a batch mixing both kinds is refused."""
+    solar = release_likelihoods["solar"]
+    rng = np.random.default_rng(9)
+    points = [Point({**p.params, FLUX_8B: rng.uniform(0.8, 1.2)}, p.couplings) for p in _points(rng, 12)]
+    loop = np.array([solar.loglike(point) for point in points])
+    np.testing.assert_allclose(solar.loglike_batch(points), loop, rtol=RTOL_CHI2)
+    profiled = np.array([solar.loglike(Point({k: v for k, v in p.params.items() if k != FLUX_8B}, p.couplings))
+                         for p in points])
+    assert np.all(profiled >= loop - 1e-9)  # profiling the flux can only lower the chi^2
+    with pytest.raises(ValueError, match="set at some points of the batch but not at others"):
+        solar.loglike_batch([points[0], Point({k: v for k, v in points[1].params.items() if k != FLUX_8B},
+                                              points[1].couplings)])

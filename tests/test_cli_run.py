@@ -71,6 +71,8 @@ def test_run_writes_the_run_folder(card, tmp_path, capsys):
     assert record["software"]["emcee"] == emcee.__version__
     assert record["inputs"]["likelihoods"]["gauss"]["class"] == "plugins:GaussianLikelihood"
     assert record["inputs"]["oscillation_defaults"]["sha256"]
+    assert record["inputs"]["oscillation_kernels"] == {"constant_density": "numba", "layered_matter": "numpy"}
+    assert record["software"]["numba"] != "not installed"
     assert record["sessions"][0]["steps_after"] == 20
     backend = emcee.backends.HDFBackend(str(out_dir / "chain.h5"), read_only=True)
     assert backend.get_chain().shape == (20, 8, 3)

@@ -201,9 +201,10 @@ def test_batched_parameters_broadcast_against_energies(nufit_no):
     assert np.abs(q - oracle).max() < 1e-12
 
 
-def test_large_batches_cross_block_boundaries(nufit_no):
+@pytest.mark.parametrize("kernel", osc.KERNELS)
+def test_large_batches_cross_block_boundaries(nufit_no, kernel):
     energy = np.geomspace(0.1, 10.0, osc.BLOCK_SIZE + 123)
-    p = osc.probabilities(energy, 1300.0, 2.848, nufit_no, EPS_COMPLEX)
+    p = osc.probabilities(energy, 1300.0, 2.848, nufit_no, EPS_COMPLEX, kernel=kernel)
     oracle = osc.probabilities_eigh(energy, 1300.0, 2.848, nufit_no, EPS_COMPLEX)
     assert np.abs(p - oracle).max() < 1e-11
 
@@ -252,14 +253,15 @@ def test_incompatible_shapes_raise(nufit_no):
         osc.probabilities(np.ones(4), 1300.0, 2.8, params)
 
 
+@pytest.mark.parametrize("kernel", osc.KERNELS)
 @pytest.mark.parametrize("ratio", [1e-2, 1e-3, 5e-4, 3e-4, 2e-4, 1e-4, 1e-6, 0.0])
-def test_accuracy_across_the_fallback_threshold(ratio):
+def test_accuracy_across_the_fallback_threshold(ratio, kernel):
     """dm21 -> 0: closed form down to the threshold, eigh below it; error stays < 2e-10."""
     params = {"th12": 0.58, "th13": 0.15, "th23": 0.74, "dcp": 4.0, "dm21": 2.5e-3 * ratio, "dm31": 2.5e-3}
     energy = np.geomspace(0.1, 10.0, 500)
     for density in (0.0, 1e-3, 3.0):
         for baseline in (1300.0, 12742.0):
-            fast = osc.probabilities(energy, baseline, density, params)
+            fast = osc.probabilities(energy, baseline, density, params, kernel=kernel)
             oracle = osc.probabilities_eigh(energy, baseline, density, params)
             assert np.abs(fast - oracle).max() < 2e-10
 
@@ -299,13 +301,15 @@ def test_out_argument_is_reused(nufit_no):
         osc.probabilities(energy, 810.0, 2.8, nufit_no, out=np.zeros((299, 3, 3)))
 
 
+@pytest.mark.parametrize("kernel", osc.KERNELS)
 @pytest.mark.parametrize("n_energies", [1, 7, osc.COMPACT_MAX_SIZE, osc.COMPACT_MAX_SIZE + 1])
 @pytest.mark.parametrize("antineutrino", [False, True])
-def test_single_point_paths_match_eigh_and_batched_kernel(nufit_no, n_energies, antineutrino):
-    """One point (compact kernel up to COMPACT_MAX_SIZE energies, blocked kernel above) equals
-    the eigh oracle and the batched kernel; a ConstantDensityPath reused across points too."""
+def test_single_point_paths_match_eigh_and_batched_kernel(nufit_no, n_energies, antineutrino, kernel):
+    """One point (numpy kernel: compact up to COMPACT_MAX_SIZE energies, blocked above; numba:
+    scalar loop, then hybrid blocks) equals the eigh oracle and the batched path of the same
+    kernel; a ConstantDensityPath reused across points too."""
     energy = np.geomspace(0.05, 20.0, n_energies)
-    path = osc.ConstantDensityPath(energy, 1300.0, 2.848)
+    path = osc.ConstantDensityPath(energy, 1300.0, 2.848, kernel=kernel)
     for params in (nufit_no, inverted(nufit_no)):
         for eps in (None, EPS_COMPLEX):
             fast = path.probabilities(params, eps, antineutrino)
@@ -314,4 +318,5 @@ def test_single_point_paths_match_eigh_and_batched_kernel(nufit_no, n_energies, 
             batch = {k: np.array([[v]]) for k, v in params.items()}
             batched = path.probabilities(batch, None if eps is None else eps[None, None], antineutrino)[0]
             assert np.abs(fast - batched).max() < 1e-12
-            assert np.array_equal(fast, osc.probabilities(energy, 1300.0, 2.848, params, eps, antineutrino))
+            assert np.array_equal(fast, osc.probabilities(energy, 1300.0, 2.848, params, eps, antineutrino,
+                                                          kernel=kernel))

@@ -53,6 +53,10 @@ def describe_likelihood(name: str, target: str) -> str:
         nuisances = ", ".join(f"{name}.{local} ({_prior_text(spec)})"
                               for local, spec in cls.nuisance_parameters.items())
         lines.append(f"  {'':<20}   nuisances: {nuisances}")
+    shared = getattr(cls, "shared_nuisance_parameters", {})
+    if shared:
+        text = ", ".join(f"{local} ({_prior_text(spec)})" for local, spec in shared.items())
+        lines.append(f"  {'':<20}   shared nuisances: {text}")
     if cls.options_allowed:
         lines.append(f"  {'':<20}   options: {', '.join(cls.options_allowed)}")
     return "\n".join(lines)

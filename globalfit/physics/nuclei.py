@@ -1,4 +1,4 @@
-"""Target nuclei for CEvNS: isotopes of Cs, I, Ar and Ge.
+"""Target nuclei for CEvNS: isotopes of Cs, I, Ar, Ge and Xe.
 
 Each `Isotope` carries ``Z``, ``N``, the nuclear mass (atomic mass minus ``Z`` electron
 masses; electron binding energies, < 0.1 MeV, are neglected), the natural abundance and
@@ -71,12 +71,23 @@ ISOTOPES: dict[str, tuple[Isotope, ...]] = {
         Isotope("Ge74", 32, 42, 73.921177761, 0.3650, 4.0742),
         Isotope("Ge76", 32, 44, 75.921402726, 0.0773, 4.0811),
     ),
+    "Xe": (  # solar 8B CEvNS in xenon
+        Isotope("Xe124", 54, 70, 123.905892, 0.000952, 4.7644),
+        Isotope("Xe126", 54, 72, 125.9042983, 0.000890, 4.7722),
+        Isotope("Xe128", 54, 74, 127.903531, 0.019102, 4.7774),
+        Isotope("Xe129", 54, 75, 128.9047808611, 0.264006, 4.7775),
+        Isotope("Xe130", 54, 76, 129.903509349, 0.040710, 4.7818),
+        Isotope("Xe131", 54, 77, 130.90508406, 0.212324, 4.7808),
+        Isotope("Xe132", 54, 78, 131.9041550856, 0.269086, 4.7859),
+        Isotope("Xe134", 54, 80, 133.90539466, 0.104357, 4.7899),
+        Isotope("Xe136", 54, 82, 135.907214484, 0.088573, 4.7964),
+    ),
 }
 """Natural isotopic composition of each element used by the CEvNS likelihoods."""
 
 
 def element(symbol: str) -> tuple[Isotope, ...]:
-    """Isotopes of element ``symbol`` (``"Cs"``, ``"I"``, ``"Ar"``, ``"Ge"``)."""
+    """Isotopes of element ``symbol`` (``"Cs"``, ``"I"``, ``"Ar"``, ``"Ge"``, ``"Xe"``)."""
     if symbol not in ISOTOPES:
         raise ValueError(f"element {symbol!r} not available; choose from {sorted(ISOTOPES)}")
     return ISOTOPES[symbol]
