@@ -200,6 +200,50 @@ def per_call_benchmark(repeat: int) -> None:
                   f"{times['eigh (oracle)'][0] / best:10.2f} {diff:16.2e}")
 
 
+def kernel_part_engines(n_energies: int) -> dict:
+    """The parts of the compiled kernel for one point at ``n_energies`` (see `kernel_parts`)."""
+    compiled = osc.compiled_kernels()
+    energy, params_, eps_ = problem(n_energies, 1)
+    params = {k: float(v[0, 0]) for k, v in params_.items()}
+    eps = np.ascontiguousarray(eps_[0, 0])
+    path = osc.ConstantDensityPath(energy, BASELINE_KM, DENSITY_GCC, ELECTRON_FRACTION)
+    point = tuple(params[k] for k in osc.PARAMETER_NAMES)
+    w, v = path.w.reshape(-1), float(path.v)
+    planes, regular, table = np.empty((3, 3, n_energies)), np.empty(n_energies, bool), np.empty((1, 10, 4))
+    compiled.point_table(*point, eps, False, v, table[0])
+    no_index = np.empty(0, np.int64)
+    x = np.linspace(-0.9, 0.9, n_energies)
+    y = np.empty_like(x)
+    engines = {
+        "ConstantDensityPath.probabilities (numba)": lambda: path.probabilities(params, eps),
+        "compiled table + scalar loop (one call)": lambda: compiled.point_probabilities(
+            *point, eps, False, v, w, planes, regular, table),
+    }
+    if n_energies == 1:
+        engines["compiled Hermiticity check of eps"] = lambda: compiled.hermitian_deviation(eps)
+    else:
+        engines.update({
+            "compiled hybrid blocks (table given)": lambda: compiled.probabilities_blocks(
+                table, no_index, w, planes, regular),
+            "numpy arccos": lambda: np.arccos(x, y),
+            "numpy tan": lambda: np.tan(x, y),
+            "numpy cos": lambda: np.cos(x, y),
+        })
+    return engines
+
+
+def kernel_parts(repeat: int) -> None:
+    """Where the compiled kernel's time goes: the parts of one call at one energy, and per
+    element at 10^4 energies the scalar-libm loop, the hybrid blocks and numpy's vectorised
+    functions they are built on."""
+    print(f"\nParts of the compiled kernel, CPU time, min / median of {repeat} interleaved rounds")
+    print(f"{'energies':>8s} {'part':44s} {'min':>9s} {'median':>10s}")
+    for n_energies, number, scale, unit in ((1, 2000, 1e6, "us per call"), (10_000, 20, 1e5, "ns per energy")):
+        times = interleaved_times(kernel_part_engines(n_energies), number, repeat)
+        for name, (best, median) in times.items():
+            print(f"{n_energies:8d} {name:44s} {best * scale:9.2f} {median * scale:10.2f}  {unit}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--energies", type=int, default=10_000)
@@ -208,9 +252,11 @@ def main(argv=None) -> None:
     parser.add_argument("--layered-energies", type=int, default=1000,
                         help="energies for the Earth-chord benchmark (0 to skip)")
     parser.add_argument("--per-call-only", action="store_true",
-                        help="only the per-call table (one point at 1, 100, 10^4 energies)")
+                        help="only the per-call tables (one point at 1, 100, 10^4 energies; parts of the "
+                             "compiled kernel)")
     args = parser.parse_args(argv)
     per_call_benchmark(max(args.repeat, 5))
+    kernel_parts(max(args.repeat, 5))
     if args.per_call_only:
         return
     energy, params, eps = problem(args.energies, args.points)

@@ -157,9 +157,28 @@ def lookup(content: Any, key: str) -> Any:
 
 
 # --- measuring the default path ------------------------------------------------------------------
+CARD_REQUIREMENTS: dict[str, dict[str, Any]] = {
+    "lhcb_lnv": {  # reads the heavy pair of lfv_nsi and needs its splitting and options
+        "model": {"name": "lfv_nsi"},
+        "parameters": {"sin_beta": {"value": 0.01}, "m_n1": {"value": 2.0, "unit": "GeV"},
+                       "m_n2": {"value": 2.0, "unit": "GeV"},
+                       "delta_m_n": {"value": 1.0e-6, "unit": "GeV"}},
+        "options": {"limit": "lhcb_2011", "prompt_proper_time_ps": 1.0},
+    },
+}
+"""Likelihoods that read a model's heavy leptons or have required options: the model, the
+parameters and the options their measured path uses (every other one: ``model: standard``)."""
+
+
 def default_card(name: str) -> dict[str, Any]:
-    """The check card of one likelihood with its default options at the SM point."""
-    return {"name": f"inputs_{name}", "model": {"name": "standard"}, "likelihoods": {name: {}}}
+    """The check card of one likelihood with its default options at the SM point (or, for
+    a `CARD_REQUIREMENTS` likelihood, at the point that entry names)."""
+    card = {"name": f"inputs_{name}", "model": {"name": "standard"}, "likelihoods": {name: {}}}
+    needs = CARD_REQUIREMENTS.get(name, {})
+    if needs:
+        card["model"] = dict(needs["model"])
+        card["parameters"] = dict(needs["parameters"])
+    return card
 
 
 REQUIRED_RELEASES = {"superk_iv_spectrum": "superk", "deepcore_3y": "deepcore_3y"}
@@ -179,6 +198,8 @@ def default_options(name: str) -> dict[str, Any]:
     FileNotFoundError
         If the release the likelihood needs is not in the data folder.
     """
+    if name in CARD_REQUIREMENTS:
+        return dict(CARD_REQUIREMENTS[name]["options"])
     if name in REQUIRED_OPTIONS:
         return dict(REQUIRED_OPTIONS[name])
     if name not in REQUIRED_RELEASES:

@@ -99,8 +99,10 @@ def poisson_chi2(observed, expected, axis: int = -1):
     """
     n = np.asarray(observed, dtype=float)
     mu = np.maximum(np.asarray(expected, dtype=float), POISSON_FLOOR)
-    n, mu = np.broadcast_arrays(n, mu)
-    log_term = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0) / mu), 0.0)
+    if n.shape != mu.shape:
+        n, mu = np.broadcast_arrays(n, mu)
+    positive = n > 0
+    log_term = np.where(positive, n * np.log(np.where(positive, n, 1.0) / mu), 0.0)
     total = 2.0 * np.sum(mu - n + log_term, axis=axis)
     return float(total) if np.ndim(total) == 0 else total
 

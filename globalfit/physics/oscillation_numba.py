@@ -10,7 +10,7 @@ from the trigonometric solution of the cubic, ``exp(-i T) = E + A1 T + A2 (T^2 -
 Two loops over the elements (energies x points):
 
 * `probabilities_scalar`: one pass with scalar ``math`` (``acos``, ``cos``, ``sin``,
-  about 60-80 ns per element here: libm is not vectorised in numba without Intel SVML);
+  about 80 ns per element here: libm is not vectorised in numba without Intel SVML);
   no numpy call at all, so the cost of a call is a few microseconds.
 * blocks of `HYBRID_BLOCK_SIZE` elements in three compiled passes around numpy's
   vectorised ``arccos`` and ``tan`` (about 1 ns per element each, AVX-512 here):
@@ -38,7 +38,8 @@ from globalfit.physics.oscillation_closed_form import (
 
 HYBRID_MIN_SIZE = 64
 """Elements from which the blocked passes around numpy's vectorised ``arccos``/``tan`` beat
-the scalar loop (six numpy calls per block against ~60 ns of scalar libm per element)."""
+the scalar loop (per block four numpy calls and three compiled passes, a few microseconds,
+against ~60 ns more per element for scalar libm)."""
 
 HYBRID_BLOCK_SIZE = 4096
 """Elements per block of the hybrid passes (their ~10 scratch rows stay in L2)."""

@@ -5,14 +5,19 @@ A `SolarModel` holds, on a radial grid ``x = r / R_sun`` covering the production
 17F), normalised production weights (summing to 1 on the grid). It also gives ``n_e`` and
 ``Y_n`` as functions of ``x`` out to the surface for the numerical evolution.
 
-Built-in default (`SolarModel.compact`): fits to the B16-GS98 standard solar model written
-in ``data/solar/compact_solar_model.yaml`` (how they were derived: ``data/solar/derive_compact_model.py``):
+Built-in default (`SolarModel.compact`): the B16-GS98 standard solar model condensed into
+``data/solar/compact_solar_model.yaml`` (how: ``data/solar/derive_compact_model.py``):
 
-* ``ln(n_e/N_A) = sum_k c_k x^k`` (k <= 5) for ``x <= 0.5``, then ``exp(-10.54 x)`` (Bahcall's
-  slope) continued from ``x = 0.5``;
+* ``ln(n_e/N_A) = sum_k c_k T_k(4x - 1)`` (Chebyshev, k <= 13) for ``x <= 0.5``, then
+  ``exp(-10.54 x)`` (Bahcall's slope) continued from ``x = 0.5``;
 * ``X(x) = X_out - (X_out - X_c) exp(-(x/x0)^p)``, ``Y_n = (1 - X)/(1 + X)`` (hydrogen and helium
   only; metals, about 2 % by mass, are neglected);
-* ``dphi/dx = N x^a exp(-(x/b)^c)`` per source (13N: two such terms).
+* per source, the radii ``r(u_k)`` enclosing the fractions ``u_k = (1 - cos(pi k / 128)) / 2`` of
+  its production (`PRODUCTION_LEVELS`); the cumulative distribution is the monotone (PCHIP)
+  interpolant through ``(r(u_k), u_k)``.
+
+It reproduces the day-time ``P_ee`` of the full B16-GS98 table over LMA and LMA-Dark to
+< 1e-3 (tests/test_solar_model_agreement.py, docs/solar.md).
 
 Full tables (`SolarModel.from_table`): a file in the format of B16's ``nudistr_*.dat``
 (columns ``x, T, log10(n_e/N_A), m, pp, pep, hep, 7Be, 8B, 13N, 15O, 17F``) or of BS05's
@@ -28,6 +33,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from numpy.polynomial import chebyshev
+from scipy.interpolate import PchipInterpolator
 
 from globalfit.datafile import read_yaml
 from globalfit.paths import data_path
@@ -36,6 +43,13 @@ SOURCES = ("pp", "pep", "hep", "7Be", "8B", "13N", "15O", "17F")
 DATA_FILE = data_path("solar", "compact_solar_model.yaml")
 OUTER_SLOPE = 10.54
 """Slope of the Bahcall exponential ``n_e/N_A = 245 exp(-10.54 x)`` (inputs.md 1b)."""
+
+N_PRODUCTION_LEVELS = 129
+PRODUCTION_LEVELS = 0.5 * (1.0 - np.cos(np.pi * np.arange(N_PRODUCTION_LEVELS) / (N_PRODUCTION_LEVELS - 1)))
+"""Cumulative production fractions ``u_k`` at which the compact model gives the radius (the
+same formula as ``data/solar/derive_compact_model.py``)."""
+DENSITY_EDGE = 0.5
+"""Outer end (``x = r / R_sun``) of the compact model's Chebyshev fit of ``ln(n_e/N_A)``."""
 
 _B16_COLUMNS = {name: 4 + k for k, name in enumerate(SOURCES)}
 _BS05_COLUMNS = {"pp": 5, "8B": 6, "13N": 7, "15O": 8, "17F": 9, "7Be": 10, "pep": 11, "hep": 12}
@@ -59,8 +73,15 @@ def neutron_fraction_compact(x) -> np.ndarray:
     return (1.0 - hydrogen) / (1.0 + hydrogen)
 
 
-def _production_shape(x, a, b, c) -> np.ndarray:
-    return np.asarray(x, float) ** a * np.exp(-(np.asarray(x, float) / b) ** c)
+def compact_production(source: str, radius_edges) -> np.ndarray:
+    """Fraction of ``source``'s neutrinos produced between consecutive ``radius_edges``
+    (``x = r / R_sun``) in the compact model (PCHIP cumulative through its quantile radii)."""
+    radii = np.asarray(_compact_parameters()["production_quantile_radii"][_check_source(source)], float)
+    if radii.shape != PRODUCTION_LEVELS.shape or np.any(np.diff(radii) <= 0):
+        raise ValueError(f"{DATA_FILE}: production_quantile_radii.{source} must be {N_PRODUCTION_LEVELS} "
+                         f"increasing radii; rerun data/solar/derive_compact_model.py")
+    cumulative = PchipInterpolator(radii, PRODUCTION_LEVELS)(np.clip(radius_edges, radii[0], radii[-1]))
+    return np.diff(cumulative)
 
 
 @dataclass
@@ -87,20 +108,16 @@ class SolarModel:
 
     # --- constructors -----------------------------------------------------------------
     @classmethod
-    def compact(cls, n_points: int = 200) -> SolarModel:
-        """The built-in compact model (fits to B16-GS98), on ``n_points`` radii in (0, 0.5]."""
-        params = _compact_parameters()
-        x = np.linspace(0.5 / n_points, 0.5, n_points)
+    def compact(cls, n_points: int = 2000) -> SolarModel:
+        """The built-in compact model (B16-GS98), on ``n_points`` zone centres in (0, 0.5]
+        (production weights: the fraction produced in each zone)."""
+        edges = np.linspace(0.0, DENSITY_EDGE, n_points + 1)
+        x = 0.5 * (edges[1:] + edges[:-1])
         production = {}
         for source in SOURCES:
-            p = params["production"][source]
-            shape = _production_shape(x, p["a"], p["b"], p["c"])
-            shape = shape / shape.sum()
-            if "w" in p:
-                second = _production_shape(x, p["a2"], p["b2"], p["c2"])
-                shape = p["w"] * shape + (1 - p["w"]) * second / second.sum()
-            production[source] = shape / shape.sum()
-        return cls("compact fit to B16-GS98 (data/solar/compact_solar_model.yaml)", x,
+            fractions = compact_production(source, edges)
+            production[source] = fractions / fractions.sum()
+        return cls("compact B16-GS98 (data/solar/compact_solar_model.yaml)", x,
                    compact_electron_density_na(x), neutron_fraction_compact(x), production)
 
     @classmethod
@@ -148,10 +165,10 @@ class SolarModel:
 def compact_electron_density_na(x) -> np.ndarray:
     """Electron density ``n_e / N_A`` (cm^-3) of the compact model for ``0 <= x <= 1``."""
     params = _compact_parameters()
-    coefficients = np.asarray(params["electron_density_log_polynomial"], float)
+    coefficients = np.asarray(params["electron_density_log_chebyshev"], float)
     x = np.asarray(x, float)
-    inner = np.exp(np.polynomial.polynomial.polyval(np.minimum(x, 0.5), coefficients))
-    return np.where(x <= 0.5, inner, inner * np.exp(-params["outer_slope"] * (x - 0.5)))
+    inner = np.exp(chebyshev.chebval(2.0 * np.clip(x, 0.0, DENSITY_EDGE) / DENSITY_EDGE - 1.0, coefficients))
+    return np.where(x <= DENSITY_EDGE, inner, inner * np.exp(-params["outer_slope"] * (x - DENSITY_EDGE)))
 
 
 def _check_source(source: str) -> str:
