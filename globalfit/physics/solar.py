@@ -531,30 +531,32 @@ class SolarSurvival:
         return np.mean(values, axis=0)
 
 
+CACHE_BLOCK_ELEMENTS = 32768
+"""`DayPlan.p_eff_batch` evaluates about this many (point, energy, node) values at a time."""
+
+
 class DayPlan:
     """Production-averaged day ``P_eff`` for a fixed set of (source, energies) requests.
 
-    Every (energy, production node) pair of every request is laid out once in flat arrays, so
-    that a point costs one vectorised evaluation of the adiabatic formula (the same formula as
-    `p_eff_adiabatic`, in real arithmetic) and one segmented sum. Built by `SolarSurvival.plan`.
+    The adiabatic formula (that of `p_eff_adiabatic`, in real arithmetic) splits into an energy
+    part, ``(Dm21 / 4E) (cos 2th12, sin 2th12)``, and a production-node part, ``V_CC`` times the
+    matter and NSI terms; a point costs both parts on their own grids, their outer sum on the
+    (energy, node) grid of each source (requests of one source share it) and one weighted sum
+    over the nodes (a matrix-vector product). Built by `SolarSurvival.plan`.
     """
 
     def __init__(self, requests: dict):
-        energy, density, y_n, weights, self.sizes = [], [], [], [], []
-        for (node_density, node_y_n, node_weights), energies in requests.values():
-            energy.append(np.repeat(energies, len(node_density)))
-            density.append(np.tile(node_density, len(energies)))
-            y_n.append(np.tile(node_y_n, len(energies)))
-            weights.append(np.tile(node_weights, len(energies)))
-            self.sizes.append(len(energies))
         self.keys = tuple(requests)
-        self.inverse_energy_ev = 1.0 / (1.0e6 * np.concatenate(energy))
-        self.v_cc = charged_current_potential_ev(np.concatenate(density))
-        self.y_n = np.concatenate(y_n)
-        self.weights = np.concatenate(weights)
-        nodes = np.concatenate([np.full(n, len(r[0][0])) for n, r in zip(self.sizes, requests.values())])
-        self.starts = np.concatenate([[0], np.cumsum(nodes)[:-1]])
-        self.splits = np.cumsum(self.sizes)[:-1]
+        by_grid: dict[int, list] = {}
+        for key, (grid, energies) in requests.items():
+            by_grid.setdefault(id(grid), [grid, []])[1].append((key, np.atleast_1d(np.asarray(energies, float))))
+        self.groups = []
+        """Per production grid: ``(keys, splits, 1 / E in 1/eV, V_CC in eV, Y_n, weights)``."""
+        for (density, y_n, weights), members in by_grid.values():
+            energy = np.concatenate([e for _, e in members])
+            self.groups.append(([k for k, _ in members], np.cumsum([len(e) for _, e in members])[:-1],
+                                1.0 / (1.0e6 * energy), charged_current_potential_ev(density),
+                                np.asarray(y_n, float), np.asarray(weights, float)))
 
     def p_eff(self, osc: SolarOscillation) -> dict:
         """Key -> day ``P_eff`` at the request's energies."""
@@ -564,10 +566,26 @@ class DayPlan:
         """Key -> day ``P_eff`` at the request's energies for every point of ``osc``, shape
         (n_points, n_energies)."""
         c2, s2 = np.cos(2 * osc.th12), np.sin(2 * osc.th12)
-        k = 0.25 * osc.dm21_ev2 * self.inverse_energy_ev
-        a = k * c2 + self.v_cc * (osc.eps_d_pe - 0.5 * np.cos(osc.th13) ** 2 + self.y_n * osc.eps_d_n)
-        b_re = k * s2 + self.v_cc * (osc.eps_n_pe.real + self.y_n * osc.eps_n_n.real)
-        b_im = self.v_cc * (osc.eps_n_pe.imag + self.y_n * osc.eps_n_n.imag)
-        p = 0.5 + (0.5 * c2) * a / np.sqrt(a * a + b_re * b_re + b_im * b_im)
-        averaged = np.add.reduceat(p * self.weights, self.starts, axis=1)
-        return dict(zip(self.keys, np.split(averaged, self.splits, axis=1)))
+        out = {}
+        for keys, splits, inverse_energy_ev, v_cc, y_n, weights in self.groups:
+            k = 0.25 * osc.dm21_ev2 * inverse_energy_ev                                   # (points, energies)
+            matter_a = v_cc * (osc.eps_d_pe - 0.5 * np.cos(osc.th13) ** 2 + y_n * osc.eps_d_n)   # (points, nodes)
+            matter_b_re = v_cc * (osc.eps_n_pe.real + y_n * osc.eps_n_n.real)
+            matter_b_im_squared = (v_cc * (osc.eps_n_pe.imag + y_n * osc.eps_n_n.imag)) ** 2
+            cos_2theta_m = np.empty_like(k)
+            # a few points at a time, so that the (points, energies, nodes) arrays stay in cache
+            step = max(1, CACHE_BLOCK_ELEMENTS // (k.shape[1] * len(v_cc)))
+            for first in range(0, len(k), step):
+                rows = slice(first, first + step)
+                a = (k[rows] * c2[rows])[:, :, None] + matter_a[rows, None, :]           # (points, energies, nodes)
+                b_re = (k[rows] * s2[rows])[:, :, None] + matter_b_re[rows, None, :]
+                denominator = a * a
+                b_re *= b_re
+                denominator += b_re
+                denominator += matter_b_im_squared[rows, None, :]
+                np.sqrt(denominator, out=denominator)
+                np.divide(a, denominator, out=a)
+                cos_2theta_m[rows] = a @ weights
+            p = 0.5 * weights.sum() + (0.5 * c2) * cos_2theta_m
+            out.update(zip(keys, np.split(p, splits, axis=1)))
+        return {key: out[key] for key in self.keys}
