@@ -161,5 +161,5 @@ class LHCbLNV(Likelihood):
             f"an N decay counts only within {self.prompt_proper_time_ps:g} ps proper "
             "time (card option); LHCb's acceptance versus lifetime is not modelled",
             "N widths: exclusive meson channels below 1 GeV, quark level above "
-            "(1805.08567); eta, eta' and vector couplings FROM MEMORY",
+            "(1805.08567); eta, eta' and vector couplings unverified (data/mesons/hnl_inputs.yaml)",
         ]

@@ -61,8 +61,8 @@ def test_three_body_phase_space_limits():
 
 
 def test_production_reduces_to_the_standard_model_leptonic_width_for_a_massless_state():
-    m_b, f_b, quarks = hnl.CHARGED_PSEUDOSCALARS["B"]
-    standard = (FERMI_CONSTANT_GEV2**2 * f_b**2 * hnl.CKM[quarks] ** 2 * m_b * MUON_MASS_GEV**2
+    m_b, f_b, quarks = hnl.charged_pseudoscalars()["B"]
+    standard = (FERMI_CONSTANT_GEV2**2 * f_b**2 * hnl.ckm()[quarks] ** 2 * m_b * MUON_MASS_GEV**2
                 / (8 * math.pi) * (1 - MUON_MASS_GEV**2 / m_b**2) ** 2)
     assert hnl.meson_to_lepton_hnl_width("B", MUON_MASS_GEV, 1e-7, 0.3) == pytest.approx(
         0.3 * standard, rel=1e-6)

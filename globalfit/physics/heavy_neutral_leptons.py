@@ -35,10 +35,13 @@ Hirsch, Nardi, JHEP 10 (2016) 010, arXiv:1607.05641: ``R_ll`` is set by ``Delta 
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
 from scipy import integrate
 
+from globalfit.datafile import data_value, recording_active
+from globalfit.paths import data_path
 from globalfit.physics.constants import (
     CHARGED_KAON_MASS_GEV,
     CHARGED_PION_MASS_GEV,
@@ -55,39 +58,83 @@ HBAR_GEV_PS = 6.582119569e-13
 LEPTON_MASSES_GEV = (ELECTRON_MASS_GEV, MUON_MASS_GEV, TAU_MASS_GEV)
 HADRONIC_SWITCH_GEV = 1.0
 """Exclusive meson channels below, quark-level widths above (1805.08567 section 4)."""
-ALPHA_S_MZ = 0.1180
-"""alpha_s(M_Z) (PDG 2024 world average)."""
-QUARK_MASSES_GEV = {"u": 0.00216, "d": 0.00470, "s": 0.0935, "c": 1.273, "b": 4.183}
-"""MS-bar quark masses (PDG 2024; u, d, s at 2 GeV, c at m_c, b at m_b)."""
+HNL_INPUT_FILE = data_path("mesons", "hnl_inputs.yaml")
+"""Meson masses, decay constants, vector couplings, |V_qq'|, quark masses and alpha_s(M_Z)
+(PDG 2024, FLAG, 1805.08567 tables 2-3), with the status of each."""
 QUARK_CHARGES = {"u": 2 / 3, "d": -1 / 3, "s": -1 / 3, "c": 2 / 3, "b": -1 / 3}
-CKM = {("u", "d"): 0.97367, ("u", "s"): 0.22431, ("u", "b"): 0.00382,
-       ("c", "d"): 0.221, ("c", "s"): 0.975, ("c", "b"): 0.0411}
-"""|V_qq'| (PDG 2024 CKM review, direct determinations)."""
+_CHARGED_MESON_MASSES_GEV = {"pi": CHARGED_PION_MASS_GEV, "K": CHARGED_KAON_MASS_GEV}
+_NEUTRAL_VECTOR_KAPPA = {  # neutral-current factor kappa_V (1805.08567 table 3)
+    "rho0": lambda sw2: 1.0 - 2.0 * sw2, "omega": lambda sw2: 4.0 * sw2 / 3.0,
+    "phi": lambda sw2: 4.0 * sw2 / 3.0 - 1.0}
 
-# Pseudoscalar mesons: mass (GeV), decay constant f_P (GeV; f_pi = 130 MeV normalisation),
-# quarks of the CKM element. Status of these inputs (search tool, 2026-12-06): m_B VERIFIED
-# (pdglive: 5279.41 MeV); |V_ub| = 0.00382 VERIFIED-3P (a third-party quote of PDG);
-# f_B = 190 MeV FROM MEMORY (FLAG 2019/2021, N_f = 2+1+1; HPQCD arXiv:1302.2644 abstract gives
-# 186(4) MeV, VERIFIED, 2 % lower: the B -> mu N rate is uncertain by ~4 %); the other masses,
-# decay constants and CKM entries are PDG 2024 / FLAG values FROM MEMORY; eta, eta' from
-# 1805.08567 table 2 FROM MEMORY.
-CHARGED_PSEUDOSCALARS = {
-    "pi": (CHARGED_PION_MASS_GEV, 0.1302, ("u", "d")),
-    "K": (CHARGED_KAON_MASS_GEV, 0.1557, ("u", "s")),
-    "D": (1.86966, 0.2120, ("c", "d")),
-    "Ds": (1.96835, 0.2499, ("c", "s")),
-    "B": (5.27941, 0.1900, ("u", "b")),
-}
-NEUTRAL_PSEUDOSCALARS = {"pi0": (0.1349768, 0.1302), "eta": (0.547862, 0.0817),
-                         "eta_prime": (0.95778, -0.0947)}
-# Vector mesons: mass (GeV), g_V (GeV^2) = f_V m_V, CKM (charged) or neutral-current factor
-# kappa_V (neutral; 1805.08567 table 3: rho0 1 - 2 s_W^2, omega 4 s_W^2 / 3, phi
-# 4 s_W^2 / 3 - 1), FROM MEMORY like the eta values.
-CHARGED_VECTORS = {"rho": (0.77526, 0.162, ("u", "d")), "K_star": (0.89167, 0.199, ("u", "s"))}
-_SW2 = SIN2_THETA_W_LOW_ENERGY
-NEUTRAL_VECTORS = {"rho0": (0.77526, 0.162, 1.0 - 2.0 * _SW2),
-                   "omega": (0.78266, 0.153, 4.0 * _SW2 / 3.0),
-                   "phi": (1.019461, 0.234, 4.0 * _SW2 / 3.0 - 1.0)}
+
+def _cached_unless_recording(build):
+    """``build()`` cached, except inside `globalfit.datafile.recording` (the inventory must see
+    every read)."""
+    cached = cache(build)
+
+    def table():
+        return build() if recording_active() else cached()
+
+    table.__doc__ = build.__doc__
+    return table
+
+
+def _value(key: str) -> float:
+    return float(data_value(HNL_INPUT_FILE, key))
+
+
+def _rows(name: str):
+    return [(row, f"{name}.{row}") for row in data_value(HNL_INPUT_FILE, name)]
+
+
+@_cached_unless_recording
+def alpha_s_mz() -> float:
+    """``alpha_s(M_Z)`` (``HNL_INPUT_FILE``)."""
+    return _value("alpha_s_mz")
+
+
+@_cached_unless_recording
+def quark_masses_gev() -> dict[str, float]:
+    """MS-bar quark masses in GeV (u, d, s at 2 GeV; c at m_c; b at m_b)."""
+    return {q: _value(f"quark_masses_gev.{q}") for q in QUARK_CHARGES}
+
+
+@_cached_unless_recording
+def ckm() -> dict[tuple[str, str], float]:
+    """``|V_qq'|`` keyed by ``(up, down)``."""
+    return {(name[0], name[1]): _value(key) for name, key in _rows("ckm")}
+
+
+@_cached_unless_recording
+def charged_pseudoscalars() -> dict[str, tuple]:
+    """``{meson: (mass GeV, f_P GeV, (up, down))}`` (f_pi = 130 MeV normalisation)."""
+    return {name: (_CHARGED_MESON_MASSES_GEV[name] if name in _CHARGED_MESON_MASSES_GEV else _value(f"{key}.mass_gev"),
+                   _value(f"{key}.decay_constant_gev"), tuple(data_value(HNL_INPUT_FILE, f"{key}.quarks")))
+            for name, key in _rows("charged_pseudoscalars")}
+
+
+@_cached_unless_recording
+def neutral_pseudoscalars() -> dict[str, tuple]:
+    """``{meson: (mass GeV, f_P GeV)}``."""
+    return {name: (_value(f"{key}.mass_gev"), _value(f"{key}.decay_constant_gev"))
+            for name, key in _rows("neutral_pseudoscalars")}
+
+
+@_cached_unless_recording
+def charged_vectors() -> dict[str, tuple]:
+    """``{meson: (mass GeV, g_V GeV^2, (up, down))}``, ``g_V = f_V m_V``."""
+    return {name: (_value(f"{key}.mass_gev"), _value(f"{key}.g_v_gev2"),
+                   tuple(data_value(HNL_INPUT_FILE, f"{key}.quarks")))
+            for name, key in _rows("charged_vectors")}
+
+
+@_cached_unless_recording
+def neutral_vectors() -> dict[str, tuple]:
+    """``{meson: (mass GeV, g_V GeV^2, kappa_V)}`` with ``kappa_V`` at the low-energy s_W^2."""
+    return {name: (_value(f"{key}.mass_gev"), _value(f"{key}.g_v_gev2"),
+                   _NEUTRAL_VECTOR_KAPPA[name](SIN2_THETA_W_LOW_ENERGY))
+            for name, key in _rows("neutral_vectors")}
 
 
 def kallen(a, b, c):
@@ -106,8 +153,8 @@ def meson_to_lepton_hnl_width(meson: str, lepton_mass_gev: float, hnl_mass_gev: 
     (8 pi) * lambda^1/2(1, y_N, y_l) [y_N + y_l - (y_N - y_l)^2]``, ``y = m^2 / m_P^2``
     (0901.3589 eq. (C.5); 1805.08567 eq. (2.4)). With ``m_N -> 0`` it is the SM ``P -> l nu``
     times ``|U|^2``."""
-    m_p, f_p, quarks = CHARGED_PSEUDOSCALARS[meson]
-    return pseudoscalar_to_lepton_hnl_width(m_p, f_p, CKM[quarks], lepton_mass_gev,
+    m_p, f_p, quarks = charged_pseudoscalars()[meson]
+    return pseudoscalar_to_lepton_hnl_width(m_p, f_p, ckm()[quarks], lepton_mass_gev,
                                             hnl_mass_gev, usq)
 
 
@@ -169,8 +216,8 @@ def neutrino_vector_width(hnl_mass_gev, meson_mass_gev, g_v_gev2, kappa, usq) ->
 
 def hnl_to_lepton_pion_width(hnl_mass_gev: float, lepton_mass_gev: float, usq: float) -> float:
     """``Gamma(N -> l^- pi^+)`` (one charge mode) in GeV."""
-    m_pi, f_pi, quarks = CHARGED_PSEUDOSCALARS["pi"]
-    return lepton_pseudoscalar_width(hnl_mass_gev, lepton_mass_gev, m_pi, f_pi, CKM[quarks], usq)
+    m_pi, f_pi, quarks = charged_pseudoscalars()["pi"]
+    return lepton_pseudoscalar_width(hnl_mass_gev, lepton_mass_gev, m_pi, f_pi, ckm()[quarks], usq)
 
 
 # --- decays: three-body --------------------------------------------------------------------
@@ -232,10 +279,10 @@ def neutral_current_coefficients(charge: float, same_flavour_lepton: bool = Fals
 
 
 def alpha_s(scale_gev: float) -> float:
-    """One-loop ``alpha_s`` from ``ALPHA_S_MZ``, with the number of flavours changing at
+    """One-loop ``alpha_s`` from `alpha_s_mz`, with the number of flavours changing at
     ``m_b`` and ``m_c`` (continuous there)."""
-    value, upper = ALPHA_S_MZ, Z_MASS_GEV
-    for n_f, threshold in ((5, QUARK_MASSES_GEV["b"]), (4, QUARK_MASSES_GEV["c"]), (3, 0.0)):
+    value, upper, masses = alpha_s_mz(), Z_MASS_GEV, quark_masses_gev()
+    for n_f, threshold in ((5, masses["b"]), (4, masses["c"]), (3, 0.0)):
         low = max(scale_gev, threshold)
         b0 = (33.0 - 2.0 * n_f) / (12.0 * math.pi)
         value = value / (1.0 + value * b0 * math.log(low**2 / upper**2))
@@ -254,26 +301,25 @@ def qcd_factor(hnl_mass_gev: float) -> float:
 
 # --- total width of one flavour ------------------------------------------------------------
 def _hadronic_width_exclusive(hnl_mass_gev: float, alpha: int, usq: float) -> float:
-    m_l = LEPTON_MASSES_GEV[alpha]
-    width = sum(lepton_pseudoscalar_width(hnl_mass_gev, m_l, m, f, CKM[q], usq)
-                for m, f, q in CHARGED_PSEUDOSCALARS.values())
-    width += sum(lepton_vector_width(hnl_mass_gev, m_l, m, g, CKM[q], usq)
-                 for m, g, q in CHARGED_VECTORS.values())
+    m_l, elements = LEPTON_MASSES_GEV[alpha], ckm()
+    width = sum(lepton_pseudoscalar_width(hnl_mass_gev, m_l, m, f, elements[q], usq)
+                for m, f, q in charged_pseudoscalars().values())
+    width += sum(lepton_vector_width(hnl_mass_gev, m_l, m, g, elements[q], usq)
+                 for m, g, q in charged_vectors().values())
     width += sum(neutrino_pseudoscalar_width(hnl_mass_gev, m, f, usq)
-                 for m, f in NEUTRAL_PSEUDOSCALARS.values())
+                 for m, f in neutral_pseudoscalars().values())
     return width + sum(neutrino_vector_width(hnl_mass_gev, m, g, k, usq)
-                       for m, g, k in NEUTRAL_VECTORS.values())
+                       for m, g, k in neutral_vectors().values())
 
 
 def _hadronic_width_inclusive(hnl_mass_gev: float, alpha: int, usq: float) -> float:
-    lepton = LEPTON_MASSES_GEV[alpha]
-    width = sum(charged_current_width(hnl_mass_gev, usq, (QUARK_MASSES_GEV[up],
-                                                          QUARK_MASSES_GEV[down], lepton),
+    lepton, masses = LEPTON_MASSES_GEV[alpha], quark_masses_gev()
+    width = sum(charged_current_width(hnl_mass_gev, usq, (masses[up], masses[down], lepton),
                                       colours=3, ckm=value)
-                for (up, down), value in CKM.items())
-    width += sum(neutral_current_width(hnl_mass_gev, usq, QUARK_MASSES_GEV[q],
+                for (up, down), value in ckm().items())
+    width += sum(neutral_current_width(hnl_mass_gev, usq, masses[q],
                                        *neutral_current_coefficients(QUARK_CHARGES[q]), colours=3)
-                 for q in QUARK_MASSES_GEV)
+                 for q in masses)
     return width * qcd_factor(hnl_mass_gev)
 
 
