@@ -120,7 +120,9 @@ def scan(deepcore: DeepCore3y) -> None:
               + " ".join(f"{v:.2f}" for v in profile))
     fig, ax = plt.subplots(figsize=(5.5, 4.5), constrained_layout=True)
     ax.contour(s23, dm32 * 1e3, chi2, levels=[2.30, 4.61], colors=["C0", "C0"], linestyles=["--", "-"])
-    ax.plot(s23[best[1]], dm32[best[0]] * 1e3, "C0x", label="this likelihood (68 %, 90 % 2-d)")
+    ax.plot(s23[best[1]], dm32[best[0]] * 1e3, "C0x", label="this likelihood: best fit")
+    ax.plot([], [], "C0--", label=r"this likelihood: 68 % ($\Delta\chi^2 = 2.30$, 2 dof)")
+    ax.plot([], [], "C0-", label=r"this likelihood: 90 % ($\Delta\chi^2 = 4.61$, 2 dof)")
     ax.errorbar([0.51], [2.31], xerr=[[0.09], [0.07]], yerr=[[0.13], [0.11]], fmt="ko",
                 label="IceCube PRL 120 (2018) 071801, 1 sigma")
     ax.set(xlabel=r"$\sin^2\theta_{23}$", ylabel=r"$\Delta m^2_{32}$ [$10^{-3}$ eV$^2$]",

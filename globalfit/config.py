@@ -794,6 +794,7 @@ def check_semantics(config: RunConfig) -> list[str]:
                                     deferred=deferred_likelihoods(config, classes))
     if model is not None:
         _check_reads({**classes, "model": model}, sources, config.model.name, errors)
+        _check_card_reads(classes, config, errors)
     _check_regions(config, parameters, sources, model, list(classes), errors)
     _check_scan(config, parameters, sources, errors)
     errors += _check_sampler_semantics(config)
@@ -834,6 +835,18 @@ def _check_reads(classes, sources, model_name, errors):
                     f"{where}: reads parameter {name!r}, which neither model "
                     f"{model_name!r} nor any likelihood provides{closest_hint(name, sources)} "
                     f"(use a model that has it, or add {name!r} to the card's parameters:)")
+
+
+def _check_card_reads(classes, config, errors):
+    """Every parameter a likelihood declares in ``card_reads`` must be in the card's
+    ``parameters:`` (its model default is not a physics input for that likelihood)."""
+    for instance, cls in classes.items():
+        for name in getattr(cls, "card_reads", ()):
+            if name not in config.parameters:
+                errors.append(
+                    f"likelihoods.{instance}: needs parameter {name!r} set in the card "
+                    f"(its model default is not used for this likelihood); add e.g. "
+                    f"'{name}: {{value: ...}}' or a prior to the card's parameters:")
 
 
 def _check_regions(config, parameters, sources, model, instances, errors):

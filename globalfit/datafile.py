@@ -12,11 +12,16 @@ named by its dotted key path (``samples.nue_fhc.predicted``; list items that are
 add their index, ``sources.0.rate``). A quantity counts as read when the caller takes it out
 of its mapping (``[]``, ``get``, ``items``, ``values``, ``dict(...)``); a list of numbers is
 read as a whole, which errs on the side of listing too much.
+
+Physics modules that need one published number (a cross-section slope, a nuclear mass) take
+it with `data_value`, which reads the file once (cached) and raises `MissingQuantityError`
+naming the file and the key when it is absent: there is no default in the code.
 """
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +65,11 @@ def recording() -> Iterator[set[tuple[str, str]]]:
         yield reads
     finally:
         del _RECORDERS[next(i for i, r in enumerate(_RECORDERS) if r is reads)]
+
+
+def recording_active() -> bool:
+    """True inside `recording` (a cached value would then hide a read from the inventory)."""
+    return bool(_RECORDERS)
 
 
 def _note(file: str, key: str) -> None:
@@ -124,3 +134,53 @@ class RecordingDict(dict):
 
     def copy(self):
         return RecordingDict(dict(super().items()), self._file, self._prefix)
+
+
+class MissingQuantityError(KeyError):
+    """A physics quantity a module needs is missing from its data file (the message names both)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+@cache
+def _cached_content(path: str) -> Any:
+    """Plain content of a data file, read once per process."""
+    return load_yaml_file(Path(path), what="data file")
+
+
+def data_value(path: str | Path, key: str) -> Any:
+    """The quantity at dotted ``key`` of data file ``path`` (list items by index).
+
+    The file is read once per process (the loader of `read_yaml`, cached); inside `recording`
+    every call records ``key`` (as `read_yaml` would), so the inventory lists it for each
+    likelihood that takes it, whenever the file was first read.
+
+    Raises
+    ------
+    MissingQuantityError
+        If ``key`` (or a part of it) is not in the file: there is no default in the code.
+    """
+    if not _RECORDERS:
+        return _plain_value(str(path), key)
+    # wrapped at each call, so that a value cached before `recording` began is still recorded
+    return _lookup(RecordingDict(_cached_content(str(path)), str(Path(path).resolve()), ""), key, path)
+
+
+@cache
+def _plain_value(path: str, key: str) -> Any:
+    """`data_value` outside `recording`: cached per (file, key), a few hundred ns a call."""
+    return _lookup(_cached_content(path), key, path)
+
+
+def _lookup(node: Any, key: str, path: str | Path) -> Any:
+    done = []
+    for part in key.split("."):
+        try:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise MissingQuantityError(
+                f"{path}: physics quantity {key!r} is missing (no {'.'.join(done + [part])!r}); add it to the "
+                f"file with its provenance (provenance.quantities), there is no default in the code") from None
+        done.append(part)
+    return node

@@ -82,7 +82,8 @@ def _check_names(names: Sequence[str] | None, known: Sequence[str]) -> None:
 def profile_card(card: Any, split: str | None = None, parameters: Sequence[str] | None = None,
                  cores: int = 1, n_grid: int = 41, n_starts: int = 8,
                  method: str | None = None, seed: int = 0,
-                 progress: bool = False) -> pd.DataFrame:
+                 progress: bool = False, sweep: str = "both-ways",
+                 refine: bool | str = True) -> pd.DataFrame:
     """Frequentist profile table of a run card, computed from the likelihoods alone.
 
     Parameters
@@ -102,6 +103,12 @@ def profile_card(card: Any, split: str | None = None, parameters: Sequence[str] 
         (`globalfit.samplers.profile.METHODS`), seed of the starts.
     progress : bool
         Progress bars on a terminal (`globalfit.progress`).
+    sweep : str
+        How each profile walks its grid: ``both-ways`` (every seed at every point) or
+        ``outward`` (warm-started walks from each seed; `globalfit.samplers.profile.SWEEPS`).
+    refine : True, False or ``"points"``
+        Interval endpoints by root finding, from the grid, or from two new profile points in
+        each grid interval that crosses a level (`globalfit.results.profile_table`).
 
     Returns
     -------
@@ -116,7 +123,8 @@ def profile_card(card: Any, split: str | None = None, parameters: Sequence[str] 
     names = list(parameters) if parameters else None
     _check_names(names, list(posterior.names) + list(getattr(posterior, "derived_names", ())))
     regions = profile_regions_for(posterior, config.regions, split)
-    options: dict[str, Any] = {"n_grid": n_grid, "n_starts": n_starts, "seed": seed}
+    options: dict[str, Any] = {"n_grid": n_grid, "n_starts": n_starts, "seed": seed,
+                               "sweep": sweep, "refine": refine}
     if method:
         options["method"] = method
     return profile_table(posterior, names, regions, chain=chain_for_starts(run_dir, posterior),

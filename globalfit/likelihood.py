@@ -84,6 +84,9 @@ class Likelihood(abc.ABC):
     """Short name for figures and tables (``COHERENT CsI 2021``); empty: use ``name``."""
     description: ClassVar[str] = ""
     reads: ClassVar[tuple[str, ...]] = ()
+    card_reads: ClassVar[tuple[str, ...]] = ()
+    """Parameters the card itself must set (fixed or free): no model default stands for them
+    (validation names the missing key)."""
     nuisance_parameters: ClassVar[Mapping[str, Mapping[str, Any]]] = MappingProxyType({})
     shared_nuisance_parameters: ClassVar[Mapping[str, Mapping[str, Any]]] = MappingProxyType({})
     """Nuisances shared with other likelihoods: ``shared.<name>`` -> default prior."""

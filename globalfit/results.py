@@ -50,6 +50,7 @@ from globalfit.samplers.profile import (
     posterior_chi2,
     prior_unit_cube_map,
     profile_regions,
+    refine_profile,
 )
 from globalfit.statistics import (
     LEVELS,
@@ -511,7 +512,11 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
         A progress bar over the parameters on a terminal (`globalfit.progress`).
     options
         Passed to `globalfit.samplers.profile.profile_regions` (``n_grid``, ``n_starts``,
-        ``method``, ``seed``, ``refine``: refine endpoints by root finding, default True).
+        ``method``, ``seed``, ``sweep``, ``refine``: endpoints by root finding (``True``, the
+        default), by new profile points placed inside the grid intervals that cross a level
+        and beside the minimum (``"points"``: `refine_profile` with ``refine_points`` each,
+        default 2, then interpolation in sqrt(Delta chi^2); a fixed cost for expensive
+        likelihoods) or from the grid alone (``False``)).
 
     Returns
     -------
@@ -524,6 +529,9 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
     names = list(posterior.names)
     wanted = list(parameters) if parameters else names
     refine = options.pop("refine", True)
+    refine_points = options.pop("refine_points", 2)
+    if refine not in (True, False, "points"):
+        raise ValueError(f"refine: {refine!r} not allowed (True, False or 'points')")
     pulls = options.pop("pull_terms", ())
     chi2 = posterior_chi2(posterior, pulls)
     starts = None if chain is None else chain_starts(chain.flat_chain, chain.flat_log_prob)
@@ -536,12 +544,17 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
         options.get("method", DEFAULT_METHOD), options.get("seed", 0), options["from_unit_cube"])
     def parameter_rows(name: str) -> tuple[list, dict[str, float]]:
         profiles = _profiles(chi2, posterior, name, regions, best, starts, options)
+        if refine == "points":
+            union = "+".join(r.label for r in regions) if len(regions) > 1 else None
+            profiles = {label: p if label == union else
+                        refine_profile(p, points=refine_points, max_step=math.inf)
+                        for label, p in profiles.items()}
         display = posterior.parameters[names.index(name)].from_internal if name in names else float
         rows, minima = [], {}
         for label, profile in profiles.items():
             minima[label] = profile.minimum_chi2
             for level_name, level in LEVELS.items():
-                intervals = _allowed(profiles, label, level, refine, regions)
+                intervals = _allowed(profiles, label, level, refine is True, regions)
                 for low, high in intervals or [(math.nan, math.nan)]:
                     rows.append([name, label, level_name, float(display(profile.best_value)),
                                  float(display(low)), float(display(high))])

@@ -1,6 +1,6 @@
 """CHARM: the nu_e-nucleon NC/CC ratio, bounding eps^q_ee and eps^q_{tau e}, eps^q_{mu e}.
 
-Data: ``data/charm/charm_nue.yaml`` (CHARM, PLB 180 (1986) 303; FROM MEMORY, see the file).
+Data: ``data/charm/charm_nue.yaml`` (CHARM, PLB 180 (1986) 303; unverified, status in the file).
 Following Davidson et al. (JHEP 0303 (2003) 011) the measured ratio is read as
 ``R_e = (g_L^e)^2 + (g_R^e)^2`` with the effective couplings of an incoming nu_e
 (`globalfit.physics.dis.effective_couplings_squared`), compared with a Gaussian.
@@ -70,6 +70,7 @@ class CharmLikelihood(Likelihood):
 
     def approximations(self) -> list[str]:
         return [
-            "CHARM R_e = 0.406 +- 0.140 is FROM MEMORY, read as (g_L^e)^2 + (g_R^e)^2 as by Davidson et al.",
+            "CHARM R_e = 0.406 +- 0.140 is unverified (data/charm/charm_nue.yaml), read as (g_L^e)^2 + (g_R^e)^2 "
+            "as by Davidson et al.",
             f"light mediator: {self.q2_distribution.label}",
         ]

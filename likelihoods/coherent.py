@@ -35,7 +35,7 @@ from globalfit.datafiles import read_table
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import sns
-from globalfit.physics.cevns import SM_G_N, SM_G_P, CEvNSPredictor, Source, rates_of_predictors
+from globalfit.physics.cevns import CEvNSPredictor, Source, rates_of_predictors
 from globalfit.physics.constants import MEV
 from globalfit.physics.detector import gamma_bin_matrix, gaussian_bin_matrix, poisson_matrix
 from globalfit.physics.nuclei import target_isotopes
@@ -389,21 +389,21 @@ class _CoherentBase(Likelihood):
                                           f"likelihoods.{self.name}.normalisation")
 
     # --- predictions --------------------------------------------------------------------
-    def signal_by_source(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
-                         g_n: float = SM_G_N) -> np.ndarray:
+    def signal_by_source(self, couplings: Couplings = STANDARD_MODEL, g_p: float | None = None,
+                         g_n: float | None = None) -> np.ndarray:
         """Expected CEvNS events ``[source, energy bin, time bin]``."""
         rates = self.predictor.rates(couplings, g_p, g_n)
         return rates[:, :, None] * self.time_weights[:, None, :]
 
-    def predicted_counts(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
-                         g_n: float = SM_G_N) -> float:
+    def predicted_counts(self, couplings: Couplings = STANDARD_MODEL, g_p: float | None = None,
+                         g_n: float | None = None) -> float:
         """Total expected CEvNS events in the analysis region (counting mode; scaled to the
         published SM count when ``normalisation: published``)."""
         return self._scale * float(np.dot(self.predictor.rates(couplings, g_p, g_n).sum(axis=1),
                                           self._time_totals))
 
-    def chi2_couplings(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
-                       g_n: float = SM_G_N, nuisances: dict | None = None) -> float:
+    def chi2_couplings(self, couplings: Couplings = STANDARD_MODEL, g_p: float | None = None,
+                       g_n: float | None = None, nuisances: dict | None = None) -> float:
         """``-2 ln L`` at these couplings; nuisances profiled unless given."""
         if self.release_path is None:
             return counting_chi2(self.observed, self.observed_sigma,
@@ -497,7 +497,7 @@ class _CoherentBase(Likelihood):
         return profile_poisson(self.release_observed, fixed, free_templates, free_sigmas)[0]
 
     def release_fit_signal(self, couplings: Couplings = STANDARD_MODEL, free_norm: bool = True,
-                           g_p: float = SM_G_P, g_n: float = SM_G_N) -> tuple[float, float]:
+                           g_p: float | None = None, g_n: float | None = None) -> tuple[float, float]:
         """Profile all nuisances (signal normalisation free if ``free_norm``) and return
         ``(fitted CEvNS events, chi2)``; the fitted signal includes the shape shifts."""
         _, templates, sigmas, defaults, lowers = self._release_components(couplings, g_p, g_n)
@@ -524,8 +524,8 @@ class _CoherentBase(Likelihood):
         """Energy x time signal onto the release grid (identity; LAr adds F90)."""
         return energy_time
 
-    def release_signal(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
-                       g_n: float = SM_G_N) -> np.ndarray:
+    def release_signal(self, couplings: Couplings = STANDARD_MODEL, g_p: float | None = None,
+                       g_n: float | None = None) -> np.ndarray:
         """Expected CEvNS counts on the release grid (nominal detector response)."""
         return self._signal_from(self.predictor, couplings, g_p, g_n)
 

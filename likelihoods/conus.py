@@ -39,7 +39,7 @@ from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import reactor
-from globalfit.physics.cevns import SM_G_N, SM_G_P, CEvNSPredictor, Source
+from globalfit.physics.cevns import CEvNSPredictor, Source
 from globalfit.physics.constants import MEV, SECONDS_PER_DAY
 from globalfit.physics.detector import gaussian_bin_matrix, lindhard_quenching
 from likelihoods.coherent import counting_chi2, normalisation_scale
@@ -108,14 +108,14 @@ class ConusLikelihood(Likelihood):
         edges = [det["threshold_eVee"], det["roi_max_eVee"]]
         return det["efficiency"] * gaussian_bin_matrix(eee_ev, det["resolution_sigma_eVee"], edges)
 
-    def predicted_counts(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
-                         g_n: float = SM_G_N) -> float:
+    def predicted_counts(self, couplings: Couplings = STANDARD_MODEL, g_p: float | None = None,
+                         g_n: float | None = None) -> float:
         """Expected CEvNS events above threshold: by default the published SM prediction times
         the forward model's ``N(model) / N(SM)`` (``normalisation: computed``: its own count)."""
         return self._scale * float(self.predictor.rates(couplings, g_p, g_n).sum())
 
-    def chi2_couplings(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
-                       g_n: float = SM_G_N, nuisances: dict | None = None) -> float:
+    def chi2_couplings(self, couplings: Couplings = STANDARD_MODEL, g_p: float | None = None,
+                       g_n: float | None = None, nuisances: dict | None = None) -> float:
         return counting_chi2(self.observed, self.observed_sigma, self.predicted_counts(couplings, g_p, g_n),
                              self.norm_sigma, nuisances)
 

@@ -10,7 +10,8 @@ A thermalised Z' that becomes non-relativistic after neutrino decoupling (``T_de
 hands its entropy to the neutrinos alone and raises N_eff. Two modes:
 
 * ``mode: boundary`` (default): the bound quoted in the talk from Huang, Ohlsson, Zhou
-  (PRD 97 (2018) 075009): a thermalised Z' must have ``m_Z' > 5 MeV`` (FROM MEMORY).
+  (PRD 97 (2018) 075009): a thermalised Z' must have ``m_Z' > 5 MeV`` (unverified; status in
+  ``data/cosmology/neff.yaml``).
   Below it ``ln L = -inf`` (a prior boundary); leave ``cosmology`` out of a run card to
   switch it off.
 * ``mode: neff``: an estimate of N_eff by entropy conservation with instantaneous neutrino
@@ -39,12 +40,11 @@ from globalfit.couplings import Couplings
 from globalfit.datafile import read_yaml
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
-from globalfit.physics.constants import MEV
+from globalfit.physics.constants import MEV, PLANCK_MASS_GEV
 
-PLANCK_MASS_GEV = 1.22089e19
-"""Planck mass G_N^{-1/2} in GeV (PDG)."""
-G_STAR_MEV = 10.75
-"""Relativistic degrees of freedom between muon annihilation and neutrino decoupling."""
+G_STAR_MEV = 2.0 + 7.0 / 8.0 * (4.0 + 6.0)
+"""Relativistic degrees of freedom between muon annihilation and neutrino decoupling:
+photons (2) and, with 7/8, e+- (4) and three neutrino flavours (6): 10.75."""
 G_NEUTRINOS = 7.0 / 8.0 * 6.0
 G_VECTOR = 3.0
 MODES = ("boundary", "neff")
@@ -152,7 +152,8 @@ class CosmologyLikelihood(Likelihood):
 
     def approximations(self) -> list[str]:
         if self.mode == "boundary":
-            return ["m_Z' > 5 MeV for a thermalised Z' (Huang-Ohlsson-Zhou as quoted in the talk; FROM MEMORY)",
+            return ["m_Z' > 5 MeV for a thermalised Z' (Huang-Ohlsson-Zhou as quoted in the talk; "
+                    "unverified, data/cosmology/neff.yaml)",
                     "thermalisation criterion Gamma(Z'->nu nu) > H(T = m_Z') (decays and inverse decays only)"]
         return ["N_eff from entropy conservation with instantaneous neutrino decoupling at "
                 f"{self.decoupling_gev / MEV:g} MeV (strongly T_dec dependent)",

@@ -20,7 +20,8 @@ Two modes:
   octant folded (``tan^2 -> min(tan^2, 1/tan^2)``) because reactor data cannot tell it.
   The numbers live in ``data/kamland/kamland_2008_summary.yaml``.
 
-Antineutrinos cross the crust (``rho = 2.7 g/cm^3``, ``Y_e = 0.5``, ``Y_n = 1.0``) with the
+Antineutrinos cross the crust (``rho = 2.7 g/cm^3``, ``Y_e = 0.5``, ``Y_n = 1.0``; read from
+``data/earth/matter_composition.yaml``) with the
 two-state Hamiltonian of ``globalfit.physics.solar`` including NSI; ``P_ee = c13^4 P_eff + s13^4``.
 """
 from __future__ import annotations
@@ -32,12 +33,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from globalfit.datafile import read_yaml
+from globalfit.datafile import data_value, read_yaml
 from globalfit.datafiles import check_frame, read_table
 from globalfit.likelihood import Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import reactor
 from globalfit.physics.detector import gaussian_interval_probability
+from globalfit.physics.matter import crust_electron_density_na, crust_neutron_to_electron
 from globalfit.physics.solar import (
     KM_TIMES_EV,
     SolarOscillation,
@@ -49,12 +51,8 @@ from globalfit.releases import release_option
 DATA_DIR = data_path("kamland")
 SPECTRUM_FILE = "EnergySpectrum_0.1MeVbin_4th_result.dat"
 REACTORS_FILE = "Reactors.csv"
-CRUST_ELECTRON_DENSITY_NA = 2.7 * 0.5
-"""``n_e / N_A`` in the crust, cm^-3 (rho = 2.7 g/cm^3, Y_e = 0.5)."""
-CRUST_NEUTRON_FRACTION = 1.0
-KAMLAND_LATITUDE_DEG = 36.4225
-KAMLAND_LONGITUDE_DEG = 137.3153
-"""Kamioka mine, KamLAND site (FROM MEMORY, +-0.01 deg; 1 km changes L by < 1 %)."""
+SITE_FILE = DATA_DIR / "detector_site.yaml"
+"""KamLAND's latitude and longitude (+-0.01 deg; 1 km changes L by < 1 %), with provenance."""
 KAMLAND_YEARS = (2002, 2009)
 """Data-taking years of the 2011 (4th) result: March 2002 to November 2009."""
 EARTH_RADIUS_FOR_BASELINES_KM = 6371.0
@@ -80,8 +78,8 @@ def oscillation_from_point(point: Point) -> SolarOscillation:
 
 def kamland_survival(energy_mev, baseline_km, osc: SolarOscillation) -> np.ndarray:
     """``P(nubar_e -> nubar_e)`` in the crust; broadcasts energy against baseline."""
-    v_cc = charged_current_potential_ev(CRUST_ELECTRON_DENSITY_NA)
-    p_eff = p_eff_constant_density(energy_mev, baseline_km, v_cc, CRUST_NEUTRON_FRACTION, osc, antineutrino=True)
+    v_cc = charged_current_potential_ev(crust_electron_density_na())
+    p_eff = p_eff_constant_density(energy_mev, baseline_km, v_cc, crust_neutron_to_electron(), osc, antineutrino=True)
     return np.cos(osc.th13) ** 4 * p_eff + np.sin(osc.th13) ** 4
 
 
@@ -92,7 +90,7 @@ def _unit_vector_km(lat_deg, lon_deg) -> np.ndarray:
 
 
 def operating_history_weights(reactors_path, years=KAMLAND_YEARS,
-                              latitude_deg=KAMLAND_LATITUDE_DEG, longitude_deg=KAMLAND_LONGITUDE_DEG):
+                              latitude_deg=None, longitude_deg=None):
     """Site baselines and flux weights from a reactor operating history.
 
     Reads ``sites.csv`` (site, lat, lon), ``units.csv`` (id, site, thermal_power_MW) and
@@ -100,11 +98,14 @@ def operating_history_weights(reactors_path, years=KAMLAND_YEARS,
     of the IAEA-PRIS tables of ``shared/data/reactors``. The thermal energy of each unit in
     ``years`` is its electricity times ``thermal_power_MW / reference_power_MWe``; a site's
     weight is its thermal energy over ``L^2`` (straight-line distance through the Earth).
+    ``latitude_deg``, ``longitude_deg``: the detector (default KamLAND, ``SITE_FILE``).
 
     Returns
     -------
     baseline_km, weight : arrays (weights sum to 1)
     """
+    latitude_deg = float(data_value(SITE_FILE, "latitude_deg")) if latitude_deg is None else latitude_deg
+    longitude_deg = float(data_value(SITE_FILE, "longitude_deg")) if longitude_deg is None else longitude_deg
     folder = Path(reactors_path)
     try:
         sites = pd.read_csv(folder / "sites.csv", comment="#")
@@ -258,8 +259,8 @@ class KamLANDSpectrum:
         """
         if quadrature is None:
             quadrature = self.energy_quadrature(osc.dm21_ev2)
-        v_cc = float(charged_current_potential_ev(CRUST_ELECTRON_DENSITY_NA))
-        y_n = CRUST_NEUTRON_FRACTION
+        v_cc = float(charged_current_potential_ev(crust_electron_density_na()))
+        y_n = crust_neutron_to_electron()
         c13sq = np.cos(osc.th13) ** 2
         # antineutrinos: H -> conj(H_vac - H_mat) (globalfit.physics.solar.hamiltonian_terms)
         matter_a = 0.5 * c13sq * v_cc - v_cc * (osc.eps_d_pe + y_n * osc.eps_d_n)

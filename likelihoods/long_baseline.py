@@ -39,12 +39,10 @@ from globalfit.likelihood import OSCILLATION_PARAMETERS, Likelihood, Point
 from globalfit.paths import data_path
 from globalfit.physics import accelerator as acc
 from globalfit.physics.constants import AVOGADRO_PER_MOL
+from globalfit.physics.matter import earth_neutron_to_electron
 from globalfit.physics.oscillation import probabilities
 from globalfit.releases import release_option
 from globalfit.statistics import poisson_chi2
-
-Y_N_EARTH = 1.05
-"""Neutron-to-electron ratio of the Earth's crust and mantle (physics.md section 0; FROM MEMORY)."""
 
 FLAVOUR_INDEX = {"e": 0, "mu": 1, "tau": 2}
 NUISANCE_NAMES = ("norm_nu", "norm_nubar", "norm_nue", "norm_bkg")
@@ -116,7 +114,8 @@ class _AcceleratorLikelihood(Likelihood):
                              f"choose from {NUISANCE_MODES}")
         if self.nuisance_mode != "sampled":
             self.nuisance_parameters = {}
-        self.neutron_fraction = float(self.options.get("neutron_fraction", Y_N_EARTH))
+        self.neutron_fraction = float(self.options["neutron_fraction"] if "neutron_fraction" in self.options
+                                      else earth_neutron_to_electron())
         if not 0.0 <= self.neutron_fraction <= 3.0:
             raise ValueError(f"likelihoods.{self.name}.neutron_fraction: {self.neutron_fraction} "
                              "outside the physical range [0, 3]")
@@ -344,7 +343,7 @@ class _CountingExperiment(_AcceleratorLikelihood):
 class T2K(_CountingExperiment):
     """T2K far-detector samples (SK): FHC/RHC 1R-mu, FHC/RHC 1Re, FHC 1Re1de (per-sample counts).
 
-    Data: T2K, Nature 580 (2020) 339, arXiv:1910.03887, Table 1 (FROM MEMORY; see
+    Data: T2K, Nature 580 (2020) 339, arXiv:1910.03887, Table 1 (unverified; status in
     ``data/t2k/samples.yaml``). L = 295 km, rho = 2.6 g/cm^3.
     """
 

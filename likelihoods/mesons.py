@@ -204,8 +204,8 @@ class MesonDecayLikelihood(Likelihood):
             "the meson: structure-dependent terms neglected); Z' invisible.",
             "New-physics widths at tree level; radiative corrections assumed common to SM.",
             f"Acceptance '{self.acceptance}': PIENU E_e > 52 MeV, NA62 M_miss^2 < 0.013 GeV^2 "
-            "(both FROM MEMORY); E949 limit applied with the Z' muon spectrum acceptance "
-            "equal to the SM one.",
+            "(both unverified: data/mesons/lepton_universality.yaml); E949 limit applied with the Z' muon "
+            "spectrum acceptance equal to the SM one.",
             "Heavy neutral leptons: M -> l nu reduced by 1 - |U_lN|^2; lighter N added as "
             "M -> l N inside the window.",
         ]

@@ -1,7 +1,7 @@
 """NuTeV: effective neutral-current couplings g_L^2, g_R^2 of nu_mu with quark NSI.
 
 Data: ``data/nutev/nutev_couplings.yaml`` (NuTeV, PRL 88 (2002) 091802, hep-ex/0110059; the
-numbers are FROM MEMORY, see the file). Forward model: `globalfit.physics.dis`; the measured
+numbers are not verified in the paper, see the file). Forward model: `globalfit.physics.dis`; the measured
 pair is compared with a two-dimensional Gaussian (measured errors and correlation).
 
 Light mediator: every NSI amplitude is weighted by ``m^2 / (m^2 + Q^2)`` averaged over a
@@ -91,7 +91,8 @@ class NuTeVLikelihood(Likelihood):
 
     def approximations(self) -> list[str]:
         return [
-            "NuTeV g_L^2, g_R^2, correlation and SM values are FROM MEMORY (not verified in the paper)",
+            "NuTeV g_L^2, g_R^2, correlation and SM values are not verified in the paper "
+            "(data/nutev/nutev_couplings.yaml)",
             "quark couplings: tree level at sin^2 theta_W = 0.2227 rescaled per chirality to the SM g_P^2",
             f"light mediator: {self.q2_distribution.label}",
             "only first-generation quarks (u, d) of an isoscalar target; sea quarks and nuclear effects ignored",

@@ -63,4 +63,5 @@ class UnitarityLikelihood(Likelihood):
         return [self.path]
 
     def approximations(self) -> list[str]:
-        return ["2-sigma limits (FROM MEMORY, as quoted in the talk) read as half-normal, flavours uncorrelated"]
+        return ["2-sigma limits (unverified, as quoted in the talk; data/unitarity/kappa_bounds.yaml) read as "
+                "half-normal, flavours uncorrelated"]

@@ -28,8 +28,8 @@ def test_zero_recoil_limit_is_textbook_weak_charge():
 
 
 def test_radiative_couplings_values():
-    assert pytest.approx(0.0304, abs=3e-4) == cevns.SM_G_P
-    assert pytest.approx(-0.5122, abs=3e-4) == cevns.SM_G_N
+    assert pytest.approx(0.0304, abs=3e-4) == cevns.sm_nucleon_couplings()[0]
+    assert pytest.approx(-0.5122, abs=3e-4) == cevns.sm_nucleon_couplings()[1]
 
 
 def test_cross_section_vanishes_at_max_recoil():
@@ -82,7 +82,7 @@ def test_nuclear_masses_and_targets():
 
 def test_nsi_cancellation_direction_gives_sm_charge():
     """eps^u, eps^d with Z(2u + d) + N(u + 2d) = -2 Q_SM flips the sign of the charge: Q^2 = SM."""
-    q_sm = CS.z * cevns.SM_G_P + CS.n * cevns.SM_G_N
+    q_sm = CS.z * cevns.sm_nucleon_couplings()[0] + CS.n * cevns.sm_nucleon_couplings()[1]
     eps_u = 0.3
     eps_d = (-2.0 * q_sm - (2 * CS.z + CS.n) * eps_u) / (CS.z + 2 * CS.n)
     c = Couplings(eps0={"u": _diag(eps_u), "d": _diag(eps_d)})
@@ -95,7 +95,7 @@ def test_off_diagonal_adds_incoherently():
     m[0, 1] = 0.1j
     m[1, 0] = -0.1j
     c = Couplings(eps0={"u": m})
-    q_sm = CS.z * cevns.SM_G_P + CS.n * cevns.SM_G_N
+    q_sm = CS.z * cevns.sm_nucleon_couplings()[0] + CS.n * cevns.sm_nucleon_couplings()[1]
     extra = ((2 * CS.z + CS.n) * 0.1) ** 2
     for flavour in ("nu_e", "nu_mu"):
         assert cevns.weak_charge_squared(CS, flavour, c) == pytest.approx(q_sm**2 + extra)
@@ -173,6 +173,7 @@ def test_charge_coupled_model_acts_on_protons_only():
     c = model.couplings({"delta": 1e-4, "g_nu_ee": 1e-3, "g_nu_mumu": 0.0, "mzp": 0.02})
     eps_p, eps_n = cevns.nucleon_nsi(c, 0.0)
     np.testing.assert_allclose(eps_n, 0.0, atol=1e-15)
-    expected = (CS.z * (cevns.SM_G_P + eps_p[0, 0].real) + CS.n * cevns.SM_G_N) ** 2
+    g_p, g_n = cevns.sm_nucleon_couplings()
+    expected = (CS.z * (g_p + eps_p[0, 0].real) + CS.n * g_n) ** 2
     assert cevns.weak_charge_squared(CS, "nu_e", c) == pytest.approx(expected, rel=1e-12)
     assert eps_p[0, 0].real != 0.0

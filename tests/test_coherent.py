@@ -56,7 +56,9 @@ def _diag_ee(u, d):
 def test_cancellation_direction_leaves_lar_rate_unchanged(counting):
     """For Ar-40 the (eps^u_ee, eps^d_ee) that flips the sign of Q_e gives the SM rate."""
     lk = counting[CoherentLAr2020]
-    from globalfit.physics.cevns import SM_G_N, SM_G_P
+    from globalfit.physics.cevns import sm_nucleon_couplings
+
+    SM_G_P, SM_G_N = sm_nucleon_couplings()
     z, n = 18, 22
     q_sm = z * SM_G_P + n * SM_G_N
     u = 0.2

@@ -46,3 +46,25 @@ def test_split_and_cores_give_the_same_rows():
                 & (one.region.str.contains("+", regex=False))]
     ((low, high),) = zip(union["low"], union["high"])
     assert (low, high) == pytest.approx((-0.2 - Z90 * 0.2, -0.2 + Z90 * 0.2), abs=1e-4)
+
+
+def test_outward_sweep_and_point_refinement_give_the_analytic_rows(tmp_path, capsys):
+    """The cheap options for expensive likelihoods (``--sweep outward --refine points``): on a
+    parabolic profile the interpolation in sqrt(Delta chi^2) between refined points is exact,
+    so the rows agree with the analytic ones as root finding does; the split rows too."""
+    path = tmp_path / "card.yaml"
+    path.write_text(yaml.safe_dump(CARD))
+    assert main(["table", str(path), "--profile", "--parameters", "eps_ee", "--format", "csv",
+                 "--grid", "9", "--starts", "2", "--sweep", "outward", "--refine", "points"]) == 0
+    rows = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("level")
+    assert [rows.loc["90%", "low"], rows.loc["90%", "high"]] == pytest.approx(
+        [0.3 - Z90 * 0.1, 0.3 + Z90 * 0.1], abs=1e-4)
+    assert [rows.loc["3sigma", "low"], rows.loc["3sigma", "high"]] == pytest.approx(
+        [0.0, 0.6], abs=1e-4)
+    split = profile_card(CARD, split="eps_ee < 0.3", parameters=["eps_mumu"], n_grid=9,
+                         n_starts=2, sweep="outward", refine="points")
+    union = split[(split.level == "90%") & split.region.str.contains("+", regex=False)]
+    ((low, high),) = zip(union["low"], union["high"])
+    assert (low, high) == pytest.approx((-0.2 - Z90 * 0.2, -0.2 + Z90 * 0.2), abs=1e-4)
+    with pytest.raises(ValueError, match="refine"):
+        profile_card(CARD, parameters=["eps_mumu"], n_grid=9, n_starts=2, refine="roots")

@@ -122,3 +122,40 @@ def test_cli_filters_by_status(capsys):
     out = capsys.readouterr().out
     assert "`reactor.distance_m`" in out and "FROM MEMORY" not in out
     assert main(["inputs", "--likelihood", "conus", "--status", "NOT_A_STATUS"]) == 2
+
+
+def test_no_from_memory_marker_in_python_sources():
+    """Unverified published numbers live in data/ (where the inventory lists them), not in code."""
+    found = inputs.code_markers()
+    assert not found, "FROM MEMORY markers in Python sources (move the number to data/ with its provenance):\n" + \
+        "\n".join(found)
+
+
+def test_code_marker_check_finds_a_planted_case(tmp_path):
+    physics = tmp_path / "globalfit" / "physics"
+    physics.mkdir(parents=True)
+    (physics / "clean.py").write_text('SLOPE_FILE = "data/x.yaml"\n')
+    (physics / "planted.py").write_text('X = 1.0\n"""A slope (PDG; from memory)."""\n')
+    (tmp_path / "likelihoods").mkdir()
+    (tmp_path / "likelihoods" / "planted.py").write_text("# FROM_MEMORY number\nY = 2.0\n")
+    (tmp_path / "globalfit" / "inputs.py").write_text('STATUSES = ("FROM MEMORY",)\n')  # vocabulary: exempt
+    assert inputs.code_markers(tmp_path) == ["globalfit/physics/planted.py:2", "likelihoods/planted.py:1"]
+
+
+def test_missing_physics_quantity_names_file_and_key(tmp_path):
+    from globalfit.datafile import MissingQuantityError, data_value
+
+    path = _file(tmp_path, {"slope": {"neutrino": 0.677e-38}})
+    assert data_value(path, "slope.neutrino") == 0.677e-38
+    with pytest.raises(MissingQuantityError, match=r"data.yaml: physics quantity 'slope.antineutrino' is missing"):
+        data_value(path, "slope.antineutrino")
+
+
+def test_data_value_is_recorded_even_when_cached_before_recording(tmp_path):
+    from globalfit.datafile import data_value
+
+    path = _file(tmp_path, {"rho_nc": 1.0126})
+    assert data_value(path, "rho_nc") == 1.0126  # cached outside any recording
+    with recording() as reads:
+        assert data_value(path, "rho_nc") == 1.0126
+    assert reads == {(str(path.resolve()), "rho_nc")}

@@ -94,7 +94,7 @@ def test_octant_symmetry_without_nsi(shared_data, monkeypatch):
 
     lk = KamLANDLikelihood(release_path=shared_data / "kamland")
     with_matter = lk.chi2(_point(7.5e-5, 0.45)) - lk.chi2(_point(7.5e-5, 1 / 0.45))
-    monkeypatch.setattr(kamland, "CRUST_ELECTRON_DENSITY_NA", 0.0)
+    monkeypatch.setattr(kamland, "crust_electron_density_na", lambda: 0.0)
     assert lk.chi2(_point(7.5e-5, 0.45)) == pytest.approx(lk.chi2(_point(7.5e-5, 1 / 0.45)), abs=1e-8)
     assert 0.0 < abs(with_matter) < 5.0
 

@@ -346,3 +346,30 @@ def test_derived_values_outside_the_bounds_are_excluded():
     assert np.isfinite(profile.chi2[:-1]).all() and profile.chi2[-1] == math.inf
     with pytest.raises(ValueError, match="needs a grid"):
         profile_regions(gaussian_chi2, ["a", "b", "c"], BOUNDS, "g", derived=lambda theta: theta[0])
+
+
+def test_outward_sweep_gives_the_analytic_profile_with_fewer_minimisations():
+    grid = np.linspace(-1.0, 3.0, 21)
+    seeds = [MEAN.copy(), np.array([-4.0, 20.0, 1.5])]  # the minimum and a far start
+    both = profile_1d(gaussian_chi2, 0, grid, BOUNDS, seeds)
+    outward = profile_1d(gaussian_chi2, 0, grid, BOUNDS, seeds, sweep="outward")
+    expected = CHI2_OFFSET + ((grid - MEAN[0]) / SIGMA[0]) ** 2
+    assert np.allclose(outward.chi2, expected, atol=2e-4)
+    assert np.allclose(both.chi2, expected, atol=2e-4)
+    assert outward.calls < 0.6 * both.calls
+
+
+def test_outward_sweep_keeps_a_separated_valley_from_its_seed():
+    bounds = np.array([[-3.0, 3.0], [-5.0, 5.0]])
+    grid = np.linspace(-3.0, 3.0, 31)
+    expected = np.minimum(((grid - 1.0) / 2.0) ** 2, ((grid + 1.0) / 0.3) ** 2 - 3.0)
+    trapped = profile_1d(hidden_valley_chi2, 0, grid, bounds, [np.array([1.0, 0.0])],
+                         sweep="outward")
+    assert trapped.chi2[10] > expected[10] + 3.0  # without a seed in it, the valley is missed
+    # a seed in each valley: each valley is followed across the whole grid from its seed,
+    # so every point gets the lower one (the narrow valley lies inside the wide one)
+    seeds = [np.array([1.0, 0.0]), np.array([-1.0, 3.0])]
+    profile = profile_1d(hidden_valley_chi2, 0, grid, bounds, seeds, sweep="outward")
+    assert np.allclose(profile.chi2, expected, atol=1e-4)
+    with pytest.raises(ValueError, match="sweep"):
+        profile_1d(hidden_valley_chi2, 0, grid, bounds, seeds, sweep="inward")

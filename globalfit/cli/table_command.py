@@ -32,6 +32,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="random starts of the best-fit search (default 8)")
     parser.add_argument("--method", default=None,
                         help="local minimiser: l-bfgs-b (default), migrad, nelder-mead, powell")
+    parser.add_argument("--sweep", choices=("both-ways", "outward"), default="both-ways",
+                        help="--profile: how each profile walks its grid: both-ways (every "
+                             "local minimum restarted at every point; default) or outward "
+                             "(each local minimum followed across the grid by warm starts, "
+                             "one minimisation per point and minimum: for expensive "
+                             "likelihoods)")
+    parser.add_argument("--refine", choices=("root", "points", "none"), default="root",
+                        help="--profile: interval ends by root finding on the profile "
+                             "(default), by two new profile points in each grid interval "
+                             "that crosses a level (a fixed cost), or from the grid alone")
     parser.add_argument("--cores", type=int, default=1,
                         help="--profile: profile the parameters on N processes (default 1)")
 
@@ -93,7 +103,8 @@ def frequentist_table(args: argparse.Namespace) -> str:
 
     table = profile_card(args.run, split=args.split, parameters=_parameters(args.parameters),
                          cores=args.cores, n_grid=args.grid, n_starts=args.starts,
-                         method=args.method, progress=True)
+                         method=args.method, progress=True, sweep=args.sweep,
+                         refine={"root": True, "points": "points", "none": False}[args.refine])
     if args.format == "csv":
         return table.to_csv(index=False, float_format="%.8g")
     rows = profile_rows(table)

@@ -22,15 +22,13 @@ import numpy as np
 from globalfit.couplings import NSI_FERMIONS, STANDARD_MODEL, Couplings
 from globalfit.models.base import Model
 from globalfit.physics.constants import FERMI_CONSTANT_GEV2
+from globalfit.physics.matter import earth_neutron_to_electron
 
 DIAGONAL_PAIRS = ("ee", "mumu", "tautau")
 """Names of the diagonal entries, in flavour order."""
 OFF_DIAGONAL_PAIRS = {"emu": (0, 1), "etau": (0, 2), "mutau": (1, 2)}
 """Names of the upper off-diagonal entries and their (row, column) indices."""
 
-EARTH_NEUTRON_FRACTION = 1.05
-"""``Y_n = N_n / N_e`` of the Earth's crust and mantle used for the derived propagation
-matrix (physics.md section 0)."""
 
 
 # --- the light-mediator convention -----------------------------------------------------------
@@ -134,8 +132,11 @@ def oscillation_derived(prefix: str, eps: np.ndarray) -> dict[str, float]:
 
 
 def earth_matter_derived(couplings: Couplings) -> dict[str, float]:
-    """Propagation combination in the Earth (``Y_n = 1.05``) reported as ``eps_earth_*``."""
-    return oscillation_derived("eps_earth", couplings.eps_matter(EARTH_NEUTRON_FRACTION))
+    """Propagation combination in the Earth reported as ``eps_earth_*``.
+
+    ``Y_n`` (1.05) is `globalfit.physics.matter.earth_neutron_to_electron`.
+    """
+    return oscillation_derived("eps_earth", couplings.eps_matter(earth_neutron_to_electron()))
 
 
 # --- models ------------------------------------------------------------------------------------

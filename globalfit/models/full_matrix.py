@@ -31,12 +31,19 @@ import numpy as np
 
 from globalfit.couplings import Couplings
 from globalfit.models.base import Model
-from globalfit.models.effective import EARTH_NEUTRON_FRACTION, OFF_DIAGONAL_PAIRS
+from globalfit.models.effective import OFF_DIAGONAL_PAIRS
+from globalfit.physics.matter import earth_neutron_to_electron
 from globalfit.physics.nsi import mass_ordering_degeneracy
 from globalfit.physics.solar import effective_nsi
 
-FERMION_WEIGHT = {"e": 1.0, "u": 2.0 + EARTH_NEUTRON_FRACTION, "d": 1.0 + 2.0 * EARTH_NEUTRON_FRACTION}
-"""``k_f`` in ``eps_matter = k_f eps^f`` (``Couplings.eps_matter`` with ``Y_n = 1.05``)."""
+FERMIONS = ("e", "u", "d")
+
+
+def fermion_weight(fermion: str) -> float:
+    """``k_f`` in ``eps_matter = k_f eps^f`` (``Couplings.eps_matter`` with the Earth's ``Y_n``,
+    `globalfit.physics.matter.earth_neutron_to_electron`)."""
+    y_n = earth_neutron_to_electron()
+    return {"e": 1.0, "u": 2.0 + y_n, "d": 1.0 + 2.0 * y_n}[fermion]
 
 _BOUND = 5.0
 
@@ -73,9 +80,9 @@ class FullMatrixNSI(Model):
     def __init__(self, **options):
         super().__init__(**options)
         self.fermion = options.get("fermion", "u")
-        if self.fermion not in FERMION_WEIGHT:
+        if self.fermion not in FERMIONS:
             raise ValueError(f"model.options.fermion: {self.fermion!r} not allowed; "
-                             f"choose from {sorted(FERMION_WEIGHT)}")
+                             f"choose from {sorted(FERMIONS)}")
 
     def matrix(self, params: Mapping[str, float]) -> np.ndarray:
         """``eps^f`` (3x3 Hermitian, ``eps_mumu = 0``)."""
@@ -104,7 +111,7 @@ class FullMatrixNSI(Model):
         """The point's image under the generalised mass-ordering degeneracy (all oscillation
         probabilities in the Earth's matter with ``Y_n = 1.05`` unchanged). ``params`` must
         hold the six oscillation parameters."""
-        weight = FERMION_WEIGHT[self.fermion]
+        weight = fermion_weight(self.fermion)
         mapped, eps_matter = mass_ordering_degeneracy(dict(params), weight * self.matrix(params))
         eps = eps_matter / weight
         out = {k: float(v) for k, v in mapped.items()}

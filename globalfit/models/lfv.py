@@ -18,6 +18,13 @@ and ``m_N = Y v_phi``; ``m_N > 500 MeV`` keeps ``N`` out of meson decays.
 ``hnl_masses_gev = (m_N1, m_N2)``, ``hnl_mixing`` (3x2: column 0 is ``sin(alpha)`` at
 flavour ``a``, column 1 ``sin(beta)`` at flavour ``b``) and ``extras``:
 
+N1 and N2 are the two Weyl components of one Dirac fermion (the seed's
+``M_N/2 (psi1 psi2 + psi2 psi1)``, so ``m_N1 = m_N2 = M_N``): two degenerate Majorana states
+of opposite CP parity, whose lepton-number-violating amplitudes cancel. The parameter
+``delta_m_n`` (GeV) is a Majorana mass splitting of that pair (``extras['delta_m_n_gev']``);
+lepton-number-violating likelihoods (``lhcb_lnv``) read it and require the card to set it.
+
+
 * ``g_psi``, ``sin_alpha``, ``sin_beta``;
 * ``flavour_a``, ``flavour_b``: flavour indices (0 = e, 1 = mu, 2 = tau) of the pair;
 * ``v_phi_gev``: ``sqrt2 m_Z' / g_psi``; ``yukawa_n1``, ``yukawa_n2``: ``m_N / v_phi``.
@@ -56,6 +63,12 @@ def _base_parameters() -> dict[str, dict[str, Any]]:
         },
         "m_n2": {
             "default": 1.0, "unit": "GeV", "latex": "m_{N_2}", "min": HNL_MASS_MIN_GEV, "max": 1.0e4
+        },
+        # Majorana splitting of the pair; only lepton-number-violating observables read it,
+        # and they require the card to set it (`Likelihood.card_reads`): 0 is the seed's pure
+        # Dirac mass, not a fallback.
+        "delta_m_n": {
+            "default": 0.0, "unit": "GeV", "latex": r"\Delta m_N", "min": 0.0, "max": 1.0
         },
     }
 
@@ -165,6 +178,7 @@ class LFVNSI(Model):
                 "g_psi": g_psi, "sin_alpha": sin_alpha, "sin_beta": sin_beta,
                 "flavour_a": float(a), "flavour_b": float(b), "v_phi_gev": v_phi,
                 "yukawa_n1": m_n1 / v_phi, "yukawa_n2": m_n2 / v_phi,
+                "delta_m_n_gev": self.value(params, "delta_m_n"),
             },
         )
 
@@ -221,7 +235,8 @@ class LFVNSILog(LFVNSI):
 
     def linear_parameters(self, params: Mapping[str, float]) -> dict[str, float]:
         """The `LFVNSI` parameters at ``params``."""
-        linear = {name: self.value(params, name) for name in ("g_psi", "g_e", "m_n1", "m_n2")}
+        linear = {name: self.value(params, name)
+                  for name in ("g_psi", "g_e", "m_n1", "m_n2", "delta_m_n")}
         for name, (target, *_rest) in _LOG_PARAMETERS.items():
             linear[target] = 10.0 ** self.value(params, name)
         return linear

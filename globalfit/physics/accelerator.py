@@ -13,8 +13,9 @@ Everything here is a documented approximation (docs/long_baseline.md):
 
 * cross sections: a two-piece parameterisation (quasi-elastic saturation + inelastic rise linear in E)
   whose high-energy slopes are the PDG deep-inelastic values for an isoscalar target,
-  ``sigma/E = 0.677e-38 (nu)`` and ``0.334e-38 cm^2/GeV (nubar)`` (PDG review "Neutrino cross sections",
-  FROM MEMORY); the low-energy pieces reproduce the measured ``sigma/E ~ 0.8-0.9e-38`` near 1 GeV only
+  ``sigma/E = 0.677e-38 (nu)`` and ``0.334e-38 cm^2/GeV (nubar)`` (PDG review "Neutrino cross
+  sections"; every number in ``data/cross_sections/accelerator_cc.yaml`` with its provenance); the
+  low-energy pieces reproduce the measured ``sigma/E ~ 0.8-0.9e-38`` near 1 GeV only
   roughly (about 20 %);
 * off-axis fluxes: a log-normal peak plus a broad log-normal high-energy tail;
 * detector response: Gaussian in reconstructed energy with width ``a E + b``.
@@ -27,16 +28,15 @@ import numpy as np
 from scipy.interpolate import BSpline, make_lsq_spline
 from scipy.special import ndtr
 
-DIS_SLOPE_NU_CM2_PER_GEV = 0.677e-38
-"""High-energy charged-current sigma/E for neutrinos on an isoscalar nucleon (PDG; FROM MEMORY)."""
-DIS_SLOPE_NUBAR_CM2_PER_GEV = 0.334e-38
-"""High-energy charged-current sigma/E for antineutrinos on an isoscalar nucleon (PDG; FROM MEMORY)."""
+from globalfit.datafile import data_value
+from globalfit.paths import data_path
 
-_QE_PLATEAU_CM2 = {False: 0.45e-38, True: 0.30e-38}
-"""Quasi-elastic plateau per nucleon of an isoscalar target (approximation)."""
-_QE_RISE_GEV = {False: 0.25, True: 0.50}
-_INELASTIC_ONSET_GEV = 1.0
-_MUON_THRESHOLD_GEV = 0.11
+CROSS_SECTION_FILE = data_path("cross_sections", "accelerator_cc.yaml")
+"""High-energy CC slopes (PDG) and the low-energy approximation's parameters, with provenance."""
+
+
+def _cross_section_value(key: str) -> float:
+    return float(data_value(CROSS_SECTION_FILE, key))
 
 CROSS_SECTION_KINDS = ("cc", "cc_inelastic")
 
@@ -77,13 +77,17 @@ def cc_cross_section_cm2(energy_gev, antineutrino: bool = False, lepton: str = "
     if lepton not in ("e", "mu"):
         raise ValueError(f"lepton: {lepton!r} not allowed; choose 'e' or 'mu'")
     energy = np.asarray(energy_gev, dtype=float)
-    threshold = _MUON_THRESHOLD_GEV if lepton == "mu" else 0.0
+    threshold = _cross_section_value("muon_threshold_gev") if lepton == "mu" else 0.0
     above = np.clip(energy - threshold, 0.0, None)
-    slope = DIS_SLOPE_NUBAR_CM2_PER_GEV if antineutrino else DIS_SLOPE_NU_CM2_PER_GEV
-    inelastic = slope * above * (1.0 - np.exp(-((above / _INELASTIC_ONSET_GEV) ** 2)))
+    species = "antineutrino" if antineutrino else "neutrino"
+    slope = _cross_section_value(f"dis_slope_cm2_per_gev.{species}")
+    onset = _cross_section_value("inelastic_onset_gev")
+    inelastic = slope * above * (1.0 - np.exp(-((above / onset) ** 2)))
     if kind == "cc_inelastic":
         return inelastic
-    quasi_elastic = _QE_PLATEAU_CM2[antineutrino] * (1.0 - np.exp(-above / _QE_RISE_GEV[antineutrino]))
+    plateau = _cross_section_value(f"quasi_elastic.plateau_cm2.{species}")
+    rise = _cross_section_value(f"quasi_elastic.rise_gev.{species}")
+    quasi_elastic = plateau * (1.0 - np.exp(-above / rise))
     return quasi_elastic + inelastic
 
 

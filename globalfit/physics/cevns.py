@@ -15,8 +15,10 @@ vector charge (diagonal entries are real; off-diagonal ones enter as ``|.|^2``).
 
 SM couplings with the radiative corrections of Barranco, Miranda, Rashba (2005) and the PDG
 (inputs.md 3a): ``rho = 1.0086``, ``kappa = 0.9978``, ``lambda_uL = -0.0031``,
-``lambda_dL = -0.0025``, ``lambda_dR = 7.5e-5 = 2 lambda_uR``, with ``sin^2 theta_W`` in
-MS-bar at ``M_Z``. This gives ``g_p = 0.0304``, ``g_n = -0.5122``.
+``lambda_dL = -0.0025``, ``lambda_dR = 7.5e-5 = 2 lambda_uR`` (read from
+``data/cross_sections/cevns.yaml`` with their provenance), with ``sin^2 theta_W`` in MS-bar at
+``M_Z``. This gives ``g_p = 0.0304``, ``g_n = -0.5122`` (`sm_nucleon_couplings`); every
+``g_p=None, g_n=None`` argument below means these.
 
 Fast evaluation
 ---------------
@@ -33,21 +35,20 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
 from globalfit.couplings import STANDARD_MODEL, Couplings
+from globalfit.datafile import data_value, recording_active
+from globalfit.paths import data_path
 from globalfit.physics.constants import FERMI_CONSTANT_GEV2, GEV2_TO_CM2, SIN2_THETA_W_MSBAR_MZ
 from globalfit.physics.form_factors import form_factor as _form_factor
 from globalfit.physics.nuclei import Isotope
 
 # --- weak couplings ---------------------------------------------------------------------
-RADIATIVE_RHO = 1.0086
-RADIATIVE_KAPPA = 0.9978
-LAMBDA_UL = -0.0031
-LAMBDA_DL = -0.0025
-LAMBDA_DR = 7.5e-5
-LAMBDA_UR = LAMBDA_DR / 2.0
+CEVNS_FILE = data_path("cross_sections", "cevns.yaml")
+"""Radiative corrections to the Z-nucleon couplings and form-factor parameters, with provenance."""
 
 
 def weak_nucleon_couplings(sin2_theta_w: float = SIN2_THETA_W_MSBAR_MZ,
@@ -66,13 +67,28 @@ def weak_nucleon_couplings(sin2_theta_w: float = SIN2_THETA_W_MSBAR_MZ,
         raise ValueError(f"sin2_theta_w must be in (0, 1), got {sin2_theta_w}")
     if not radiative:
         return 0.5 - 2.0 * sin2_theta_w, -0.5
-    ks2 = RADIATIVE_KAPPA * sin2_theta_w
-    g_u = RADIATIVE_RHO * (0.5 - 4.0 / 3.0 * ks2) + LAMBDA_UL + LAMBDA_UR
-    g_d = RADIATIVE_RHO * (-0.5 + 2.0 / 3.0 * ks2) + LAMBDA_DL + LAMBDA_DR
+    rho, kappa, lambda_ul, lambda_dl, lambda_dr = (
+        float(data_value(CEVNS_FILE, f"radiative.{key}")) for key in ("rho", "kappa", "lambda_ul", "lambda_dl",
+                                                                       "lambda_dr"))
+    lambda_ur = lambda_dr / 2.0
+    ks2 = kappa * sin2_theta_w
+    g_u = rho * (0.5 - 4.0 / 3.0 * ks2) + lambda_ul + lambda_ur
+    g_d = rho * (-0.5 + 2.0 / 3.0 * ks2) + lambda_dl + lambda_dr
     return 2.0 * g_u + g_d, g_u + 2.0 * g_d
 
 
-SM_G_P, SM_G_N = weak_nucleon_couplings()
+@cache
+def _sm_couplings_cached() -> tuple[float, float]:
+    return weak_nucleon_couplings()
+
+
+def sm_nucleon_couplings(g_p: float | None = None, g_n: float | None = None) -> tuple[float, float]:
+    """``(g_p, g_n)``: the given values, or the radiatively corrected SM ones for ``None``."""
+    if g_p is None or g_n is None:
+        sm_p, sm_n = weak_nucleon_couplings() if recording_active() else _sm_couplings_cached()
+        g_p = sm_p if g_p is None else g_p
+        g_n = sm_n if g_n is None else g_n
+    return g_p, g_n
 
 # --- flavours ---------------------------------------------------------------------------
 FLAVOUR_INDEX = {
@@ -95,11 +111,12 @@ def nucleon_nsi(couplings: Couplings, q2_gev2=0.0) -> tuple[np.ndarray, np.ndarr
 
 
 def weak_charge_squared(isotope: Isotope, flavour: str, couplings: Couplings = STANDARD_MODEL,
-                        q2_gev2=0.0, g_p: float = SM_G_P, g_n: float = SM_G_N) -> np.ndarray:
+                        q2_gev2=0.0, g_p: float | None = None, g_n: float | None = None) -> np.ndarray:
     """``Q_a^2`` of physics.md section 5 (``Q = -Q_W/2`` in the SM), at ``q2_gev2``.
 
     Broadcasts over ``q2_gev2``.
     """
+    g_p, g_n = sm_nucleon_couplings(g_p, g_n)
     a = _flavour_index(flavour)
     eps_p, eps_n = nucleon_nsi(couplings, q2_gev2)
     z, n = isotope.z, isotope.n
@@ -127,7 +144,7 @@ def kinematic_factor(energy_gev, recoil_gev, mass_gev: float) -> np.ndarray:
 def differential_cross_section(energy_gev, recoil_gev, isotope: Isotope, flavour: str,
                                couplings: Couplings = STANDARD_MODEL,
                                form_factor: str | None = "helm", radius_scale: float = 1.0,
-                               g_p: float = SM_G_P, g_n: float = SM_G_N) -> np.ndarray:
+                               g_p: float | None = None, g_n: float | None = None) -> np.ndarray:
     """``dsigma/dT`` in cm^2 / GeV for ``energy_gev`` and ``recoil_gev`` (broadcast).
 
     This is the direct (reference) evaluation; likelihoods use `CEvNSPredictor`.
@@ -287,13 +304,14 @@ class CEvNSPredictor:
             self._cache.popitem(last=False)
         return value
 
-    def charge_coefficients(self, couplings: Couplings, g_p: float = SM_G_P,
-                            g_n: float = SM_G_N) -> np.ndarray:
+    def charge_coefficients(self, couplings: Couplings, g_p: float | None = None,
+                            g_n: float | None = None) -> np.ndarray:
         """``c[j, isotope, source]``: ``Q_SM^2``, ``2 Q_SM A``, ``A^2 + B`` at ``Q^2 = 0``.
 
         ``A = Z eps^p_aa + N eps^n_aa``, ``B = sum_{b != a} |Z eps^p_ab + N eps^n_ab|^2``;
         ``A^2 + B`` is the squared norm of the row ``a`` of ``Z eps^p + N eps^n``.
         """
+        g_p, g_n = sm_nucleon_couplings(g_p, g_n)
         eps_u, eps_d, _ = _contact_eps(couplings)
         rows = (self._u_weight_3 * eps_u[self._flavours]
                 + self._d_weight_3 * eps_d[self._flavours])  # [iso, src, 3]
@@ -305,16 +323,17 @@ class CEvNSPredictor:
         np.sum(absq, axis=-1, out=out[2])
         return out
 
-    def rates(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
-              g_n: float = SM_G_N) -> np.ndarray:
+    def rates(self, couplings: Couplings = STANDARD_MODEL, g_p: float | None = None,
+              g_n: float | None = None) -> np.ndarray:
         """Expected events ``[source, bin]`` (fast path; generic couplings fall back to
         `rates_on_grid`)."""
         return rates_of_predictors([self], couplings, g_p, g_n)[0]
 
-    def rates_on_grid(self, couplings: Couplings = STANDARD_MODEL, g_p: float = SM_G_P,
-                      g_n: float = SM_G_N) -> np.ndarray:
+    def rates_on_grid(self, couplings: Couplings = STANDARD_MODEL, g_p: float | None = None,
+                      g_n: float | None = None) -> np.ndarray:
         """Expected events ``[source, bin]`` calling ``couplings.eps(f, q2)`` at every
         recoil node (reference path; works for any ``Couplings`` subclass)."""
+        g_p, g_n = sm_nucleon_couplings(g_p, g_n)
         eps_p, eps_n = nucleon_nsi(couplings, self.q2_gev2)  # [iso, T, 3, 3]
         out = np.zeros((len(self.sources), self.n_bins))
         for s, a in enumerate(self._flavours):
@@ -328,10 +347,11 @@ class CEvNSPredictor:
 
 
 def rates_of_predictors(predictors: Sequence[CEvNSPredictor], couplings: Couplings = STANDARD_MODEL,
-                        g_p: float = SM_G_P, g_n: float = SM_G_N) -> list[np.ndarray]:
+                        g_p: float | None = None, g_n: float | None = None) -> list[np.ndarray]:
     """`CEvNSPredictor.rates` of several predictors of the same targets and sources (e.g. a
     detector's nominal response and its +-1 sigma variants), with the coupling-dependent
     coefficients formed once."""
+    g_p, g_n = sm_nucleon_couplings(g_p, g_n)
     first = predictors[0]
     if not _uses_standard_propagator(couplings):
         return [p.rates_on_grid(couplings, g_p, g_n) for p in predictors]

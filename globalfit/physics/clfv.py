@@ -35,9 +35,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.stats import norm
 
-from globalfit.physics.constants import FERMI_CONSTANT_GEV2, MUON_MASS_GEV
+from globalfit.physics.constants import FERMI_CONSTANT_GEV2, HBAR_GEV_S, MUON_MASS_GEV
 
-HBAR_GEV_S = 6.582119569e-25
 """hbar in GeV s (CODATA 2018), to turn a capture rate in s^-1 into GeV."""
 
 

@@ -32,6 +32,10 @@ GEV2_TO_CM2 = HBARC_GEV_CM**2
 
 AVOGADRO_PER_MOL = 6.02214076e23
 """Avogadro's number in mol^-1 (exact)."""
+MEV_TO_JOULE = 1.602176634e-13
+"""One MeV in joule (exact: the SI elementary charge times 1e6)."""
+HBAR_GEV_S = 6.582119569e-25
+"""hbar in GeV s (CODATA 2018, exact)."""
 
 SECONDS_PER_YEAR = 365.25 * 86400.0
 SECONDS_PER_DAY = 86400.0
@@ -61,6 +65,8 @@ Z_MASS_GEV = 91.1876
 HIGGS_MASS_GEV = 125.20
 HIGGS_VEV_GEV = 246.21965
 """v = (sqrt(2) G_F)^(-1/2)."""
+PLANCK_MASS_GEV = 1.22089e19
+"""Planck mass sqrt(hbar c / G_N) in GeV (PDG 2024: 1.220890(14)e19)."""
 
 # --- lifetimes (s) -----------------------------------------------------------------------
 MUON_LIFETIME_S = 2.1969811e-6

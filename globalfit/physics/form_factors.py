@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from globalfit.datafile import data_value
+from globalfit.paths import data_path
 from globalfit.physics.constants import FM_IN_PER_GEV
 
-HELM_SKIN_FM = 0.9
-KN_R0_FM = 1.2
-KN_RANGE_FM = 0.7
+PARAMETER_FILE = data_path("cross_sections", "cevns.yaml")
+"""Holds ``form_factor.helm.skin_fm`` and ``form_factor.klein_nystrand.{r0_fm, range_fm}``."""
+
+
+def _parameter(key: str) -> float:
+    return float(data_value(PARAMETER_FILE, f"form_factor.{key}"))
 
 
 def _spherical_bessel_ratio(x: np.ndarray) -> np.ndarray:
@@ -29,8 +34,10 @@ def _spherical_bessel_ratio(x: np.ndarray) -> np.ndarray:
     return np.where(small, series, exact)
 
 
-def helm(q_gev, rms_radius_fm: float, skin_fm: float = HELM_SKIN_FM) -> np.ndarray:
-    """Helm form factor at momentum transfer ``q_gev`` (GeV) for rms radius ``rms_radius_fm``."""
+def helm(q_gev, rms_radius_fm: float, skin_fm: float | None = None) -> np.ndarray:
+    """Helm form factor at momentum transfer ``q_gev`` (GeV) for rms radius ``rms_radius_fm``
+    (``skin_fm``: the data file's 0.9 fm for None)."""
+    skin_fm = _parameter("helm.skin_fm") if skin_fm is None else skin_fm
     r0_sq = 5.0 / 3.0 * rms_radius_fm**2 - 5.0 * skin_fm**2
     if r0_sq <= 0:
         raise ValueError(
@@ -41,9 +48,12 @@ def helm(q_gev, rms_radius_fm: float, skin_fm: float = HELM_SKIN_FM) -> np.ndarr
     return _spherical_bessel_ratio(q_fm * np.sqrt(r0_sq)) * np.exp(-0.5 * (q_fm * skin_fm) ** 2)
 
 
-def klein_nystrand(q_gev, mass_number: int, r0_fm: float = KN_R0_FM,
-                   range_fm: float = KN_RANGE_FM) -> np.ndarray:
-    """Klein-Nystrand form factor at ``q_gev`` (GeV) for mass number ``mass_number``."""
+def klein_nystrand(q_gev, mass_number: int, r0_fm: float | None = None,
+                   range_fm: float | None = None) -> np.ndarray:
+    """Klein-Nystrand form factor at ``q_gev`` (GeV) for mass number ``mass_number``
+    (``r0_fm``, ``range_fm``: the data file's 1.2 and 0.7 fm for None)."""
+    r0_fm = _parameter("klein_nystrand.r0_fm") if r0_fm is None else r0_fm
+    range_fm = _parameter("klein_nystrand.range_fm") if range_fm is None else range_fm
     if mass_number <= 0:
         raise ValueError(f"mass_number must be positive, got {mass_number}")
     q_fm = np.asarray(q_gev, dtype=float) * FM_IN_PER_GEV
@@ -63,5 +73,5 @@ def form_factor(name: str, q_gev, isotope, radius_scale: float = 1.0) -> np.ndar
     if name == "helm":
         return helm(q_gev, isotope.rms_radius_fm * radius_scale)
     if name == "klein_nystrand":
-        return klein_nystrand(q_gev, isotope.mass_number, r0_fm=KN_R0_FM * radius_scale)
+        return klein_nystrand(q_gev, isotope.mass_number, r0_fm=_parameter("klein_nystrand.r0_fm") * radius_scale)
     raise ValueError(f"form factor {name!r} not known; choose from {FORM_FACTORS}")

@@ -34,7 +34,29 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
+from globalfit.datafile import data_value
+from globalfit.paths import data_path
 from globalfit.physics.constants import EARTH_RADIUS_KM
+
+COMPOSITION_FILE = data_path("earth", "matter_composition.yaml")
+"""Neutron-to-electron ratios and crust density for NSI propagation, with provenance."""
+
+
+def earth_neutron_to_electron() -> float:
+    """``Y_n = N_n / N_e`` of the Earth's crust and mantle (``data/earth/matter_composition.yaml``)."""
+    return float(data_value(COMPOSITION_FILE, "earth_neutron_to_electron"))
+
+
+def crust_electron_density_na() -> float:
+    """``n_e / N_A`` of the crust in cm^-3: density (g/cm^3) times ``Y_e`` (same file)."""
+    return float(data_value(COMPOSITION_FILE, "crust.density_gcc")) * float(
+        data_value(COMPOSITION_FILE, "crust.electron_fraction"))
+
+
+def crust_neutron_to_electron() -> float:
+    """``Y_n = N_n / N_e`` of the crust (same file)."""
+    return float(data_value(COMPOSITION_FILE, "crust.neutron_to_electron"))
+
 
 CORE_ELECTRON_FRACTION = 0.466
 MANTLE_ELECTRON_FRACTION = 0.494

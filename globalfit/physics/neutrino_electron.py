@@ -9,7 +9,8 @@ with ``g_L = rho (-1/2 + kappa s_W^2) + 1`` (``nu_e``, the +1 is the charged cur
 
 Radiative corrections: we use the low-energy (Q -> 0) MS-bar ``s_W^2 = 0.23857`` (PDG running,
 which contains the large logarithms) with ``rho = 1.0126`` and ``kappa = 1.0`` in the NC part
-(Bahcall, Kamionkowski & Sirlin, PRD 51 (1995) 6146, their eq. for rho_NC; FROM MEMORY).
+(Bahcall, Kamionkowski & Sirlin, PRD 51 (1995) 6146, their eq. for rho_NC; the number and its
+provenance are in ``data/cross_sections/neutrino_electron.yaml``).
 The remaining T-dependent QED corrections (below 2 % for 8B) are not included; in the
 solar likelihood they are absorbed by the flux normalisations. Electron NSI are not modelled
 here (the solar fits of this project use quark NSI only, which do not enter nu-e scattering).
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from globalfit.datafile import data_value
+from globalfit.paths import data_path
 from globalfit.physics.constants import (
     ELECTRON_MASS_GEV,
     FERMI_CONSTANT_GEV2,
@@ -28,8 +31,8 @@ from globalfit.physics.constants import (
 )
 
 ELECTRON_MASS_MEV = ELECTRON_MASS_GEV * 1.0e3
-RHO_NC = 1.0126
-"""Low-energy NC normalisation rho (Bahcall-Kamionkowski-Sirlin 1995; FROM MEMORY)."""
+CROSS_SECTION_FILE = data_path("cross_sections", "neutrino_electron.yaml")
+"""Holds ``rho_nc``, the low-energy NC normalisation (Bahcall-Kamionkowski-Sirlin 1995)."""
 SIGMA0_CM2_PER_MEV = 2.0 * FERMI_CONSTANT_GEV2**2 * ELECTRON_MASS_GEV / np.pi * GEV2_TO_CM2 * 1.0e-3
 """``2 G_F^2 m_e / pi`` in cm^2 per MeV (1.72e-44)."""
 
@@ -39,8 +42,9 @@ def chiral_couplings(flavour: str) -> tuple[float, float]:
     if flavour not in ("e", "mu", "tau"):
         raise ValueError(f"flavour: {flavour!r} not allowed; choose from ('e', 'mu', 'tau')")
     s2 = SIN2_THETA_W_LOW_ENERGY
-    g_l = RHO_NC * (-0.5 + s2) + (1.0 if flavour == "e" else 0.0)
-    return g_l, RHO_NC * s2
+    rho_nc = float(data_value(CROSS_SECTION_FILE, "rho_nc"))
+    g_l = rho_nc * (-0.5 + s2) + (1.0 if flavour == "e" else 0.0)
+    return g_l, rho_nc * s2
 
 
 def max_recoil_mev(energy_mev) -> np.ndarray:

@@ -4,8 +4,8 @@ Each `Isotope` carries ``Z``, ``N``, the nuclear mass (atomic mass minus ``Z`` e
 masses; electron binding energies, < 0.1 MeV, are neglected), the natural abundance and
 an rms radius used as the weak-charge radius of the Helm form factor.
 
-Sources (status FROM MEMORY unless stated; the numbers are standard tabulations and any
-error at the 1e-4 level is irrelevant for CEvNS rates):
+The numbers are read from ``data/nuclei/isotopes.yaml`` (one row per isotope, with the
+provenance and status of each column); their sources:
 
 * atomic masses: AME2016/AME2020 (Wang et al., Chin. Phys. C 41 (2017) 030003);
 * natural abundances: IUPAC 2013 isotopic compositions;
@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from globalfit.datafile import data_value
+from globalfit.paths import data_path
 from globalfit.physics.constants import ATOMIC_MASS_UNIT_GEV, ELECTRON_MASS_GEV
+
+ISOTOPE_FILE = data_path("nuclei", "isotopes.yaml")
+"""Natural isotopic composition, masses and radii of the target elements, with provenance."""
+ISOTOPE_COLUMNS = ("z", "n", "atomic_mass_u", "abundance", "rms_radius_fm")
 
 
 @dataclass(frozen=True)
@@ -56,41 +62,32 @@ class Isotope:
         return self.atomic_mass_u * ATOMIC_MASS_UNIT_GEV - self.z * ELECTRON_MASS_GEV
 
 
-ISOTOPES: dict[str, tuple[Isotope, ...]] = {
-    "Cs": (Isotope("Cs133", 55, 78, 132.905451961, 1.0, 4.8041),),
-    "I": (Isotope("I127", 53, 74, 126.904472592, 1.0, 4.7500),),
-    "Ar": (
-        Isotope("Ar36", 18, 18, 35.967545105, 0.003336, 3.3905),
-        Isotope("Ar38", 18, 20, 37.96273211, 0.000629, 3.4028),
-        Isotope("Ar40", 18, 22, 39.9623831237, 0.996035, 3.4274),
-    ),
-    "Ge": (
-        Isotope("Ge70", 32, 38, 69.92424875, 0.2057, 4.0414),
-        Isotope("Ge72", 32, 40, 71.922075826, 0.2745, 4.0576),
-        Isotope("Ge73", 32, 41, 72.923458956, 0.0775, 4.0632),
-        Isotope("Ge74", 32, 42, 73.921177761, 0.3650, 4.0742),
-        Isotope("Ge76", 32, 44, 75.921402726, 0.0773, 4.0811),
-    ),
-    "Xe": (  # solar 8B CEvNS in xenon
-        Isotope("Xe124", 54, 70, 123.905892, 0.000952, 4.7644),
-        Isotope("Xe126", 54, 72, 125.9042983, 0.000890, 4.7722),
-        Isotope("Xe128", 54, 74, 127.903531, 0.019102, 4.7774),
-        Isotope("Xe129", 54, 75, 128.9047808611, 0.264006, 4.7775),
-        Isotope("Xe130", 54, 76, 129.903509349, 0.040710, 4.7818),
-        Isotope("Xe131", 54, 77, 130.90508406, 0.212324, 4.7808),
-        Isotope("Xe132", 54, 78, 131.9041550856, 0.269086, 4.7859),
-        Isotope("Xe134", 54, 80, 133.90539466, 0.104357, 4.7899),
-        Isotope("Xe136", 54, 82, 135.907214484, 0.088573, 4.7964),
-    ),
-}
-"""Natural isotopic composition of each element used by the CEvNS likelihoods."""
+
+
+def available_elements() -> list[str]:
+    """Symbols of the elements in ``data/nuclei/isotopes.yaml``."""
+    return sorted(data_value(ISOTOPE_FILE, "elements"))
 
 
 def element(symbol: str) -> tuple[Isotope, ...]:
-    """Isotopes of element ``symbol`` (``"Cs"``, ``"I"``, ``"Ar"``, ``"Ge"``, ``"Xe"``)."""
-    if symbol not in ISOTOPES:
-        raise ValueError(f"element {symbol!r} not available; choose from {sorted(ISOTOPES)}")
-    return ISOTOPES[symbol]
+    """Isotopes of element ``symbol`` (``"Cs"``, ``"I"``, ``"Ar"``, ``"Ge"``, ``"Xe"``).
+
+    Raises
+    ------
+    ValueError
+        If the element is not in ``data/nuclei/isotopes.yaml``.
+    globalfit.datafile.MissingQuantityError
+        If a row lacks one of `ISOTOPE_COLUMNS` (the error names the key).
+    """
+    if symbol not in data_value(ISOTOPE_FILE, "elements"):
+        raise ValueError(f"element {symbol!r} not available; choose from {available_elements()}")
+    isotopes = []
+    for index in range(len(data_value(ISOTOPE_FILE, f"elements.{symbol}"))):
+        key = f"elements.{symbol}.{index}"
+        z, n, mass, abundance, radius = (data_value(ISOTOPE_FILE, f"{key}.{c}") for c in ISOTOPE_COLUMNS)
+        isotopes.append(Isotope(str(data_value(ISOTOPE_FILE, f"{key}.name")), int(z), int(n), float(mass),
+                                float(abundance), float(radius)))
+    return tuple(isotopes)
 
 
 def molar_mass_g(composition: dict[str, int]) -> float:

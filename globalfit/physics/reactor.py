@@ -33,7 +33,12 @@ import numpy as np
 
 from globalfit.datafile import read_yaml
 from globalfit.paths import data_path
-from globalfit.physics.constants import ELECTRON_MASS_GEV, NEUTRON_MASS_GEV, PROTON_MASS_GEV
+from globalfit.physics.constants import (
+    ELECTRON_MASS_GEV,
+    MEV_TO_JOULE,
+    NEUTRON_MASS_GEV,
+    PROTON_MASS_GEV,
+)
 
 ISOTOPES = ("U235", "U238", "Pu239", "Pu241")
 ELECTRON_MASS_MEV = ELECTRON_MASS_GEV * 1.0e3
@@ -42,7 +47,6 @@ IBD_THRESHOLD_MEV = (
     (NEUTRON_MASS_GEV + ELECTRON_MASS_GEV) ** 2 - PROTON_MASS_GEV**2
 ) / (2.0 * PROTON_MASS_GEV) * 1.0e3
 """Inverse-beta-decay threshold on a free proton at rest, 1.806 MeV."""
-MEV_TO_JOULE = 1.602176634e-13
 
 _DATA_FILE = data_path("reactors", "huber_mueller.yaml")
 

@@ -15,7 +15,11 @@ Algorithms (see ``docs/statistics.md``):
   best chain points; distinct local minima are kept (they seed the profiles).
 * `profile_1d`: the parameter is fixed on a grid and all others minimised, sweeping the grid
   left to right and right to left with warm starts from the neighbour and from every local
-  minimum found, so that a separated mode is not lost.
+  minimum found, so that a separated mode is not lost (``sweep="both-ways"``); or, for
+  expensive likelihoods, ``sweep="outward"``: every local minimum is minimised once at its
+  own grid point and the grid is walked outward from there, each point warm-started from
+  the walk's previous one (one warm minimisation per point and seed instead of one cold
+  one per point and seed plus two warm ones).
 * `Profile.intervals`: the set where ``Delta chi2 < level``
   (`globalfit.statistics.allowed_intervals`), endpoints optionally refined by root finding
   on the profile itself.
@@ -467,6 +471,60 @@ def _sweep(chi2, grid, index, bounds, seeds, method, order,
     return values, thetas, calls
 
 
+SWEEPS = ("both-ways", "outward")
+"""How `profile_1d` walks its grid (see the module docstring)."""
+
+
+def _outward(chi2, grid, index, bounds, seeds, method, order, derived=None,
+             bar=None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Seeded outward walks (``profile_1d(..., sweep="outward")``).
+
+    1. Each seed is minimised at the grid point nearest its own value of the profiled
+       quantity (its anchor).
+    2. From each anchor the grid is walked to the right and to the left, every point
+       minimised from the walk's previous solution: a walk follows its seed's valley
+       across the grid (warm starts), so a separated valley keeps its own chain.
+    3. Walking back inward from both ends towards the lowest point, a point is minimised
+       again from its outer neighbour's solution where that one is lower (a stalled
+       minimisation); improvements propagate inward.
+
+    Cost: one warm minimisation per grid point and seed, instead of one cold minimisation
+    per point and seed plus two warm ones (``both-ways``).
+    """
+    values = np.full(grid.size, np.inf)
+    thetas = np.full((grid.size, bounds.shape[0]), np.nan)
+    calls = 0
+
+    def attempt(k: int, start: np.ndarray) -> np.ndarray | None:
+        """Minimise at grid point ``k`` from ``start``; the result (or None) for the walk."""
+        nonlocal calls
+        if not np.all(np.isfinite(start)):
+            return None
+        result = minimize_chi2(chi2, start, bounds, method, **_pin(index, derived, grid[k]))
+        calls += result.calls
+        if result.chi2 < values[k]:
+            values[k], thetas[k] = result.chi2, result.theta
+        return result.theta if math.isfinite(result.chi2) else None
+
+    positions = grid[order]
+    for seed in seeds:
+        value = derived(seed) if derived is not None else seed[index]
+        anchor = int(np.argmin(np.abs(positions - value)))
+        chain = attempt(int(order[anchor]), seed)
+        for walk in (order[anchor + 1:], order[:anchor][::-1]):
+            theta = chain
+            for k in walk:
+                theta = attempt(int(k), theta) if theta is not None else None
+                if bar is not None:
+                    bar.update()
+    best = int(np.argmin(values[order])) if order.size else 0
+    for walk in (list(order[best + 1:]), list(order[:best][::-1])):
+        for outer, k in zip(walk[::-1], walk[::-1][1:]):
+            if values[outer] < values[k]:
+                attempt(k, thetas[outer])
+    return values, thetas, calls
+
+
 def profile_1d(
     chi2: Chi2Function,
     index: int,
@@ -479,6 +537,7 @@ def profile_1d(
     region: str = "all",
     derived: Callable[[np.ndarray], float] | None = None,
     progress: str | None = None,
+    sweep: str = "both-ways",
 ) -> Profile:
     """Profile ``chi2`` in parameter ``index`` on ``grid``, minimising the others in ``bounds``.
 
@@ -492,7 +551,12 @@ def profile_1d(
     quantity cannot take inside ``bounds`` get ``inf``.
 
     ``progress`` labels a bar over the two sweeps (`globalfit.progress.progress_bar`).
+
+    ``sweep="outward"`` walks the grid outward from each seed's own grid point instead,
+    with warm starts only (`_outward`): for likelihoods where each minimisation is expensive.
     """
+    if sweep not in SWEEPS:
+        raise ValueError(f"sweep: {sweep!r} is not known (allowed: {', '.join(SWEEPS)})")
     grid = np.asarray(grid, dtype=float)
     bounds = np.asarray(bounds, dtype=float)
     if derived is not None:
@@ -507,13 +571,18 @@ def profile_1d(
         raise ValueError("seeds: at least one starting point is needed")
     order = np.flatnonzero(inside)
     with progress_bar(2 * order.size, progress, unit="point") as bar:
-        forward, theta_f, calls_f = _sweep(chi2, grid, index, bounds, seeds, method, order,
-                                           derived, bar)
-        backward, theta_b, calls_b = _backward(chi2, grid, index, bounds, method, order,
-                                               theta_f, forward, derived, bar)
-    better = backward < forward
-    values = np.where(better, backward, forward)
-    thetas = np.where(better[:, None], theta_b, theta_f)
+        if sweep == "outward":
+            values, thetas, calls = _outward(chi2, grid, index, bounds, seeds, method, order,
+                                             derived, bar)
+        else:
+            forward, theta_f, calls_f = _sweep(chi2, grid, index, bounds, seeds, method, order,
+                                               derived, bar)
+            backward, theta_b, calls_b = _backward(chi2, grid, index, bounds, method, order,
+                                                   theta_f, forward, derived, bar)
+            better = backward < forward
+            values = np.where(better, backward, forward)
+            thetas = np.where(better[:, None], theta_b, theta_f)
+            calls = calls_f + calls_b
 
     def refine(x: float) -> float:
         """Profile at ``x``, minimised from the two nearest grid points' solutions."""
@@ -523,7 +592,7 @@ def profile_1d(
 
     reference = float(np.min(values)) if chi2_min is None else float(chi2_min)
     return Profile(parameter or f"x{index}", grid, values, thetas, reference, region,
-                   calls_f + calls_b, refine)
+                   calls, refine)
 
 
 def _distinct_points(points: list[np.ndarray], bounds: np.ndarray, index: int | None,
@@ -605,6 +674,7 @@ def profile_regions(
     seed_window: float = 25.0,
     region_fits: dict[str, list[BestFit]] | None = None,
     derived: Callable[[np.ndarray], float] | None = None,
+    sweep: str = "both-ways",
 ) -> dict[str, Profile]:
     """Profiles of ``parameter`` over the whole space, each region and the regions' union.
 
@@ -639,6 +709,8 @@ def profile_regions(
     derived : callable, optional
         ``parameter`` is a derived quantity ``derived(theta)`` (not one of ``names``); its
         values are held by equality constraints (see `profile_1d`). Needs ``grid``.
+    sweep : str
+        How each profile walks its grid (`SWEEPS`; `profile_1d`).
 
     Returns
     -------
@@ -670,14 +742,16 @@ def profile_regions(
     profiles: dict[str, Profile] = {}
     if not regions:
         profiles["all"] = profile_1d(chi2, index, grid, bounds, seeds, method,
-                                     parameter=parameter, region="all", derived=derived)
+                                     parameter=parameter, region="all", derived=derived,
+                                     sweep=sweep)
     for label, boxes in region_boxes.items():
         parts = []
         for box, fit in zip(boxes, region_fits[label]):
             inside = [t for t in seeds if np.all((t >= box[:, 0]) & (t <= box[:, 1]))]
             box_seeds = [m.theta for m in fit.minima if m.chi2 <= useful] or [fit.theta]
             part = profile_1d(chi2, index, grid, box, inside + box_seeds,
-                              method, parameter=parameter, region=label, derived=derived)
+                              method, parameter=parameter, region=label, derived=derived,
+                              sweep=sweep)
             if derived is None:
                 part.refine = _box_refiner(part, box[index, 0], box[index, 1])
             parts.append(part)
