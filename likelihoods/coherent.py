@@ -144,14 +144,12 @@ def profile_on_off(observed_on, observed_off, fixed, templates, sigmas, lower_bo
     convex in ``theta``: a Poisson deviance of ``s + b`` minimised over ``b``); parameters
     at their lower bound whose gradient points out of the box are held there; steps stay
     where every signal bin is positive. Converged when the Newton decrement is below
-    `NEWTON_DECREMENT_TOL`; otherwise (the minimum lies where a linearised shape shift
-    pushes bins of the signal to zero or below: kinks, not convex, and at points far from
-    the SM more than one local minimum) `profile_on_off_lbfgsb` runs from ``theta = 0`` and
-    from where the Newton iterations stopped, and the lower minimum is returned (from
-    ``theta = 0`` alone, as before, it stayed 0.058 above the minimum at a CsI 2017 point
-    13.7 units of chi^2 from the SM and 7.1 above at one 54 units away: tests/test_coherent.py).
-    At points far beyond the 3 sigma region (NSI of size 0.2) even two starts can miss
-    the lowest minimum. Returns ``(chi2_min, theta)``.
+    `NEWTON_DECREMENT_TOL`; otherwise (the minimum lies where bins of the signal reach
+    zero: kinks, not convex) `profile_on_off_lbfgsb` (the minimiser used before, from
+    ``theta = 0``) decides. There the objective can have more than one local minimum, one of
+    them only because the linearised shape shifts make bins of the CEvNS template negative:
+    the result is the minimum reached from ``theta = 0`` (docs/cevns.md, known limitations).
+    Returns ``(chi2_min, theta)``.
     """
     objective = _OnOffObjective(observed_on, observed_off, fixed, templates, sigmas, lower_bounds)
     d, lower = objective.templates, objective.lower
@@ -182,13 +180,9 @@ def profile_on_off(observed_on, observed_off, fixed, templates, sigmas, lower_bo
                 break
             theta, value, gradient, second = trial
     # not converged inside the region where every bin of the signal is positive (the
-    # minimum lies beyond its edge, where bins count as s = 0: kinks, not convex, and more
-    # than one local minimum): the bounded quasi-Newton minimiser decides, started from
-    # theta = 0 and from where the Newton iterations stopped; the lower minimum is the profile
-    starts = [None] if not np.any(theta) else [None, theta]
-    fits = [profile_on_off_lbfgsb(observed_on, observed_off, fixed, templates, sigmas, lower_bounds,
-                                  start=start) for start in starts]
-    return min(fits, key=lambda fit: fit[0])
+    # minimum sits on its edge, where the objective has kinks and is not convex): the
+    # bounded quasi-Newton minimiser used before decides
+    return profile_on_off_lbfgsb(observed_on, observed_off, fixed, templates, sigmas, lower_bounds)
 
 
 NEWTON_DECREMENT_TOL = 1e-10
@@ -198,8 +192,9 @@ which the on/off profile counts as converged."""
 
 def profile_on_off_lbfgsb(observed_on, observed_off, fixed, templates, sigmas, lower_bounds=None,
                           start=None):
-    """`profile_on_off` by L-BFGS-B (tight tolerances) from ``start`` (default ``theta = 0``):
-    what decides where the Newton iterations stop at the edge of the positive-signal region."""
+    """`profile_on_off` by L-BFGS-B (tight tolerances) from ``start`` (default ``theta = 0``,
+    what the profile uses): what decides at points whose fitted signal has bins at or below
+    zero, and the reference of the tests."""
     from scipy.optimize import minimize
 
     objective = _OnOffObjective(observed_on, observed_off, fixed, templates, sigmas, lower_bounds)
