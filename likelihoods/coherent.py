@@ -146,7 +146,10 @@ def profile_on_off(observed_on, observed_off, fixed, templates, sigmas, lower_bo
     where every signal bin is positive. Converged when the Newton decrement is below
     `NEWTON_DECREMENT_TOL`; otherwise (the minimum lies where bins of the signal reach
     zero: kinks, not convex) `profile_on_off_lbfgsb` (the minimiser used before, from
-    ``theta = 0``) decides. Returns ``(chi2_min, theta)``.
+    ``theta = 0``) decides. There the objective can have more than one local minimum, one of
+    them only because the linearised shape shifts make bins of the CEvNS template negative:
+    the result is the minimum reached from ``theta = 0`` (docs/cevns.md, known limitations).
+    Returns ``(chi2_min, theta)``.
     """
     objective = _OnOffObjective(observed_on, observed_off, fixed, templates, sigmas, lower_bounds)
     d, lower = objective.templates, objective.lower
@@ -187,14 +190,17 @@ NEWTON_DECREMENT_TOL = 1e-10
 which the on/off profile counts as converged."""
 
 
-def profile_on_off_lbfgsb(observed_on, observed_off, fixed, templates, sigmas, lower_bounds=None):
-    """`profile_on_off` by L-BFGS-B from ``theta = 0`` (tight tolerances): what decides at
-    points whose fitted signal has bins at or below zero, and the reference of the tests."""
+def profile_on_off_lbfgsb(observed_on, observed_off, fixed, templates, sigmas, lower_bounds=None,
+                          start=None):
+    """`profile_on_off` by L-BFGS-B (tight tolerances) from ``start`` (default ``theta = 0``,
+    what the profile uses): what decides at points whose fitted signal has bins at or below
+    zero, and the reference of the tests."""
     from scipy.optimize import minimize
 
     objective = _OnOffObjective(observed_on, observed_off, fixed, templates, sigmas, lower_bounds)
     bounds = [(low if np.isfinite(low) else None, None) for low in objective.lower]
-    result = minimize(lambda t: objective(t)[:2], np.zeros(len(objective.templates)), jac=True,
+    theta0 = np.zeros(len(objective.templates)) if start is None else np.maximum(start, objective.lower)
+    result = minimize(lambda t: objective(t)[:2], theta0, jac=True,
                       method="L-BFGS-B", bounds=bounds,
                       options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 1000})
     return float(result.fun), result.x
@@ -346,6 +352,7 @@ class _CoherentBase(Likelihood):
                              "drop it or drop release/release_path")
         self._release_files: list[Path] = []
         self._variants: list = []
+        self._scale = 1.0          # counting mode may rescale to the published SM count
         if self.release_path is None:
             self._setup_counting()
         else:
@@ -383,7 +390,6 @@ class _CoherentBase(Likelihood):
         )
         self.time_weights = self._time_weights(time_edges)  # [source, t]
         self._time_totals = self.time_weights.sum(axis=1)
-        self._scale = 1.0
         self.computed_sm = self.predicted_counts()
         self._scale = normalisation_scale(self.normalisation, self.published_sm, self.computed_sm,
                                           f"likelihoods.{self.name}.normalisation")

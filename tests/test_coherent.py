@@ -208,3 +208,11 @@ def test_newton_on_off_profile_equals_lbfgsb(shared_data, cls, monkeypatch):
     monkeypatch.setattr(coherent, "profile_on_off", original)   # the previous minimiser everywhere
     reference = [lk.chi2_couplings(c) for c in points]
     np.testing.assert_allclose(newton, reference, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls", [CoherentCsI2017, CoherentCsI2021, CoherentLAr2020])
+def test_release_mode_predicted_counts_sum_the_release_signal(shared_data, cls):
+    """`predicted_counts` (what `globalfit scan weak-angle` prints) works in release mode
+    and is the release grid's nominal SM signal summed (no counting-mode rescaling)."""
+    lk = cls(release_path=str(shared_data / RELEASES[cls]))
+    assert lk.predicted_counts() == pytest.approx(float(np.sum(lk.release_signal())), rel=1e-12)

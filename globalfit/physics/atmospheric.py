@@ -332,14 +332,13 @@ class Oscillogram:
             Propagation NSI matrix (``Couplings.eps_matter``).
         """
         mul, add = np.multiply, np.add
-        hamiltonian = np.stack([hamiltonian_ev(self.energy_gev[:, None], self.media_density_gcc, params, eps,
-                                               antineutrino=bar, electron_fraction=self.media_electron_fraction)
-                                for bar in (False, True)])                         # (2, nE, media, 3, 3) eV
-        values, vectors = _eigensystems(hamiltonian * LENGTH_EV_INV_PER_KM)    # per km
-        # axes from here on: (component, initial flavour, nu/nubar, direction, energy)
-        splitting = np.transpose(values[..., 1:] - values[..., :1], (3, 0, 2, 1))  # (2, 2, media, nE)
-        phases = _unit_phases(splitting[:, :, self.piece_medium] * self.piece_length_km[:, None])[:, None]
-        vectors = np.transpose(vectors, (3, 4, 0, 2, 1))                       # (flavour, k, 2, media, nE)
+        density, y_e = self.media_density_gcc[:, None], self.media_electron_fraction[:, None]
+        hamiltonian = np.stack([hamiltonian_ev(self.energy_gev, density, params, eps, antineutrino=bar,
+                                               electron_fraction=y_e) for bar in (False, True)])  # (2, media, nE, 3, 3)
+        # axes from here on: (component(s), nu/nubar, medium or direction, energy)
+        values, vectors = _eigensystems(hamiltonian * LENGTH_EV_INV_PER_KM)    # per km: (k, ...), (flavour, k, ...)
+        phases = _unit_phases((values[1:] - values[:1])[:, :, self.piece_medium] * self.piece_length_km[:, None])
+        phases = phases[:, None]                                               # (k, 1, 2, piece, nE)
         v_to = np.conj(vectors[:, :, None, :, self.transitions[:, 1]])          # (flavour, a, 1, 2, pair, nE)
         v_from = vectors[:, None, :, :, self.transitions[:, 0]]                 # (flavour, 1, b, 2, pair, nE)
         overlap = (v_to[0] * v_from[0] + v_to[1] * v_from[1] + v_to[2] * v_from[2])[:, :, None]  # V_to^dag V_from
@@ -374,43 +373,55 @@ def _unit_phases(angle: np.ndarray) -> np.ndarray:
 
 
 def _eigensystems(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues ``(..., 3)`` (descending) and orthonormal eigenvectors ``(..., 3, 3)``
-    (columns) of Hermitian ``h (..., 3, 3)`` less its trace.
+    """Eigenvalues ``(3, ...)`` (descending) and orthonormal eigenvectors ``(3, 3, ...)``
+    (``[flavour, k]``) of Hermitian ``h (..., 3, 3)`` less its trace.
 
     Eigenvalues from the trigonometric solution of ``l^3 - a l - b = 0`` (``a = tr(T^2)/2``,
-    ``b = det T`` of the traceless ``T``). The eigenvector of ``l_k`` is the largest column
-    of ``T^2 + l_k T + (l_k^2 - a) 1`` (that matrix is ``(l_k - l_i)(l_k - l_j)`` times the
-    projector on it), taken for the eigenvalue farthest from the others and for the middle
-    one (orthogonalised against the first); the third is ``conj(v_first x v_middle)``, so
-    the eigenvectors are orthonormal to rounding. Matrices whose two closest eigenvalues
-    nearly coincide (`oscillation.DEGENERACY_COS_TOL`, as in the engine) go to
-    ``numpy.linalg.eigh``.
+    ``b = det T`` of the traceless ``T``). The eigenvector of ``l_k`` is the column of
+    ``adj(T - l_k)`` (the cross products of its rows; it is ``(l_k - l_i)(l_k - l_j)`` times
+    the projector on ``v_k``) with the largest diagonal entry, taken for the eigenvalue
+    farthest from the others and for the middle one (orthogonalised against the first);
+    the third is ``conj(v_first x v_middle)``, so the eigenvectors are orthonormal to
+    rounding. Matrices whose two closest eigenvalues nearly coincide
+    (`oscillation.DEGENERACY_COS_TOL`, as in the engine) go to ``numpy.linalg.eigh``.
+    Entries are handled as separate arrays: the batches are small (energies x media), so
+    the number of numpy calls matters more than their size.
     """
-    t = h - (np.trace(h, axis1=-2, axis2=-1) / 3.0)[..., None, None] * np.eye(3)
-    t2 = t @ t
-    a = 0.5 * np.trace(t2, axis1=-2, axis2=-1).real
-    b = np.sum(t2 * np.swapaxes(t, -1, -2), axis=(-2, -1)).real / 3.0
+    mean = (h[..., 0, 0].real + h[..., 1, 1].real + h[..., 2, 2].real) / 3.0
+    d0, d1, d2 = (h[..., i, i].real - mean for i in range(3))
+    p, q, s = h[..., 0, 1], h[..., 0, 2], h[..., 1, 2]
+    pp, qq, ss = (x.real**2 + x.imag**2 for x in (p, q, s))
+    a = 0.5 * (d0**2 + d1**2 + d2**2) + pp + qq + ss
+    b = d0 * d1 * d2 + 2.0 * (p * s * np.conj(q)).real - d0 * ss - d1 * qq - d2 * pp
     r = np.sqrt(a / 3.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         cos_3theta = b / (2.0 * r**3)
     regular = np.abs(cos_3theta) < 1.0 - DEGENERACY_COS_TOL
     theta = np.arccos(np.where(regular, cos_3theta, 0.0)) / 3.0
-    values = 2.0 * r[..., None] * np.cos(theta[..., None] - _THIRDS_OF_A_TURN)
-    first_isolated = values[..., 0] - values[..., 1] > values[..., 1] - values[..., 2]
-    chosen = np.stack([np.where(first_isolated, values[..., 0], values[..., 2]), values[..., 1]], axis=-1)
-    lam = chosen[..., :, None, None]
-    projector = t2[..., None, :, :] + lam * t[..., None, :, :] + (lam**2 - a[..., None, None, None]) * np.eye(3)
-    column = np.argmax(np.abs(np.diagonal(projector, axis1=-2, axis2=-1)), axis=-1)       # (..., 2)
-    v = np.where((column == 0)[..., None], projector[..., 0],
-                 np.where((column == 1)[..., None], projector[..., 1], projector[..., 2]))   # (..., 2, 3)
-    isolated = v[..., 0, :] / np.linalg.norm(v[..., 0, :], axis=-1, keepdims=True)
-    middle = v[..., 1, :] - np.sum(np.conj(isolated) * v[..., 1, :], axis=-1, keepdims=True) * isolated
-    middle /= np.linalg.norm(middle, axis=-1, keepdims=True)
-    third = np.conj(np.cross(isolated, middle))
-    where = first_isolated[..., None]
-    vectors = np.stack([np.where(where, isolated, third), middle, np.where(where, third, isolated)], axis=-1)
+    values = 2.0 * r * np.cos(theta - _THIRDS_OF_A_TURN.reshape((3,) + (1,) * theta.ndim))
+    first_isolated = values[0] - values[1] > values[1] - values[2]
+    lam = np.stack([np.where(first_isolated, values[0], values[2]), values[1]])      # (2, ...)
+    e0, e1, e2 = d0 - lam, d1 - lam, d2 - lam
+    pc, qc, sc = np.conj(p), np.conj(q), np.conj(s)
+    diagonal = (e1 * e2 - ss, e0 * e2 - qq, e0 * e1 - pp)
+    columns = ((diagonal[0], s * qc - pc * e2, pc * sc - e1 * qc),
+               (sc * q - e2 * p, diagonal[1], qc * p - sc * e0),
+               (p * s - q * e1, q * pc - e0 * s, diagonal[2]))
+    best = np.argmax(np.abs(np.stack(diagonal)), axis=0)
+    v = np.stack([np.where(best == 0, columns[0][i], np.where(best == 1, columns[1][i], columns[2][i]))
+                  for i in range(3)])                                                # (flavour, 2, ...)
+    isolated = v[:, 0] / np.sqrt(np.sum(v[:, 0].real**2 + v[:, 0].imag**2, axis=0))
+    middle = v[:, 1] - np.sum(np.conj(isolated) * v[:, 1], axis=0) * isolated
+    middle /= np.sqrt(np.sum(middle.real**2 + middle.imag**2, axis=0))
+    third = np.conj(np.stack([isolated[1] * middle[2] - isolated[2] * middle[1],
+                              isolated[2] * middle[0] - isolated[0] * middle[2],
+                              isolated[0] * middle[1] - isolated[1] * middle[0]]))
+    vectors = np.stack([np.where(first_isolated, isolated, third), middle,
+                        np.where(first_isolated, third, isolated)], axis=1)
     if not regular.all():
-        values[~regular], vectors[~regular] = np.linalg.eigh(t[~regular])
+        exact_values, exact_vectors = np.linalg.eigh(h[~regular] - mean[~regular][:, None, None] * np.eye(3))
+        values[:, ~regular] = exact_values.T
+        vectors[:, :, ~regular] = np.moveaxis(exact_vectors, 0, -1)
     return values, vectors
 
 

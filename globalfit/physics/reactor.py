@@ -31,7 +31,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from globalfit.datafile import read_yaml
+from globalfit.datafile import data_value, read_yaml
 from globalfit.paths import data_path
 from globalfit.physics.constants import (
     ELECTRON_MASS_GEV,
@@ -49,6 +49,8 @@ IBD_THRESHOLD_MEV = (
 """Inverse-beta-decay threshold on a free proton at rest, 1.806 MeV."""
 
 _DATA_FILE = data_path("reactors", "huber_mueller.yaml")
+IBD_FILE = data_path("cross_sections", "inverse_beta_decay.yaml")
+"""Coefficients of the Strumia-Vissani approximation of the IBD cross section, with provenance."""
 
 
 @lru_cache(maxsize=1)
@@ -155,8 +157,9 @@ def ibd_cross_section_cm2(energy_mev) -> np.ndarray:
     safe_positron = np.where(above, positron_energy, 1.0)
     momentum = np.sqrt(np.clip(safe_positron**2 - ELECTRON_MASS_MEV**2, 0.0, None))
     log_e = np.log(safe_energy)
-    exponent = -0.07056 + 0.02018 * log_e - 0.001953 * log_e**3
-    sigma = 1.0e-43 * momentum * safe_positron * safe_energy**exponent
+    a, b, c = (float(data_value(IBD_FILE, f"exponent.{k}")) for k in ("a", "b", "c"))
+    exponent = a + b * log_e + c * log_e**3
+    sigma = float(data_value(IBD_FILE, "normalisation_cm2")) * momentum * safe_positron * safe_energy**exponent
     return np.where(above, sigma, 0.0)
 
 

@@ -41,8 +41,6 @@ from globalfit.paths import data_path
 
 SOURCES = ("pp", "pep", "hep", "7Be", "8B", "13N", "15O", "17F")
 DATA_FILE = data_path("solar", "compact_solar_model.yaml")
-OUTER_SLOPE = 10.54
-"""Slope of the Bahcall exponential ``n_e/N_A = 245 exp(-10.54 x)`` (inputs.md 1b)."""
 
 N_PRODUCTION_LEVELS = 129
 PRODUCTION_LEVELS = 0.5 * (1.0 - np.cos(np.pi * np.arange(N_PRODUCTION_LEVELS) / (N_PRODUCTION_LEVELS - 1)))
@@ -142,11 +140,12 @@ class SolarModel:
     def electron_density_function(self):
         """``n_e/N_A (x)`` for ``0 <= x <= 1``: the grid, then the Bahcall slope."""
         x_edge, n_edge = self.radius[-1], self.electron_density_na[-1]
+        outer_slope = float(_compact_parameters()["outer_slope"])  # Bahcall's exp(-10.54 x), inputs.md 1b
 
         def density(x):
             x = np.asarray(x, float)
             inside = np.interp(x, self.radius, self.electron_density_na)
-            return np.where(x <= x_edge, inside, n_edge * np.exp(-OUTER_SLOPE * (x - x_edge)))
+            return np.where(x <= x_edge, inside, n_edge * np.exp(-outer_slope * (x - x_edge)))
 
         return density
 
