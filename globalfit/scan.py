@@ -202,9 +202,9 @@ def _table(posterior, scan, grid_display, profile, reference_chi2, sm_theta=None
     names = list(posterior.names)
     columns = {column_name(scan): grid_display, "chi2_min": profile.chi2,
                "delta_chi2": profile.chi2 - reference_chi2}
-    parts = [posterior.log_likelihood(theta)[1] for theta in profile.theta]
-    for likelihood in posterior.likelihoods:
-        columns[f"chi2.{likelihood}"] = [p[likelihood] for p in parts]
+    parts = posterior.log_likelihood_batch(profile.theta)[1]  # all grid points at once
+    for column, likelihood in enumerate(posterior.likelihoods):
+        columns[f"chi2.{likelihood}"] = parts[:, column].tolist()
     if sm_theta is not None:
         sm_parts = likelihood_chi2(standard_model_view(posterior), sm_theta)
         with_pulls = [likelihood_chi2(posterior, theta) for theta in profile.theta]

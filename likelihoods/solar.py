@@ -85,14 +85,20 @@ def read_adn_table(path) -> pd.DataFrame:
                          "sigma": 0.01 * np.hypot(0.5 * (table["adn_hi"] - table["adn_lo"]).to_numpy(float), syst)})
 
 
-def adn_at(table: pd.DataFrame, dm21_ev2: float, path) -> tuple[float, float]:
-    """``(A_DN, sigma)`` of the amplitude fit at ``dm21_ev2`` (linear interpolation)."""
+def adn_at(table: pd.DataFrame, dm21_ev2, path):
+    """``(A_DN, sigma)`` of the amplitude fit at ``dm21_ev2`` (linear interpolation): floats, or
+    arrays of the shape of ``dm21_ev2``."""
     x = table["dm21_ev2"].to_numpy()
-    if not x[0] <= dm21_ev2 <= x[-1]:
-        raise ValueError(f"likelihoods.solar.superk_adn_table: dm21 = {dm21_ev2:.3g} eV^2 is outside the table "
+    dm21 = np.asarray(dm21_ev2, float)
+    if not (x[0] <= dm21.min() and dm21.max() <= x[-1]):
+        outside = dm21[(dm21 < x[0]) | (dm21 > x[-1])].flat[0]
+        raise ValueError(f"likelihoods.solar.superk_adn_table: dm21 = {outside:.3g} eV^2 is outside the table "
                          f"{path} ({x[0]:.3g}-{x[-1]:.3g} eV^2); restrict the dm21 prior to it or use a table that "
                          f"covers it")
-    return (float(np.interp(dm21_ev2, x, table["value"])), float(np.interp(dm21_ev2, x, table["sigma"])))
+    value, sigma = np.interp(dm21, x, table["value"]), np.interp(dm21, x, table["sigma"])
+    if dm21.ndim == 0:
+        return float(value), float(sigma)
+    return value, sigma
 
 
 def _load_yaml(name: str) -> dict:
@@ -119,6 +125,8 @@ class SolarLikelihood(Likelihood):
         self.flux_sigma = np.array([fluxes["fractional_uncertainty"][s] for s in SOURCES])
         self.flux_prior_weight = 1.0 / self.flux_sigma**2
         self.flux_prior_weight[SOURCES.index("8B")] = 0.0
+        self._flux_prior_matrix = np.diag(self.flux_prior_weight)
+        self._free_sources = np.flatnonzero(self.flux_prior_weight == 0)
         self.radiochemical = _load_yaml("radiochemical.yaml")
         self.night_mode = options.get("night", True)
         if self.night_mode not in NIGHT_MODES:
@@ -226,22 +234,28 @@ class SolarLikelihood(Likelihood):
         ``15O``, ``17F`` (on their grids) and the lines ``7Be``, ``pep`` (floats). From the
         shared `globalfit.physics.solar_flavour` engine (one forward model per point).
         """
-        evaluation = self.engine.evaluate(osc)
+        out = {key: value[0] for key, value in self._probabilities(self.engine.evaluate_batch([osc])).items()}
+        return out | {line: float(out[line]) for line in ("7Be", "pep")}
+
+    def _probabilities(self, evaluation) -> dict:
+        """`probabilities` at every point of a `SolarBatchEvaluation`: a leading point axis
+        (the lines have shape (n_points,))."""
         out = {key: evaluation.p_ee(key) for key in ("8B_radio", "hep_radio", *self.low_grids)}
         for line in ("7Be", "pep"):
-            out[line] = float(evaluation.p_ee(line)[0])
+            out[line] = evaluation.p_ee(line)[:, 0]
         out["8B_day"] = evaluation.p_ee("8B")
         for detector in ("superk", "sno"):
             out[f"8B_night_{detector}"] = (evaluation.p_ee("8B", "night", detector) if self.include_night
                                            else out["8B_day"])
         return out
 
-    def _es_rate_factor(self, source: str, p) -> float:
-        """``<P sigma_e + (1 - P) sigma_mu>`` over a source's spectrum, cm^2 (T > 0)."""
+    def _es_rate_factor(self, source: str, p) -> np.ndarray:
+        """``<P sigma_e + (1 - P) sigma_mu>`` over a source's spectrum, cm^2 (T > 0), per point
+        (``p`` with a leading point axis)."""
         s_e, s_mu = self._es_sigma[source]
         if source in ("7Be", "pep"):
-            return float(p * s_e + (1 - p) * s_mu)
-        return float(self.low_grids[source][1] @ (p * s_e + (1 - p) * s_mu))
+            return p * s_e + (1 - p) * s_mu
+        return (p * s_e + (1 - p) * s_mu) @ self.low_grids[source][1]
 
     @cached_property
     def _es_sigma(self) -> dict:
@@ -251,13 +265,25 @@ class SolarLikelihood(Likelihood):
         return {s: (nue.integrated_cross_section_cm2(e, "e"), nue.integrated_cross_section_cm2(e, "mu"))
                 for s, e in energies.items()}
 
+    @cached_property
+    def _radiochemical_response(self) -> dict:
+        """(target, source) -> the 8B / hep response on the radiochemical grid, as arrays."""
+        return {(target, source): np.asarray(self.radiochemical[target][f"response_{source}"], float)
+                for target in ("chlorine", "gallium") for source in ("8B", "hep")}
+
     def design(self, osc: SolarOscillation):
         """Linear model of the observables: ``prediction = A @ f + b``, ``f`` the flux
         normalisations in the order of `SOURCES`. Returns ``(A, b)`` for all `OBSERVABLES`."""
-        p = self.probabilities(osc)
-        n_obs, n_src = len(OBSERVABLES), len(SOURCES)
-        a = np.zeros((n_obs, n_src))
-        b = np.zeros(n_obs)
+        a, b = self._design(self.engine.evaluate_batch([osc]))
+        return a[0], b[0]
+
+    def _design(self, evaluation):
+        """`design` at every point of a `SolarBatchEvaluation`: ``A`` (n_points, n_obs, n_src)
+        and ``b`` (n_points, n_obs)."""
+        p = self._probabilities(evaluation)
+        n_points, n_obs, n_src = len(evaluation), len(OBSERVABLES), len(SOURCES)
+        a = np.zeros((n_points, n_obs, n_src))
+        b = np.zeros((n_points, n_obs))
         index = {s: i for i, s in enumerate(SOURCES)}
         # radiochemical
         for row, target in ((0, "chlorine"), (1, "gallium")):
@@ -265,35 +291,36 @@ class SolarLikelihood(Likelihood):
             sigma = table["averaged_cross_section"]
             for source in SOURCES:
                 if source in ("8B", "hep"):
-                    mean_p = np.asarray(table[f"response_{source}"]) @ p[f"{source}_radio"]
+                    mean_p = p[f"{source}_radio"] @ self._radiochemical_response[target, source]
                 elif source in ("7Be", "pep"):
                     mean_p = p[source]
                 else:
-                    mean_p = self.low_grids[source][1] @ p[source]
-                a[row, index[source]] = (self.ssm_flux[index[source]] * sigma[source]
-                                         * CROSS_SECTION_UNIT_CM2 * mean_p / SNU)
+                    mean_p = p[source] @ self.low_grids[source][1]
+                a[:, row, index[source]] = (self.ssm_flux[index[source]] * sigma[source]
+                                            * CROSS_SECTION_UNIT_CM2 * mean_p / SNU)
         # Borexino (rates in counts per day per 100 t)
         scale = self.electrons_per_100t * SECONDS_PER_DAY
-        a[2, index["pp"]] = scale * self.ssm_flux[index["pp"]] * self._es_rate_factor("pp", p["pp"])
+        a[:, 2, index["pp"]] = scale * self.ssm_flux[index["pp"]] * self._es_rate_factor("pp", p["pp"])
         be7_branch = spectra.lines("7Be")[0][1]
-        a[3, index["7Be"]] = scale * self.ssm_flux[index["7Be"]] * be7_branch * self._es_rate_factor("7Be", p["7Be"])
-        a[4, index["pep"]] = scale * self.ssm_flux[index["pep"]] * self._es_rate_factor("pep", p["pep"])
+        a[:, 3, index["7Be"]] = (scale * self.ssm_flux[index["7Be"]] * be7_branch
+                                 * self._es_rate_factor("7Be", p["7Be"]))
+        a[:, 4, index["pep"]] = scale * self.ssm_flux[index["pep"]] * self._es_rate_factor("pep", p["pep"])
         for source in ("13N", "15O", "17F"):
-            a[5, index[source]] = scale * self.ssm_flux[index[source]] * self._es_rate_factor(source, p[source])
+            a[:, 5, index[source]] = scale * self.ssm_flux[index[source]] * self._es_rate_factor(source, p[source])
         p8_avg = 0.5 * (p["8B_day"] + p["8B_night_superk"])
         s_e, s_mu = self.bx8_sigma
-        a[6, index["8B"]] = scale * self.ssm_flux[index["8B"]] * float(np.sum(p8_avg * s_e + (1 - p8_avg) * s_mu))
+        a[:, 6, index["8B"]] = scale * self.ssm_flux[index["8B"]] * np.sum(p8_avg * s_e + (1 - p8_avg) * s_mu, axis=1)
         # Super-K ES flux (1e6 cm^-2 s^-1, equivalent unoscillated) and day-night asymmetry
         s_e, s_mu = self.sk_sigma
-        day_rate = np.sum(p["8B_day"] * s_e + (1 - p["8B_day"]) * s_mu)
-        night_rate = np.sum(p["8B_night_superk"] * s_e + (1 - p["8B_night_superk"]) * s_mu)
-        a[7, index["8B"]] = self.ssm_flux[index["8B"]] * 1e-6 * 0.5 * (day_rate + night_rate) / np.sum(s_e)
-        b[14] = 2.0 * (day_rate - night_rate) / (day_rate + night_rate)
+        day_rate = np.sum(p["8B_day"] * s_e + (1 - p["8B_day"]) * s_mu, axis=1)
+        night_rate = np.sum(p["8B_night_superk"] * s_e + (1 - p["8B_night_superk"]) * s_mu, axis=1)
+        a[:, 7, index["8B"]] = self.ssm_flux[index["8B"]] * 1e-6 * 0.5 * (day_rate + night_rate) / np.sum(s_e)
+        b[:, 14] = 2.0 * (day_rate - night_rate) / (day_rate + night_rate)
         # SNO
-        a[8, index["8B"]] = self.ssm_flux[index["8B"]] * 1e-6
-        b[9:12] = self.sno_c_projector @ p["8B_day"]
+        a[:, 8, index["8B"]] = self.ssm_flux[index["8B"]] * 1e-6
+        b[:, 9:12] = p["8B_day"] @ self.sno_c_projector.T
         asymmetry = 2.0 * (p["8B_night_sno"] - p["8B_day"]) / (p["8B_night_sno"] + p["8B_day"])
-        b[12:14] = self.sno_a_projector @ asymmetry
+        b[:, 12:14] = asymmetry @ self.sno_a_projector.T
         return a, b
 
     def measurement(self, osc: SolarOscillation):
@@ -301,36 +328,57 @@ class SolarLikelihood(Likelihood):
 
         Fixed, except with ``superk_adn_table:``, where SK's A_DN is its amplitude fit at the
         point's ``Dm21`` (statistical band and a 0.32 % systematic in quadrature)."""
+        parts = self._measurement(np.array([osc.dm21_ev2]))
+        return parts if parts[0].ndim == 1 else tuple(part[0] for part in parts)
+
+    def _measurement(self, dm21_ev2: np.ndarray):
+        """`measurement` at each ``Dm21`` of ``dm21_ev2`` (n_points,): arrays with a leading
+        point axis, or the fixed ones (no point axis, they broadcast) where nothing depends on
+        the point."""
         if self.adn_table is None or not self.used[-1]:
             return self.measured, self.covariance, self.inverse_covariance
-        value, sigma = adn_at(self.adn_table, osc.dm21_ev2, self.adn_table_path)
-        measured, covariance = self.measured.copy(), self.covariance.copy()
-        measured[-1], covariance[-1, -1] = value, sigma**2
-        inverse = self.inverse_covariance.copy()
-        inverse[-1, -1] = 1.0 / sigma**2  # A_DN is uncorrelated with the other observables
+        value, sigma = adn_at(self.adn_table, dm21_ev2, self.adn_table_path)
+        n_points = len(dm21_ev2)
+        measured = np.repeat(self.measured[None], n_points, axis=0)
+        covariance = np.repeat(self.covariance[None], n_points, axis=0)
+        inverse = np.repeat(self.inverse_covariance[None], n_points, axis=0)
+        measured[:, -1], covariance[:, -1, -1] = value, sigma**2
+        inverse[:, -1, -1] = 1.0 / sigma**2  # A_DN is uncorrelated with the other observables
         return measured, covariance, inverse
 
     def profiled_fluxes(self, osc: SolarOscillation, flux_8b: float | None = None):
         """``(f, chi2)``: flux normalisations minimising the chi^2 and the minimum; ``flux_8b``
         fixes the 8B normalisation (the shared nuisance) instead of profiling it."""
-        a, b = self.design(osc)
-        a, b = a[self.used], b[self.used]
-        measured, _, w = self.measurement(osc)
+        f, chi2 = self._profiled_fluxes(self.engine.evaluate_batch([osc]),
+                                        None if flux_8b is None else np.array([flux_8b], float))
+        return f[0], float(chi2[0])
+
+    def _profiled_fluxes(self, evaluation, flux_8b: np.ndarray | None = None):
+        """`profiled_fluxes` at every point of a `SolarBatchEvaluation` (``flux_8b``: None or
+        one value per point): ``f`` (n_points, n_src) and chi^2 (n_points,)."""
+        a, b = self._design(evaluation)
+        used = np.flatnonzero(self.used)
+        a, b = a[:, used], b[:, used]
+        measured, _, w = self._measurement(np.array([osc.dm21_ev2 for osc in evaluation.oscs]))
         residual0 = measured - b
+        b8 = SOURCES.index("8B")
         if flux_8b is not None:
-            b8 = SOURCES.index("8B")
-            residual0 = residual0 - a[:, b8] * flux_8b
-            a = a.copy()
-            a[:, b8] = 0.0  # no column, no prior: solved as 0 below, then set
-        lhs = a.T @ w @ a + np.diag(self.flux_prior_weight)
-        rhs = a.T @ w @ residual0 + self.flux_prior_weight
-        unconstrained = ~(np.abs(a).sum(axis=0) > 0) & (self.flux_prior_weight == 0)
-        lhs[unconstrained, unconstrained] = 1.0
-        f = np.linalg.solve(lhs, rhs)
-        r = residual0 - a @ f
-        chi2 = float(r @ w @ r + np.sum(self.flux_prior_weight * (f - 1.0) ** 2))
+            residual0 = residual0 - a[:, :, b8] * flux_8b[:, None]
+            a[:, :, b8] = 0.0  # no column, no prior: solved as 0 below, then set
+        a_w = np.swapaxes(a, 1, 2) @ w
+        lhs = a_w @ a
+        lhs += self._flux_prior_matrix
+        rhs = (a_w @ residual0[..., None])[..., 0] + self.flux_prior_weight
+        # a free normalisation (8B) that no used observable sees: fix it (f = 0) instead of a singular solve
+        free = self._free_sources
+        rows, columns = np.nonzero(~np.any(a[:, :, free] != 0, axis=1))
+        lhs[rows, free[columns], free[columns]] = 1.0
+        f = np.linalg.solve(lhs, rhs[..., None])[..., 0]
+        r = residual0 - (a @ f[..., None])[..., 0]
+        r_w = r @ w if w.ndim == 2 else (r[:, None, :] @ w)[:, 0]
+        chi2 = np.sum(r_w * r, axis=1) + (f - 1.0) ** 2 @ self.flux_prior_weight
         if flux_8b is not None:
-            f[b8] = flux_8b
+            f[:, b8] = flux_8b
         return f, chi2
 
     def oscillation(self, point: Point) -> SolarOscillation:
@@ -338,7 +386,18 @@ class SolarLikelihood(Likelihood):
         return SolarOscillation.from_parameters(point.params, point.couplings.eps0, f"likelihood {self.name}")
 
     def loglike(self, point: Point) -> float:
-        _, chi2 = self.profiled_fluxes(self.oscillation(point), point.params.get(FLUX_8B))
+        return float(self.loglike_batch([point])[0])
+
+    def loglike_batch(self, points) -> np.ndarray:
+        """``ln L`` of each point (one vectorised forward model and flux profile for all)."""
+        flux_8b = [point.params.get(FLUX_8B) for point in points]
+        if all(value is None for value in flux_8b):
+            flux_8b = None
+        elif any(value is None for value in flux_8b):
+            raise ValueError(f"likelihoods.solar: {FLUX_8B} is set at some points of the batch but not at others; "
+                             f"every point of a run card has it or none")
+        evaluation = self.engine.evaluate_batch([self.oscillation(p) for p in points])
+        _, chi2 = self._profiled_fluxes(evaluation, None if flux_8b is None else np.array(flux_8b, float))
         return -0.5 * chi2
 
     def observables(self, point: Point) -> pd.DataFrame:

@@ -189,40 +189,56 @@ class SuperKSpectrumLikelihood(Likelihood):
             self.kernels[label] = folded_cross_sections(self.neutrino_mev, recoil, response)
         k_e, _ = self.kernels["nominal"]
         self.unoscillated = {s: k_e @ self.flux[s] for s in ("8B", "hep")}
+        # the survival probability enters linearly: S = K_mu phi + (K_e - K_mu) (phi P), so the
+        # P-independent part and the difference matrices (all variants side by side) are kept
+        self._signal_at_no_electron_flavour = {
+            label: (k_mu @ self.flux["8B"], k_mu @ self.flux["hep"], k_mu @ self.flux_shape_shift)
+            for label, (k_e, k_mu) in self.kernels.items()}
+        self._b8_differences = np.concatenate([(k_e - k_mu).T for k_e, k_mu in self.kernels.values()], axis=1)
+        self._nominal_difference = (self.kernels["nominal"][0] - self.kernels["nominal"][1]).T
+        # linear interpolation from the engine's 8B grid (held constant beyond its ends), as a matrix
+        self._from_engine_grid = np.stack([np.interp(self.neutrino_mev, B8_GRID_MEV, unit)
+                                           for unit in np.eye(len(B8_GRID_MEV))])
 
     # --- forward model ------------------------------------------------------------------------
     def survival(self, point: Point) -> np.ndarray:
         """Day/night-averaged three-flavour ``P_ee`` of 8B on the internal neutrino grid.
 
         From the shared solar engine (`globalfit.physics.solar_flavour`, the same forward model
-        as `likelihoods.solar`) on its 8B grid; held constant beyond the ends of that grid
-        (3.125-16.375 MeV).
+        as `likelihoods.solar`) on its 8B grid, interpolated linearly; held constant beyond the
+        ends of that grid (3.125-16.375 MeV).
         """
-        osc = SolarOscillation.from_parameters(point.params, point.couplings.eps0, f"likelihood {self.name}")
-        p_mean = self.engine.evaluate(osc).p_ee("8B", "average", "superk")
-        return np.interp(self.neutrino_mev, B8_GRID_MEV, p_mean)
+        return self._survival([point])[0]
 
-    def _signal(self, kernel, flux: np.ndarray, p_ee: np.ndarray) -> np.ndarray:
-        k_e, k_mu = kernel
-        return k_mu @ flux + (k_e - k_mu) @ (flux * p_ee)
+    def _survival(self, points) -> np.ndarray:
+        """`survival` of each point, shape (n_points, n_neutrino_energies)."""
+        oscs = [SolarOscillation.from_parameters(p.params, p.couplings.eps0, f"likelihood {self.name}")
+                for p in points]
+        p_mean = self.engine.evaluate_batch(oscs).p_ee("8B", "average", "superk")
+        return p_mean @ self._from_engine_grid
 
     def components(self, point: Point) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(b8, hep, shifts)``: 8B and hep rates per bin at unit 8B normalisation
         (events/kton/yr) and the fractional +1 sigma effects ``f[k, i]`` of the systematics
         `SYSTEMATICS` on the 8B rate."""
-        p_ee = self.survival(point)
-        nominal = self.kernels["nominal"]
-        s8 = self._signal(nominal, self.flux["8B"], p_ee)
-        s_hep = self._signal(nominal, self.flux["hep"], p_ee)
+        return tuple(part[0] for part in self._components(self.survival(point)[None]))
+
+    def _components(self, p_ee: np.ndarray):
+        """`components` for survival probabilities ``p_ee`` (n_points, n_neutrino_energies):
+        ``b8``, ``hep`` (n_points, n_bins) and ``shifts`` (n_points, 3, n_bins)."""
+        n_bins = len(self.measured)
+        base = self._signal_at_no_electron_flavour
+        b8_signals = ((self.flux["8B"] * p_ee) @ self._b8_differences).reshape(len(p_ee), len(self.kernels), n_bins)
+        signal = {label: base[label][0] + b8_signals[:, i] for i, label in enumerate(self.kernels)}
+        s8 = signal["nominal"]
+        s_hep = base["nominal"][1] + (self.flux["hep"] * p_ee) @ self._nominal_difference
         b8 = self.mc_b8 * s8 / self.unoscillated["8B"]
         hep = self.mc_hep * s_hep / self.unoscillated["hep"]
-        flux8 = self.flux["8B"]
         shifts = np.stack([
-            0.5 * (self._signal(self.kernels["scale+"], flux8, p_ee)
-                   - self._signal(self.kernels["scale-"], flux8, p_ee)),
-            0.5 * (self._signal(self.kernels["reso+"], flux8, p_ee) - self._signal(self.kernels["reso-"], flux8, p_ee)),
-            self._signal(nominal, self.flux_shape_shift, p_ee),
-        ]) / s8
+            0.5 * (signal["scale+"] - signal["scale-"]),
+            0.5 * (signal["reso+"] - signal["reso-"]),
+            base["nominal"][2] + (self.flux_shape_shift * p_ee) @ self._nominal_difference,
+        ], axis=1) / s8[:, None, :]
         return b8, hep, shifts
 
     def fit(self, point: Point) -> dict:
@@ -232,20 +248,33 @@ class SuperKSpectrumLikelihood(Likelihood):
         ``pulls`` (one per `SYSTEMATICS`, in sigma), ``predicted`` (events/kton/yr per bin) and
         ``unoscillated_ratio`` (8B prediction over SK's unoscillated 8B MC, at unit normalisation).
         """
-        b8, hep, shifts = self.components(point)
+        result = self._fit(self.survival(point)[None])
+        return {key: float(value[0]) if key in ("chi2", "norm") else value[0] for key, value in result.items()}
+
+    def _fit(self, p_ee: np.ndarray) -> dict:
+        """`fit` for survival probabilities ``p_ee`` (n_points, n_neutrino_energies): each entry
+        with a leading point axis."""
+        b8, hep, shifts = self._components(p_ee)
         w = self.weight
         data = self.measured - hep
-        norm0 = float(np.sum(w * b8 * data) / np.sum(w * b8 * b8))
-        design = np.column_stack([b8, norm0 * b8[:, None] * shifts.T])
+        norm0 = np.sum(w * b8 * data, axis=1) / np.sum(w * b8 * b8, axis=1)
+        design = np.concatenate([b8[..., None], norm0[:, None, None] * b8[..., None] * np.swapaxes(shifts, 1, 2)],
+                                axis=2)
         prior = np.diag([0.0] + [1.0] * len(SYSTEMATICS))
-        theta = np.linalg.solve(design.T @ (w[:, None] * design) + prior, design.T @ (w * data))
-        residual = data - design @ theta
-        chi2 = float(np.sum(w * residual**2) + np.sum(theta[1:] ** 2))
-        return {"chi2": chi2, "norm": float(theta[0]), "pulls": theta[1:], "predicted": design @ theta + hep,
+        design_t = np.swapaxes(design, 1, 2)
+        theta = np.linalg.solve(design_t @ (w[:, None] * design) + prior, (design_t @ (w * data)[..., None]))[..., 0]
+        fitted = (design @ theta[..., None])[..., 0]
+        residual = data - fitted
+        chi2 = np.sum(w * residual**2, axis=1) + np.sum(theta[:, 1:] ** 2, axis=1)
+        return {"chi2": chi2, "norm": theta[:, 0], "pulls": theta[:, 1:], "predicted": fitted + hep,
                 "unoscillated_ratio": b8 / self.mc_b8}
 
     def loglike(self, point: Point) -> float:
-        return -0.5 * self.fit(point)["chi2"]
+        return float(self.loglike_batch([point])[0])
+
+    def loglike_batch(self, points) -> np.ndarray:
+        """``ln L`` of each point (one vectorised forward model and fit for all)."""
+        return -0.5 * self._fit(self._survival(points))["chi2"]
 
     def observables(self, point: Point) -> pd.DataFrame:
         result = self.fit(point)

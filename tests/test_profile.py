@@ -5,10 +5,14 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import optimize, stats
+from scipy.optimize._numdiff import approx_derivative  # scipy's finite differences, to compare with
 
 from globalfit.regions import Comparison, Region
 from globalfit.samplers.profile import (
+    FINITE_DIFFERENCE_STEP,
+    _forward_difference_steps,
+    _unit_scaling,
     best_fit,
     chain_starts,
     latin_hypercube_starts,
@@ -203,6 +207,55 @@ def test_pull_terms_add_the_prior_of_a_nuisance_parameter():
     assert chi2(MEAN) - gaussian_chi2(MEAN) == pytest.approx((0.5 / 0.05) ** 2)
     with pytest.raises(ValueError, match="pull_terms: 'd' is not sampled"):
         posterior_chi2(posterior, pull_terms=["d"])
+
+
+def test_lbfgsb_gradient_steps_are_scipys():
+    """The batched forward differences take scipy's own steps (also turned back or shortened
+    at the bounds): the gradient equals scipy's ``approx_derivative`` bit for bit."""
+    lower, upper = np.array([0.0, 0.0, -np.inf, 0.0]), np.array([1.0, 1.0, np.inf, 5e-9])
+    function = lambda z: float(np.sum(np.sin(3.0 * z) * np.arange(1, 5)))  # noqa: E731
+    for z in (np.array([0.3, 1.0, -2.0, 2e-9]), np.array([1.0 - 5e-9, 0.0, 1e9, 0.0])):
+        h = _forward_difference_steps(z, lower, upper)
+        ours = np.array([(function(z + h[i] * np.eye(4)[i]) - function(z)) / ((z[i] + h[i]) - z[i]) for i in range(4)])
+        theirs = approx_derivative(function, z, method="2-point", abs_step=FINITE_DIFFERENCE_STEP,
+                                            bounds=(lower, upper))
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_finite_difference_points_are_evaluated_in_one_batch():
+    """L-BFGS-B asks for chi2 and gradient together: the point and its forward differences
+    reach the chi2 function's ``batch`` in one call, and the path is that of scipy's own
+    finite-difference L-BFGS-B."""
+    sizes = []
+
+    def chi2(theta):
+        return gaussian_chi2(theta)
+
+    def batch(thetas):
+        sizes.append(len(thetas))
+        return np.array([gaussian_chi2(theta) for theta in thetas])
+
+    chi2.batch = batch
+    batched = minimize_chi2(chi2, np.zeros(3), BOUNDS, fixed={0: 0.3})
+    assert sizes and set(sizes) == {3}  # the point and two free parameters
+    offset, scale = _unit_scaling(np.zeros(2), BOUNDS[1:])
+    scipy_own = optimize.minimize(lambda z: gaussian_chi2(np.r_[0.3, offset + scale * z]), -offset / scale,
+                                  method="L-BFGS-B", bounds=(BOUNDS[1:] - offset[:, None]) / scale[:, None], tol=1e-8,
+                                  options={"maxiter": 20000})
+    np.testing.assert_array_equal(batched.theta[1:], np.clip(offset + scale * scipy_own.x, *BOUNDS[1:].T))
+    assert batched.calls == scipy_own.nfev and batched.chi2 == scipy_own.fun
+
+
+def test_posterior_objective_batch_equals_its_points():
+    class BatchedStandIn(StandInPosterior):
+        def log_likelihood_batch(self, thetas):
+            chi2 = np.array([gaussian_chi2(theta) for theta in thetas])
+            return -0.5 * chi2, chi2[:, None]
+
+    chi2 = posterior_chi2(BatchedStandIn())
+    thetas = np.random.default_rng(1).normal(MEAN, SIGMA, (5, 3))
+    np.testing.assert_allclose(chi2.batch(thetas), [chi2(theta) for theta in thetas], rtol=1e-14)
+    assert not hasattr(posterior_chi2(StandInPosterior()), "batch")
 
 
 def test_chain_starts_are_the_best_distinct_samples():

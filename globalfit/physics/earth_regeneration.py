@@ -53,6 +53,7 @@ import numpy as np
 from globalfit.physics.solar import (
     KM_TIMES_EV,
     SolarOscillation,
+    SolarOscillationArrays,
     charged_current_potential_ev,
     nadir_exposure,
 )
@@ -221,14 +222,15 @@ def _second_order_kernels(delta_km, correlations, cell_km: float, smoothing: flo
     return np.stack([pair(vv, vv), pair(v_vy, vy_v), pair(vy_vy, vy_vy)])
 
 
-def mass_basis_couplings(osc: SolarOscillation):
+def mass_basis_couplings(osc: SolarOscillation | SolarOscillationArrays):
     """``(h12_pe, h12_n, h11_pe, h11_n)``: the matter/NSI coupling per electron and per
-    neutron in the vacuum mass basis (see the module docstring)."""
+    neutron in the vacuum mass basis (see the module docstring); columns (n_points, 1) for a
+    `SolarOscillationArrays`."""
     c13sq = np.cos(osc.th13) ** 2
     s2, c2 = np.sin(2 * osc.th12), np.cos(2 * osc.th12)
     s_sq, c_sq = np.sin(osc.th12) ** 2, np.cos(osc.th12) ** 2
     a_pe, a_n = 0.5 * c13sq - osc.eps_d_pe, -osc.eps_d_n
-    b_pe, b_n = complex(osc.eps_n_pe), complex(osc.eps_n_n)
+    b_pe, b_n = np.asarray(osc.eps_n_pe, complex), np.asarray(osc.eps_n_n, complex)
     h12 = lambda a, b: a * s2 + b * c_sq - np.conj(b) * s_sq  # noqa: E731
     h11 = lambda a, b: a * c2 - s2 * b.real  # noqa: E731
     return h12(a_pe, b_pe), h12(a_n, b_n), h11(a_pe, b_pe), h11(a_n, b_n)
@@ -253,13 +255,16 @@ class EarthRegeneration:
         self.log_delta_km, self.tables = _kernel_tables(tuple(float(latitudes_deg[d]) for d in self.detectors),
                                                         self.grid)
 
-    def covers(self, energy_mev, dm21_ev2: float) -> bool:
-        """Whether ``Dm21 / 2E`` of all energies lies inside the tables."""
+    def covers(self, energy_mev, dm21_ev2):
+        """Whether ``Dm21 / 2E`` of all energies lies inside the tables: a bool, or a boolean
+        array (n_points,) for ``dm21_ev2`` of shape (n_points, 1)."""
         log_delta = np.log(dm21_ev2 / (2e6 * np.asarray(energy_mev, float)) * KM_TIMES_EV)
-        return bool(log_delta.min() >= self.log_delta_km[0] and log_delta.max() <= self.log_delta_km[-1])
+        inside = (log_delta.min(axis=-1) >= self.log_delta_km[0]) & (log_delta.max(axis=-1) <= self.log_delta_km[-1])
+        return bool(inside) if np.ndim(inside) == 0 else inside
 
-    def kernels(self, energy_mev, dm21_ev2: float) -> np.ndarray:
-        """Kernels interpolated at ``Delta = Dm21 / 2E``, shape (6, n_detectors, n_energies)."""
+    def kernels(self, energy_mev, dm21_ev2) -> np.ndarray:
+        """Kernels interpolated at ``Delta = Dm21 / 2E``, shape (9, n_detectors, n_energies), or
+        (9, n_detectors, n_points, n_energies) for ``dm21_ev2`` of shape (n_points, 1)."""
         log_delta = np.log(dm21_ev2 / (2e6 * np.asarray(energy_mev, float)) * KM_TIMES_EV)
         position = (log_delta - self.log_delta_km[0]) / self.grid.log_step
         if position.min() < 0 or position.max() > len(self.log_delta_km) - 1:
@@ -280,6 +285,11 @@ class EarthRegeneration:
         imaginary part is what the ``nu_mu``/``nu_tau`` split at night needs
         (`globalfit.physics.solar_flavour`).
         """
+        batch = self.coherence_batch(energy_mev, SolarOscillationArrays.stack([osc]))
+        return {name: (second[0], first[0]) for name, (second, first) in batch.items()}
+
+    def coherence_batch(self, energy_mev, osc: SolarOscillationArrays) -> dict:
+        """`coherence` at every point of ``osc``: each entry of shape (n_points, n_energies)."""
         k = self.kernels(energy_mev, osc.dm21_ev2)
         h12_pe, h12_n, h11_pe, h11_n = mass_basis_couplings(osc)
         amplitude = (h12_pe * (k[0] - 2j * (h11_pe * k[1] + h11_n * k[2]))

@@ -34,7 +34,7 @@ Energies are in MeV here (``energy_mev``), potentials in eV, lengths in km.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -132,6 +132,35 @@ class SolarOscillation:
             raise KeyError(f"{reader} needs the oscillation parameter(s) {missing}, which this point does not "
                            f"set; give them in the run card's parameters: (e.g. th23: {{value: 42.2, unit: deg}})")
         return cls.from_matrices(*(float(params[name]) for name in PARAMETERS), eps_by_fermion or {})
+
+
+@dataclass(frozen=True)
+class SolarOscillationArrays:
+    """The fields of several `SolarOscillation` stacked as columns of shape (n_points, 1), so
+    that they broadcast against per-energy arrays (n_points, n_energies): the batched form
+    read by `DayPlan.p_eff_batch`, the Earth kernels and KamLAND (same names and units)."""
+
+    th12: np.ndarray
+    th13: np.ndarray
+    dm21_ev2: np.ndarray
+    eps_d_pe: np.ndarray
+    eps_d_n: np.ndarray
+    eps_n_pe: np.ndarray
+    eps_n_n: np.ndarray
+
+    @classmethod
+    def stack(cls, oscs) -> SolarOscillationArrays:
+        """Columns of the points ``oscs`` (a sequence of `SolarOscillation`)."""
+        real = np.array([(o.th12, o.th13, o.dm21_ev2, o.eps_d_pe, o.eps_d_n) for o in oscs], float).reshape(-1, 5)
+        nsi_n = np.array([(o.eps_n_pe, o.eps_n_n) for o in oscs], complex).reshape(-1, 2)
+        return cls(*(real[:, i:i + 1] for i in range(5)), nsi_n[:, 0:1], nsi_n[:, 1:2])
+
+    def __len__(self) -> int:
+        return len(self.th12)
+
+    def take(self, rows) -> SolarOscillationArrays:
+        """The points selected by ``rows`` (indices or a boolean mask)."""
+        return type(self)(*(getattr(self, f.name)[rows] for f in fields(self)))
 
 
 def effective_nsi(eps, th13: float, th23: float, dcp: float) -> tuple[float, complex]:
@@ -502,39 +531,61 @@ class SolarSurvival:
         return np.mean(values, axis=0)
 
 
+CACHE_BLOCK_ELEMENTS = 32768
+"""`DayPlan.p_eff_batch` evaluates about this many (point, energy, node) values at a time."""
+
+
 class DayPlan:
     """Production-averaged day ``P_eff`` for a fixed set of (source, energies) requests.
 
-    Every (energy, production node) pair of every request is laid out once in flat arrays, so
-    that a point costs one vectorised evaluation of the adiabatic formula (the same formula as
-    `p_eff_adiabatic`, in real arithmetic) and one segmented sum. Built by `SolarSurvival.plan`.
+    The adiabatic formula (that of `p_eff_adiabatic`, in real arithmetic) splits into an energy
+    part, ``(Dm21 / 4E) (cos 2th12, sin 2th12)``, and a production-node part, ``V_CC`` times the
+    matter and NSI terms; a point costs both parts on their own grids, their outer sum on the
+    (energy, node) grid of each source (requests of one source share it) and one weighted sum
+    over the nodes (a matrix-vector product). Built by `SolarSurvival.plan`.
     """
 
     def __init__(self, requests: dict):
-        energy, density, y_n, weights, self.sizes = [], [], [], [], []
-        for (node_density, node_y_n, node_weights), energies in requests.values():
-            energy.append(np.repeat(energies, len(node_density)))
-            density.append(np.tile(node_density, len(energies)))
-            y_n.append(np.tile(node_y_n, len(energies)))
-            weights.append(np.tile(node_weights, len(energies)))
-            self.sizes.append(len(energies))
         self.keys = tuple(requests)
-        self.inverse_energy_ev = 1.0 / (1.0e6 * np.concatenate(energy))
-        self.v_cc = charged_current_potential_ev(np.concatenate(density))
-        self.y_n = np.concatenate(y_n)
-        self.weights = np.concatenate(weights)
-        nodes = np.concatenate([np.full(n, len(r[0][0])) for n, r in zip(self.sizes, requests.values())])
-        self.starts = np.concatenate([[0], np.cumsum(nodes)[:-1]])
-        self.splits = np.cumsum(self.sizes)[:-1]
+        by_grid: dict[int, list] = {}
+        for key, (grid, energies) in requests.items():
+            by_grid.setdefault(id(grid), [grid, []])[1].append((key, np.atleast_1d(np.asarray(energies, float))))
+        self.groups = []
+        """Per production grid: ``(keys, splits, 1 / E in 1/eV, V_CC in eV, Y_n, weights)``."""
+        for (density, y_n, weights), members in by_grid.values():
+            energy = np.concatenate([e for _, e in members])
+            self.groups.append(([k for k, _ in members], np.cumsum([len(e) for _, e in members])[:-1],
+                                1.0 / (1.0e6 * energy), charged_current_potential_ev(density),
+                                np.asarray(y_n, float), np.asarray(weights, float)))
 
     def p_eff(self, osc: SolarOscillation) -> dict:
         """Key -> day ``P_eff`` at the request's energies."""
+        return {key: value[0] for key, value in self.p_eff_batch(SolarOscillationArrays.stack([osc])).items()}
+
+    def p_eff_batch(self, osc: SolarOscillationArrays) -> dict:
+        """Key -> day ``P_eff`` at the request's energies for every point of ``osc``, shape
+        (n_points, n_energies)."""
         c2, s2 = np.cos(2 * osc.th12), np.sin(2 * osc.th12)
-        k = 0.25 * osc.dm21_ev2 * self.inverse_energy_ev
-        eps_n_pe, eps_n_n = complex(osc.eps_n_pe), complex(osc.eps_n_n)
-        a = k * c2 + self.v_cc * (osc.eps_d_pe - 0.5 * np.cos(osc.th13) ** 2 + self.y_n * osc.eps_d_n)
-        b_re = k * s2 + self.v_cc * (eps_n_pe.real + self.y_n * eps_n_n.real)
-        b_im = self.v_cc * (eps_n_pe.imag + self.y_n * eps_n_n.imag)
-        p = 0.5 + (0.5 * c2) * a / np.sqrt(a * a + b_re * b_re + b_im * b_im)
-        averaged = np.add.reduceat(p * self.weights, self.starts)
-        return dict(zip(self.keys, np.split(averaged, self.splits)))
+        out = {}
+        for keys, splits, inverse_energy_ev, v_cc, y_n, weights in self.groups:
+            k = 0.25 * osc.dm21_ev2 * inverse_energy_ev                                   # (points, energies)
+            matter_a = v_cc * (osc.eps_d_pe - 0.5 * np.cos(osc.th13) ** 2 + y_n * osc.eps_d_n)   # (points, nodes)
+            matter_b_re = v_cc * (osc.eps_n_pe.real + y_n * osc.eps_n_n.real)
+            matter_b_im_squared = (v_cc * (osc.eps_n_pe.imag + y_n * osc.eps_n_n.imag)) ** 2
+            cos_2theta_m = np.empty_like(k)
+            # a few points at a time, so that the (points, energies, nodes) arrays stay in cache
+            step = max(1, CACHE_BLOCK_ELEMENTS // (k.shape[1] * len(v_cc)))
+            for first in range(0, len(k), step):
+                rows = slice(first, first + step)
+                a = (k[rows] * c2[rows])[:, :, None] + matter_a[rows, None, :]           # (points, energies, nodes)
+                b_re = (k[rows] * s2[rows])[:, :, None] + matter_b_re[rows, None, :]
+                denominator = a * a
+                b_re *= b_re
+                denominator += b_re
+                denominator += matter_b_im_squared[rows, None, :]
+                np.sqrt(denominator, out=denominator)
+                np.divide(a, denominator, out=a)
+                cos_2theta_m[rows] = a @ weights
+            p = 0.5 * weights.sum() + (0.5 * c2) * cos_2theta_m
+            out.update(zip(keys, np.split(p, splits, axis=1)))
+        return {key: out[key] for key in self.keys}

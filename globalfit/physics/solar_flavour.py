@@ -7,6 +7,9 @@ at each detector (Earth regeneration averaged over its nadir exposure), and thei
 All requests are evaluated together, once per parameter point (`SolarFlavourEngine.evaluate`
 keeps the last evaluations keyed by the `SolarOscillation`), so several likelihoods that read
 the same engine (`shared_engine`) cost one forward model per point.
+`SolarFlavourEngine.evaluate_batch` evaluates many points at once (arrays with a leading point
+axis, `SolarBatchEvaluation`; the last batch is kept in the same way): the likelihoods'
+``loglike_batch``.
 
 Physics (docs/physics.md, "Solar neutrinos"). In the effective two-state basis
 ``(nu_e', nu_x')`` the neutrino reaches the Earth as an incoherent mixture of ``nu_1`` (with
@@ -37,7 +40,12 @@ from pathlib import Path
 import numpy as np
 
 from globalfit.physics.earth_regeneration import EarthRegeneration
-from globalfit.physics.solar import NightRegeneration, SolarOscillation, SolarSurvival
+from globalfit.physics.solar import (
+    NightRegeneration,
+    SolarOscillation,
+    SolarOscillationArrays,
+    SolarSurvival,
+)
 from globalfit.physics.solar_model import load_solar_model
 
 FLAVOURS = ("e", "mu", "tau")
@@ -61,20 +69,24 @@ class Request:
     detectors: tuple = ()
 
 
-class SolarEvaluation:
-    """The engine's answer at one point: survival and flavour probabilities per request.
+class _DayNight:
+    """Day, night and average two-state ``P_eff`` and three-flavour ``P_ee`` from the day
+    ``P_eff`` and the night coherences; shared by `SolarEvaluation` (one point, scalar
+    angles) and `SolarBatchEvaluation` (angles as columns (n_points, 1), arrays with a leading
+    point axis)."""
 
-    ``p_eff_day[key]`` is the two-state day ``P_eff``; ``night[key][detector]`` holds
-    ``(P_2e, <|c_1|^2>, <c_1 conj(c_2)>)`` of the ``nu_2`` image.
-    """
+    th12 = th13 = 0.0
+    p_eff_day: dict
+    night: dict
 
-    def __init__(self, osc: SolarOscillation, p_eff_day: dict, night: dict):
-        self.osc = osc
-        self.p_eff_day = p_eff_day
-        self.night = night
+    @cached_property
+    def _angles(self) -> tuple:
+        """``(s12^2, cos 2th12, c13^4, s13^4)``, computed once per evaluation."""
+        return (np.sin(self.th12) ** 2, np.cos(2 * self.th12), np.cos(self.th13) ** 4, np.sin(self.th13) ** 4)
 
     def _p1(self, key) -> np.ndarray:
-        return (self.p_eff_day[key] - np.sin(self.osc.th12) ** 2) / np.cos(2 * self.osc.th12)
+        s12_squared, cos_2th12 = self._angles[:2]
+        return (self.p_eff_day[key] - s12_squared) / cos_2th12
 
     def _night(self, key, detector):
         if detector not in self.night.get(key, {}):
@@ -97,7 +109,22 @@ class SolarEvaluation:
 
     def p_ee(self, key, time: str = "day", detector: str | None = None) -> np.ndarray:
         """Three-flavour ``P(nu_e -> nu_e) = c13^4 P_eff + s13^4``."""
-        return np.cos(self.osc.th13) ** 4 * self.p_eff(key, time, detector) + np.sin(self.osc.th13) ** 4
+        c13_fourth, s13_fourth = self._angles[2:]
+        return c13_fourth * self.p_eff(key, time, detector) + s13_fourth
+
+
+class SolarEvaluation(_DayNight):
+    """The engine's answer at one point: survival and flavour probabilities per request.
+
+    ``p_eff_day[key]`` is the two-state day ``P_eff``; ``night[key][detector]`` holds
+    ``(P_2e, <|c_1|^2>, <c_1 conj(c_2)>)`` of the ``nu_2`` image.
+    """
+
+    def __init__(self, osc: SolarOscillation, p_eff_day: dict, night: dict):
+        self.osc = osc
+        self.th12, self.th13 = osc.th12, osc.th13
+        self.p_eff_day = p_eff_day
+        self.night = night
 
     def density_matrix(self, key, time: str = "day", detector: str | None = None):
         """``(rho_ee, rho_xx, rho_ex)`` of the two-state system at the detector."""
@@ -135,6 +162,27 @@ class SolarEvaluation:
         return np.array(out)
 
 
+class SolarBatchEvaluation(_DayNight):
+    """The engine's answer at several points (`SolarFlavourEngine.evaluate_batch`): the same
+    quantities as `SolarEvaluation` with a leading point axis, shape (n_points, n_energies);
+    `point` gives one point's `SolarEvaluation`."""
+
+    def __init__(self, oscs, arrays: SolarOscillationArrays, p_eff_day: dict, night: dict):
+        self.oscs = tuple(oscs)
+        self.th12, self.th13 = arrays.th12, arrays.th13
+        self.p_eff_day = p_eff_day
+        self.night = night
+
+    def __len__(self) -> int:
+        return len(self.oscs)
+
+    def point(self, index: int) -> SolarEvaluation:
+        """The evaluation of the ``index``-th point."""
+        return SolarEvaluation(self.oscs[index], {key: value[index] for key, value in self.p_eff_day.items()},
+                               {key: {name: tuple(part[index] for part in parts) for name, parts in per.items()}
+                                for key, per in self.night.items()})
+
+
 class SolarFlavourEngine:
     """Day/night solar probabilities for a fixed set of requests (see the module docstring).
 
@@ -160,6 +208,7 @@ class SolarFlavourEngine:
         self.requests: dict[str, Request] = {}
         self.cache_size = int(cache_size)
         self._cache: OrderedDict = OrderedDict()
+        self._last_batch = None
         self._plan = None
         self._regeneration = None
         self.forward_evaluations = 0
@@ -194,6 +243,7 @@ class SolarFlavourEngine:
         self._plan = self._regeneration = None
         self.__dict__.pop("exact_night", None)
         self._cache.clear()
+        self._last_batch = None
         return key
 
     @property
@@ -208,29 +258,61 @@ class SolarFlavourEngine:
         if cached is not None:
             self._cache.move_to_end(osc)
             return cached
-        if self._plan is None:
-            if not self.requests:
-                raise ValueError("SolarFlavourEngine.evaluate: no requests; call request() first")
-            self._plan = self.survival.plan({k: (r.source, r.energy_mev) for k, r in self.requests.items()})
-        self.forward_evaluations += 1
-        result = SolarEvaluation(osc, self._plan.p_eff(osc), self._night(osc))
+        result = self._forward([osc]).point(0)
         if self.cache_size > 0:
             self._cache[osc] = result
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return result
 
-    def _night(self, osc: SolarOscillation) -> dict:
+    def evaluate_batch(self, oscs) -> SolarBatchEvaluation:
+        """All requests at every point of ``oscs`` at once (arrays with a leading point axis).
+        The last batch is kept, so that several likelihoods reading the engine at the same
+        points cost one forward model."""
+        key = tuple(oscs)
+        if self._last_batch is not None and self._last_batch[0] == key:
+            return self._last_batch[1]
+        result = self._forward(key)
+        if self.cache_size > 0:
+            self._last_batch = (key, result)
+        return result
+
+    def _forward(self, oscs) -> SolarBatchEvaluation:
+        if self._plan is None:
+            if not self.requests:
+                raise ValueError("SolarFlavourEngine.evaluate: no requests; call request() first")
+            self._plan = self.survival.plan({k: (r.source, r.energy_mev) for k, r in self.requests.items()})
+        self.forward_evaluations += len(oscs)
+        arrays = SolarOscillationArrays.stack(oscs)
+        return SolarBatchEvaluation(oscs, arrays, self._plan.p_eff_batch(arrays), self._night(oscs, arrays))
+
+    def _night(self, oscs, arrays: SolarOscillationArrays) -> dict:
+        """Key -> detector -> ``(P_2e, <|c_1|^2>, <c_1 conj(c_2)>)``, each (n_points, n_energies):
+        from the Earth kernels where they cover the point's ``Dm21 / 2E``, else (and with
+        ``night="exact"``) from layered evolution point by point."""
         out = {}
+        s2, c2, s12sq = np.sin(2 * arrays.th12), np.cos(2 * arrays.th12), np.sin(arrays.th12) ** 2
         for key, request in self.requests.items():
             if not request.detectors:
                 continue
             names = [name for name, _ in request.detectors]
-            if self.night_mode == "exact" or not self.regeneration.covers(request.energy_mev, osc.dm21_ev2):
-                coherence = self._exact_coherence(request.energy_mev, osc)
+            fast = (np.zeros(len(oscs), bool) if self.night_mode == "exact"
+                    else self.regeneration.covers(request.energy_mev, arrays.dm21_ev2))
+            if fast.all():
+                coherence = self.regeneration.coherence_batch(request.energy_mev, arrays)
             else:
-                coherence = self.regeneration.coherence(request.energy_mev, osc)
-            s2, c2, s12sq = np.sin(2 * osc.th12), np.cos(2 * osc.th12), np.sin(osc.th12) ** 2
+                shape = (len(oscs), len(request.energy_mev))
+                coherence = {name: (np.empty(shape), np.empty(shape, complex)) for name in names}
+            if fast.any() and not fast.all():
+                for name, values in self.regeneration.coherence_batch(request.energy_mev, arrays.take(fast)).items():
+                    if name in coherence:
+                        for part, value in zip(coherence[name], values):
+                            part[fast] = value
+            for index in np.flatnonzero(~fast):
+                exact = self._exact_coherence(request.energy_mev, oscs[index])
+                for name in names:
+                    for part, value in zip(coherence[name], exact[name]):
+                        part[index] = value
             out[key] = {name: (s12sq + s2 * coherence[name][1].real + c2 * coherence[name][0],) + coherence[name]
                         for name in names}
         return out

@@ -45,6 +45,10 @@ METHODS = ("migrad", "l-bfgs-b", "nelder-mead", "powell")
 DEFAULT_METHOD = "l-bfgs-b"
 """Default local minimiser (benchmarks/profile.py; docs/statistics.md gives the numbers)."""
 
+FINITE_DIFFERENCE_STEP = 1.0e-8
+"""Forward-difference step of the L-BFGS-B gradient in the unit-scaled coordinates of
+`_unit_scaling` (scipy's default ``eps`` for L-BFGS-B; `_forward_difference_steps`)."""
+
 Chi2Function = Callable[[np.ndarray], float]
 UnitCubeMap = Callable[[np.ndarray], np.ndarray]
 
@@ -81,6 +85,17 @@ def posterior_chi2(posterior: Any, pull_terms: Sequence[str] = ()) -> Chi2Functi
             value -= 2.0 * float(log_pdf(theta[index]))
         return value
 
+    def chi2_batch(thetas: np.ndarray) -> np.ndarray:
+        """`chi2` of each row of ``thetas`` (n, ndim), the likelihoods evaluated on all rows at
+        once (`Posterior.log_likelihood_batch`)."""
+        thetas = np.asarray(thetas, dtype=float)
+        values = -2.0 * posterior.log_likelihood_batch(thetas)[0]
+        for index, log_pdf in pulls:
+            values -= 2.0 * np.array([float(log_pdf(x)) for x in thetas[:, index]])
+        return values
+
+    if hasattr(posterior, "log_likelihood_batch"):
+        chi2.batch = chi2_batch
     return chi2
 
 
@@ -105,6 +120,15 @@ class _Counted:
         self.calls += 1
         value = float(self.chi2(self.embed(np.asarray(x_free, dtype=float))))
         return value if math.isfinite(value) else BAD_CHI2
+
+    def batch(self, rows) -> list[float]:
+        """``[self(x) for x in rows]``, in one call of the chi2 function's ``batch`` (see
+        `posterior_chi2`) where it has one."""
+        thetas = np.array([self.embed(np.asarray(x, dtype=float)) for x in rows])
+        self.calls += len(thetas)
+        batch = getattr(self.chi2, "batch", None)
+        values = batch(thetas) if batch is not None and len(thetas) > 1 else [self.chi2(t) for t in thetas]
+        return [value if math.isfinite(value) else BAD_CHI2 for value in map(float, values)]
 
 
 # --- one local minimisation ---------------------------------------------------------------
@@ -155,16 +179,56 @@ def _minimize_free(
     if method == "nelder-mead":
         options.update(xatol=1e-6, fatol=tol, adaptive=objective.free.size > 3)
     offset, scale = _unit_scaling(x0, bounds)
+    unit_bounds = (bounds - offset[:, None]) / scale[:, None]
+    function, jac = (lambda z: objective(offset + scale * z)), None
+    if method == "l-bfgs-b":
+        # chi^2 and its forward-difference gradient (scipy's steps) in one batch call
+        function, jac = _value_and_gradient(objective, offset, scale, unit_bounds), True
     result = optimize.minimize(
-        lambda z: objective(offset + scale * z),
+        function,
         (x0 - offset) / scale,
         method=scipy_method[method],
-        bounds=[tuple(b) for b in (bounds - offset[:, None]) / scale[:, None]],
+        jac=jac,
+        bounds=[tuple(b) for b in unit_bounds],
         tol=tol,
         options=options,
     )
     x = offset + scale * np.asarray(result.x, dtype=float)
     return np.clip(x, bounds[:, 0], bounds[:, 1]), float(result.fun), bool(result.success)
+
+
+def _forward_difference_steps(z: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                              step: float = FINITE_DIFFERENCE_STEP) -> np.ndarray:
+    """The steps of scipy's own L-BFGS-B gradient at ``z`` (``approx_derivative``, '2-point',
+    absolute ``step``): a step that would leave the bounds is turned back, or shortened to the
+    larger distance to a bound where neither direction fits."""
+    sign = np.where(z >= 0, 1.0, -1.0)
+    h = np.where((z + step) - z == 0, np.finfo(float).eps ** 0.5 * sign * np.maximum(1.0, np.abs(z)), step)
+    if np.all((lower == -np.inf) & (upper == np.inf)):
+        return h
+    lower_distance, upper_distance = z - lower, upper - z
+    violated = ((z + h) < lower) | ((z + h) > upper)
+    fitting = np.abs(h) <= np.maximum(lower_distance, upper_distance)
+    h = np.where(violated & fitting, -h, h)
+    h = np.where(~fitting & (upper_distance >= lower_distance), upper_distance, h)
+    return np.where(~fitting & (upper_distance < lower_distance), -lower_distance, h)
+
+
+def _value_and_gradient(objective: _Counted, offset: np.ndarray, scale: np.ndarray, unit_bounds: np.ndarray):
+    """``z -> (chi2, gradient)`` in the unit-scaled coordinates, the point and its forward
+    differences (`_forward_difference_steps`, the same points as scipy's own gradient) in one
+    `_Counted.batch` call: L-BFGS-B asks for both at every point it tries."""
+    lower, upper = unit_bounds[:, 0], unit_bounds[:, 1]
+
+    def value_and_gradient(z: np.ndarray):
+        z = np.asarray(z, dtype=float)
+        h = _forward_difference_steps(z, lower, upper)
+        shifted = np.repeat(z[None], z.size, axis=0)
+        shifted[np.arange(z.size), np.arange(z.size)] = z + h
+        values = objective.batch([offset + scale * point for point in (z, *shifted)])
+        return values[0], (np.array(values[1:]) - values[0]) / ((z + h) - z)
+
+    return value_and_gradient
 
 
 def _unit_scaling(x0: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
