@@ -111,9 +111,9 @@ BAD_CARDS = {
 def test_bad_card_is_one_clear_message(tmp_path, capsys, case):
     text, fragments = BAD_CARDS[case]
     path = write_card(tmp_path, text)
-    started = time.monotonic()
-    assert cli("validate", path) == 2
-    assert time.monotonic() - started < 10
+    started = time.process_time()        # CPU time: a guard against runaway parsing that
+    assert cli("validate", path) == 2     # the load of a shared machine cannot trip
+    assert time.process_time() - started < 10
     out = capsys.readouterr()
     message = out.err + out.out
     assert "Traceback" not in message
@@ -144,9 +144,9 @@ def test_merge_keys_and_plain_aliases_are_fine(tmp_path):
 
 def test_card_over_one_megabyte_is_refused_before_parsing(tmp_path, capsys):
     path = write_card(tmp_path, CARD_TEXT + "description: '" + "d" * 2_000_000 + "'\n")
-    started = time.monotonic()
+    started = time.process_time()
     assert cli("validate", path) == 2
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
     out = capsys.readouterr()
     assert "larger than 1000 kB" in out.err + out.out
 
