@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import cpu_ms
 
 from globalfit.couplings import Couplings
 from likelihoods.coherent import CoherentCsI2017, CoherentCsI2021, CoherentLAr2020
@@ -118,18 +119,9 @@ def release_benchmark(root: Path, rng, repeat: int = 3) -> None:
         print(f"{label[:62]:62s} {best['newton']:6.2f} / {median['newton']:6.2f} "
               f"{best['lbfgsb']:8.2f} / {median['lbfgsb']:6.2f} {best['lbfgsb'] / best['newton']:6.1f} "
               f"{diff:11.1e}")
-    per = {lk.name: min_time(lambda lk=lk: [lk.chi2_couplings(c) for c in cases["SM"]]) / 10 * 1e3
+    per = {lk.name: cpu_ms(lambda lk=lk: lk.chi2_couplings(Couplings()), batches=repeat, per_batch=10)[0]
            for lk in release}
     print("per data set at the SM (ms): " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()))
-
-
-def min_time(function, repeat: int = 3) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        start = time.process_time()
-        function()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 if __name__ == "__main__":

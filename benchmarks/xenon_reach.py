@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from globalfit.plots import profile_plot
+from globalfit.plots import profile_figure, save_figure
 from globalfit.samplers.profile import Profile
 
 RUNS = {"COHERENT (CsI 2017, CsI 2021, LAr)": "chains/coherent_eps_u_ee",
@@ -29,7 +29,12 @@ def main(output: str) -> None:
         profiles[label] = Profile("eps_u_ee", grid, chi2, np.empty((len(grid), 0)), 0.0)
     parameter = SimpleNamespace(name="eps_u_ee", latex=r"\varepsilon^u_{ee}", unit="none",
                                 from_internal=lambda x: np.asarray(x))
-    print("wrote", profile_plot(profiles, parameter, output))
+    figure = profile_figure(profiles, parameter)
+    axis = figure.axes[0]
+    axis.set_xlim(-0.45, 0.95)      # the scans run from -1 to 1.5; every 3 sigma crossing lies inside
+    axis.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8)
+    figure.tight_layout()
+    print("wrote", save_figure(figure, output))
 
 
 if __name__ == "__main__":
