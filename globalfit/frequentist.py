@@ -142,14 +142,12 @@ def profile_curves(card: Any, parameters: Sequence[str], split: str | None = Non
     from globalfit.parallel import ordered_map
     from globalfit.results import default_grid
     from globalfit.samplers.profile import (
-        best_fit,
-        chain_starts,
-        fit_regions,
         posterior_chi2,
-        prior_unit_cube_map,
         profile_regions,
         refine_profile,
+        search_minima,
     )
+    from globalfit.samplers.starts import chain_starts, image_map, start_unit_cube_map
 
     posterior, config, run_dir = load_posterior(card)
     unknown = [p for p in parameters if p not in posterior.names]
@@ -159,11 +157,10 @@ def profile_curves(card: Any, parameters: Sequence[str], split: str | None = Non
     chain = chain_for_starts(run_dir, posterior)
     starts = None if chain is None else chain_starts(chain.flat_chain, chain.flat_log_prob)
     chi2 = posterior_chi2(posterior)
-    unit_cube = prior_unit_cube_map(posterior.parameters)
-    best = best_fit(chi2, posterior.bounds, n_starts, starts, names=posterior.names,
-                    from_unit_cube=unit_cube)
-    region_fits = fit_regions(chi2, posterior.names, posterior.bounds, regions, best, starts,
-                              n_starts, from_unit_cube=unit_cube)
+    unit_cube = start_unit_cube_map(posterior.parameters)
+    best, region_fits = search_minima(chi2, posterior.names, posterior.bounds, regions, starts,
+                                      n_starts, from_unit_cube=unit_cube,
+                                      images=image_map(posterior))
 
     def one(name: str):
         index = posterior.names.index(name)

@@ -25,6 +25,7 @@ from globalfit.samplers.emcee_sampler import (
     run_emcee,
     write_json,
 )
+from globalfit.samplers.starts import image_map
 
 MAX_REGION_START_ROUNDS = 1000
 """Rounds of prior draws when seeding walkers inside a region by rejection."""
@@ -84,7 +85,10 @@ def ensemble_seed(card_seed: int, region_index: int, ensemble: int) -> int:
 
 def region_start(posterior, region, nwalkers: int, rng) -> np.ndarray:
     """Starting walkers inside ``region``: draws from the priors (or the card's ``start``
-    hints) kept only where they lie in the region.
+    hints) kept only where they lie in the region. With a model symmetry
+    (``model.degenerate_image``, `globalfit.samplers.starts.image_map`) each draw's image is
+    a candidate too, so that e.g. an LMA-Dark ensemble starts in both mass orderings even
+    where the hints name one.
 
     Raises
     ------
@@ -94,8 +98,12 @@ def region_start(posterior, region, nwalkers: int, rng) -> np.ndarray:
     """
     kept = []
     count = 0
+    images = image_map(posterior)
     for _ in range(MAX_REGION_START_ROUNDS):
         draws = draw_start(posterior, nwalkers, rng)
+        if images is not None:
+            mirrored = [image for theta in draws for image in images(theta)]
+            draws = np.vstack([draws, *mirrored])[rng.permutation(len(draws) + len(mirrored))]
         inside = draws[region.mask(draws, posterior.names)]
         kept.append(inside)
         count += len(inside)

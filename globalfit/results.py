@@ -43,14 +43,16 @@ from globalfit.regions import UNIT_SCALES, WHOLE_SPACE, Region, parse_regions, s
 from globalfit.safe_yaml import load_yaml_file
 from globalfit.samplers.profile import (
     DEFAULT_METHOD,
-    best_fit,
-    chain_starts,
-    fit_regions,
-    latin_hypercube_starts,
     posterior_chi2,
-    prior_unit_cube_map,
     profile_regions,
     refine_profile,
+    search_minima,
+)
+from globalfit.samplers.starts import (
+    chain_starts,
+    image_map,
+    latin_hypercube_starts,
+    start_unit_cube_map,
 )
 from globalfit.statistics import (
     LEVELS,
@@ -535,13 +537,13 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
     pulls = options.pop("pull_terms", ())
     chi2 = posterior_chi2(posterior, pulls)
     starts = None if chain is None else chain_starts(chain.flat_chain, chain.flat_log_prob)
-    options.setdefault("from_unit_cube", prior_unit_cube_map(posterior.parameters))
-    best = best_fit(chi2, posterior.bounds, options.get("n_starts", 8), starts,
-                    options.get("method", DEFAULT_METHOD), options.get("seed", 0), names,
-                    from_unit_cube=options["from_unit_cube"])
-    options["region_fits"] = fit_regions(
-        chi2, names, posterior.bounds, list(regions), best, starts, options.get("n_starts", 8),
-        options.get("method", DEFAULT_METHOD), options.get("seed", 0), options["from_unit_cube"])
+    options.setdefault("from_unit_cube", start_unit_cube_map(posterior.parameters))
+    options.setdefault("images", image_map(posterior))
+    best, options["region_fits"] = search_minima(
+        chi2, names, posterior.bounds, list(regions), starts, options.get("n_starts", 8),
+        options.get("method", DEFAULT_METHOD), options.get("seed", 0),
+        options["from_unit_cube"], options["images"])
+
     def parameter_rows(name: str) -> tuple[list, dict[str, float]]:
         profiles = _profiles(chi2, posterior, name, regions, best, starts, options)
         if refine == "points":
@@ -596,7 +598,7 @@ def _profiles(chi2, posterior, name, regions, best, starts, options):
         derived = lambda theta: posterior.derived_value(name, theta)  # noqa: E731
         if "grid" not in options:
             options["grid"] = derived_grid(derived, posterior.bounds, options.pop("n_grid", 41),
-                                           options.get("from_unit_cube"))
+                                           start_unit_cube_map(posterior.parameters, use_hints=False))
         options.pop("n_grid", None)
         return profile_regions(chi2, posterior.names, posterior.bounds, name, list(regions),
                                best=best, starts=starts, derived=derived, **options)
@@ -611,7 +613,8 @@ def _profiles(chi2, posterior, name, regions, best, starts, options):
 def derived_grid(derived: Callable[[np.ndarray], float], bounds: np.ndarray, n_grid: int = 41,
                  from_unit_cube: Callable | None = None, n_points: int = 4096) -> np.ndarray:
     """Profile grid of a derived quantity: ``n_grid`` values spanning the range it takes on
-    ``n_points`` Latin-hypercube points inside ``bounds`` (or the prior's unit-cube map)."""
+    ``n_points`` Latin-hypercube points inside ``bounds`` (or the priors' unit-cube map,
+    `globalfit.samplers.starts.start_unit_cube_map` with ``use_hints=False``)."""
 
     points = latin_hypercube_starts(np.asarray(bounds, dtype=float), n_points, 0, from_unit_cube)
     values = np.array([derived(theta) for theta in points])

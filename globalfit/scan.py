@@ -118,7 +118,8 @@ def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int 
         ``build_posterior(scan_config(config))`` where the caller has built it already.
     """
     from globalfit.posterior import build_posterior, nuisances_profiled_inside
-    from globalfit.samplers.profile import best_fit, posterior_chi2, prior_unit_cube_map, profile_1d
+    from globalfit.samplers.profile import best_fit, posterior_chi2, profile_1d
+    from globalfit.samplers.starts import start_unit_cube_map
 
     scan = config.scan
     if not scan:
@@ -134,7 +135,7 @@ def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int 
                    bounds[index, 0], bounds[index, 1])
     pulls = [n for n in names if "." in n]
     chi2 = posterior_chi2(posterior, pull_terms=pulls)
-    starts_map = prior_unit_cube_map(posterior.parameters)
+    starts_map = start_unit_cube_map(posterior.parameters)
     best = best_fit(chi2, bounds, n_starts=n_starts, method=method, seed=seed, names=names,
                     from_unit_cube=starts_map)
     profile = profile_1d(chi2, index, grid, bounds, [m.theta for m in best.minima], method,

@@ -14,14 +14,12 @@ from globalfit.samplers.profile import (
     _forward_difference_steps,
     _unit_scaling,
     best_fit,
-    chain_starts,
-    latin_hypercube_starts,
     minimize_chi2,
     posterior_chi2,
-    prior_unit_cube_map,
     profile_1d,
     profile_regions,
 )
+from globalfit.samplers.starts import chain_starts, latin_hypercube_starts, start_unit_cube_map
 from globalfit.statistics import (
     CL90_1DOF,
     THREE_SIGMA_1DOF,
@@ -290,7 +288,7 @@ def test_unbounded_parameters_start_from_their_prior():
 
     parameters = [type("P", (), {"prior": Prior(-1.0, 2.0)})(),
                   type("P", (), {"prior": Prior(mean=1.0, sigma=0.05)})()]
-    unit_cube = prior_unit_cube_map(parameters)
+    unit_cube = start_unit_cube_map(parameters)
     starts = latin_hypercube_starts(bounds, 200, seed=1, from_unit_cube=unit_cube)
     assert np.all((starts[:, 0] >= -1) & (starts[:, 0] <= 2))
     assert np.std(starts[:, 1]) == pytest.approx(0.05, rel=0.1)
@@ -349,7 +347,8 @@ def test_solar_kamland_lma_dark_mirror_degeneracy():
     from globalfit.config import load_config
     from globalfit.posterior import build_posterior
     from globalfit.regions import parse_regions
-    from globalfit.samplers.profile import fit_regions, prior_unit_cube_map
+    from globalfit.samplers.profile import fit_regions
+    from globalfit.samplers.starts import start_unit_cube_map
 
     card = {"name": "lmad_check", "model": {"name": "solar_nsi", "options": {"fermion": "u"}},
             "parameters": {"th12": {"prior": "uniform", "min": 20, "max": 70, "unit": "deg"},
@@ -361,7 +360,7 @@ def test_solar_kamland_lma_dark_mirror_degeneracy():
     config = load_config(card)
     posterior = build_posterior(config)
     chi2 = posterior_chi2(posterior)
-    unit_cube = prior_unit_cube_map(posterior.parameters)
+    unit_cube = start_unit_cube_map(posterior.parameters)
     best = best_fit(chi2, posterior.bounds, n_starts=6, from_unit_cube=unit_cube)
     regions = parse_regions(config.regions, posterior.parameters)
     fits = fit_regions(chi2, posterior.names, posterior.bounds, regions, best, n_starts=6,

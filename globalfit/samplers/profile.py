@@ -33,9 +33,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 
 from globalfit.progress import progress_bar
+from globalfit.samplers.starts import (
+    ImageMap,
+    UnitCubeMap,
+    chain_starts,
+    latin_hypercube_starts,
+    start_unit_cube_map,
+)
 from globalfit.statistics import CL90_1DOF, THREE_SIGMA_1DOF, allowed_intervals
 
 BAD_CHI2 = 1.0e12
@@ -50,7 +57,6 @@ FINITE_DIFFERENCE_STEP = 1.0e-8
 `_unit_scaling` (scipy's default ``eps`` for L-BFGS-B; `_forward_difference_steps`)."""
 
 Chi2Function = Callable[[np.ndarray], float]
-UnitCubeMap = Callable[[np.ndarray], np.ndarray]
 
 
 # --- objective ----------------------------------------------------------------------------
@@ -331,48 +337,6 @@ class BestFit:
         return dict(zip(names, map(float, self.theta)))
 
 
-def latin_hypercube_starts(bounds: np.ndarray, n: int, seed: int | None = 0,
-                           from_unit_cube: UnitCubeMap | None = None) -> np.ndarray:
-    """``n`` starting points from a Latin hypercube in the unit cube.
-
-    Mapped linearly onto ``bounds`` (which must then be finite), or through
-    ``from_unit_cube`` (e.g. the priors' inverse CDFs, `prior_unit_cube_map`: log-uniform
-    parameters are then spread in the logarithm, unbounded Gaussian ones over their
-    prior) and clipped into ``bounds``.
-    """
-    bounds = np.asarray(bounds, dtype=float)
-    if n <= 0:
-        return np.empty((0, bounds.shape[0]))
-    unit = stats.qmc.LatinHypercube(d=bounds.shape[0], seed=seed).random(n)
-    if from_unit_cube is not None:
-        return np.clip(from_unit_cube(unit), bounds[:, 0], bounds[:, 1])
-    if not np.all(np.isfinite(bounds)):
-        bad = np.where(~np.all(np.isfinite(bounds), axis=1))[0].tolist()
-        raise ValueError(
-            f"bounds: parameters {bad} have infinite bounds, so random starts cannot be "
-            "drawn; give finite min/max, a from_unit_cube map or chain samples (starts)"
-        )
-    return bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
-
-
-def prior_unit_cube_map(parameters: Sequence[Any]) -> UnitCubeMap | None:
-    """``u (m, n) -> theta (m, n)`` through each parameter's ``prior.from_unit_cube``.
-
-    None if a parameter has no such prior (then starts come from the bounds). The priors
-    only place the *starting points*; they never enter the minimised chi^2.
-    """
-    maps = [getattr(getattr(p, "prior", None), "from_unit_cube", None) for p in parameters]
-    if not maps or any(m is None for m in maps):
-        return None
-
-    def from_unit_cube(unit: np.ndarray) -> np.ndarray:
-        unit = np.atleast_2d(unit)
-        return np.column_stack([np.asarray(m(unit[:, i]), dtype=float)
-                                for i, m in enumerate(maps)])
-
-    return from_unit_cube
-
-
 def _distinct(minima: list[Minimum], bounds: np.ndarray, rel_distance: float) -> list[Minimum]:
     """Drop minima closer than ``rel_distance`` (in units of the bounds' widths) to a better one."""
     width = bounds[:, 1] - bounds[:, 0]
@@ -416,7 +380,7 @@ def best_fit(
     rel_distance : float
         Minima closer than this fraction of the bounds' widths count as one.
     from_unit_cube : callable, optional
-        Maps the Latin hypercube to parameter space (`prior_unit_cube_map`).
+        Maps the Latin hypercube to parameter space (`start_unit_cube_map`).
     """
     bounds = np.asarray(bounds, dtype=float)
     pool = [latin_hypercube_starts(bounds, n_starts, seed, from_unit_cube)] if n_starts > 0 else []
@@ -434,20 +398,6 @@ def best_fit(
     distinct = _distinct(minima, bounds, rel_distance)
     best = distinct[0]
     return BestFit(best.theta, best.chi2, distinct, calls, list(names) if names else None)
-
-
-def chain_starts(samples: np.ndarray, log_prob: np.ndarray, n: int = 5) -> np.ndarray:
-    """The ``n`` highest-``log_prob`` distinct samples (array (n, n_parameters))."""
-    samples = np.asarray(samples, dtype=float).reshape(-1, np.shape(samples)[-1])
-    log_prob = np.asarray(log_prob, dtype=float).reshape(-1)
-    order = np.argsort(-np.where(np.isfinite(log_prob), log_prob, -np.inf))
-    unique = []
-    for i in order:
-        if not any(np.array_equal(samples[i], u) for u in unique):
-            unique.append(samples[i])
-        if len(unique) == n:
-            break
-    return np.array(unique).reshape(-1, samples.shape[1])
 
 
 # --- 1-D profiles -------------------------------------------------------------------------
@@ -739,6 +689,7 @@ def profile_regions(
     region_fits: dict[str, list[BestFit]] | None = None,
     derived: Callable[[np.ndarray], float] | None = None,
     sweep: str = "both-ways",
+    images: ImageMap | None = None,
 ) -> dict[str, Profile]:
     """Profiles of ``parameter`` over the whole space, each region and the regions' union.
 
@@ -763,18 +714,22 @@ def profile_regions(
     best : BestFit, optional
         A global fit already done; otherwise `best_fit` runs with ``starts``/``n_starts``.
     from_unit_cube : callable, optional
-        Places the random starts (`prior_unit_cube_map`); needed for unbounded parameters.
+        Places the random starts (`start_unit_cube_map`); needed for unbounded parameters.
     seed_window : float
         Local minima more than this above the global minimum do not seed the profiles: no
         point of their valley can have ``Delta chi2`` below the window, so they cannot
         change an interval at 9 (3 sigma) or below.
     region_fits : dict label -> list of BestFit, optional
-        The regions' own best fits (`fit_regions`), to reuse across parameters.
+        The regions' own best fits (`fit_regions`, `search_minima`), to reuse across
+        parameters.
     derived : callable, optional
         ``parameter`` is a derived quantity ``derived(theta)`` (not one of ``names``); its
         values are held by equality constraints (see `profile_1d`). Needs ``grid``.
     sweep : str
         How each profile walks its grid (`SWEEPS`; `profile_1d`).
+    images : callable, optional
+        The model's symmetry (`globalfit.samplers.starts.image_map`): the images of the
+        global minima seed the region fits when ``region_fits`` is not given.
 
     Returns
     -------
@@ -795,7 +750,7 @@ def profile_regions(
     region_boxes = {r.label: r.box_bounds(names, bounds) for r in regions}
     if region_fits is None:
         region_fits = fit_regions(chi2, names, bounds, regions, best, starts, n_starts,
-                                  method, seed, from_unit_cube)
+                                  method, seed, from_unit_cube, images)
     if derived is None:
         grid = _profile_grid(bounds[index], grid, n_grid, index, best, region_boxes, region_fits)
     else:
@@ -844,31 +799,73 @@ def fit_regions(
     method: str = DEFAULT_METHOD,
     seed: int | None = 0,
     from_unit_cube: UnitCubeMap | None = None,
+    images: ImageMap | None = None,
+    seed_window: float = 25.0,
 ) -> dict[str, list[BestFit]]:
     """Each region's own best fit, one `BestFit` per box of the region.
 
-    Starts: ``n_starts`` Latin-hypercube points in the box, the chain ``starts`` inside it
-    and the global minima of ``best`` clipped into it. Compute once and pass to
+    Starts: ``n_starts`` Latin-hypercube points in the box, the chain ``starts`` inside it,
+    the global minima of ``best`` clipped into it and, with ``images``
+    (`globalfit.samplers.starts.image_map`), the images of the global minima within
+    ``seed_window`` of the best that lie inside it. Compute once and pass to
     `profile_regions` (``region_fits=``) when profiling several parameters.
     """
     bounds = np.asarray(bounds, dtype=float)
+    mirrored = []
+    if images is not None:
+        mirrored = [image for m in best.minima if m.chi2 <= best.chi2_min + seed_window
+                    for image in images(m.theta)]
     return {
         region.label: [_box_fit(chi2, box, bounds, best, starts, n_starts, method, seed,
-                                from_unit_cube) for box in region.box_bounds(names, bounds)]
+                                from_unit_cube, mirrored)
+                       for box in region.box_bounds(names, bounds)]
         for region in regions
     }
 
 
 def _box_fit(chi2, box, bounds, best, starts, n_starts, method, seed,
-             from_unit_cube) -> BestFit:
+             from_unit_cube, mirrored=()) -> BestFit:
     seeds = [np.clip(m.theta, box[:, 0], box[:, 1]) for m in best.minima]
-    if starts is not None and len(starts):
-        starts = np.atleast_2d(starts)
-        inside = np.all((starts >= box[:, 0]) & (starts <= box[:, 1]), axis=1)
-        seeds.extend(starts[inside])
+    for extra in (starts, mirrored):
+        if extra is not None and len(extra):
+            extra = np.atleast_2d(extra)
+            inside = np.all((extra >= box[:, 0]) & (extra <= box[:, 1]), axis=1)
+            seeds.extend(extra[inside])
     random = n_starts if from_unit_cube is not None or np.all(np.isfinite(box)) else 0
     return best_fit(chi2, box, random, np.array(seeds), method, seed,
                     from_unit_cube=_box_map(from_unit_cube, box, bounds))
+
+
+def search_minima(
+    chi2: Chi2Function,
+    names: Sequence[str],
+    bounds: np.ndarray,
+    regions: Sequence[Any] = (),
+    starts: np.ndarray | None = None,
+    n_starts: int = 8,
+    method: str = DEFAULT_METHOD,
+    seed: int | None = 0,
+    from_unit_cube: UnitCubeMap | None = None,
+    images: ImageMap | None = None,
+) -> tuple[BestFit, dict[str, list[BestFit]]]:
+    """The global best fit and each region's (`best_fit`, then `fit_regions`), computed
+    once for all the parameters a table profiles.
+
+    A region's minimum below the global one (found from an image or from the region's own
+    starts) joins the global fit's minima, so that ``best`` is the lowest point found and
+    its minima seed every profile.
+    """
+    best = best_fit(chi2, bounds, n_starts, starts, method, seed, names,
+                    from_unit_cube=from_unit_cube)
+    region_fits = fit_regions(chi2, names, bounds, list(regions), best, starts, n_starts,
+                              method, seed, from_unit_cube, images)
+    found = [m for fits in region_fits.values() for fit in fits for m in fit.minima]
+    if found:
+        merged = _distinct(best.minima + found, np.asarray(bounds, dtype=float), 1e-2)
+        best = BestFit(merged[0].theta, merged[0].chi2, merged,
+                       best.calls + sum(f.calls for fits in region_fits.values() for f in fits),
+                       best.names)
+    return best, region_fits
 
 
 def _box_map(from_unit_cube, box, bounds):
@@ -919,7 +916,7 @@ def profile_posterior(
     starts = None
     if chain_samples is not None and chain_log_prob is not None:
         starts = chain_starts(chain_samples, chain_log_prob)
-    options.setdefault("from_unit_cube", prior_unit_cube_map(posterior.parameters))
+    options.setdefault("from_unit_cube", start_unit_cube_map(posterior.parameters))
     return profile_regions(posterior_chi2(posterior, pulls), posterior.names,
                            posterior.bounds, parameter, regions, starts=starts, **options)
 
