@@ -19,6 +19,9 @@ evaluation, a cold minimisation from the card's reference point (the product's
 neighbouring grid point)::
 
     GLOBALFIT_DATA=../shared/data OMP_NUM_THREADS=1 python benchmarks/full_matrix_table.py --cost
+
+``--starts-check`` runs the product's ``best_fit`` from 12 starts placed by the priors alone
+and by the card's ``start`` hints (docs/statistics.md, "Why hints matter").
 """
 from __future__ import annotations
 
@@ -73,7 +76,7 @@ def comparison(tables: list[pd.DataFrame]) -> str:
 
 def cost(card: str = "configs/full_matrix_u.yaml") -> None:
     from globalfit.frequentist import load_posterior
-    from globalfit.samplers.profile import minimize_chi2, posterior_chi2
+    from globalfit.samplers.minimize import minimize_chi2, posterior_chi2
 
     posterior, _, _ = load_posterior(card)
     chi2 = posterior_chi2(posterior)
@@ -100,14 +103,38 @@ def cost(card: str = "configs/full_matrix_u.yaml") -> None:
           f"chi2 {warm.chi2:.3f}")
 
 
+def starts_check(card: str = "configs/full_matrix_u.yaml", n_starts: int = 12) -> None:
+    """The product's `best_fit` from ``n_starts`` Latin-hypercube starts placed by the priors
+    alone and by the card's ``start`` hints (`globalfit.samplers.starts.start_unit_cube_map`),
+    same seed: the chi^2 of every distinct local minimum found, and the CPU time."""
+    from globalfit.frequentist import load_posterior
+    from globalfit.samplers.minimize import best_fit, posterior_chi2
+    from globalfit.samplers.starts import start_unit_cube_map
+
+    posterior, _, _ = load_posterior(card)
+    chi2 = posterior_chi2(posterior)
+    for label, hints in (("priors", False), ("start hints", True)):
+        start = time.process_time()
+        fit = best_fit(chi2, posterior.bounds, n_starts, seed=3, names=posterior.names,
+                       from_unit_cube=start_unit_cube_map(posterior.parameters, use_hints=hints))
+        found = ", ".join(f"{m.chi2:.2f}" for m in fit.minima)
+        print(f"{n_starts} starts from the {label}: {time.process_time() - start:.0f} s CPU; "
+              f"distinct minima at chi2 = {found}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("csv", nargs="*", help="`globalfit table --profile --format csv` outputs")
     parser.add_argument("--cost", action="store_true", help="time one evaluation and one cold "
                         "and one warm minimisation of configs/full_matrix_u.yaml")
+    parser.add_argument("--starts-check", action="store_true", help="best fits of "
+                        "configs/full_matrix_u.yaml from starts placed by the priors and by the "
+                        "card's start hints")
     args = parser.parse_args()
     if args.cost:
         cost()
+    if args.starts_check:
+        starts_check()
     if args.csv:
         print(comparison([pd.read_csv(path) for path in args.csv]))
 

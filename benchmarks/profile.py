@@ -1,6 +1,6 @@
 """Local minimisers for the profile likelihood: MINUIT2/MIGRAD against scipy.
 
-Runs each method of `globalfit.samplers.profile.METHODS` from the same random starts on
+Runs each method of `globalfit.samplers.minimize.METHODS` from the same random starts on
 test chi^2 surfaces of the kind a global fit meets (bounded, correlated, curved valleys,
 separated modes, aliased oscillation minima; 2 to 10 parameters) and prints, per method:
 
@@ -28,12 +28,9 @@ import time
 import numpy as np
 from scipy import stats
 
-from globalfit.samplers.profile import (
-    METHODS,
-    latin_hypercube_starts,
-    minimize_chi2,
-    profile_regions,
-)
+from globalfit.samplers.minimize import METHODS, minimize_chi2
+from globalfit.samplers.profile import latin_hypercube_starts
+from globalfit.samplers.region_profiles import profile_regions
 from globalfit.statistics import CL90_1DOF
 
 
@@ -112,7 +109,7 @@ def solar_kamland_fit():
     th12 in [20, 70] deg (LMA and LMA-D), dm21 in [4, 10] 1e-5 eV^2: a real 4-D fit."""
     from globalfit.config import load_config
     from globalfit.posterior import build_posterior
-    from globalfit.samplers.profile import posterior_chi2
+    from globalfit.samplers.minimize import posterior_chi2
 
     card = {
         "name": "benchmark_solar",

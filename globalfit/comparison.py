@@ -85,7 +85,7 @@ def summarise_run(run_dir: str | Path, n_starts: int = 8, seed: int = 0) -> RunS
     """
     from globalfit.config import load_config
     from globalfit.posterior import build_posterior
-    from globalfit.samplers.profile import best_fit, posterior_chi2
+    from globalfit.samplers.minimize import best_fit, posterior_chi2
     from globalfit.samplers.starts import chain_starts
 
     run_dir = Path(run_dir)

@@ -100,7 +100,7 @@ def profile_card(card: Any, split: str | None = None, parameters: Sequence[str] 
         Parameters profiled in parallel on this many processes.
     n_grid, n_starts, method, seed
         Profile grid points, random starts of the best-fit searches, local minimiser
-        (`globalfit.samplers.profile.METHODS`), seed of the starts.
+        (`globalfit.samplers.minimize.METHODS`), seed of the starts.
     progress : bool
         Progress bars on a terminal (`globalfit.progress`).
     sweep : str
@@ -141,12 +141,9 @@ def profile_curves(card: Any, parameters: Sequence[str], split: str | None = Non
     (`globalfit.samplers.profile.refine_profile`), so that it is drawn smooth."""
     from globalfit.parallel import ordered_map
     from globalfit.results import default_grid
-    from globalfit.samplers.profile import (
-        posterior_chi2,
-        profile_regions,
-        refine_profile,
-        search_minima,
-    )
+    from globalfit.samplers.minimize import posterior_chi2
+    from globalfit.samplers.profile import refine_profile
+    from globalfit.samplers.region_profiles import profile_regions, search_minima
     from globalfit.samplers.starts import chain_starts, image_map, start_unit_cube_map
 
     posterior, config, run_dir = load_posterior(card)

@@ -41,13 +41,9 @@ from globalfit.display import unit_latex
 from globalfit.params import canonical_prior_kind
 from globalfit.regions import UNIT_SCALES, WHOLE_SPACE, Region, parse_regions, split_regions
 from globalfit.safe_yaml import load_yaml_file
-from globalfit.samplers.profile import (
-    DEFAULT_METHOD,
-    posterior_chi2,
-    profile_regions,
-    refine_profile,
-    search_minima,
-)
+from globalfit.samplers.minimize import DEFAULT_METHOD, posterior_chi2
+from globalfit.samplers.profile import refine_profile
+from globalfit.samplers.region_profiles import profile_regions, search_minima
 from globalfit.samplers.starts import (
     chain_starts,
     image_map,
@@ -513,7 +509,7 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
     progress : bool
         A progress bar over the parameters on a terminal (`globalfit.progress`).
     options
-        Passed to `globalfit.samplers.profile.profile_regions` (``n_grid``, ``n_starts``,
+        Passed to `globalfit.samplers.region_profiles.profile_regions` (``n_grid``, ``n_starts``,
         ``method``, ``seed``, ``sweep``, ``refine``: endpoints by root finding (``True``, the
         default), by new profile points placed inside the grid intervals that cross a level
         and beside the minimum (``"points"``: `refine_profile` with ``refine_points`` each,

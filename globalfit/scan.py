@@ -44,7 +44,7 @@ import numpy as np
 
 from globalfit.config import SCAN_REFERENCES
 from globalfit.params import unit_factor
-from globalfit.samplers.profile import DEFAULT_METHOD
+from globalfit.samplers.minimize import DEFAULT_METHOD
 from globalfit.statistics import CL90_1DOF, CL95_1DOF, level_crossings
 
 SCAN_FILE = "scan.csv"
@@ -109,7 +109,7 @@ def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int 
     n_starts : int
         Latin-hypercube starts of the seeding `best_fit` (drawn through the priors).
     method : str
-        Local minimiser (`globalfit.samplers.profile.METHODS`).
+        Local minimiser (`globalfit.samplers.minimize.METHODS`).
     seed : int
         Seed of the starts.
     progress : str, optional
@@ -118,7 +118,8 @@ def run_scan(config, n_starts: int = 8, method: str = DEFAULT_METHOD, seed: int 
         ``build_posterior(scan_config(config))`` where the caller has built it already.
     """
     from globalfit.posterior import build_posterior, nuisances_profiled_inside
-    from globalfit.samplers.profile import best_fit, posterior_chi2, profile_1d
+    from globalfit.samplers.minimize import best_fit, posterior_chi2
+    from globalfit.samplers.profile import profile_1d
     from globalfit.samplers.starts import start_unit_cube_map
 
     scan = config.scan

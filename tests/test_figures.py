@@ -176,7 +176,7 @@ def test_one_sided_limit_needs_the_edge():
 
 def _two_valley_profiles(n_grid):
     from globalfit.regions import Comparison, Region
-    from globalfit.samplers.profile import profile_regions
+    from globalfit.samplers.region_profiles import profile_regions
 
     def chi2(theta):
         return float(min(((theta[0] - 1) / 0.2) ** 2, ((theta[0] + 1) / 0.3) ** 2 + 1)

@@ -12,7 +12,7 @@ from chain_files import save_to_hdf
 
 from globalfit.plots import corner_plot, profile_plot, trace_plot
 from globalfit.results import DisplayParameter
-from globalfit.samplers.profile import profile_regions
+from globalfit.samplers.region_profiles import profile_regions
 
 N_WALKERS, N_STEPS = 12, 400
 

@@ -9,16 +9,16 @@ from scipy import optimize, stats
 from scipy.optimize._numdiff import approx_derivative  # scipy's finite differences, to compare with
 
 from globalfit.regions import Comparison, Region
-from globalfit.samplers.profile import (
+from globalfit.samplers.minimize import (
     FINITE_DIFFERENCE_STEP,
     _forward_difference_steps,
     _unit_scaling,
     best_fit,
     minimize_chi2,
     posterior_chi2,
-    profile_1d,
-    profile_regions,
 )
+from globalfit.samplers.profile import profile_1d
+from globalfit.samplers.region_profiles import profile_regions
 from globalfit.samplers.starts import chain_starts, latin_hypercube_starts, start_unit_cube_map
 from globalfit.statistics import (
     CL90_1DOF,
@@ -347,7 +347,7 @@ def test_solar_kamland_lma_dark_mirror_degeneracy():
     from globalfit.config import load_config
     from globalfit.posterior import build_posterior
     from globalfit.regions import parse_regions
-    from globalfit.samplers.profile import fit_regions
+    from globalfit.samplers.region_profiles import fit_regions
     from globalfit.samplers.starts import start_unit_cube_map
 
     card = {"name": "lmad_check", "model": {"name": "solar_nsi", "options": {"fermion": "u"}},

@@ -27,7 +27,7 @@ def profile_figure(profiles: Mapping[str, Profile], parameter: Any,
     Parameters
     ----------
     profiles : mapping label -> Profile
-        From `globalfit.samplers.profile.profile_regions` (internal units); pass them
+        From `globalfit.samplers.region_profiles.profile_regions` (internal units); pass them
         through `globalfit.samplers.profile.refine_profile` first for smooth curves.
     parameter : Parameter
         The profiled parameter (``from_internal``, ``latex`` and ``unit`` for the axis).
