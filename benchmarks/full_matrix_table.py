@@ -1,17 +1,18 @@
 """The up-quark NSI table of configs/full_matrix_u.yaml beside the published one (issue #16).
 
-The rows come from the product's command, one row per invocation so that an interrupted run
-keeps the rows already done (docs/reproductions/atmospheric.md gives the timings)::
+The rows come from the product's command, a few rows per invocation (the rows of one
+invocation share its search for minima; two invocations use two cores;
+docs/reproductions/atmospheric.md gives what was run and the timings)::
 
     GLOBALFIT_DATA=../shared/data OMP_NUM_THREADS=1 globalfit table configs/full_matrix_u.yaml \\
-        --profile --parameters ROW --grid 9 --starts 6 --sweep outward --refine points \\
-        --format csv --output out/full_matrix/ROW.csv
+        --profile --parameters ROWS --grid 17 --starts 6 --sweep outward --refine points \\
+        --format csv --output out/full_matrix/PART.csv
 
 This script only reads those CSV files (the long format ``parameter, region, level, best_fit,
 low, high``) and prints each row beside Esteban et al., JHEP 08 (2018) 180, arXiv:1805.04530
 (``data/nsi/esteban2018_up_quarks.yaml``, with its provenance)::
 
-    python benchmarks/full_matrix_table.py out/full_matrix/*.csv
+    python benchmarks/full_matrix_table.py out/full_matrix/*.csv [--also out/full_matrix_lbl/*.csv]
 
 ``--cost`` times what one row is made of, on the card's posterior (CPU, one process): one
 evaluation, a cold minimisation from the card's reference point (the product's
@@ -53,25 +54,69 @@ def ours(table: pd.DataFrame, region: str, level: str) -> str:
     return pieces(zip(rows.low, rows.high))
 
 
-def comparison(tables: list[pd.DataFrame]) -> str:
+def _our_line(table: pd.DataFrame, row: str, label: str) -> str:
+    labels = list(dict.fromkeys(table.region))
+    regions = [r for r in labels if "+" not in r]
+    union = next(r for r in labels if "+" in r)
+    best = " / ".join(f"{table[table.region == r].best_fit.iloc[0]:+.3f} ({r})" for r in regions)
+    return (f"| {row} | {label} | {best} | "
+            + " | ".join(ours(table, region, level) for level in ("90%", "3sigma")
+                         for region in (regions[0], union)) + " |")
+
+
+def comparison(tables: list[pd.DataFrame], also: list[pd.DataFrame] = (),
+               labels: tuple[str, str] = ("ours", "ours + T2K, NOvA")) -> str:
+    """Markdown rows: each parameter of ``tables`` (and of ``also``, a second card's
+    outputs, on the line below) beside the published row."""
     theirs = published()
+    extra = pd.concat(also) if len(also) else None
     lines = ["| row | | best fit | 90 % LMA | 90 % LMA+LMA-D | 3 sigma LMA | 3 sigma LMA+LMA-D |",
              "|---|---|---|---|---|---|---|"]
     for name, table in pd.concat(tables).groupby("parameter", sort=False):
         row = NAMES.get(name, name)
-        labels = list(dict.fromkeys(table.region))
-        regions = [label for label in labels if "+" not in label]
-        union = next(label for label in labels if "+" in label)
-        best = " / ".join(f"{table[table.region == r].best_fit.iloc[0]:+.3f} ({r})" for r in regions)
-        lines.append(f"| {row} | ours | {best} | "
-                     + " | ".join(ours(table, region, level) for level in ("90%", "3sigma")
-                                  for region in (regions[0], union)) + " |")
+        lines.append(_our_line(table, row, labels[0]))
+        if extra is not None and name in set(extra.parameter):
+            lines.append(_our_line(extra[extra.parameter == name], "", labels[1]))
         if row in theirs:
             t = theirs[row]
             lines.append(f"| | Esteban 2018 | {t['best']:+.3f} | "
                          + " | ".join(pieces(t[level][region]) for level in ("cl90", "sigma3")
                                       for region in ("LMA", "LMA+LMA-D")) + " |")
     return "\n".join(lines)
+
+
+def published_long() -> pd.DataFrame:
+    """The published rows in the long format of `globalfit.results.profile_table`, under the
+    card's parameter names."""
+    names = {v: k for k, v in NAMES.items()}
+    region_of = {"LMA": "LMA", "LMA+LMA-D": "LMA+LMA-D"}
+    rows = []
+    for row, entry in published().items():
+        for level, key in (("90%", "cl90"), ("3sigma", "sigma3")):
+            for region in region_of:
+                for low, high in entry[key][region]:
+                    rows.append([names.get(row, row), region, level, entry["best"], low, high])
+    return pd.DataFrame(rows, columns=["parameter", "region", "level", "best_fit", "low", "high"])
+
+
+def figure(tables: list[pd.DataFrame], also: list[pd.DataFrame], output: str) -> None:
+    from globalfit.plots import intervals_figure, save_figure
+
+    sources = {"this repository": pd.concat(tables)}
+    if also:
+        sources["+ T2K, NOvA"] = pd.concat(also)
+    sources["Esteban et al. 2018"] = published_long()
+    order = ["eps_ee_minus_mumu", "eps_tautau_minus_mumu", "eps_emu_re", "eps_etau_re",
+             "eps_mutau_re", "eps_D", "eps_N_re"]
+    labels = {"eps_ee_minus_mumu": r"$\varepsilon^u_{ee} - \varepsilon^u_{\mu\mu}$",
+              "eps_tautau_minus_mumu": r"$\varepsilon^u_{\tau\tau} - \varepsilon^u_{\mu\mu}$",
+              "eps_emu_re": r"$\varepsilon^u_{e\mu}$", "eps_etau_re": r"$\varepsilon^u_{e\tau}$",
+              "eps_mutau_re": r"$\varepsilon^u_{\mu\tau}$", "eps_D": r"$\varepsilon^u_D$",
+              "eps_N_re": r"$\varepsilon^u_N$"}
+    present = [p for p in order if p in set(sources["this repository"].parameter)]
+    drawn = intervals_figure(sources, present, ["LMA", "LMA+LMA-D"], labels,
+                             title="Up-quark NSI: 90 % CL (thick) and 3 sigma (thin); | best fit")
+    print(f"wrote {save_figure(drawn, output)}")
 
 
 def cost(card: str = "configs/full_matrix_u.yaml") -> None:
@@ -125,18 +170,27 @@ def starts_check(card: str = "configs/full_matrix_u.yaml", n_starts: int = 12) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("csv", nargs="*", help="`globalfit table --profile --format csv` outputs")
+    parser.add_argument("--also", nargs="+", default=[], metavar="CSV",
+                        help="outputs of a second card (configs/full_matrix_u_lbl.yaml), printed "
+                             "below each row")
     parser.add_argument("--cost", action="store_true", help="time one evaluation and one cold "
                         "and one warm minimisation of configs/full_matrix_u.yaml")
     parser.add_argument("--starts-check", action="store_true", help="best fits of "
                         "configs/full_matrix_u.yaml from starts placed by the priors and by the "
                         "card's start hints")
+    parser.add_argument("--figure", default=None, metavar="PATH",
+                        help="also draw the rows beside the published ones (PNG and PDF)")
     args = parser.parse_args()
     if args.cost:
         cost()
     if args.starts_check:
         starts_check()
     if args.csv:
-        print(comparison([pd.read_csv(path) for path in args.csv]))
+        tables = [pd.read_csv(path) for path in args.csv]
+        also = [pd.read_csv(path) for path in args.also]
+        print(comparison(tables, also))
+        if args.figure:
+            figure(tables, also, args.figure)
 
 
 if __name__ == "__main__":

@@ -119,3 +119,28 @@ def test_cli_plot_corner_traces_and_profile(run_dir, tmp_path, monkeypatch, caps
     assert np.allclose(union["delta_chi2"], (union["value"] / 0.2) ** 2, atol=1e-5)
     assert main(["plot", str(run_dir), "--profile", "th13"]) == 2
     assert "--profile: ['th13'] not sampled" in capsys.readouterr().err
+
+
+def test_intervals_figure_draws_every_piece_at_its_ends(tmp_path):
+    """One bar per allowed piece and level, at the table's ends; a source without the
+    parameter leaves its line empty; a two-piece range gives two bars."""
+    import pandas as pd
+
+    from globalfit.plots import intervals_figure, save_figure
+    from globalfit.plots.intervals import LEVEL_WIDTHS
+
+    columns = ["parameter", "region", "level", "best_fit", "low", "high"]
+    ours = pd.DataFrame([["a", "R", "90%", 0.1, -0.2, 0.3], ["a", "R", "3sigma", 0.1, -0.5, 0.6],
+                         ["b", "R", "90%", 1.0, 0.5, 1.5], ["b", "R", "3sigma", 1.0, math.nan, math.nan]],
+                        columns=columns)
+    theirs = pd.DataFrame([["a", "R", "90%", 0.0, -0.9, -0.7], ["a", "R", "90%", 0.0, 0.1, 0.2]],
+                          columns=columns)
+    figure = intervals_figure({"ours": ours, "theirs": theirs}, ["a", "b"], ["R"])
+    top, bottom = figure.axes
+    def bars(axis):
+        return sorted(tuple(map(float, line.get_xdata())) for line in axis.lines
+                      if line.get_linewidth() in LEVEL_WIDTHS.values())
+
+    assert bars(top) == [(-0.9, -0.7), (-0.5, 0.6), (-0.2, 0.3), (0.1, 0.2)]
+    assert bars(bottom) == [(0.5, 1.5)]                  # b: the 3 sigma row is NaN
+    assert save_figure(figure, tmp_path / "intervals").exists()

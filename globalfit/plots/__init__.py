@@ -6,13 +6,15 @@ their display unit, scaled by a power of ten where needed (`globalfit.display`; 
 TeX installation needed).
 
 One module per kind of figure: `corner`, `curves` (profiles, traces), `scans`, `planes`
-(exclusion); `common` holds what they share. Everything is importable from here.
+(exclusion), `intervals` (allowed ranges of several sources side by side); `common` holds
+what they share. Everything is importable from here.
 """
 from __future__ import annotations
 
 from globalfit.plots.common import FIGURE_FORMATS, REGION_COLOURS, plt, save_figure
 from globalfit.plots.corner import corner_figure, corner_plot
 from globalfit.plots.curves import profile_figure, profile_plot, trace_plot
+from globalfit.plots.intervals import intervals_figure
 from globalfit.plots.planes import exclusion_figure
 from globalfit.plots.scans import model_symbol, scan_figure, scan_plot, viability_scan_figure
 
@@ -22,6 +24,7 @@ __all__ = [
     "corner_figure",
     "corner_plot",
     "exclusion_figure",
+    "intervals_figure",
     "model_symbol",
     "plt",
     "profile_figure",
