@@ -21,6 +21,7 @@ neighbouring grid point)::
 
     GLOBALFIT_DATA=../shared/data OMP_NUM_THREADS=1 python benchmarks/full_matrix_table.py --cost
 
+``--minima CARD ...`` prints each card's lowest minimum per region (chi^2 per likelihood).
 ``--starts-check`` runs the product's ``best_fit`` from 12 starts placed by the priors alone
 and by the card's ``start`` hints (docs/statistics.md, "Why hints matter").
 """
@@ -167,6 +168,31 @@ def starts_check(card: str = "configs/full_matrix_u.yaml", n_starts: int = 12) -
               f"distinct minima at chi2 = {found}")
 
 
+def minima(card: str, n_starts: int = 6) -> None:
+    """The product's search for minima of a card (`search_minima`, what `globalfit table
+    --profile` runs first), seed 0 as in the table: each region's lowest minimum, its chi^2 per
+    likelihood and the NSI at it (display units)."""
+    from globalfit.frequentist import load_posterior, profile_regions_for
+    from globalfit.samplers.minimize import posterior_chi2
+    from globalfit.samplers.region_profiles import search_minima
+    from globalfit.samplers.starts import image_map, start_unit_cube_map
+
+    posterior, config, _ = load_posterior(card)
+    regions = profile_regions_for(posterior, config.regions, None)
+    start = time.process_time()
+    _, fits = search_minima(posterior_chi2(posterior), posterior.names, posterior.bounds, regions,
+                            None, n_starts, from_unit_cube=start_unit_cube_map(posterior.parameters),
+                            images=image_map(posterior))
+    print(f"{card}: search for minima {time.process_time() - start:.0f} s CPU")
+    for label, boxes in fits.items():
+        fit = min(boxes, key=lambda f: f.chi2_min)
+        _, per_likelihood = posterior.log_likelihood(fit.theta)
+        shown = dict(zip(posterior.names, posterior.to_display(fit.theta)))
+        print(f"  {label}: chi2 {fit.chi2_min:.3f} ("
+              + ", ".join(f"{k} {v:.2f}" for k, v in per_likelihood.items()) + "); "
+              + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("csv", nargs="*", help="`globalfit table --profile --format csv` outputs")
@@ -178,6 +204,8 @@ def main() -> None:
     parser.add_argument("--starts-check", action="store_true", help="best fits of "
                         "configs/full_matrix_u.yaml from starts placed by the priors and by the "
                         "card's start hints")
+    parser.add_argument("--minima", nargs="+", default=[], metavar="CARD",
+                        help="each card's lowest minimum per region, chi^2 per likelihood")
     parser.add_argument("--figure", default=None, metavar="PATH",
                         help="also draw the rows beside the published ones (PNG and PDF)")
     args = parser.parse_args()
@@ -185,6 +213,8 @@ def main() -> None:
         cost()
     if args.starts_check:
         starts_check()
+    for card in args.minima:
+        minima(card)
     if args.csv:
         tables = [pd.read_csv(path) for path in args.csv]
         also = [pd.read_csv(path) for path in args.also]

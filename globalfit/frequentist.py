@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -83,7 +84,8 @@ def profile_card(card: Any, split: str | None = None, parameters: Sequence[str] 
                  cores: int = 1, n_grid: int = 41, n_starts: int = 8,
                  method: str | None = None, seed: int = 0,
                  progress: bool = False, sweep: str = "both-ways",
-                 refine: bool | str = True) -> pd.DataFrame:
+                 refine: bool | str = True,
+                 grid_range: tuple[float, float] | None = None) -> pd.DataFrame:
     """Frequentist profile table of a run card, computed from the likelihoods alone.
 
     Parameters
@@ -109,6 +111,11 @@ def profile_card(card: Any, split: str | None = None, parameters: Sequence[str] 
     refine : True, False or ``"points"``
         Interval endpoints by root finding, from the grid, or from two new profile points in
         each grid interval that crosses a level (`globalfit.results.profile_table`).
+    grid_range : (low, high), optional
+        Profile ``n_grid`` points between these values (the parameter's display unit)
+        instead of over its whole range: a closer look at part of a profile. One parameter
+        only; the best-fit values are added to the grid as always, and intervals reaching
+        the range's ends are cut there.
 
     Returns
     -------
@@ -125,10 +132,27 @@ def profile_card(card: Any, split: str | None = None, parameters: Sequence[str] 
     regions = profile_regions_for(posterior, config.regions, split)
     options: dict[str, Any] = {"n_grid": n_grid, "n_starts": n_starts, "seed": seed,
                                "sweep": sweep, "refine": refine}
+    if grid_range is not None:
+        options["grid"] = _zoom_grid(posterior, names, grid_range, n_grid)
     if method:
         options["method"] = method
     return profile_table(posterior, names, regions, chain=chain_for_starts(run_dir, posterior),
                          cores=cores, progress=progress, **options)
+
+
+def _zoom_grid(posterior, names: list[str] | None, grid_range, n_grid: int) -> np.ndarray:
+    """``n_grid`` points over ``grid_range`` (display units) of the one profiled parameter,
+    in internal units (derived quantities are dimensionless)."""
+    if not names or len(names) != 1:
+        raise ValueError(f"--range: needs exactly one parameter (--parameters NAME), got "
+                         f"{names or 'all'}")
+    low, high = (float(v) for v in grid_range)
+    if not low < high:
+        raise ValueError(f"--range: expected LOW < HIGH, got {low} {high}")
+    (name,) = names
+    factor = (posterior.parameters[posterior.names.index(name)].factor
+              if name in posterior.names else 1.0)
+    return np.linspace(low, high, n_grid) * factor
 
 
 def profile_curves(card: Any, parameters: Sequence[str], split: str | None = None,

@@ -68,3 +68,23 @@ def test_outward_sweep_and_point_refinement_give_the_analytic_rows(tmp_path, cap
     assert (low, high) == pytest.approx((-0.2 - Z90 * 0.2, -0.2 + Z90 * 0.2), abs=1e-4)
     with pytest.raises(ValueError, match="refine"):
         profile_card(CARD, parameters=["eps_mumu"], n_grid=9, n_starts=2, refine="roots")
+
+
+def test_range_profiles_only_the_zoomed_grid(tmp_path, capsys):
+    """``--range LOW HIGH``: the grid spans the range (plus the best fit), so a 90 % range
+    inside it comes out as on the full grid, and one reaching past it is cut at its ends;
+    it needs exactly one parameter and --profile."""
+    path = tmp_path / "card.yaml"
+    path.write_text(yaml.safe_dump(CARD))
+    assert main(["table", str(path), "--profile", "--parameters", "eps_ee", "--format", "csv",
+                 "--grid", "11", "--starts", "2", "--range", "0.1", "0.5"]) == 0
+    rows = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("level")
+    assert [rows.loc["90%", "low"], rows.loc["90%", "high"]] == pytest.approx(
+        [0.3 - Z90 * 0.1, 0.3 + Z90 * 0.1], abs=1e-4)
+    assert [rows.loc["3sigma", "low"], rows.loc["3sigma", "high"]] == pytest.approx([0.1, 0.5])
+    with pytest.raises(ValueError, match="exactly one parameter"):
+        profile_card(CARD, n_grid=5, n_starts=2, grid_range=(0.1, 0.5))
+    with pytest.raises(ValueError, match="LOW < HIGH"):
+        profile_card(CARD, parameters=["eps_ee"], n_grid=5, n_starts=2, grid_range=(0.5, 0.1))
+    assert main(["table", str(path), "--range", "0.1", "0.5"]) == 2   # a usage error
+    assert "--range" in capsys.readouterr().err

@@ -42,6 +42,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="--profile: interval ends by root finding on the profile "
                              "(default), by two new profile points in each grid interval "
                              "that crosses a level (a fixed cost), or from the grid alone")
+    parser.add_argument("--range", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                        help="--profile: the --grid points between LOW and HIGH (display units) "
+                             "instead of the whole range: a closer look at one parameter")
     parser.add_argument("--cores", type=int, default=1,
                         help="--profile: profile the parameters on N processes (default 1)")
 
@@ -104,7 +107,8 @@ def frequentist_table(args: argparse.Namespace) -> str:
     table = profile_card(args.run, split=args.split, parameters=_parameters(args.parameters),
                          cores=args.cores, n_grid=args.grid, n_starts=args.starts,
                          method=args.method, progress=True, sweep=args.sweep,
-                         refine={"root": True, "points": "points", "none": False}[args.refine])
+                         refine={"root": True, "points": "points", "none": False}[args.refine],
+                         grid_range=args.range)
     if args.format == "csv":
         return table.to_csv(index=False, float_format="%.8g")
     rows = profile_rows(table)
@@ -117,6 +121,9 @@ def frequentist_table(args: argparse.Namespace) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.range is not None and not args.profile:
+        raise ValueError("--range: a profile grid option; add --profile (a posterior table "
+                         "reads the chain, it has no grid)")
     text = frequentist_table(args) if args.profile else posterior_table(args)
     if args.output:
         Path(args.output).write_text(text)
