@@ -114,8 +114,8 @@ def profile_card(card: Any, split: str | None = None, parameters: Sequence[str] 
     grid_range : (low, high), optional
         Profile ``n_grid`` points between these values (the parameter's display unit)
         instead of over its whole range: a closer look at part of a profile. One parameter
-        only; the best-fit values are added to the grid as always, and intervals reaching
-        the range's ends are cut there.
+        only; the minima's own values join the grid as always, so a row can reach beyond
+        the range (only its part inside the range has the finer grid).
 
     Returns
     -------

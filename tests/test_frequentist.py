@@ -72,8 +72,9 @@ def test_outward_sweep_and_point_refinement_give_the_analytic_rows(tmp_path, cap
 
 def test_range_profiles_only_the_zoomed_grid(tmp_path, capsys):
     """``--range LOW HIGH``: the grid spans the range (plus the best fit), so a 90 % range
-    inside it comes out as on the full grid, and one reaching past it is cut at its ends;
-    it needs exactly one parameter and --profile."""
+    inside it comes out as on the full grid, and the 3 sigma range, which reaches past it
+    (0.0, 0.6) with no grid point outside, ends at the range's ends; it needs exactly one
+    parameter and --profile."""
     path = tmp_path / "card.yaml"
     path.write_text(yaml.safe_dump(CARD))
     assert main(["table", str(path), "--profile", "--parameters", "eps_ee", "--format", "csv",
