@@ -19,10 +19,9 @@ from globalfit.samplers.minimize import (
     Chi2Function,
     _distinct,
     best_fit,
-    posterior_chi2,
 )
 from globalfit.samplers.profile import Profile, profile_1d
-from globalfit.samplers.starts import ImageMap, UnitCubeMap, chain_starts, start_unit_cube_map
+from globalfit.samplers.starts import ImageMap, UnitCubeMap
 
 
 # --- profiles restricted to regions -------------------------------------------------------
@@ -273,26 +272,3 @@ def _profile_grid(range_, grid, n_grid, index, best, region_boxes, region_fits) 
     values = np.concatenate([np.asarray(grid, dtype=float), extra])
     values = values[(values >= range_[0]) & (values <= range_[1])]
     return np.unique(values)
-
-
-def profile_posterior(
-    posterior: Any,
-    parameter: str,
-    regions: Sequence[Any] = (),
-    chain_samples: np.ndarray | None = None,
-    chain_log_prob: np.ndarray | None = None,
-    **options: Any,
-) -> dict[str, Profile]:
-    """`profile_regions` for a `globalfit.posterior.Posterior`.
-
-    The best chain points (``chain_samples`` with ``chain_log_prob``, internal units) join
-    the Latin-hypercube starts. ``options`` go to `profile_regions` (``grid``, ``n_grid``,
-    ``n_starts``, ``method``, ``seed``, ``best``); ``pull_terms`` to `posterior_chi2`.
-    """
-    pulls = options.pop("pull_terms", ())
-    starts = None
-    if chain_samples is not None and chain_log_prob is not None:
-        starts = chain_starts(chain_samples, chain_log_prob)
-    options.setdefault("from_unit_cube", start_unit_cube_map(posterior.parameters))
-    return profile_regions(posterior_chi2(posterior, pulls), posterior.names,
-                           posterior.bounds, parameter, regions, starts=starts, **options)
