@@ -103,9 +103,9 @@ def published_long() -> pd.DataFrame:
 def figure(tables: list[pd.DataFrame], also: list[pd.DataFrame], output: str) -> None:
     from globalfit.plots import intervals_figure, save_figure
 
-    sources = {"this repository": pd.concat(tables)}
+    sources = {"globalfit": pd.concat(tables)}
     if also:
-        sources["+ T2K, NOvA"] = pd.concat(also)
+        sources["globalfit + T2K, NOvA"] = pd.concat(also)
     sources["Esteban et al. 2018"] = published_long()
     order = ["eps_ee_minus_mumu", "eps_tautau_minus_mumu", "eps_emu_re", "eps_etau_re",
              "eps_mutau_re", "eps_D", "eps_N_re"]
@@ -114,7 +114,7 @@ def figure(tables: list[pd.DataFrame], also: list[pd.DataFrame], output: str) ->
               "eps_emu_re": r"$\varepsilon^u_{e\mu}$", "eps_etau_re": r"$\varepsilon^u_{e\tau}$",
               "eps_mutau_re": r"$\varepsilon^u_{\mu\tau}$", "eps_D": r"$\varepsilon^u_D$",
               "eps_N_re": r"$\varepsilon^u_N$"}
-    present = [p for p in order if p in set(sources["this repository"].parameter)]
+    present = [p for p in order if p in set(sources["globalfit"].parameter)]
     drawn = intervals_figure(sources, present, ["LMA", "LMA+LMA-D"], labels,
                              title="Up-quark NSI: 90 % CL (thick) and 3 sigma (thin); | best fit")
     print(f"wrote {save_figure(drawn, output)}")
