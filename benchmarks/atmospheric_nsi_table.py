@@ -2,7 +2,7 @@
 
 For each NSI parameter of ``configs/deepcore_nsi_u.yaml`` (model ``nsi_matrix``), the card
 is rebuilt with the other NSI parameters fixed at zero, and the product's profile-table
-function (`globalfit.results.profile_table`, what ``globalfit table RUN --profile`` calls)
+function (`globalfit.profile_tables.profile_table`, what ``globalfit table RUN --profile`` calls)
 profiles it over th23 and dm31: best fit, 90 % and 3 sigma ranges. Used in
 docs/reproductions/atmospheric.md.
 
@@ -21,7 +21,8 @@ import yaml
 
 from globalfit.config import load_config
 from globalfit.posterior import build_posterior
-from globalfit.results import profile_rows, profile_table, to_markdown
+from globalfit.profile_tables import profile_table
+from globalfit.table_format import profile_rows, to_markdown
 
 NSI_PARAMETERS = ("eps_tautau_minus_mumu", "eps_mutau_re", "eps_emu_re", "eps_etau_re", "eps_ee_minus_mumu")
 

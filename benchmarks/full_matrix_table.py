@@ -87,7 +87,7 @@ def comparison(tables: list[pd.DataFrame], also: list[pd.DataFrame] = (),
 
 
 def published_long() -> pd.DataFrame:
-    """The published rows in the long format of `globalfit.results.profile_table`, under the
+    """The published rows in the long format of `globalfit.profile_tables.profile_table`, under the
     card's parameter names."""
     names = {v: k for k, v in NAMES.items()}
     region_of = {"LMA": "LMA", "LMA+LMA-D": "LMA+LMA-D"}

@@ -29,8 +29,8 @@ import numpy as np
 from scipy import stats
 
 from globalfit.samplers.minimize import METHODS, minimize_chi2
-from globalfit.samplers.profile import latin_hypercube_starts
 from globalfit.samplers.region_profiles import profile_regions
+from globalfit.samplers.starts import latin_hypercube_starts
 from globalfit.statistics import CL90_1DOF
 
 

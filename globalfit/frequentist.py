@@ -1,7 +1,7 @@
 """Frequentist results of a run card or a run folder: the profile table and profile curves.
 
 `profile_card` is the card-level entry point: card -> posterior -> regions -> the profile
-table of `globalfit.results.profile_table` (best fit, 90 % CL and 3 sigma ranges per region
+table of `globalfit.profile_tables.profile_table` (best fit, 90 % CL and 3 sigma ranges per region
 and for their union), with no sampling needed. ``globalfit table CARD --profile`` prints it
 and ``globalfit.profile(card, ...)`` returns it. `profile_curves` gives the profiles behind
 ``globalfit plot RUN --profile P``. Both use the one profile engine,
@@ -110,7 +110,7 @@ def profile_card(card: Any, split: str | None = None, parameters: Sequence[str] 
         ``outward`` (warm-started walks from each seed; `globalfit.samplers.profile.SWEEPS`).
     refine : True, False or ``"points"``
         Interval endpoints by root finding, from the grid, or from two new profile points in
-        each grid interval that crosses a level (`globalfit.results.profile_table`).
+        each grid interval that crosses a level (`globalfit.profile_tables.profile_table`).
     grid_range : (low, high), optional
         Profile ``n_grid`` points between these values (the parameter's display unit)
         instead of over its whole range: a closer look at part of a profile. One parameter
@@ -124,7 +124,7 @@ def profile_card(card: Any, split: str | None = None, parameters: Sequence[str] 
         ``90%`` or ``3sigma``; a range of two pieces is two rows); ``attrs["chi2_min"]``
         per region and ``attrs["chi2_min_global"]``.
     """
-    from globalfit.results import profile_table
+    from globalfit.profile_tables import profile_table
 
     posterior, config, run_dir = load_posterior(card)
     names = list(parameters) if parameters else None
@@ -159,12 +159,12 @@ def profile_curves(card: Any, parameters: Sequence[str], split: str | None = Non
                    n_grid: int = 41, n_starts: int = 8, cores: int = 1,
                    progress: bool = False, refine: bool = True) -> dict[str, tuple[Any, dict]]:
     """Profiles of each of ``parameters`` per region: ``{name: (Parameter, {region:
-    Profile})}``, for `globalfit.plots.profile_plot` and `globalfit.results.profile_frame`.
+    Profile})}``, for `globalfit.plots.profile_plot` and `globalfit.profile_tables.profile_frame`.
     Arguments as in `profile_card`; with ``refine`` (default) each curve gets extra
     profile points near its minima, level crossings and steep parts
     (`globalfit.samplers.profile.refine_profile`), so that it is drawn smooth."""
     from globalfit.parallel import ordered_map
-    from globalfit.results import default_grid
+    from globalfit.profile_tables import default_grid
     from globalfit.samplers.minimize import posterior_chi2
     from globalfit.samplers.profile import refine_profile
     from globalfit.samplers.region_profiles import profile_regions, search_minima

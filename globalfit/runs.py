@@ -4,7 +4,7 @@
 disk. What a folder holds decides its kind:
 
 * ``emcee``: ``chain.h5`` (one ensemble); ``chain`` is the flat post-burn-in sample,
-  ``summary()`` the Bayesian table of `globalfit.results.summary_table`;
+  ``summary()`` the Bayesian table of `globalfit.summaries.summary_table`;
 * ``ensembles``: ``<region>/ensemble_<k>/chain.h5`` (``sampler.ensembles_per_region``);
   ``chain`` has a ``region`` column, ``summary()`` one block per region;
 * ``nested``: ``evidence.csv`` (``sampler.name: nested``); ``summary()`` is the evidence
@@ -24,15 +24,9 @@ import yaml
 
 from globalfit.plots import corner_figure, corner_plot, plt
 from globalfit.regions import WHOLE_SPACE
-from globalfit.results import (
-    RunResult,
-    load_run,
-    region_ensemble_runs,
-    region_ensemble_table,
-    summary_table,
-    write_summary,
-)
+from globalfit.results import RunResult, load_run, region_ensemble_runs
 from globalfit.scan import SCAN_FILE, read_scan
+from globalfit.summaries import region_ensemble_table, summary_table, write_summary
 
 RUN_KINDS = ("emcee", "ensembles", "nested", "scan")
 EVIDENCE_FILE = "evidence.csv"
@@ -116,7 +110,7 @@ class Run:
     def summary(self, split: Any = None) -> pd.DataFrame:
         """The run's table.
 
-        emcee: `globalfit.results.summary_table` (maximum-posterior sample, median, HPD and
+        emcee: `globalfit.summaries.summary_table` (maximum-posterior sample, median, HPD and
         equal-tailed credible intervals) for the whole space and each card region, or for
         ``split`` (``"card"``, a condition such as ``"th12 < 45 deg"``, or Regions);
         ensembles: one block per region; nested: the evidence table; scan: the scan table.

@@ -19,11 +19,11 @@ from globalfit.posterior import build_posterior
 from globalfit.region_ensembles import run_region_ensembles
 from globalfit.regions import parse_regions
 from globalfit.reporting import Reporter
-from globalfit.results import write_summary
 from globalfit.runfolder import check_run_dir, prepare_run, stored_steps
 from globalfit.runlock import check_output_writable, writing_run
 from globalfit.samplers.emcee_sampler import format_diagnostics, run_emcee
 from globalfit.scan import format_scan, run_scan, scan_config, write_scan
+from globalfit.summaries import write_summary
 
 RUN_SAMPLERS = ("emcee", "nested")
 """``sampler.name`` values that `globalfit.run` runs."""

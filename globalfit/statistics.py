@@ -270,7 +270,7 @@ def hpd_interval(samples: np.ndarray, mass: float) -> tuple[float, float]:
     """Shortest interval holding the fraction ``mass`` of the samples.
 
     For a unimodal density this is the highest-posterior-density interval; a multimodal
-    marginal is split into regions first (`globalfit.results.summary_table` with ``split``).
+    marginal is split into regions first (`globalfit.summaries.summary_table` with ``split``).
     """
     values = np.sort(np.asarray(samples, dtype=float))
     values = values[np.isfinite(values)]

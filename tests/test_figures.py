@@ -10,7 +10,7 @@ from chain_files import save_to_hdf
 
 from globalfit.display import axis_format, scale_exponent, unit_latex, value_with_errors
 from globalfit.plots import corner_figure, corner_plot
-from globalfit.results import hpd_interval
+from globalfit.statistics import hpd_interval
 
 N_WALKERS, N_STEPS = 16, 600
 DM21_MEAN, DM21_SIGMA = 7.5e-5, 0.2e-5
@@ -147,7 +147,9 @@ def _limit_run(folder):
 
 
 def test_posterior_at_a_prior_edge_gets_a_one_sided_limit(tmp_path):
-    from globalfit.results import load_run, summary_rows, summary_table
+    from globalfit.results import load_run
+    from globalfit.summaries import summary_table
+    from globalfit.table_format import summary_rows
 
     table = summary_table(load_run(_limit_run(tmp_path / "limit")))
     g = table.set_index("parameter").loc["g_prime"]
@@ -161,7 +163,7 @@ def test_posterior_at_a_prior_edge_gets_a_one_sided_limit(tmp_path):
 
 
 def test_one_sided_limit_needs_the_edge():
-    from globalfit.results import PriorEdges, hpd_interval, one_sided_limit
+    from globalfit.statistics import PriorEdges, hpd_interval, one_sided_limit
 
     rng = np.random.default_rng(1)
     edges = PriorEdges(-1.0, 1.0)

@@ -12,20 +12,12 @@ import yaml
 from chain_files import save_to_hdf
 from scipy import stats
 
+from globalfit.profile_tables import LONG_COLUMNS, profile_table
 from globalfit.regions import parse_condition
-from globalfit.results import (
-    LONG_COLUMNS,
-    DisplayParameter,
-    load_run,
-    profile_rows,
-    profile_table,
-    summary_rows,
-    summary_table,
-    to_latex,
-    to_markdown,
-    write_summary,
-)
+from globalfit.results import DisplayParameter, load_run
 from globalfit.statistics import equal_tailed_interval, hpd_interval
+from globalfit.summaries import summary_table, write_summary
+from globalfit.table_format import profile_rows, summary_rows, to_latex, to_markdown
 
 TH12_MEAN_DEG, TH12_SIGMA_DEG = 44.0, 2.0
 EPS_MEAN, EPS_SIGMA = -0.2, 0.1
@@ -289,7 +281,7 @@ def test_cli_table_profile_names_regions_from_the_card(monkeypatch, capsys):
 def test_default_grid_is_logarithmic_for_a_log_uniform_prior():
     from types import SimpleNamespace
 
-    from globalfit.results import default_grid
+    from globalfit.profile_tables import default_grid
 
     log_parameter = SimpleNamespace(name="g", prior=SimpleNamespace(kind="log-uniform"))
     grid = default_grid(log_parameter, (1e-4, 1.0), 5)

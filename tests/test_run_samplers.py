@@ -266,7 +266,8 @@ def test_region_ensembles_sample_each_mode_and_report_rhat(tmp_path, monkeypatch
     assert len(set(firsts)) == 4  # different seeds per ensemble
     assert not (out / "chain.h5").exists()
     # `globalfit table RUN`: each region's ensembles merged (walkers side by side)
-    from globalfit.results import region_ensemble_runs, region_ensemble_table
+    from globalfit.results import region_ensemble_runs
+    from globalfit.summaries import region_ensemble_table
 
     runs = region_ensemble_runs(out)
     assert set(runs) == {"plus", "minus"} and runs["plus"].chain.shape[1] == 16

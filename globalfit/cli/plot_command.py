@@ -57,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
 def _profile_plots(args, run_dir: Path, out_dir: Path) -> list[Path]:
     from globalfit import plots
     from globalfit.frequentist import profile_curves
-    from globalfit.results import profile_frame
+    from globalfit.profile_tables import profile_frame
 
     curves = profile_curves(run_dir, args.profile, split=args.split, n_grid=args.grid,
                             progress=True)

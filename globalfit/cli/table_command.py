@@ -60,15 +60,9 @@ def _parameters(text: str | None) -> list[str] | None:
 
 def posterior_table(args: argparse.Namespace) -> str:
     from globalfit.regions import WHOLE_SPACE
-    from globalfit.results import (
-        SUMMARY_HEADER,
-        load_run,
-        region_ensemble_table,
-        summary_rows,
-        summary_table,
-        to_latex,
-        to_markdown,
-    )
+    from globalfit.results import load_run
+    from globalfit.summaries import region_ensemble_table, summary_table
+    from globalfit.table_format import SUMMARY_HEADER, summary_rows, to_latex, to_markdown
 
     run_dir = Path(args.run)
     if run_dir.is_file():
@@ -102,7 +96,7 @@ def posterior_table(args: argparse.Namespace) -> str:
 
 def frequentist_table(args: argparse.Namespace) -> str:
     from globalfit.frequentist import profile_card
-    from globalfit.results import PROFILE_HEADER, profile_rows, to_latex, to_markdown
+    from globalfit.table_format import PROFILE_HEADER, profile_rows, to_latex, to_markdown
 
     table = profile_card(args.run, split=args.split, parameters=_parameters(args.parameters),
                          cores=args.cores, n_grid=args.grid, n_starts=args.starts,

@@ -23,8 +23,9 @@ from globalfit.plots.common import (  # noqa: E402
     save_figure,
 )
 from globalfit.regions import WHOLE_SPACE  # noqa: E402
-from globalfit.results import RunResult, resolve_split  # noqa: E402
+from globalfit.results import RunResult  # noqa: E402
 from globalfit.statistics import hpd_interval  # noqa: E402
+from globalfit.summaries import resolve_split  # noqa: E402
 
 
 def _log_axis(parameter: Any, values: np.ndarray) -> bool:

@@ -2,7 +2,7 @@
 source (e.g. this fit, a variant card, a published table), thin bars at 3 sigma and thick
 bars at 90 % CL, a marker at the best fit.
 
-The input is the long format of `globalfit.results.profile_table` (``parameter, region,
+The input is the long format of `globalfit.profile_tables.profile_table` (``parameter, region,
 level, best_fit, low, high``; a range of two pieces is two rows), so any profile table, or a
 published one written in that format, can be drawn.
 """
