@@ -169,20 +169,17 @@ def starts_check(card: str = "configs/full_matrix_u.yaml", n_starts: int = 12) -
 
 
 def minima(card: str, n_starts: int = 6) -> None:
-    """The product's search for minima of a card (`search_minima`, what `globalfit table
+    """The product's search for minima of a card (`posterior_minima`, what `globalfit table
     --profile` runs first), seed 0 as in the table: each region's lowest minimum, its chi^2 per
     likelihood and the NSI at it (display units)."""
     from globalfit.frequentist import load_posterior, profile_regions_for
     from globalfit.samplers.minimize import posterior_chi2
-    from globalfit.samplers.region_profiles import search_minima
-    from globalfit.samplers.starts import image_map, start_unit_cube_map
+    from globalfit.samplers.region_profiles import posterior_minima
 
     posterior, config, _ = load_posterior(card)
     regions = profile_regions_for(posterior, config.regions, None)
     start = time.process_time()
-    _, fits = search_minima(posterior_chi2(posterior), posterior.names, posterior.bounds, regions,
-                            None, n_starts, from_unit_cube=start_unit_cube_map(posterior.parameters),
-                            images=image_map(posterior))
+    _, fits = posterior_minima(posterior, posterior_chi2(posterior), regions, None, n_starts)
     print(f"{card}: search for minima {time.process_time() - start:.0f} s CPU")
     for label, boxes in fits.items():
         fit = min(boxes, key=lambda f: f.chi2_min)

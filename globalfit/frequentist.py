@@ -167,8 +167,8 @@ def profile_curves(card: Any, parameters: Sequence[str], split: str | None = Non
     from globalfit.profile_tables import default_grid
     from globalfit.samplers.minimize import posterior_chi2
     from globalfit.samplers.profile import refine_profile
-    from globalfit.samplers.region_profiles import profile_regions, search_minima
-    from globalfit.samplers.starts import chain_starts, image_map, start_unit_cube_map
+    from globalfit.samplers.region_profiles import posterior_minima, profile_regions
+    from globalfit.samplers.starts import chain_starts
 
     posterior, config, run_dir = load_posterior(card)
     unknown = [p for p in parameters if p not in posterior.names]
@@ -178,17 +178,14 @@ def profile_curves(card: Any, parameters: Sequence[str], split: str | None = Non
     chain = chain_for_starts(run_dir, posterior)
     starts = None if chain is None else chain_starts(chain.flat_chain, chain.flat_log_prob)
     chi2 = posterior_chi2(posterior)
-    unit_cube = start_unit_cube_map(posterior.parameters)
-    best, region_fits = search_minima(chi2, posterior.names, posterior.bounds, regions, starts,
-                                      n_starts, from_unit_cube=unit_cube,
-                                      images=image_map(posterior))
+    best, region_fits = posterior_minima(posterior, chi2, regions, starts, n_starts)
 
     def one(name: str):
         index = posterior.names.index(name)
         grid = default_grid(posterior.parameters[index], posterior.bounds[index], n_grid)
         profiles = profile_regions(chi2, posterior.names, posterior.bounds, name, regions,
                                    grid=grid, best=best, starts=starts,
-                                   from_unit_cube=unit_cube, region_fits=region_fits)
+                                   region_fits=region_fits)
         if refine:
             profiles = {label: refine_profile(profile) for label, profile in profiles.items()}
         for profile in profiles.values():

@@ -18,10 +18,9 @@ from globalfit.regions import Region
 from globalfit.results import RunResult
 from globalfit.samplers.minimize import DEFAULT_METHOD, posterior_chi2
 from globalfit.samplers.profile import refine_profile
-from globalfit.samplers.region_profiles import profile_regions, search_minima
+from globalfit.samplers.region_profiles import posterior_minima, profile_regions
 from globalfit.samplers.starts import (
     chain_starts,
-    image_map,
     latin_hypercube_starts,
     start_unit_cube_map,
 )
@@ -82,12 +81,9 @@ def profile_table(posterior: Any, parameters: Sequence[str] | None = None,
     pulls = options.pop("pull_terms", ())
     chi2 = posterior_chi2(posterior, pulls)
     starts = None if chain is None else chain_starts(chain.flat_chain, chain.flat_log_prob)
-    options.setdefault("from_unit_cube", start_unit_cube_map(posterior.parameters))
-    options.setdefault("images", image_map(posterior))
-    best, options["region_fits"] = search_minima(
-        chi2, names, posterior.bounds, list(regions), starts, options.get("n_starts", 8),
-        options.get("method", DEFAULT_METHOD), options.get("seed", 0),
-        options["from_unit_cube"], options["images"])
+    best, options["region_fits"] = posterior_minima(
+        posterior, chi2, regions, starts, options.get("n_starts", 8),
+        options.get("method", DEFAULT_METHOD), options.get("seed", 0))
 
     def parameter_rows(name: str) -> tuple[list, dict[str, float]]:
         profiles = _profiles(chi2, posterior, name, regions, best, starts, options)

@@ -10,7 +10,7 @@ from globalfit.models.full_matrix import FullMatrixNSI
 from globalfit.posterior import Posterior
 from globalfit.regions import Comparison, Region, parse_regions
 from globalfit.samplers.minimize import best_fit
-from globalfit.samplers.region_profiles import fit_regions, search_minima
+from globalfit.samplers.region_profiles import fit_regions, posterior_minima, search_minima
 from globalfit.samplers.starts import image_map, latin_hypercube_starts, start_unit_cube_map
 
 DEG = np.pi / 180.0
@@ -123,9 +123,7 @@ def test_full_matrix_search_finds_lma_dark_in_the_inverted_ordering(shared_data)
 
     posterior, config, _ = load_posterior("configs/full_matrix_u.yaml")
     regions = profile_regions_for(posterior, config.regions, None)
-    best, fits = search_minima(posterior_chi2(posterior), posterior.names, posterior.bounds,
-                               regions, None, 6, from_unit_cube=start_unit_cube_map(posterior.parameters),
-                               images=image_map(posterior))
+    best, fits = posterior_minima(posterior, posterior_chi2(posterior), regions, None, 6)
     (lma,), (dark,) = fits["LMA"], fits["LMA-D"]
     names = posterior.names
     assert 30 * DEG < lma.theta[names.index("th12")] < 37 * DEG and lma.theta[names.index("dm31")] > 0

@@ -21,7 +21,7 @@ from globalfit.samplers.minimize import (
     best_fit,
 )
 from globalfit.samplers.profile import Profile, profile_1d
-from globalfit.samplers.starts import ImageMap, UnitCubeMap
+from globalfit.samplers.starts import ImageMap, UnitCubeMap, image_map, start_unit_cube_map
 
 
 # --- profiles restricted to regions -------------------------------------------------------
@@ -242,6 +242,24 @@ def search_minima(
                        best.calls + sum(f.calls for fits in region_fits.values() for f in fits),
                        best.names)
     return best, region_fits
+
+
+def posterior_minima(
+    posterior: Any,
+    chi2: Chi2Function,
+    regions: Sequence[Any] = (),
+    starts: np.ndarray | None = None,
+    n_starts: int = 8,
+    method: str = DEFAULT_METHOD,
+    seed: int | None = 0,
+) -> tuple[BestFit, dict[str, list[BestFit]]]:
+    """`search_minima` on a posterior as the tables and figures run it: random starts placed
+    by the card's start hints and the priors (`start_unit_cube_map`), region fits seeded by
+    the model's symmetry (`image_map`). ``chi2`` is `posterior_chi2` of the posterior (with
+    whatever pull terms the caller chose)."""
+    return search_minima(chi2, posterior.names, posterior.bounds, list(regions), starts,
+                         n_starts, method, seed, start_unit_cube_map(posterior.parameters),
+                         image_map(posterior))
 
 
 def _box_map(from_unit_cube, box, bounds):
